@@ -1,0 +1,83 @@
+"""Parsers for single .env values: each returns a typed value or raises one ConfigError line."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+_CREDENTIALS_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+OFF_WORDS = frozenset({"off", "none", "disabled"})
+
+
+class ConfigError(ValueError):
+    """A setting with a bad value; str() is the one line shown to the user."""
+
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        self.key, self.value, self.allowed = key, value, allowed
+        super().__init__(f"{key}={mask_secret(key, value)!r} is invalid; expected {allowed}")
+
+
+def mask_secret(key: str, value: object) -> object:
+    """Hide passwords inside URLs and values of keys that look secret, for messages and logs."""
+    if not isinstance(value, str):
+        return value
+    if any(word in key.upper() for word in ("PASSWORD", "TOKEN", "SECRET")):
+        return "***"
+    return _CREDENTIALS_IN_URL.sub(r"\1***@", value)
+
+
+def parse_number(key: str, raw: str, minimum: float, maximum: float, allowed: str | None = None) -> float:
+    """A finite float within [minimum, maximum]."""
+    allowed = allowed or f"a number from {minimum:g} to {maximum:g}"
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(key, raw, allowed) from None
+    if not math.isfinite(value) or not minimum <= value <= maximum:
+        raise ConfigError(key, raw, allowed)
+    return value
+
+
+def parse_int(key: str, raw: str, minimum: int, maximum: int) -> int:
+    allowed = f"a whole number from {minimum} to {maximum}"
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(key, raw, allowed) from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(key, raw, allowed)
+    return value
+
+
+def parse_choice(key: str, raw: str, choices: Iterable[str]) -> str:
+    """Case-insensitive pick from a fixed list; returns the canonical spelling."""
+    by_folded = {choice.casefold(): choice for choice in choices}
+    value = by_folded.get(raw.strip().casefold())
+    if value is None:
+        raise ConfigError(key, raw, "one of " + ", ".join(by_folded.values()))
+    return value
+
+
+def parse_bool(key: str, raw: str) -> bool:
+    folded = raw.strip().casefold()
+    if folded in {"1", "true", "yes", "on"}:
+        return True
+    if folded in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(key, raw, "true or false")
+
+
+def parse_list(raw: str) -> tuple[str, ...]:
+    """Comma-separated items, blanks dropped."""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def parse_subset(key: str, raw: str, choices: Iterable[str]) -> frozenset[str]:
+    """Comma-separated items that must all come from `choices`."""
+    known = tuple(choices)
+    items = parse_list(raw)
+    for item in items:
+        if item not in known:
+            raise ConfigError(key, raw, "a comma-separated list of " + ", ".join(known))
+    return frozenset(items)

@@ -1,0 +1,137 @@
+"""One validated, typed Settings object built from .env (python-dotenv) and the real environment.
+
+Real environment variables win over the file. Every value is checked before anything runs, so a bad value
+stops the program with one line (ConfigError) and nothing written.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from dotenv import dotenv_values
+
+from config.fields import ConfigError, parse_choice, parse_int, parse_list, parse_number, parse_subset
+from config.paths import DEFAULT_ENV_FILE, resolve_path
+from config.thresholds import MetricThresholds, parse_thresholds
+
+ENV_FILE_VARIABLE = "AUTOMATION_ENV_FILE"
+DEFAULT_DATABASE_URL = "sqlite:///data/automation.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+COLLECTOR_NAMES = ("cpu", "memory", "disk", "network", "gpu", "sensors", "processes")
+SUPPORTED_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
+DATABASE_URL_HELP = (
+    "a SQLAlchemy URL: sqlite:///data/automation.db, postgresql+psycopg://USER@HOST/DB or mysql+pymysql://USER@HOST/DB"
+)
+# Pseudo and image filesystems that hold no user data (node_exporter and Glances skip the same kinds).
+DEFAULT_IGNORED_FSTYPES = (
+    "tmpfs,devtmpfs,overlay,squashfs,proc,sysfs,cgroup,cgroup2,devpts,mqueue,autofs,debugfs,tracefs,"
+    "securityfs,pstore,bpf,configfs,fusectl,hugetlbfs,nsfs,ramfs,rpc_pipefs,binfmt_misc,efivarfs,iso9660,udf"
+)
+DEFAULT_IGNORED_MOUNTS = "/proc/*,/sys/*,/dev/*,/run/*,/snap/*,/var/lib/docker/*,/var/lib/containers/*,/boot/efi"
+DEFAULT_IGNORED_INTERFACES = "lo,Loopback*"
+
+# Keys read here besides the thresholds; .env.example documents each one.
+SETTING_KEYS = (
+    "DATABASE_URL", "DATABASE_BUSY_TIMEOUT_SECONDS", "LOG_LEVEL", "LOG_FILE", "LOG_MAX_BYTES", "LOG_BACKUP_COUNT",
+    "MONITOR_HOSTNAME", "MONITOR_TOP_PROCESSES", "MONITOR_DISABLED_COLLECTORS", "MONITOR_SYSTEM_DISK",
+    "DISK_IGNORE_FSTYPES", "DISK_IGNORE_MOUNTS", "NETWORK_IGNORE_INTERFACES",
+)
+
+
+class Settings(NamedTuple):
+    """Every setting, typed and validated (immutable)."""
+
+    env_file: Path | None
+    database_url: str
+    database_busy_timeout_seconds: float
+    log_level: str
+    log_file: Path | None
+    log_max_bytes: int
+    log_backup_count: int
+    hostname: str
+    top_processes: int
+    disabled_collectors: frozenset[str]
+    system_disk: str
+    disk_ignore_fstypes: frozenset[str]
+    disk_ignore_mounts: tuple[str, ...]
+    network_ignore_interfaces: tuple[str, ...]
+    thresholds: dict[str, MetricThresholds]
+
+
+def read_values(environ: Mapping[str, str] | None = None) -> tuple[Path | None, dict[str, str]]:
+    """The .env file's values overlaid with the environment's, and the file they came from."""
+    environ = os.environ if environ is None else environ
+    explicit = environ.get(ENV_FILE_VARIABLE)
+    env_file = resolve_path(explicit) if explicit else DEFAULT_ENV_FILE
+    if explicit and not env_file.is_file():
+        raise ConfigError(ENV_FILE_VARIABLE, explicit, "the path of an existing .env file")
+    file_values = dotenv_values(env_file) if env_file.is_file() else {}
+    merged = {key: value for key, value in file_values.items() if value is not None}
+    merged.update(environ)
+    return (env_file if env_file.is_file() else None), merged
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raises ConfigError naming the first bad key."""
+    env_file, values = read_values(environ)
+
+    def get(key: str, default: str) -> str:
+        value = values.get(key)
+        return default if value is None or value.strip() == "" else value
+
+    log_file_raw = values.get("LOG_FILE", "logs/automation.log").strip()
+    return Settings(
+        env_file=env_file,
+        database_url=resolve_database_url(get("DATABASE_URL", DEFAULT_DATABASE_URL)),
+        database_busy_timeout_seconds=parse_number(
+            "DATABASE_BUSY_TIMEOUT_SECONDS", get("DATABASE_BUSY_TIMEOUT_SECONDS", "30"), 0, 3600),
+        log_level=parse_choice("LOG_LEVEL", get("LOG_LEVEL", "INFO"), LOG_LEVELS),
+        log_file=None if log_file_raw.casefold() in {"", "off"} else resolve_path(log_file_raw),
+        log_max_bytes=parse_int("LOG_MAX_BYTES", get("LOG_MAX_BYTES", str(10 * 1024 * 1024)), 0, 2**40),
+        log_backup_count=parse_int("LOG_BACKUP_COUNT", get("LOG_BACKUP_COUNT", "5"), 0, 1000),
+        hostname=_hostname(get("MONITOR_HOSTNAME", "")),
+        top_processes=parse_int("MONITOR_TOP_PROCESSES", get("MONITOR_TOP_PROCESSES", "5"), 0, 100),
+        disabled_collectors=parse_subset(
+            "MONITOR_DISABLED_COLLECTORS", values.get("MONITOR_DISABLED_COLLECTORS", ""), COLLECTOR_NAMES),
+        system_disk=get("MONITOR_SYSTEM_DISK", "C:\\" if sys.platform == "win32" else "/"),
+        disk_ignore_fstypes=frozenset(parse_list(values.get("DISK_IGNORE_FSTYPES", DEFAULT_IGNORED_FSTYPES))),
+        disk_ignore_mounts=parse_list(values.get("DISK_IGNORE_MOUNTS", DEFAULT_IGNORED_MOUNTS)),
+        network_ignore_interfaces=parse_list(values.get("NETWORK_IGNORE_INTERFACES", DEFAULT_IGNORED_INTERFACES)),
+        thresholds=parse_thresholds(values),
+    )
+
+
+def resolve_database_url(raw: str) -> str:
+    """Validate DATABASE_URL and anchor a relative SQLite path at the project root."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL", raw, DATABASE_URL_HELP) from None
+    backend = url.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise ConfigError("DATABASE_URL", raw, f"{DATABASE_URL_HELP} (backend one of {', '.join(SUPPORTED_BACKENDS)})")
+    if backend == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            url = url.set(database=str(resolve_path(database)))
+        return url.render_as_string(hide_password=False)
+    try:
+        url.get_dialect().import_dbapi()
+    except (ImportError, NoSuchModuleError) as error:
+        raise ConfigError("DATABASE_URL", raw, f"a URL whose driver is installed ({error})") from None
+    return url.render_as_string(hide_password=False)
+
+
+def _hostname(raw: str) -> str:
+    name = raw.strip() or socket.gethostname()
+    if len(name) > 255:
+        raise ConfigError("MONITOR_HOSTNAME", raw, "a host name of at most 255 characters")
+    return name

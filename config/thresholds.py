@@ -1,0 +1,174 @@
+"""The graded metrics and their WARNING/CRITICAL levels, read from .env.
+
+Every graded metric has a prefix P and reads P_THRESHOLD (WARNING) and P_CRITICAL_THRESHOLD (CRITICAL).
+Metrics measured per resource (a mount point, a GPU) also read P_THRESHOLD_OVERRIDES and
+P_CRITICAL_THRESHOLD_OVERRIDES: comma-separated `resource=value` pairs, because an environment variable name
+cannot hold `/`. Example: DISK_THRESHOLD_OVERRIDES=/var/log=97,/data=off and GPU_TEMPERATURE_THRESHOLD_OVERRIDES=0=85.
+A value of `off` disables that level.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import NamedTuple
+
+from config.fields import OFF_WORDS, ConfigError, parse_number
+
+_GPU_RESOURCE = re.compile(r"^(\d+|(GPU|MIG)-[0-9A-Za-z-]+)$")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:\\?$")
+
+
+class MetricSpec(NamedTuple):
+    """One graded metric: its id in notifications.metric, its .env prefix, label, unit, bounds and defaults."""
+
+    key: str
+    env_prefix: str
+    label: str
+    unit: str
+    maximum: float
+    warning: float | None
+    critical: float | None
+    resource_kind: str | None = None  # "mount" or "gpu" for metrics measured per resource
+
+    def format(self, value: float) -> str:
+        if self.unit == "%":
+            return f"{value:.1f}%"
+        if self.unit == "C":
+            return f"{value:.0f}°C"
+        return f"{value:.2f}"
+
+
+METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("cpu_percent", "CPU", "CPU usage", "%", 100, 80, 95),
+    MetricSpec("memory_percent", "MEMORY", "Memory usage", "%", 100, 85, 95),
+    MetricSpec("swap_percent", "SWAP", "Swap usage", "%", 100, 80, 95),
+    MetricSpec("load_per_core", "LOAD", "Load average (5 min) per core", "", 1000, 2.0, 4.0),
+    MetricSpec("disk_percent", "DISK", "Disk usage", "%", 100, 90, 95, "mount"),
+    MetricSpec("gpu_utilization_percent", "GPU_UTILIZATION", "GPU utilization", "%", 100, 90, 95, "gpu"),
+    MetricSpec("gpu_memory_percent", "GPU_MEMORY", "GPU memory usage", "%", 100, 90, 95, "gpu"),
+    MetricSpec("gpu_temperature_celsius", "GPU_TEMPERATURE", "GPU temperature", "C", 150, 80, 90, "gpu"),
+)
+METRICS_BY_KEY: dict[str, MetricSpec] = {spec.key: spec for spec in METRICS}
+
+
+class Levels(NamedTuple):
+    """WARNING and CRITICAL levels of one metric (or one resource of it); None means that level is off."""
+
+    warning: float | None
+    critical: float | None
+
+
+class MetricThresholds(NamedTuple):
+    spec: MetricSpec
+    default: Levels
+    overrides: Mapping[str, Levels] = MappingProxyType({})
+
+    def levels_for(self, *resource_names: str | None) -> Levels:
+        """The levels of the first resource name that has an override (e.g. a GPU's UUID, then its index)."""
+        for name in resource_names:
+            if name is not None and name in self.overrides:
+                return self.overrides[name]
+        return self.default
+
+
+def parse_thresholds(values: Mapping[str, str]) -> dict[str, MetricThresholds]:
+    """All metrics' levels from the merged .env/environment values, validated."""
+    return {spec.key: _metric_thresholds(spec, values) for spec in METRICS}
+
+
+def threshold_keys() -> list[str]:
+    """Every .env key this module reads (for documentation and checks)."""
+    keys = []
+    for spec in METRICS:
+        keys += [f"{spec.env_prefix}_THRESHOLD", f"{spec.env_prefix}_CRITICAL_THRESHOLD"]
+        if spec.resource_kind:
+            keys += [f"{spec.env_prefix}_THRESHOLD_OVERRIDES", f"{spec.env_prefix}_CRITICAL_THRESHOLD_OVERRIDES"]
+    return keys
+
+
+def _metric_thresholds(spec: MetricSpec, values: Mapping[str, str]) -> MetricThresholds:
+    warning_key, critical_key = f"{spec.env_prefix}_THRESHOLD", f"{spec.env_prefix}_CRITICAL_THRESHOLD"
+    default = Levels(
+        _level(spec, warning_key, values.get(warning_key), spec.warning),
+        _level(spec, critical_key, values.get(critical_key), spec.critical),
+    )
+    _check_order(default, values, warning_key, critical_key, f"{warning_key} ({_show(default.warning)})",
+                 f"{critical_key} ({_show(default.critical)})")
+    if spec.resource_kind is None:
+        return MetricThresholds(spec, default)
+
+    warning_overrides_key, critical_overrides_key = f"{warning_key}_OVERRIDES", f"{critical_key}_OVERRIDES"
+    warning_overrides = _overrides(spec, warning_overrides_key, values)
+    critical_overrides = _overrides(spec, critical_overrides_key, values)
+    overrides = {}
+    for resource in {**warning_overrides, **critical_overrides}:
+        levels = Levels(warning_overrides.get(resource, default.warning),
+                        critical_overrides.get(resource, default.critical))
+        _check_order(levels, values,
+                     warning_overrides_key if resource in warning_overrides else warning_key,
+                     critical_overrides_key if resource in critical_overrides else critical_key,
+                     f"the WARNING level for {resource} ({_show(levels.warning)})",
+                     f"the CRITICAL level for {resource} ({_show(levels.critical)})")
+        overrides[resource] = levels
+    return MetricThresholds(spec, default, overrides)
+
+
+def _check_order(levels: Levels, values: Mapping[str, str], warning_key: str, critical_key: str,
+                 warning_name: str, critical_name: str) -> None:
+    """WARNING must not exceed CRITICAL; blame the key the user set (the WARNING one when both are set)."""
+    if levels.warning is None or levels.critical is None or levels.warning <= levels.critical:
+        return
+    if values.get(warning_key) is None and values.get(critical_key) is not None:
+        raise ConfigError(critical_key, values[critical_key], f"a CRITICAL level not below {warning_name}")
+    raise ConfigError(warning_key, values.get(warning_key), f"a WARNING level not above {critical_name}")
+
+
+def _allowed(spec: MetricSpec) -> str:
+    return f"a number from 0 to {spec.maximum:g}, or off"
+
+
+def _level(spec: MetricSpec, key: str, raw: str | None, default: float | None) -> float | None:
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip().casefold() in OFF_WORDS:
+        return None
+    return parse_number(key, raw, 0, spec.maximum, _allowed(spec))
+
+
+def _show(level: float | None) -> str:
+    return "off" if level is None else f"{level:g}"
+
+
+def _overrides(spec: MetricSpec, key: str, values: Mapping[str, str]) -> dict[str, float | None]:
+    raw = values.get(key) or ""
+    allowed = (
+        f"comma-separated {_resource_help(spec)}=VALUE pairs, VALUE {_allowed(spec)}"
+    )
+    parsed: dict[str, float | None] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        resource, sep, value = item.rpartition("=")
+        resource = _normalize_resource(spec, resource.strip())
+        if not sep or resource is None or resource in parsed or not value.strip():
+            raise ConfigError(key, raw, allowed)
+        try:
+            parsed[resource] = _level(spec, key, value, None)
+        except ConfigError:
+            raise ConfigError(key, raw, allowed) from None
+    return parsed
+
+
+def _resource_help(spec: MetricSpec) -> str:
+    return "MOUNT (e.g. /var or C:\\)" if spec.resource_kind == "mount" else "GPU (index or UUID)"
+
+
+def _normalize_resource(spec: MetricSpec, name: str) -> str | None:
+    """Canonical resource name, or None when it is not a valid name for this kind of resource."""
+    if spec.resource_kind == "gpu":
+        return name if _GPU_RESOURCE.match(name) else None
+    if _WINDOWS_DRIVE.match(name):
+        return name[:2].upper() + "\\"
+    if name.startswith("/"):
+        return name.rstrip("/") or "/"
+    return None

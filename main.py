@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""The automation platform's command line.
+
+    python main.py monitor [--json | --nagios] [--no-save] [--quiet]   run the system monitor job once
+    python main.py db init                                              create or upgrade the database
+    python main.py db upgrade                                           apply pending schema migrations
+
+Exit codes: 0 done, 1 an unexpected error, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from scripts.monitoring.system_monitor import add_arguments
+
+    parser = argparse.ArgumentParser(prog="main.py", description="Self-hosted automation platform.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_arguments(commands.add_parser(
+        "monitor", help="run the system monitor job once: collect, save, grade, notify, report",
+        description="Collect system metrics, save them, grade them against the .env thresholds and report."))
+
+    database = commands.add_parser("db", help="create or upgrade the database",
+                                   description="Manage the database named by DATABASE_URL.")
+    database_commands = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    database_commands.add_parser("init", help="create every table (idempotent; upgrades an older schema)")
+    database_commands.add_parser("upgrade", help="apply pending schema migrations, keeping every row")
+    return parser
+
+
+def run_db(action: str) -> int:
+    from config.fields import ConfigError
+    from config.logging_setup import configure_logging
+    from config.settings import load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage import db, init_database, upgrade_database
+    from storage.schema import current_revision
+
+    shown_url = make_url(settings.database_url).render_as_string(hide_password=True)
+    try:
+        db.configure(settings.database_url, settings.database_busy_timeout_seconds)
+        if action == "init":
+            init_database()
+        else:
+            upgrade_database()
+        with db.engine.connect() as connection:
+            revision = current_revision(connection)
+    except SQLAlchemyError as error:
+        print(f"database error on {shown_url}: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    print(f"database {shown_url} is at schema revision {revision}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "monitor":
+        from scripts.monitoring.system_monitor import run_with_args
+
+        return run_with_args(args)
+    if args.command == "db":
+        return run_db(args.db_command)
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

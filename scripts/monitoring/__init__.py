@@ -1,0 +1,1 @@
+"""The system monitor job: collect -> save -> grade -> notify -> report."""

@@ -1,0 +1,53 @@
+"""Words for alerts: the report line (the seed's wording), the notification title and message."""
+
+from __future__ import annotations
+
+from config.thresholds import MetricSpec
+from scripts.monitoring.grading import CRITICAL, Alert
+from scripts.monitoring.sample import ProcessInfo, Sample
+
+TOP_PROCESSES_IN_MESSAGE = 3
+
+
+def format_threshold(spec: MetricSpec, threshold: float | None) -> str:
+    if threshold is None:
+        return "off"
+    return f"{threshold:g}" + ("%" if spec.unit == "%" else "°C" if spec.unit == "C" else "")
+
+
+def alert_line(alert: Alert) -> str:
+    """e.g. `Memory usage is 96.2% (7.70GB / 8.00GB, threshold: 85%, critical: 95%)`."""
+    measurement, spec = alert.measurement, alert.measurement.spec
+    subject = spec.label + (f" of {measurement.display}" if measurement.display else "")
+    details = [measurement.detail] if measurement.detail else []
+    details.append(f"threshold: {format_threshold(spec, alert.levels.warning)}")
+    if alert.level == CRITICAL:
+        details.append(f"critical: {format_threshold(spec, alert.levels.critical)}")
+    return f"{subject} is {spec.format(alert.value)} ({', '.join(details)})"
+
+
+def alert_title(alert: Alert, hostname: str) -> str:
+    measurement, spec = alert.measurement, alert.measurement.spec
+    subject = spec.label + (f" of {measurement.display}" if measurement.display else "")
+    return f"[{alert.level}] {subject} {spec.format(alert.value)} on {hostname}"
+
+
+def alert_message(alert: Alert, sample: Sample) -> str:
+    """The report line, plus the processes most responsible for CPU and memory alerts."""
+    message = alert_line(alert)
+    processes = sample.processes
+    if processes is not None and alert.metric == "cpu_percent":
+        message += ". Top processes by CPU: " + _list(processes.top_cpu, "cpu")
+    elif processes is not None and alert.metric == "memory_percent":
+        message += ". Top processes by memory: " + _list(processes.top_memory, "memory")
+    return message
+
+
+def _list(infos: list[ProcessInfo], by: str) -> str:
+    if not infos:
+        return "none readable"
+    parts = []
+    for info in infos[:TOP_PROCESSES_IN_MESSAGE]:
+        figure = f"{info.cpu_percent:.1f}% CPU" if by == "cpu" else f"{info.memory_percent or 0:.1f}% memory"
+        parts.append(f"{info.name or '?'} (pid {info.pid}, {figure})")
+    return ", ".join(parts)

@@ -1,0 +1,116 @@
+"""NVIDIA GPUs through NVML (the nvidia-ml-py distribution, module `pynvml`).
+
+No driver, no library or an NVML failure at start gives an empty GPU section and one INFO line, quickly and
+never a crash. A field a card does not support (fan speed on passively cooled cards) is None.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import psutil
+
+from config.settings import Settings
+from scripts.monitoring.sample import MIB, GpuProcess, GpuReading, GpusReading
+
+# On Linux NVML cannot work without this device node; checking it first spares importing pynvml (~40 ms).
+NVIDIA_CONTROL_DEVICE = "/dev/nvidiactl"
+_NO_GPU_ERRORS = ("NVMLError_LibraryNotFound", "NVMLError_DriverNotLoaded", "NVMLError_NoPermission")
+
+log = logging.getLogger(__name__)
+
+
+def collect(settings: Settings) -> GpusReading:
+    if sys.platform.startswith("linux") and not os.path.exists(NVIDIA_CONTROL_DEVICE):
+        log.info("GPU: no NVIDIA driver (%s missing); no GPUs to report", NVIDIA_CONTROL_DEVICE)
+        return GpusReading()
+    try:
+        import pynvml
+    except ImportError:
+        log.info("GPU: the nvidia-ml-py package is not installed; no GPUs to report")
+        return GpusReading()
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError as error:
+        log.info("GPU: NVML unavailable (%s); no GPUs to report", error)
+        expected = type(error).__name__ in _NO_GPU_ERRORS
+        return GpusReading(problems=[] if expected else [f"NVML init: {error}"])
+    try:
+        return GpusReading(devices=[_read_device(pynvml, index) for index in range(pynvml.nvmlDeviceGetCount())])
+    except pynvml.NVMLError as error:
+        log.info("GPU: NVML error (%s); no GPUs to report", error)
+        return GpusReading(problems=[f"NVML: {error}"])
+    finally:
+        try:
+            pynvml.nvmlShutdown()
+        except pynvml.NVMLError:
+            pass
+
+
+def _read_device(nvml: Any, index: int) -> GpuReading:
+    handle = nvml.nvmlDeviceGetHandleByIndex(index)
+    gpu = GpuReading(index=index)
+
+    def read(function: Any, *args: Any) -> Any:
+        try:
+            return function(handle, *args)
+        except nvml.NVMLError_NotSupported:
+            return None
+        except nvml.NVMLError as error:
+            gpu.problems.append(f"{function.__name__}: {error}")
+            return None
+
+    gpu.name = _text(read(nvml.nvmlDeviceGetName))
+    gpu.uuid = _text(read(nvml.nvmlDeviceGetUUID))
+    utilization = read(nvml.nvmlDeviceGetUtilizationRates)
+    if utilization is not None:
+        gpu.utilization_percent = float(utilization.gpu)
+        gpu.memory_utilization_percent = float(utilization.memory)
+    memory = read(nvml.nvmlDeviceGetMemoryInfo)
+    if memory is not None:
+        gpu.memory_total_mib = memory.total / MIB
+        gpu.memory_used_mib = memory.used / MIB
+    temperature = read(nvml.nvmlDeviceGetTemperature, nvml.NVML_TEMPERATURE_GPU)
+    gpu.temperature_celsius = None if temperature is None else float(temperature)
+    gpu.power_draw_watts = _watts(read(nvml.nvmlDeviceGetPowerUsage))
+    gpu.power_limit_watts = _watts(read(nvml.nvmlDeviceGetEnforcedPowerLimit))
+    fan = read(nvml.nvmlDeviceGetFanSpeed)
+    gpu.fan_percent = None if fan is None else float(fan)
+    processes = (read(nvml.nvmlDeviceGetComputeRunningProcesses) or []) + (
+        read(nvml.nvmlDeviceGetGraphicsRunningProcesses) or [])
+    gpu.processes = _processes(processes)
+    if gpu.problems:
+        log.info("GPU %d: %s", index, "; ".join(gpu.problems))
+    return gpu
+
+
+def _processes(raw: list[Any]) -> list[GpuProcess]:
+    """One entry per pid (a process can be both compute and graphics), memory in MiB when NVML knows it."""
+    by_pid: dict[int, GpuProcess] = {}
+    for entry in raw:
+        used = None if entry.usedGpuMemory is None else entry.usedGpuMemory / MIB
+        if entry.pid in by_pid:
+            known = by_pid[entry.pid]
+            known.used_memory_mib = max((value for value in (known.used_memory_mib, used) if value is not None),
+                                       default=None)
+            continue
+        by_pid[entry.pid] = GpuProcess(pid=entry.pid, name=_process_name(entry.pid), used_memory_mib=used)
+    return list(by_pid.values())
+
+
+def _process_name(pid: int) -> str | None:
+    try:
+        return psutil.Process(pid).name()
+    except (psutil.Error, OSError):  # another PID namespace (containers), or already gone
+        return None
+
+
+def _watts(milliwatts: int | None) -> float | None:
+    return None if milliwatts is None else milliwatts / 1000.0
+
+
+def _text(value: str | bytes | None) -> str | None:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value

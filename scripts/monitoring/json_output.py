@@ -1,0 +1,46 @@
+"""`--json`: the sample and its alerts as one JSON document (times ISO 8601 with offset)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from typing import Any
+
+from scripts.monitoring.alert_text import alert_line
+from scripts.monitoring.grading import Alert
+from scripts.monitoring.sample import Sample
+
+
+def render_json(sample: Sample, alerts: list[Alert], sample_id: int | None) -> str:
+    document = _plain(sample)
+    if sample.processes is not None:
+        del document["processes"]["table"]  # every process's counters: the top lists carry what matters
+    document["id"] = sample_id
+    document["rate_interval_seconds"] = sample.rate_interval_seconds
+    document["alerts"] = [
+        {"level": alert.level, "metric": alert.metric, "resource": alert.resource, "value": alert.value,
+         "threshold": alert.threshold, "warning_threshold": alert.levels.warning,
+         "critical_threshold": alert.levels.critical, "message": alert_line(alert)}
+        for alert in alerts
+    ]
+    return json.dumps(document, default=_default, indent=2)
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses and NamedTuples as dicts, recursively (dataclasses.asdict keeps NamedTuples as lists)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {item.name: _plain(getattr(value, item.name)) for item in dataclasses.fields(value)}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {name: _plain(item) for name, item in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -1,0 +1,89 @@
+"""One monitoring run: collect -> save -> grade -> notify. The orchestration, without any printing."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import psutil
+
+from config.settings import Settings
+from scripts.monitoring.collectors import run_collectors
+from scripts.monitoring.grading import Alert, Measurement, grade, measurements
+from scripts.monitoring.notify import notification_values
+from scripts.monitoring.persist import baseline_values, sample_rows
+from scripts.monitoring.rates import apply_rates
+from scripts.monitoring.sample import CounterSnapshot, Sample
+from scripts.monitoring.snapshot import live_snapshot, stored_snapshot
+from storage.database import db
+from storage.metrics_store import latest_counters, save_sample
+from storage.schema import init_database
+
+# The first run on a host has no stored counters to compute rates against: it reads them twice this far apart.
+FIRST_RUN_WINDOW_SECONDS = 0.25
+
+log = logging.getLogger("automation.monitor")
+
+
+@dataclass(eq=False)
+class MonitorResult:
+    sample: Sample
+    measurements: list[Measurement]
+    alerts: list[Alert]
+    sample_id: int | None = None
+    notification_count: int = 0
+
+
+def monitor_once(settings: Settings, save: bool = True,
+                 collectors: dict[str, Callable[[Settings], Any]] | None = None) -> MonitorResult:
+    """Collect a sample, compute its rates, grade it and (unless `save` is off) store it with its alerts."""
+    log.info("System Monitoring Started")
+    previous = _stored_previous(settings) if save else None
+    if previous is None:
+        previous = live_snapshot(settings)
+        time.sleep(FIRST_RUN_WINDOW_SECONDS)
+
+    sample = Sample(timestamp=datetime.now(timezone.utc), hostname=settings.hostname, platform=sys.platform,
+                    boot_time=psutil.boot_time(), system_disk=settings.system_disk)
+    readings, sample.collectors = run_collectors(settings, collectors)
+    sample.cpu, sample.memory, sample.disks = readings.get("cpu"), readings.get("memory"), readings.get("disk")
+    sample.network, sample.gpus = readings.get("network"), readings.get("gpu")
+    sample.sensors, sample.processes = readings.get("sensors"), readings.get("processes")
+    apply_rates(sample, previous, settings.top_processes)
+
+    found = measurements(sample)
+    result = MonitorResult(sample, found, grade(found, settings.thresholds))
+    log.debug("Metrics collected: CPU=%s%%, Memory=%s%%, Disk=%s%%",
+              sample.cpu.percent if sample.cpu else None, sample.memory.percent if sample.memory else None,
+              sample.system_disk_reading.percent if sample.system_disk_reading else None)
+    if save:
+        _save(result)
+        log.debug("Metrics saved to database (id %s, %d notification(s))", result.sample_id, result.notification_count)
+    for alert in result.alerts:
+        log.warning("%s alert: %s=%.2f (threshold %g)%s", alert.level, alert.metric, alert.value, alert.threshold,
+                    f" on {alert.resource}" if alert.resource else "")
+    log.info("System Monitoring Completed")
+    return result
+
+
+def _stored_previous(settings: Settings) -> CounterSnapshot | None:
+    if not db.is_configured:
+        db.configure(settings.database_url, settings.database_busy_timeout_seconds)
+    init_database()
+    with db.engine.connect() as connection:
+        stored = latest_counters(connection, settings.hostname)
+    return stored_snapshot(stored) if stored else None
+
+
+def _save(result: MonitorResult) -> None:
+    """The sample, its details, its notifications and the process baseline in one transaction."""
+    notifications = notification_values(result.alerts, result.sample)
+    with db.engine.begin() as connection:
+        result.sample_id = save_sample(connection, sample_rows(result.sample), notifications,
+                                       baseline_values(result.sample))
+    result.notification_count = len(notifications)

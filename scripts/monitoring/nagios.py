@@ -1,0 +1,52 @@
+"""Nagios/Icinga plugin output: one status line with performance data; exit 0 OK, 1 WARNING, 2 CRITICAL,
+3 UNKNOWN."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from config.thresholds import MetricThresholds
+from scripts.monitoring.alert_text import alert_line
+from scripts.monitoring.grading import CRITICAL, WARNING, Alert, Measurement
+
+OK, WARNING_EXIT, CRITICAL_EXIT, UNKNOWN = 0, 1, 2, 3
+_PLAIN_LABEL = re.compile(r"^[A-Za-z0-9_./:-]+$")
+_SHORT_NAMES = {"cpu_percent": "cpu", "memory_percent": "memory", "swap_percent": "swap",
+                "load_per_core": "load_per_core", "disk_percent": "disk", "gpu_utilization_percent": "gpu_util",
+                "gpu_memory_percent": "gpu_mem", "gpu_temperature_celsius": "gpu_temp"}
+
+
+def nagios_exit_code(alerts: list[Alert]) -> int:
+    if any(alert.level == CRITICAL for alert in alerts):
+        return CRITICAL_EXIT
+    return WARNING_EXIT if any(alert.level == WARNING for alert in alerts) else OK
+
+
+def nagios_line(measurements: list[Measurement], alerts: list[Alert],
+                thresholds: Mapping[str, MetricThresholds]) -> str:
+    state = {OK: "OK", WARNING_EXIT: "WARNING", CRITICAL_EXIT: "CRITICAL"}[nagios_exit_code(alerts)]
+    summary = "; ".join(alert_line(alert) for alert in alerts) if alerts else "all metrics within normal range"
+    perfdata = " ".join(_perfdata(measurement, thresholds) for measurement in measurements)
+    return f"SYSTEM {state} - {summary} | {perfdata}".rstrip(" |")
+
+
+def nagios_unknown(reason: str) -> str:
+    return f"SYSTEM UNKNOWN - {reason}"
+
+
+def _perfdata(measurement: Measurement, thresholds: Mapping[str, MetricThresholds]) -> str:
+    spec = measurement.spec
+    levels = thresholds[measurement.metric].levels_for(*measurement.override_names)
+    label = _SHORT_NAMES[measurement.metric]
+    if spec.resource_kind == "mount":
+        label += f"_{measurement.resource}"  # disk_/ , disk_/var
+    elif spec.resource_kind == "gpu":
+        label += f"_{measurement.override_names[-1]}"  # by index: gpu_temp_0
+    if not _PLAIN_LABEL.match(label):
+        label = "'" + label.replace("'", "''") + "'"
+    unit = "%" if spec.unit == "%" else ""
+    maximum = "100" if spec.unit == "%" else ""
+    warn = "" if levels.warning is None else f"{levels.warning:g}"
+    crit = "" if levels.critical is None else f"{levels.critical:g}"
+    return f"{label}={measurement.value:.2f}{unit};{warn};{crit};0;{maximum}"

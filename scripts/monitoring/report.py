@@ -1,0 +1,103 @@
+"""The printed report, laid out as the seed platform's (SYSTEM MONITORING REPORT ... Alerts: N issue(s))."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from config.thresholds import MetricThresholds
+from scripts.monitoring.alert_text import alert_line, format_threshold
+from scripts.monitoring.grading import CRITICAL, Alert
+from scripts.monitoring.sample import GIB, MIB, Sample
+
+RULE = "=" * 60
+_THRESHOLD_ROWS = (("CPU", "cpu_percent"), ("Memory", "memory_percent"), ("Disk", "disk_percent"),
+                   ("Swap", "swap_percent"), ("Load", "load_per_core"), ("GPU util", "gpu_utilization_percent"),
+                   ("GPU mem", "gpu_memory_percent"), ("GPU temp", "gpu_temperature_celsius"))
+
+
+def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, MetricThresholds]) -> str:
+    lines = [RULE, "📊 SYSTEM MONITORING REPORT", RULE,
+             f"Timestamp: {sample.timestamp:%Y-%m-%d %H:%M:%S} UTC",
+             f"Hostname: {sample.hostname}",
+             f"Platform: {sample.platform}",
+             "",
+             "📈 Current Metrics:"]
+    lines += [f"   {line}" for line in _metric_lines(sample)]
+    lines += ["", "⚙️  Thresholds:"]
+    for name, key in _THRESHOLD_ROWS:
+        metric = thresholds[key]
+        spec, levels = metric.spec, metric.default
+        line = f"   {name + ':':<10}{format_threshold(spec, levels.warning)} (critical: {format_threshold(spec, levels.critical)})"
+        if metric.overrides:
+            line += "; " + ", ".join(f"{resource}: {format_threshold(spec, level.warning)}/"
+                                     f"{format_threshold(spec, level.critical)}"
+                                     for resource, level in metric.overrides.items())
+        lines.append(line)
+    failed = [outcome for outcome in sample.collectors if not outcome.success]
+    if failed:
+        lines += ["", "⚠️  Collector errors:"]
+        lines += [f"   {outcome.name}: {outcome.error}" for outcome in failed]
+    lines.append("")
+    if alerts:
+        lines += [RULE, f"🚨 Alerts: {len(alerts)} issue(s) detected"]
+        lines += [f"   {'🔴' if alert.level == CRITICAL else '⚠️ '} [{alert.level}] {alert_line(alert)}"
+                  for alert in alerts]
+    else:
+        lines.append("✅ All metrics within normal range")
+    lines.append(RULE)
+    return "\n".join(lines)
+
+
+def _rate(bytes_per_second: float) -> str:
+    for unit, size in (("GB/s", GIB), ("MB/s", MIB), ("KB/s", 1024)):
+        if bytes_per_second >= size:
+            return f"{bytes_per_second / size:.2f} {unit}"
+    return f"{bytes_per_second:.0f} B/s"
+
+
+def _metric_lines(sample: Sample) -> list[str]:
+    lines = []
+    cpu = sample.cpu
+    if cpu is not None:
+        percent = "n/a" if cpu.percent is None else f"{cpu.percent:.1f}%"
+        load = "" if cpu.load_1m is None else f", load {cpu.load_1m:.2f} / {cpu.load_5m:.2f} / {cpu.load_15m:.2f}"
+        lines.append(f"CPU:      {percent} ({cpu.logical_count} cores{load})")
+    memory = sample.memory
+    if memory is not None:
+        lines.append(f"Memory:   {memory.percent:.1f}% ({memory.used_bytes / GIB:.2f}GB / {memory.total_bytes / GIB:.2f}GB)")
+        lines.append(f"Swap:     {memory.swap_percent:.1f}% ({memory.swap_used_bytes / GIB:.2f}GB / "
+                     f"{memory.swap_total_bytes / GIB:.2f}GB)")
+    if sample.disks is not None:
+        system = sample.system_disk_reading
+        for disk in sorted(sample.disks.mounts, key=lambda disk: disk is not system):
+            name = "Disk:" if disk is system else f"Disk {disk.mountpoint}:"
+            io = f", read {_rate(disk.rates.read_bytes_per_second)} write {_rate(disk.rates.write_bytes_per_second)}" \
+                if disk.rates else ""
+            lines.append(f"{name:<9} {disk.percent:.1f}% ({disk.used_bytes / GIB:.2f}GB / {disk.total_bytes / GIB:.2f}GB{io})")
+    network = sample.network
+    if network is not None:
+        rates = network.total_rates
+        now = f" (now ↑ {_rate(rates.sent_bytes_per_second)} / ↓ {_rate(rates.recv_bytes_per_second)})" if rates else ""
+        lines.append(f"Network: ↑ {network.sent_mb:.2f}MB / ↓ {network.recv_mb:.2f}MB{now}")
+    if sample.gpus is not None and not sample.gpus.devices:
+        lines.append("GPU:      none detected")
+    for gpu in sample.gpus.devices if sample.gpus is not None else []:
+        parts = [gpu.name or "unknown"]
+        if gpu.utilization_percent is not None:
+            parts.append(f"util {gpu.utilization_percent:.0f}%")
+        if gpu.memory_total_mib:
+            parts.append(f"mem {gpu.memory_used_mib or 0:.0f}/{gpu.memory_total_mib:.0f}MiB ({gpu.memory_percent or 0:.1f}%)")
+        if gpu.temperature_celsius is not None:
+            parts.append(f"{gpu.temperature_celsius:.0f}°C")
+        if gpu.power_draw_watts is not None:
+            limit = f"/{gpu.power_limit_watts:.0f}" if gpu.power_limit_watts else ""
+            parts.append(f"{gpu.power_draw_watts:.0f}{limit}W")
+        if gpu.fan_percent is not None:
+            parts.append(f"fan {gpu.fan_percent:.0f}%")
+        lines.append(f"{f'GPU {gpu.index}:':<9} " + ", ".join(parts))
+    if sample.processes is not None and sample.processes.top_cpu:
+        top = ", ".join(f"{info.name} ({info.cpu_percent:.1f}%)" for info in sample.processes.top_cpu[:3])
+        lines.append(f"Top CPU:  {top}")
+    if sample.rate_interval_seconds:
+        lines.append(f"(rates averaged over the last {sample.rate_interval_seconds:.1f} s)")
+    return lines

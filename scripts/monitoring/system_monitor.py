@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""System monitor job: collect CPU, memory, disk, network, GPU and process figures, save them, grade them
+against the .env thresholds, write notifications and print the report.
+
+Runs from the scheduler, OS cron, Windows Task Scheduler or by hand, from any working directory:
+    python scripts/monitoring/system_monitor.py [--json | --nagios] [--no-save] [--quiet]
+Exit codes: 0 the run completed (alerts or not), 1 an unexpected error, 2 a configuration error.
+With --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (configuration or unexpected error).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: import the project from its root, whatever the working directory
+    sys.path[0] = str(Path(__file__).resolve().parents[2])
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+
+from config.fields import ConfigError  # noqa: E402
+from config.settings import ENV_FILE_VARIABLE, load_settings  # noqa: E402
+
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+NAGIOS_UNKNOWN = 3
+
+log = logging.getLogger("automation.monitor")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the sample and its alerts as JSON")
+    output.add_argument("--nagios", action="store_true",
+                        help="Nagios/Icinga plugin output: one status line with performance data; "
+                             "exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN")
+    parser.add_argument("--no-save", action="store_true",
+                        help="do not touch the database (rates come from a 0.25 s window)")
+    parser.add_argument("--quiet", action="store_true", help="print no report; log only warnings to stderr")
+    parser.add_argument("--env-file", metavar="PATH",
+                        help=f"read settings from this .env file (default: .env in the project root; "
+                             f"also settable as {ENV_FILE_VARIABLE})")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="system_monitor.py",
+        description="Collect system metrics, save them, grade them against the .env thresholds and report.",
+    )
+    return add_arguments(parser)
+
+
+def run_with_args(args: argparse.Namespace) -> int:
+    """Run once with parsed options; returns the exit code."""
+    if args.env_file:
+        os.environ[ENV_FILE_VARIABLE] = args.env_file
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"SYSTEM UNKNOWN - configuration error: {error}" if args.nagios else f"configuration error: {error}",
+              file=sys.stdout if args.nagios else sys.stderr)
+        return NAGIOS_UNKNOWN if args.nagios else EXIT_CONFIG
+
+    from config.logging_setup import configure_logging
+
+    configure_logging(settings, quiet=args.quiet or args.json or args.nagios)
+    _tolerate_narrow_console()
+    try:
+        from scripts.monitoring.monitor import monitor_once
+
+        result = monitor_once(settings, save=not args.no_save)
+    except Exception as error:  # reported in one line; the traceback goes to the log file
+        log.debug("monitoring run failed", exc_info=True)
+        log.error("System Monitoring Failed: %s: %s", type(error).__name__, error)
+        if args.nagios:
+            print(f"SYSTEM UNKNOWN - {type(error).__name__}: {error}")
+            return NAGIOS_UNKNOWN
+        return EXIT_ERROR
+    return _print_result(args, settings, result)
+
+
+def _print_result(args: argparse.Namespace, settings: object, result: object) -> int:
+    from scripts.monitoring import nagios
+    from scripts.monitoring.json_output import render_json
+    from scripts.monitoring.report import render_report
+
+    if args.nagios:
+        print(nagios.nagios_line(result.measurements, result.alerts, settings.thresholds))  # type: ignore[attr-defined]
+        return nagios.nagios_exit_code(result.alerts)  # type: ignore[attr-defined]
+    if args.json:
+        print(render_json(result.sample, result.alerts, result.sample_id))  # type: ignore[attr-defined]
+    elif not args.quiet:
+        print(render_report(result.sample, result.alerts, settings.thresholds))  # type: ignore[attr-defined]
+    return EXIT_OK
+
+
+def _tolerate_narrow_console() -> None:
+    """The report has emoji and arrows; a console that cannot show them (cp1252) gets '?' instead of a crash."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="replace")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_with_args(build_parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The engine and session factory of this process.
+
+Bound lazily from DATABASE_URL, so `from storage import db` is free until the first query. SQLite gets WAL,
+a busy timeout and foreign keys, and transactions that really begin where SQLAlchemy begins them (pysqlite
+otherwise defers BEGIN), which also makes `BEGIN IMMEDIATE` possible through
+`connection.execution_options(sqlite_begin="IMMEDIATE")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+
+
+class Database:
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+        self._session_factory: sessionmaker[Session] | None = None
+
+    def configure(self, url: str, busy_timeout_seconds: float = 30.0) -> Engine:
+        """(Re)bind to `url`; a SQLite file's folder is created when missing."""
+        self.dispose()
+        self._engine = create_database_engine(url, busy_timeout_seconds)
+        self._session_factory = sessionmaker(self._engine, expire_on_commit=False)
+        return self._engine
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from config import load_settings
+
+            settings = load_settings()
+            self.configure(settings.database_url, settings.database_busy_timeout_seconds)
+        assert self._engine is not None
+        return self._engine
+
+    @property
+    def is_configured(self) -> bool:
+        return self._engine is not None
+
+    @contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        """A session that commits when the block ends and rolls back if it raises."""
+        self.engine  # bind lazily before the factory is used
+        assert self._session_factory is not None
+        session = self._session_factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+        self._engine = self._session_factory = None
+
+
+def create_database_engine(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if parsed.get_backend_name() in ("mysql", "mariadb"):
+            options["pool_recycle"] = 3600
+        return create_engine(parsed, **options)
+
+    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, connect_args={"timeout": busy_timeout_seconds})
+    busy_timeout_ms = int(busy_timeout_seconds * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+    return engine
+
+
+db = Database()

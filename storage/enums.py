@@ -1,0 +1,36 @@
+"""Enumerations stored in the jobs tables (by member name, e.g. 'MONITORING', in a VARCHAR)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class JobType(str, enum.Enum):
+    """Kinds of jobs; only MONITORING has built-in behaviour, the others run their script."""
+
+    MONITORING = "monitoring"
+    BACKUP = "backup"
+    SECURITY = "security"
+    LOG_ANALYSIS = "log_analysis"
+    CLEANUP = "cleanup"
+    REPORT = "report"
+    CUSTOM = "custom"
+
+
+class ExecutionStatus(str, enum.Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    SKIPPED = "skipped"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+    ABANDONED = "abandoned"
+
+
+class ExecutionTrigger(str, enum.Enum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    CATCH_UP = "catch-up"
+    OS_CRON = "os-cron"

@@ -1,0 +1,86 @@
+"""Writing a monitoring sample and reading back the counters the next sample's rates start from.
+
+Core statements on storage.tables, one transaction per call: a one-shot run from cron pays no ORM mapping.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection, RowMapping
+
+from storage import tables
+
+
+class SampleRows(NamedTuple):
+    """Values of one system_metrics row and of its detail rows, keyed by detail table name."""
+
+    metric: dict[str, Any]
+    details: dict[str, list[dict[str, Any]]]
+
+
+class StoredCounters(NamedTuple):
+    """The newest sample of a host with the detail rows that hold counters, and the host's process baseline."""
+
+    metric: RowMapping
+    cores: list[RowMapping]
+    disks: list[RowMapping]
+    networks: list[RowMapping]
+    baseline: RowMapping | None
+
+
+# Only the columns rates start from: compiling a select of every column costs more than the whole query.
+_METRIC_COUNTERS = ("id", "timestamp", "boot_time", "cpu_busy_seconds_total", "cpu_seconds_total",
+                    "disk_read_bytes_total", "disk_write_bytes_total", "disk_read_count_total",
+                    "disk_write_count_total")
+_DETAIL_COUNTERS = {
+    "system_metric_cpu_cores": ("core_index", "busy_seconds_total", "seconds_total"),
+    "system_metric_disks": ("io_device", "read_bytes_total", "write_bytes_total", "read_count_total",
+                            "write_count_total"),
+    "system_metric_networks": ("interface", "bytes_sent_total", "bytes_recv_total", "packets_sent_total",
+                               "packets_recv_total", "errors_in_total", "errors_out_total", "drops_in_total",
+                               "drops_out_total"),
+}
+
+
+def latest_counters(connection: Connection, hostname: str) -> StoredCounters | None:
+    metrics = tables.system_metrics
+    metric = connection.execute(
+        select(*(metrics.c[name] for name in _METRIC_COUNTERS)).where(metrics.c.hostname == hostname)
+        .order_by(metrics.c.timestamp.desc(), metrics.c.id.desc()).limit(1)
+    ).mappings().first()
+    if metric is None:
+        return None
+
+    def details(table_name: str) -> list[RowMapping]:
+        table = tables.metadata.tables[table_name]
+        statement = (select(*(table.c[name] for name in _DETAIL_COUNTERS[table_name]))
+                     .where(table.c.system_metric_id == metric["id"]).order_by(table.c.id))
+        return list(connection.execute(statement).mappings())
+
+    baselines = tables.process_cpu_baselines
+    baseline = connection.execute(
+        select(baselines.c.taken_at, baselines.c.counters_json).where(baselines.c.hostname == hostname)
+    ).mappings().first()
+    return StoredCounters(metric, details("system_metric_cpu_cores"), details("system_metric_disks"),
+                          details("system_metric_networks"), baseline)
+
+
+def save_sample(connection: Connection, rows: SampleRows, notifications: list[dict[str, Any]],
+                baseline: dict[str, Any] | None) -> int:
+    """Insert the sample, its details and notifications, and replace the host's process baseline.
+    Returns the new system_metrics id. The caller's transaction makes it all or nothing."""
+    sample_id = connection.execute(insert(tables.system_metrics).values(**rows.metric)).inserted_primary_key[0]
+    for table_name, values in rows.details.items():
+        if values:
+            connection.execute(insert(tables.metadata.tables[table_name]),
+                               [{**value, "system_metric_id": sample_id} for value in values])
+    if notifications:
+        connection.execute(insert(tables.notifications),
+                           [{**value, "system_metric_id": sample_id} for value in notifications])
+    if baseline is not None:
+        baselines = tables.process_cpu_baselines
+        connection.execute(delete(baselines).where(baselines.c.hostname == baseline["hostname"]))
+        connection.execute(insert(baselines).values(**baseline))
+    return int(sample_id)

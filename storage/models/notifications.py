@@ -1,0 +1,13 @@
+"""Alert records: what the dashboard reads and what delivery sends."""
+
+from __future__ import annotations
+
+from storage import tables
+from storage.models.base import Base
+
+
+class Notification(Base):
+    __table__ = tables.notifications
+
+    def __repr__(self) -> str:
+        return f"Notification(id={self.id!r}, level={self.level!r}, title={self.title!r})"

@@ -1,0 +1,76 @@
+"""Creating and upgrading the schema through Alembic, without paying Alembic's import on every run.
+
+Every start checks `alembic_version` against SCHEMA_REVISION (the newest migration; a test keeps the two in
+step) and only imports Alembic when the database is new or behind.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from contextlib import nullcontext
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Connection, Engine
+
+from config.paths import PROJECT_ROOT
+from storage.database import SQLITE_BEGIN_OPTION, db
+
+SCHEMA_REVISION = "0001"
+MIGRATIONS_DIR = PROJECT_ROOT / "storage" / "migrations"
+_LOCK_NAME = "automation_platform_schema"
+
+log = logging.getLogger(__name__)
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The schema revision stamped in the database; None for a database Alembic never touched."""
+    try:
+        with connection.begin_nested() if connection.in_transaction() else nullcontext():
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:  # no such table
+        return None
+
+
+def init_database(url: str | None = None) -> Engine:
+    """Create or upgrade every table, idempotently; binds `db` to `url` when given."""
+    engine = db.configure(url) if url else db.engine
+    with engine.connect() as connection:
+        if current_revision(connection) == SCHEMA_REVISION:
+            return engine
+    upgrade_database(engine)
+    return engine
+
+
+def upgrade_database(engine: Engine | None = None, revision: str = "head") -> None:
+    """Run pending migrations under a lock, so several processes starting at once upgrade exactly once."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = engine or db.engine
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter is not for users
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.connect() as connection:
+        connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        with connection.begin():
+            _lock(connection)
+            config.attributes["connection"] = connection
+            before = current_revision(connection)
+            command.upgrade(config, revision)
+            after = current_revision(connection)
+        if engine.dialect.name in ("mysql", "mariadb"):
+            connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _LOCK_NAME})
+            connection.commit()
+    if before != after:
+        log.info("Database schema upgraded from %s to %s", before or "empty", after)
+
+
+def _lock(connection: Connection) -> None:
+    """SQLite holds its write lock from BEGIN IMMEDIATE; the servers take a named lock."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": _LOCK_NAME})
+    elif dialect in ("mysql", "mariadb"):
+        connection.execute(text("SELECT GET_LOCK(:name, 60)"), {"name": _LOCK_NAME})

@@ -1,0 +1,227 @@
+"""The schema, as SQLAlchemy Core tables: the one definition that the ORM models, the migrations' checks and
+the monitor's fast write path share.
+
+Core tables cost a few milliseconds to build; ORM mapping of the same columns costs tens, which a one-shot
+monitor run started by cron should not pay. Columns ending in `_total` are cumulative counters as read; the
+next sample of the same host computes its rates (`_per_second`) from them. GB columns are GiB (2**30 bytes),
+MB columns MiB, as in the seed platform. Floats are double precision (MySQL's FLOAT is 4 bytes).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from storage.enums import ExecutionStatus, ExecutionTrigger, JobType
+from storage.types import UTCDateTime, utc_now
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+def _enum(enum_class: type) -> Enum:
+    """A portable VARCHAR enum (no native ENUM type), so adding a member needs no ALTER TYPE."""
+    return Enum(enum_class, native_enum=False, length=32, validate_strings=True)
+
+
+def _doubles(*names: str) -> list[Column]:
+    return [Column(name, Double) for name in names]
+
+
+def _counters(*names: str, nullable: bool = True) -> list[Column]:
+    return [Column(name, BigInteger, nullable=nullable) for name in names]
+
+
+def _detail(name: str, *columns: Column) -> Table:
+    """A per-sample detail table: rows die with their sample."""
+    return Table(
+        name, metadata,
+        Column("id", Integer, primary_key=True),
+        Column("system_metric_id", ForeignKey("system_metrics.id", ondelete="CASCADE"), nullable=False, index=True),
+        *columns,
+    )
+
+
+_IO_RATES = ("read_bytes_per_second", "write_bytes_per_second", "read_ops_per_second", "write_ops_per_second")
+_NIC_RATES = ("sent_bytes_per_second", "recv_bytes_per_second", "packets_sent_per_second",
+              "packets_recv_per_second", "errors_in_per_second", "errors_out_per_second",
+              "drops_in_per_second", "drops_out_per_second")
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("description", Text),
+    Column("job_type", _enum(JobType), nullable=False, default=JobType.CUSTOM),
+    Column("script_path", String(1024)),
+    Column("script_args", Text, doc="JSON list of arguments"),
+    Column("cron_expression", String(128), nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("timeout_seconds", Integer, nullable=False, default=300),
+    Column("max_retries", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False, default=utc_now),
+    Column("updated_at", UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now),
+)
+
+job_executions = Table(
+    "job_executions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", ForeignKey("jobs.id", ondelete="SET NULL"), index=True),
+    Column("job_name", String(128), nullable=False, doc="kept when the job is deleted"),
+    Column("status", _enum(ExecutionStatus), nullable=False, default=ExecutionStatus.PENDING),
+    Column("trigger", _enum(ExecutionTrigger), nullable=False, default=ExecutionTrigger.SCHEDULE),
+    Column("scheduled_for", UTCDateTime),
+    Column("started_at", UTCDateTime),
+    Column("completed_at", UTCDateTime),
+    Column("duration_seconds", Double),
+    Column("exit_code", Integer),
+    Column("stdout", Text),
+    Column("stderr", Text),
+    Column("error_message", Text),
+    Column("retry_count", Integer, nullable=False, default=0),
+    Column("hostname", String(255)),
+    Column("platform", String(32)),
+)
+
+system_metrics = Table(
+    "system_metrics", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("hostname", String(255), nullable=False),
+    Column("platform", String(32)),
+    Column("boot_time", UTCDateTime),
+    *_doubles("cpu_percent"),
+    Column("cpu_count", Integer),
+    Column("cpu_physical_count", Integer),
+    *_doubles("cpu_frequency_mhz", "cpu_busy_seconds_total", "cpu_seconds_total",
+              "load_1m", "load_5m", "load_15m", "load_per_core",
+              "memory_total_gb", "memory_used_gb", "memory_available_gb", "memory_percent",
+              "swap_total_gb", "swap_used_gb", "swap_percent"),
+    Column("disk_mountpoint", String(512), doc="the system disk of the disk_* columns"),
+    *_doubles("disk_total_gb", "disk_used_gb", "disk_percent"),
+    *_counters("disk_read_bytes_total", "disk_write_bytes_total", "disk_read_count_total", "disk_write_count_total"),
+    *_doubles(*(f"disk_{name}" for name in _IO_RATES)),
+    *_doubles("network_sent_mb", "network_recv_mb", "network_sent_bytes_per_second",
+              "network_recv_bytes_per_second", "network_packets_sent_per_second",
+              "network_packets_recv_per_second", "network_errors_per_second", "network_drops_per_second"),
+    Column("gpu_count", Integer),
+    *_doubles("rate_interval_seconds", "collection_seconds"),
+    Index("ix_system_metrics_hostname_timestamp", "hostname", "timestamp"),
+)
+
+system_metric_cpu_cores = _detail(
+    "system_metric_cpu_cores",
+    Column("core_index", Integer, nullable=False),
+    Column("percent", Double),
+    Column("busy_seconds_total", Double, nullable=False),
+    Column("seconds_total", Double, nullable=False),
+)
+
+system_metric_disks = _detail(
+    "system_metric_disks",
+    Column("mountpoint", String(512), nullable=False),
+    Column("device", String(512)),
+    Column("fstype", String(64)),
+    Column("io_device", String(255), doc="the device's name in the I/O counters (dm-0)"),
+    *_counters("total_bytes", "used_bytes", "free_bytes"),
+    Column("percent", Double),
+    *_counters("read_bytes_total", "write_bytes_total", "read_count_total", "write_count_total"),
+    *_doubles(*_IO_RATES),
+)
+
+system_metric_networks = _detail(
+    "system_metric_networks",
+    Column("interface", String(255), nullable=False),
+    Column("is_up", Boolean),
+    Column("speed_mbps", Integer),
+    *_counters("bytes_sent_total", "bytes_recv_total", "packets_sent_total", "packets_recv_total",
+               "errors_in_total", "errors_out_total", "drops_in_total", "drops_out_total", nullable=False),
+    *_doubles(*_NIC_RATES),
+)
+
+system_metric_gpus = _detail(
+    "system_metric_gpus",
+    Column("gpu_index", Integer, nullable=False),
+    Column("name", String(255)),
+    Column("uuid", String(128)),
+    *_doubles("utilization_percent", "memory_utilization_percent", "memory_total_mib", "memory_used_mib",
+              "memory_percent", "temperature_celsius", "power_draw_watts", "power_limit_watts", "fan_percent"),
+    Column("error_message", Text, doc="fields NVML could not read"),
+)
+
+system_metric_gpu_processes = _detail(
+    "system_metric_gpu_processes",
+    Column("gpu_index", Integer, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("process_name", String(255)),
+    Column("used_memory_mib", Double),
+)
+
+system_metric_sensors = _detail(
+    "system_metric_sensors",
+    Column("chip", String(128), nullable=False),
+    Column("label", String(128)),
+    *_doubles("current_celsius", "high_celsius", "critical_celsius"),
+)
+
+system_metric_processes = _detail(
+    "system_metric_processes",
+    Column("ranking", String(16), nullable=False, doc="'cpu' or 'memory': which top list"),
+    Column("rank", Integer, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("name", String(255)),
+    Column("username", String(255)),
+    *_doubles("cpu_percent", "memory_percent"),
+    *_counters("rss_bytes"),
+)
+
+system_metric_collectors = _detail(
+    "system_metric_collectors",
+    Column("collector", String(32), nullable=False),
+    Column("duration_seconds", Double, nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("error_message", Text),
+)
+
+process_cpu_baselines = Table(
+    "process_cpu_baselines", metadata,
+    Column("hostname", String(255), primary_key=True),
+    Column("taken_at", UTCDateTime, nullable=False),
+    Column("counters_json", Text, nullable=False, doc='{"pid": [create_time, cpu_seconds], ...}'),
+)
+
+notifications = Table(
+    "notifications", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(255), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("level", String(16), nullable=False, doc="INFO, WARNING, CRITICAL, ERROR"),
+    Column("channel", String(64), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False, default=utc_now),
+    Column("success", Boolean, nullable=False, default=True),
+    Column("error_message", Text),
+    Column("job_execution_id", ForeignKey("job_executions.id", ondelete="SET NULL")),
+    Column("system_metric_id", ForeignKey("system_metrics.id", ondelete="SET NULL")),
+    Column("host", String(255)),
+    Column("metric", String(64)),
+    Column("resource", String(512)),
+    *_doubles("value", "threshold"),
+    Index("ix_notifications_channel_sent_at", "channel", "sent_at"),
+)
