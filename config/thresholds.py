@@ -63,14 +63,21 @@ class Levels(NamedTuple):
 class MetricThresholds(NamedTuple):
     spec: MetricSpec
     default: Levels
-    overrides: Mapping[str, Levels] = MappingProxyType({})
+    warning_overrides: Mapping[str, float | None] = MappingProxyType({})
+    critical_overrides: Mapping[str, float | None] = MappingProxyType({})
 
     def levels_for(self, *resource_names: str | None) -> Levels:
-        """The levels of the first resource name that has an override (e.g. a GPU's UUID, then its index)."""
-        for name in resource_names:
-            if name is not None and name in self.overrides:
-                return self.overrides[name]
-        return self.default
+        """Each level from the first name that overrides it (a GPU's UUID before its index), else the default."""
+        return Levels(_first(self.warning_overrides, resource_names, self.default.warning),
+                      _first(self.critical_overrides, resource_names, self.default.critical))
+
+    @property
+    def overridden_resources(self) -> list[str]:
+        return list({**self.warning_overrides, **self.critical_overrides})
+
+
+def _first(overrides: Mapping[str, float | None], names: tuple[str | None, ...], default: float | None) -> float | None:
+    return next((overrides[name] for name in names if name is not None and name in overrides), default)
 
 
 def parse_thresholds(values: Mapping[str, str]) -> dict[str, MetricThresholds]:
@@ -102,17 +109,15 @@ def _metric_thresholds(spec: MetricSpec, values: Mapping[str, str]) -> MetricThr
     warning_overrides_key, critical_overrides_key = f"{warning_key}_OVERRIDES", f"{critical_key}_OVERRIDES"
     warning_overrides = _overrides(spec, warning_overrides_key, values)
     critical_overrides = _overrides(spec, critical_overrides_key, values)
-    overrides = {}
-    for resource in {**warning_overrides, **critical_overrides}:
-        levels = Levels(warning_overrides.get(resource, default.warning),
-                        critical_overrides.get(resource, default.critical))
+    thresholds = MetricThresholds(spec, default, warning_overrides, critical_overrides)
+    for resource in thresholds.overridden_resources:
+        levels = thresholds.levels_for(resource)
         _check_order(levels, values,
                      warning_overrides_key if resource in warning_overrides else warning_key,
                      critical_overrides_key if resource in critical_overrides else critical_key,
                      f"the WARNING level for {resource} ({_show(levels.warning)})",
                      f"the CRITICAL level for {resource} ({_show(levels.critical)})")
-        overrides[resource] = levels
-    return MetricThresholds(spec, default, overrides)
+    return thresholds
 
 
 def _check_order(levels: Levels, values: Mapping[str, str], warning_key: str, critical_key: str,

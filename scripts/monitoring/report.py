@@ -28,10 +28,9 @@ def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, 
         metric = thresholds[key]
         spec, levels = metric.spec, metric.default
         line = f"   {name + ':':<10}{format_threshold(spec, levels.warning)} (critical: {format_threshold(spec, levels.critical)})"
-        if metric.overrides:
-            line += "; " + ", ".join(f"{resource}: {format_threshold(spec, level.warning)}/"
-                                     f"{format_threshold(spec, level.critical)}"
-                                     for resource, level in metric.overrides.items())
+        for resource in metric.overridden_resources:
+            level = metric.levels_for(resource)
+            line += f"; {resource}: {format_threshold(spec, level.warning)}/{format_threshold(spec, level.critical)}"
         lines.append(line)
     failed = [outcome for outcome in sample.collectors if not outcome.success]
     if failed:

@@ -1,0 +1,134 @@
+"""Settings: defaults, precedence, paths, and every kind of bad value stopping the run cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.fields import ConfigError
+from config.paths import PROJECT_ROOT
+from config.settings import SETTING_KEYS, load_settings
+from config.thresholds import Levels, threshold_keys
+from tests.conftest import MAIN, Workspace
+
+
+def test_defaults_match_the_seed() -> None:
+    settings = load_settings({})
+    thresholds = settings.thresholds
+    assert thresholds["cpu_percent"].default == Levels(80, 95)
+    assert thresholds["memory_percent"].default == Levels(85, 95)
+    assert thresholds["disk_percent"].default == Levels(90, 95)
+    assert settings.log_level == "INFO"
+    assert settings.database_url == f"sqlite:///{PROJECT_ROOT / 'data' / 'automation.db'}"
+    assert settings.log_file == PROJECT_ROOT / "logs" / "automation.log"
+
+
+def test_relative_paths_are_taken_from_the_project_root(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # cron starts jobs in $HOME
+    settings = load_settings({"DATABASE_URL": "sqlite:///./data/other.db", "LOG_FILE": "logs/x.log"})
+    assert settings.database_url == f"sqlite:///{PROJECT_ROOT / 'data' / 'other.db'}"
+    assert settings.log_file == PROJECT_ROOT / "logs" / "x.log"
+
+
+def test_environment_wins_over_the_env_file(workspace: Workspace) -> None:
+    workspace.write_env(CPU_THRESHOLD="70", MEMORY_THRESHOLD="60")
+    settings = load_settings(workspace.environ(CPU_THRESHOLD="75"))
+    assert settings.thresholds["cpu_percent"].default.warning == 75
+    assert settings.thresholds["memory_percent"].default.warning == 60
+    assert settings.env_file == workspace.env_file
+
+
+def test_per_resource_overrides_and_off() -> None:
+    settings = load_settings({
+        "DISK_THRESHOLD_OVERRIDES": "/var/log/=97, /mnt/scratch=off, C:=50",
+        "DISK_CRITICAL_THRESHOLD_OVERRIDES": "/var/log=99",
+        "GPU_TEMPERATURE_THRESHOLD_OVERRIDES": "0=85,GPU-1234abcd-0000=70",
+        "SWAP_THRESHOLD": "off",
+    })
+    disk = settings.thresholds["disk_percent"]
+    assert disk.levels_for("/var/log") == Levels(97, 99)
+    assert disk.levels_for("/mnt/scratch") == Levels(None, 95)
+    assert disk.levels_for("C:\\") == Levels(50, 95)
+    assert disk.levels_for("/") == Levels(90, 95)
+    gpu = settings.thresholds["gpu_temperature_celsius"]
+    assert gpu.levels_for("GPU-1234abcd-0000", "3") == Levels(70, 90)
+    assert gpu.levels_for("GPU-other", "0") == Levels(85, 90)
+    assert settings.thresholds["swap_percent"].default == Levels(None, 95)
+
+
+def test_env_example_documents_every_key() -> None:
+    text = (PROJECT_ROOT / ".env.example").read_text()
+    documented = {line.split("=", 1)[0] for line in text.splitlines() if line and not line.startswith("#")}
+    assert set(SETTING_KEYS) | set(threshold_keys()) <= documented
+    load_settings({"AUTOMATION_ENV_FILE": str(PROJECT_ROOT / ".env.example")})  # and its values are valid
+
+
+BAD_VALUES = [
+    ("CPU_THRESHOLD", "abc", "a number from 0 to 100"),
+    ("CPU_THRESHOLD", "-5", "a number from 0 to 100"),
+    ("MEMORY_THRESHOLD", "150", "a number from 0 to 100"),
+    ("DISK_THRESHOLD", "nan", "a number from 0 to 100"),
+    ("CPU_THRESHOLD", "96", "not above CPU_CRITICAL_THRESHOLD (95)"),
+    ("MEMORY_CRITICAL_THRESHOLD", "70", "not below MEMORY_THRESHOLD (85)"),
+    ("GPU_TEMPERATURE_THRESHOLD", "200", "a number from 0 to 150"),
+    ("LOAD_THRESHOLD", "high", "a number from 0 to 1000"),
+    ("LOG_LEVEL", "LOUD", "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("DATABASE_URL", "not a url", "a SQLAlchemy URL"),
+    ("DATABASE_URL", "oracle://scott@db/orcl", "backend one of sqlite, postgresql, mysql, mariadb"),
+    ("DISK_THRESHOLD_OVERRIDES", "var=97", "MOUNT"),
+    ("DISK_THRESHOLD_OVERRIDES", "/var=99", "not above the CRITICAL level for /var (95)"),
+    ("GPU_MEMORY_THRESHOLD_OVERRIDES", "first=50", "GPU (index or UUID)"),
+    ("MONITOR_TOP_PROCESSES", "-1", "a whole number from 0 to 100"),
+    ("MONITOR_DISABLED_COLLECTORS", "cpu,toaster", "a comma-separated list of cpu, memory"),
+    ("LOG_MAX_BYTES", "10MB", "a whole number"),
+    ("DATABASE_BUSY_TIMEOUT_SECONDS", "-1", "a number from 0 to 3600"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), BAD_VALUES, ids=[f"{k}={v}" for k, v, _ in BAD_VALUES])
+def test_bad_value_raises_one_clear_error(key: str, value: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({key: value})
+    message = str(raised.value)
+    assert raised.value.key == key
+    assert message.startswith(f"{key}={value!r} is invalid; expected ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_a_password_in_a_bad_url_is_not_shown() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"DATABASE_URL": "postgresql://admin:s3cret@db.example/prod"})  # psycopg2 is not installed
+    assert "s3cret" not in str(raised.value)
+    assert "admin:***@" in str(raised.value)
+
+
+@pytest.mark.parametrize(("key", "value"), [("CPU_THRESHOLD", "abc"), ("CPU_THRESHOLD", "96"),
+                                            ("LOG_LEVEL", "LOUD"), ("DATABASE_URL", "not a url")])
+@pytest.mark.parametrize("entry", ["script", "main"])
+def test_bad_setting_stops_the_run_with_exit_2_and_writes_nothing(workspace: Workspace, key: str, value: str,
+                                                                  entry: str) -> None:
+    workspace.write_env(**{key: value})
+    result = workspace.run(*(["monitor"] if entry == "main" else []), **({"script": MAIN} if entry == "main" else {}))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"configuration error: {key}=")
+    assert value in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not workspace.database.exists() and not workspace.database.parent.exists()
+    assert not workspace.log_file.exists()
+
+
+def test_bad_setting_in_nagios_mode_is_unknown(workspace: Workspace) -> None:
+    workspace.write_env(MEMORY_THRESHOLD="150")
+    result = workspace.run("--nagios")
+    assert result.returncode == 3
+    assert result.stdout.startswith("SYSTEM UNKNOWN - configuration error: MEMORY_THRESHOLD='150'")
+
+
+def test_a_named_env_file_that_does_not_exist_is_a_config_error(workspace: Workspace) -> None:
+    result = workspace.run("--env-file", str(workspace.path / "missing.env"))
+    assert result.returncode == 2
+    assert "AUTOMATION_ENV_FILE=" in result.stderr and "missing.env" in result.stderr

@@ -1,0 +1,129 @@
+"""Grading: strictly greater than the WARNING / CRITICAL level, per resource, and the alert wording."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from config.settings import load_settings
+from config.thresholds import Levels
+from scripts.monitoring.alert_text import alert_line, alert_message, alert_title
+from scripts.monitoring.grading import CRITICAL, WARNING, Measurement, grade, grade_value, measurements
+from scripts.monitoring.sample import (
+    GIB,
+    CpuReading,
+    CpuTimes,
+    DiskReading,
+    DisksReading,
+    GpuReading,
+    GpusReading,
+    MemoryReading,
+    ProcessCounters,
+    ProcessesReading,
+    ProcessInfo,
+    Sample,
+)
+
+DEFAULTS = load_settings({}).thresholds
+
+
+@pytest.mark.parametrize(("value", "levels", "expected"), [
+    (79.9, Levels(80, 95), None),
+    (80.0, Levels(80, 95), None),                   # equal is not above
+    (80.1, Levels(80, 95), (WARNING, 80)),
+    (85.5, Levels(80, 95), (WARNING, 80)),          # the seed's CPU example
+    (95.0, Levels(80, 95), (WARNING, 80)),
+    (96.2, Levels(85, 95), (CRITICAL, 95)),         # the seed's memory example
+    (100.0, Levels(None, 95), (CRITICAL, 95)),      # WARNING off
+    (99.0, Levels(80, None), (WARNING, 80)),        # CRITICAL off
+    (99.0, Levels(None, None), None),
+    (90.0, Levels(90, 90), None),
+    (90.5, Levels(90, 90), (CRITICAL, 90)),
+])
+def test_grade_value(value: float, levels: Levels, expected: tuple[str, float] | None) -> None:
+    assert grade_value(value, levels) == expected
+
+
+@pytest.mark.parametrize(("metric", "value", "level"), [
+    ("cpu_percent", 85.5, WARNING), ("cpu_percent", 95.1, CRITICAL), ("cpu_percent", 80, None),
+    ("memory_percent", 96.2, CRITICAL), ("memory_percent", 86, WARNING),
+    ("disk_percent", 90.5, WARNING), ("disk_percent", 95.5, CRITICAL),
+    ("swap_percent", 81, WARNING), ("load_per_core", 2.5, WARNING), ("load_per_core", 4.1, CRITICAL),
+    ("gpu_utilization_percent", 91, WARNING), ("gpu_memory_percent", 96, CRITICAL),
+    ("gpu_temperature_celsius", 85, WARNING), ("gpu_temperature_celsius", 91, CRITICAL),
+])
+def test_default_levels_of_every_metric(metric: str, value: float, level: str | None) -> None:
+    alerts = grade([Measurement(metric, value)], DEFAULTS)
+    assert [alert.level for alert in alerts] == ([level] if level else [])
+
+
+def test_per_resource_override_applies_to_that_resource_only() -> None:
+    thresholds = load_settings({"DISK_THRESHOLD_OVERRIDES": "/var=93", "GPU_TEMPERATURE_THRESHOLD_OVERRIDES": "1=95",
+                                "GPU_TEMPERATURE_CRITICAL_THRESHOLD_OVERRIDES": "GPU-b=99,1=99"}).thresholds
+    found = [
+        Measurement("disk_percent", 92, "/", ("/",)), Measurement("disk_percent", 92, "/var", ("/var",)),
+        Measurement("gpu_temperature_celsius", 92, "GPU-a", ("GPU-a", "0")),
+        Measurement("gpu_temperature_celsius", 92, "GPU-b", ("GPU-b", "1")),
+    ]
+    alerts = {(alert.metric, alert.resource): alert for alert in grade(found, thresholds)}
+    assert set(alerts) == {("disk_percent", "/"), ("gpu_temperature_celsius", "GPU-a")}
+    assert alerts[("gpu_temperature_celsius", "GPU-a")].level == CRITICAL
+    assert thresholds["gpu_temperature_celsius"].levels_for("GPU-b", "1") == Levels(95, 99)
+
+
+def test_one_alert_per_metric_and_resource_critical_first() -> None:
+    found = [Measurement("cpu_percent", 85), Measurement("cpu_percent", 85),
+             Measurement("memory_percent", 99), Measurement("disk_percent", 91, "/", ("/",))]
+    alerts = grade(found, DEFAULTS)
+    assert [(alert.metric, alert.level) for alert in alerts] == [
+        ("memory_percent", CRITICAL), ("cpu_percent", WARNING), ("disk_percent", WARNING)]
+
+
+def _sample() -> Sample:
+    sample = Sample(timestamp=datetime(2025, 10, 27, 14, 20, tzinfo=timezone.utc), hostname="server01",
+                    platform="linux", boot_time=None)
+    sample.cpu = CpuReading(8, 4, CpuTimes(0, 0), [], load_5m=20.0, percent=85.5)
+    sample.memory = MemoryReading(int(8.00 * GIB), int(7.70 * GIB), int(0.3 * GIB), 96.2, 0, 0, 0.0)
+    sample.disks = DisksReading([DiskReading("/", "/dev/sda1", "ext4", 200 * GIB, 145 * GIB, 55 * GIB, 72.3),
+                                 DiskReading("/data", "/dev/sdb1", "xfs", 100 * GIB, 92 * GIB, 8 * GIB, 92.0)], None)
+    sample.gpus = GpusReading([GpuReading(0, "NVIDIA H100", "GPU-abc", 50.0, None, 81559.0, 1000.0, 88.0)])
+    sample.processes = ProcessesReading(
+        table=[ProcessCounters(1, "x", None, 0, 0, None, None)],
+        top_cpu=[ProcessInfo(10, "python", "ai", 60.0, 5.0, 100), ProcessInfo(11, "java", "app", 20.0, 9.0, 200),
+                 ProcessInfo(12, "gzip", "root", 5.0, 0.1, 5), ProcessInfo(13, "sh", "root", 1.0, 0.1, 5)],
+        top_memory=[ProcessInfo(11, "java", "app", 20.0, 60.5, 200)],
+    )
+    return sample
+
+
+def test_measurements_of_a_sample() -> None:
+    found = {(m.metric, m.resource): m.value for m in measurements(_sample())}
+    assert found == {
+        ("cpu_percent", None): 85.5, ("load_per_core", None): 2.5, ("memory_percent", None): 96.2,
+        ("disk_percent", "/"): 72.3, ("disk_percent", "/data"): 92.0,
+        ("gpu_utilization_percent", "GPU-abc"): 50.0, ("gpu_memory_percent", "GPU-abc"): pytest.approx(1.226, 0.01),
+        ("gpu_temperature_celsius", "GPU-abc"): 88.0,
+    }
+
+
+def test_alert_wording_keeps_the_seed_lines() -> None:
+    sample = _sample()
+    alerts = {alert.metric: alert for alert in grade(measurements(sample), DEFAULTS)}
+    assert alert_line(alerts["cpu_percent"]) == "CPU usage is 85.5% (threshold: 80%)"
+    assert alert_line(alerts["memory_percent"]) == (
+        "Memory usage is 96.2% (7.70GB / 8.00GB, threshold: 85%, critical: 95%)")
+    assert alert_line(alerts["disk_percent"]) == "Disk usage of /data is 92.0% (92.00GB / 100.00GB, threshold: 90%)"
+    assert alert_line(alerts["gpu_temperature_celsius"]) == (
+        "GPU temperature of GPU 0 (NVIDIA H100) is 88°C (threshold: 80°C)")
+    assert alert_title(alerts["memory_percent"], "server01") == "[CRITICAL] Memory usage 96.2% on server01"
+
+
+def test_cpu_and_memory_messages_name_the_top_three_processes() -> None:
+    sample = _sample()
+    alerts = {alert.metric: alert for alert in grade(measurements(sample), DEFAULTS)}
+    cpu_message = alert_message(alerts["cpu_percent"], sample)
+    assert cpu_message.endswith("Top processes by CPU: python (pid 10, 60.0% CPU), java (pid 11, 20.0% CPU), "
+                                "gzip (pid 12, 5.0% CPU)")
+    assert "java (pid 11, 60.5% memory)" in alert_message(alerts["memory_percent"], sample)
+    assert "Top processes" not in alert_message(alerts["disk_percent"], sample)
