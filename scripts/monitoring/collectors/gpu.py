@@ -39,28 +39,43 @@ def collect(settings: Settings) -> GpusReading:
         expected = type(error).__name__ in _NO_GPU_ERRORS
         return GpusReading(problems=[] if expected else [f"NVML init: {error}"])
     try:
-        return GpusReading(devices=[_read_device(pynvml, index) for index in range(pynvml.nvmlDeviceGetCount())])
+        count = pynvml.nvmlDeviceGetCount()
     except pynvml.NVMLError as error:
         log.info("GPU: NVML error (%s); no GPUs to report", error)
+        _shutdown(pynvml)
         return GpusReading(problems=[f"NVML: {error}"])
+    try:
+        devices = [_read_device(pynvml, index) for index in range(count)]
     finally:
-        try:
-            pynvml.nvmlShutdown()
-        except pynvml.NVMLError:
-            pass
+        _shutdown(pynvml)
+    return GpusReading(devices=devices,
+                       problems=[f"GPU {device.index}: {problem}" for device in devices for problem in device.problems])
+
+
+def _shutdown(nvml: Any) -> None:
+    try:
+        nvml.nvmlShutdown()
+    except nvml.NVMLError:
+        pass
 
 
 def _read_device(nvml: Any, index: int) -> GpuReading:
-    handle = nvml.nvmlDeviceGetHandleByIndex(index)
+    """One GPU; a GPU that cannot be opened (lost, reset required) is listed with its error, the others read on."""
     gpu = GpuReading(index=index)
+    try:
+        handle = nvml.nvmlDeviceGetHandleByIndex(index)
+    except nvml.NVMLError as error:
+        gpu.problems.append(f"nvmlDeviceGetHandleByIndex: {error}")
+        log.info("GPU %d: %s", index, error)
+        return gpu
 
     def read(function: Any, *args: Any) -> Any:
         try:
             return function(handle, *args)
         except nvml.NVMLError_NotSupported:
             return None
-        except nvml.NVMLError as error:
-            gpu.problems.append(f"{function.__name__}: {error}")
+        except (nvml.NVMLError, nvml.NVMLLibraryMismatchError) as error:  # the latter: driver older than binding
+            gpu.problems.append(f"{function.__name__}: {error or type(error).__name__}")
             return None
 
     gpu.name = _text(read(nvml.nvmlDeviceGetName))
@@ -94,8 +109,8 @@ def _processes(raw: list[Any]) -> list[GpuProcess]:
         used = None if entry.usedGpuMemory is None else entry.usedGpuMemory / MIB
         if entry.pid in by_pid:
             known = by_pid[entry.pid]
-            known.used_memory_mib = max((value for value in (known.used_memory_mib, used) if value is not None),
-                                       default=None)
+            largest = max((value for value in (known.used_memory_mib, used) if value is not None), default=None)
+            by_pid[entry.pid] = known._replace(used_memory_mib=largest)
             continue
         by_pid[entry.pid] = GpuProcess(pid=entry.pid, name=_process_name(entry.pid), used_memory_mib=used)
     return list(by_pid.values())
