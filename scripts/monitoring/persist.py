@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from scripts.monitoring.sample import GIB, IoRates, NicRates, Sample
+from scripts.monitoring.sample import GIB, IoCounters, IoRates, NicRates, Sample
 from scripts.monitoring.snapshot import process_baseline_json
 from storage.metrics_store import SampleRows
 
@@ -72,8 +72,10 @@ def _fill_memory(row: SampleRows, sample: Sample) -> None:
     row.metric["swap_percent"] = memory.swap_percent
 
 
-def _io_rate_columns(rates: IoRates | None) -> dict[str, float | None]:
-    return rates._asdict() if rates else dict.fromkeys(IoRates._fields)
+def _columns(value: tuple | None, kind: type, prefix: str = "", suffix: str = "") -> dict[str, object]:
+    """A NamedTuple's fields as column values (or the same columns as NULL), e.g. read_bytes -> read_bytes_total."""
+    values = value._asdict() if value is not None else dict.fromkeys(kind._fields)  # type: ignore[attr-defined]
+    return {f"{prefix}{name}{suffix}": item for name, item in values.items()}
 
 
 def _fill_disks(row: SampleRows, sample: Sample) -> None:
@@ -86,30 +88,16 @@ def _fill_disks(row: SampleRows, sample: Sample) -> None:
         row.metric["disk_total_gb"] = system.total_bytes / GIB
         row.metric["disk_used_gb"] = system.used_bytes / GIB
         row.metric["disk_percent"] = system.percent
-    if disks.io_total is not None:
-        row.metric["disk_read_bytes_total"] = disks.io_total.read_bytes
-        row.metric["disk_write_bytes_total"] = disks.io_total.write_bytes
-        row.metric["disk_read_count_total"] = disks.io_total.read_count
-        row.metric["disk_write_count_total"] = disks.io_total.write_count
-    for name, value in _io_rate_columns(disks.io_total_rates).items():
-        row.metric[f"disk_{name}"] = value
+    row.metric.update(_columns(disks.io_total, IoCounters, "disk_", "_total"))
+    row.metric.update(_columns(disks.io_total_rates, IoRates, "disk_"))
     row.details["system_metric_disks"] = [
         dict(
             mountpoint=disk.mountpoint, device=disk.device, fstype=disk.fstype, io_device=disk.io_device,
             total_bytes=disk.total_bytes, used_bytes=disk.used_bytes, free_bytes=disk.free_bytes,
-            percent=disk.percent,
-            read_bytes_total=disk.io.read_bytes if disk.io else None,
-            write_bytes_total=disk.io.write_bytes if disk.io else None,
-            read_count_total=disk.io.read_count if disk.io else None,
-            write_count_total=disk.io.write_count if disk.io else None,
-            **_io_rate_columns(disk.rates),
+            percent=disk.percent, **_columns(disk.io, IoCounters, suffix="_total"), **_columns(disk.rates, IoRates),
         )
         for disk in disks.mounts
     ]
-
-
-def _nic_rate_columns(rates: NicRates | None) -> dict[str, float | None]:
-    return rates._asdict() if rates else dict.fromkeys(NicRates._fields)
 
 
 def _fill_network(row: SampleRows, sample: Sample) -> None:
@@ -133,7 +121,7 @@ def _fill_network(row: SampleRows, sample: Sample) -> None:
             packets_sent_total=nic.counters.packets_sent, packets_recv_total=nic.counters.packets_recv,
             errors_in_total=nic.counters.errin, errors_out_total=nic.counters.errout,
             drops_in_total=nic.counters.dropin, drops_out_total=nic.counters.dropout,
-            **_nic_rate_columns(nic.rates),
+            **_columns(nic.rates, NicRates),
         )
         for nic in network.interfaces
     ]
