@@ -20,6 +20,7 @@ from storage.database import SQLITE_BEGIN_OPTION, db
 SCHEMA_REVISION = "0001"
 MIGRATIONS_DIR = PROJECT_ROOT / "storage" / "migrations"
 _LOCK_NAME = "automation_platform_schema"
+LOCK_TIMEOUT_SECONDS = 60
 
 log = logging.getLogger(__name__)
 
@@ -45,32 +46,42 @@ def init_database(url: str | None = None) -> Engine:
 
 def upgrade_database(engine: Engine | None = None, revision: str = "head") -> None:
     """Run pending migrations under a lock, so several processes starting at once upgrade exactly once."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # before importing it: its plugin set-up chatter
     from alembic import command
     from alembic.config import Config
 
     engine = engine or db.engine
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter is not for users
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.connect() as connection:
         connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        with connection.begin():
-            _lock(connection)
-            config.attributes["connection"] = connection
-            before = current_revision(connection)
-            command.upgrade(config, revision)
-            after = current_revision(connection)
-        if engine.dialect.name in ("mysql", "mariadb"):
-            connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _LOCK_NAME})
-            connection.commit()
+        try:
+            with connection.begin():
+                _lock(connection)
+                config.attributes["connection"] = connection
+                before = current_revision(connection)
+                command.upgrade(config, revision)
+                after = current_revision(connection)
+        finally:
+            _unlock(connection)
     if before != after:
         log.info("Database schema upgraded from %s to %s", before or "empty", after)
 
 
 def _lock(connection: Connection) -> None:
-    """SQLite holds its write lock from BEGIN IMMEDIATE; the servers take a named lock."""
+    """SQLite holds its write lock from BEGIN IMMEDIATE, PostgreSQL a transaction-scoped advisory lock;
+    MySQL/MariaDB a named lock held by the session until _unlock."""
     dialect = connection.dialect.name
     if dialect == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": _LOCK_NAME})
     elif dialect in ("mysql", "mariadb"):
-        connection.execute(text("SELECT GET_LOCK(:name, 60)"), {"name": _LOCK_NAME})
+        got = connection.execute(text("SELECT GET_LOCK(:name, :seconds)"),
+                                 {"name": _LOCK_NAME, "seconds": LOCK_TIMEOUT_SECONDS}).scalar()
+        if got != 1:
+            raise RuntimeError(f"another process held the schema lock for over {LOCK_TIMEOUT_SECONDS} s")
+
+
+def _unlock(connection: Connection) -> None:
+    if connection.dialect.name in ("mysql", "mariadb"):
+        connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _LOCK_NAME})
+        connection.commit()

@@ -1,7 +1,9 @@
 """baseline schema
 
 Creates every table. A table that already exists (a database made by the seed platform's create_all) is
-completed instead: missing columns are added as nullable and missing indexes created, keeping its rows.
+completed instead: missing columns are added as nullable and missing indexes created, keeping its rows. Its
+existing columns keep their types and nullability, and no foreign keys are added to it (SQLite would need
+the table rebuilt): an adopted seed database works, but differs in those details from a fresh one.
 
 Revision ID: 0001
 Revises: 
