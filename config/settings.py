@@ -4,8 +4,6 @@ Real environment variables win over the file. Every value is checked before anyt
 stops the program with one line (ConfigError) and nothing written.
 """
 
-from __future__ import annotations
-
 import os
 import socket
 import sys

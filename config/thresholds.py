@@ -7,8 +7,6 @@ cannot hold `/`. Example: DISK_THRESHOLD_OVERRIDES=/var/log=97,/data=off and GPU
 A value of `off` disables that level.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from types import MappingProxyType

@@ -3,8 +3,6 @@
 Core statements on storage.tables, one transaction per call: a one-shot run from cron pays no ORM mapping.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 from sqlalchemy import delete, insert, select

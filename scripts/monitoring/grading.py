@@ -4,8 +4,6 @@ A value strictly greater than the CRITICAL level is CRITICAL, else strictly grea
 is WARNING (defaults: CPU 85.5 % is WARNING, memory 96.2 % is CRITICAL).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import NamedTuple
 

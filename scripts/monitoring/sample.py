@@ -7,8 +7,6 @@ Units are in the names. Fields ending in `_total` are counters as the OS reports
 by scripts.monitoring.rates against the previous sample of the same host.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple

@@ -17,6 +17,7 @@ if __package__ in (None, ""):  # run as a file: import the project from its root
     sys.path[0] = str(Path(__file__).resolve().parents[2])
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 
@@ -53,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_with_args(args: argparse.Namespace) -> int:
-    """Run once with parsed options; returns the exit code."""
+    """Run once with parsed options and return the exit code: a one-shot command, the process ends after it."""
+    gc.disable()  # a short run builds long-lived objects (imports, tables); cycle collection would be wasted work
     if args.env_file:
         os.environ[ENV_FILE_VARIABLE] = args.env_file
     try:
