@@ -67,6 +67,15 @@ class Database:
         self._engine = self._session_factory = None
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for an in-memory database or another backend."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def create_database_engine(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -75,8 +84,9 @@ def create_database_engine(url: str, busy_timeout_seconds: float = 30.0) -> Engi
             options["pool_recycle"] = 3600
         return create_engine(parsed, **options)
 
-    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    database_file = sqlite_file(url)
+    if database_file is not None:
+        database_file.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"timeout": busy_timeout_seconds})
     busy_timeout_ms = int(busy_timeout_seconds * 1000)
 

@@ -176,3 +176,25 @@ def test_a_failed_collector_is_recorded_and_reported(settings_for) -> None:
     assert result.sample.disks is None and result.sample.memory is not None and result.sample_id
     report = render_report(result.sample, result.alerts, settings.thresholds)
     assert "⚠️  Collector errors:\n   disk: PermissionError: no access to /proc/diskstats" in report
+
+
+def test_no_save_reads_the_last_sample_for_rates_but_writes_nothing(workspace: Workspace) -> None:
+    assert workspace.run("--quiet").returncode == 0
+    before = query(workspace, "SELECT count(*) AS n FROM system_metrics")[0]["n"]
+    result = workspace.run("--no-save", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    stored_at = datetime.fromisoformat(query(workspace, "SELECT timestamp FROM system_metrics")[0]["timestamp"])
+    gap = (datetime.fromisoformat(document["timestamp"]).replace(tzinfo=None) - stored_at).total_seconds()
+    assert document["id"] is None
+    assert document["rate_interval_seconds"] == pytest.approx(gap, abs=1e-3)  # from the stored sample, no sleep
+    assert query(workspace, "SELECT count(*) AS n FROM system_metrics")[0]["n"] == before
+
+
+def test_an_unknown_system_disk_is_a_warning(workspace: Workspace) -> None:
+    workspace.write_env(MONITOR_SYSTEM_DISK="/no/such/mount")
+    result = workspace.run("--quiet")
+    assert result.returncode == 0
+    assert "MONITOR_SYSTEM_DISK=/no/such/mount is not a monitored mount point" in result.stderr
+    (row,) = query(workspace, "SELECT disk_percent, disk_mountpoint FROM system_metrics")
+    assert row["disk_percent"] is None and row["disk_mountpoint"] is None

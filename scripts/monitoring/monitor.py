@@ -20,9 +20,9 @@ from scripts.monitoring.persist import baseline_values, sample_rows
 from scripts.monitoring.rates import apply_rates
 from scripts.monitoring.sample import CounterSnapshot, Sample
 from scripts.monitoring.snapshot import live_snapshot, stored_snapshot
-from storage.database import db
+from storage.database import db, sqlite_file
 from storage.metrics_store import latest_counters, save_sample
-from storage.schema import init_database
+from storage.schema import SCHEMA_REVISION, current_revision, init_database
 
 # The first run on a host has no stored counters to compute rates against: it reads them twice this far apart.
 FIRST_RUN_WINDOW_SECONDS = 0.25
@@ -43,7 +43,7 @@ def monitor_once(settings: Settings, save: bool = True,
                  collectors: dict[str, Callable[[Settings], Any]] | None = None) -> MonitorResult:
     """Collect a sample, compute its rates, grade it and (unless `save` is off) store it with its alerts."""
     log.info("System Monitoring Started")
-    previous = _stored_previous(settings) if save else None
+    previous = _stored_previous(settings, create=save)
     if previous is None:
         previous = live_snapshot(settings)
         time.sleep(FIRST_RUN_WINDOW_SECONDS)
@@ -55,6 +55,9 @@ def monitor_once(settings: Settings, save: bool = True,
     sample.network, sample.gpus = readings.get("network"), readings.get("gpu")
     sample.sensors, sample.processes = readings.get("sensors"), readings.get("processes")
     apply_rates(sample, previous, settings.top_processes)
+    if sample.disks is not None and sample.system_disk_reading is None:
+        log.warning("MONITOR_SYSTEM_DISK=%s is not a monitored mount point: the disk_* columns stay empty",
+                    settings.system_disk)
 
     found = measurements(sample)
     result = MonitorResult(sample, found, grade(found, settings.thresholds))
@@ -71,11 +74,19 @@ def monitor_once(settings: Settings, save: bool = True,
     return result
 
 
-def _stored_previous(settings: Settings) -> CounterSnapshot | None:
+def _stored_previous(settings: Settings, create: bool) -> CounterSnapshot | None:
+    """Counters of the host's newest stored sample. With `create` off nothing is created or migrated: only a
+    database that already exists at the current schema is read."""
+    file = sqlite_file(settings.database_url)
+    if not create and file is not None and not file.exists():
+        return None
     if not db.is_configured:
         db.configure(settings.database_url, settings.database_busy_timeout_seconds)
-    init_database()
+    if create:
+        init_database()
     with db.engine.connect() as connection:
+        if not create and current_revision(connection) != SCHEMA_REVISION:
+            return None
         stored = latest_counters(connection, settings.hostname)
     return stored_snapshot(stored) if stored else None
 

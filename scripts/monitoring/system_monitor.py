@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="Nagios/Icinga plugin output: one status line with performance data; "
                              "exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN")
     parser.add_argument("--no-save", action="store_true",
-                        help="do not touch the database (rates come from a 0.25 s window)")
+                        help="write nothing; rates come from the last stored sample if the database exists, "
+                             "else from a 0.25 s window")
     parser.add_argument("--quiet", action="store_true", help="print no report; log only warnings to stderr")
     parser.add_argument("--env-file", metavar="PATH",
                         help=f"read settings from this .env file (default: .env in the project root; "
