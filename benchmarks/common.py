@@ -22,7 +22,8 @@ class Runs:
         return max(self.peak_rss_mib)
 
 
-def run_measured(command: Sequence[str], env: dict[str, str] | None = None, cwd: str | None = None) -> tuple[float, float]:
+def run_measured(command: Sequence[str], env: dict[str, str] | None = None,
+                 cwd: str | None = None) -> tuple[float, float]:
     """Wall time (s) and peak resident memory (MiB) of one child process, from os.wait4's rusage."""
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -49,7 +49,8 @@ class Database:
     @contextmanager
     def session_scope(self) -> Iterator[Session]:
         """A session that commits when the block ends and rolls back if it raises."""
-        self.engine  # bind lazily before the factory is used
+        if self._session_factory is None:
+            self.engine  # noqa: B018 - binding from the settings creates the factory
         assert self._session_factory is not None
         session = self._session_factory()
         try:

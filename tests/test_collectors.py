@@ -21,7 +21,8 @@ def test_cpu_counts_load_and_cumulative_times() -> None:
     assert reading.logical_count == psutil.cpu_count() >= 1
     assert len(reading.core_times) == reading.logical_count
     assert 0 < reading.times.busy_seconds < reading.times.total_seconds
-    assert sum(core.total_seconds for core in reading.core_times) == pytest.approx(reading.times.total_seconds, rel=0.05)
+    total_of_cores = sum(core.total_seconds for core in reading.core_times)
+    assert total_of_cores == pytest.approx(reading.times.total_seconds, rel=0.05)
     assert reading.load_1m is not None and reading.load_1m >= 0  # Linux has a load average
     assert reading.percent is None  # computed from counters later, never by sleeping here
 

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from config.thresholds import METRICS_BY_KEY, Levels, MetricSpec, MetricThresholds
-from scripts.monitoring.sample import GIB, Sample
+from scripts.monitoring.sample import Sample
+from scripts.monitoring.units import used_of_total
 
 WARNING, CRITICAL = "WARNING", "CRITICAL"
 
@@ -81,16 +82,16 @@ def measurements(sample: Sample) -> list[Measurement]:
     memory = sample.memory
     if memory is not None:
         found.append(Measurement("memory_percent", memory.percent,
-                                 detail=f"{memory.used_bytes / GIB:.2f}GB / {memory.total_bytes / GIB:.2f}GB"))
+                                 detail=used_of_total(memory.used_bytes, memory.total_bytes)))
         if memory.swap_total_bytes > 0:
             found.append(Measurement(
                 "swap_percent", memory.swap_percent,
-                detail=f"{memory.swap_used_bytes / GIB:.2f}GB / {memory.swap_total_bytes / GIB:.2f}GB"))
+                detail=used_of_total(memory.swap_used_bytes, memory.swap_total_bytes)))
     if sample.disks is not None:
         for disk in sample.disks.mounts:
             found.append(Measurement("disk_percent", disk.percent, resource=disk.mountpoint,
                                      override_names=(disk.mountpoint,), display=disk.mountpoint,
-                                     detail=f"{disk.used_bytes / GIB:.2f}GB / {disk.total_bytes / GIB:.2f}GB"))
+                                     detail=used_of_total(disk.used_bytes, disk.total_bytes)))
     for gpu in sample.gpus.devices if sample.gpus is not None else []:
         resource = gpu.uuid or str(gpu.index)
         names = tuple(name for name in (gpu.uuid, str(gpu.index)) if name)

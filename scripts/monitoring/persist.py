@@ -54,9 +54,11 @@ def _fill_cpu(row: SampleRows, sample: Sample) -> None:
     row.metric.update(load_1m=cpu.load_1m, load_5m=cpu.load_5m, load_15m=cpu.load_15m)
     row.metric["load_per_core"] = cpu.load_per_core
     percents = cpu.core_percents or [None] * len(cpu.core_times)
-    row.details["system_metric_cpu_cores"] = [dict(core_index=index, percent=percent, busy_seconds_total=times.busy_seconds,
-                                     seconds_total=times.total_seconds)
-                 for index, (times, percent) in enumerate(zip(cpu.core_times, percents))]
+    row.details["system_metric_cpu_cores"] = [
+        dict(core_index=index, percent=percent, busy_seconds_total=times.busy_seconds,
+             seconds_total=times.total_seconds)
+        for index, (times, percent) in enumerate(zip(cpu.core_times, percents, strict=True))
+    ]
 
 
 def _fill_memory(row: SampleRows, sample: Sample) -> None:

@@ -48,17 +48,22 @@ def cpu_percent(previous: CpuTimes | None, current: CpuTimes) -> float | None:
 
 
 def io_rates(previous: IoCounters, current: IoCounters, elapsed_seconds: float) -> IoRates:
-    return IoRates(*(counter_delta(before, after) / elapsed_seconds for before, after in zip(previous, current)))
+    return IoRates(*_per_second(previous, current, elapsed_seconds))
 
 
 def nic_rates(previous: NicCounters, current: NicCounters, elapsed_seconds: float) -> NicRates:
-    return NicRates(*(counter_delta(before, after) / elapsed_seconds for before, after in zip(previous, current)))
+    return NicRates(*_per_second(previous, current, elapsed_seconds))
+
+
+def _per_second(previous: tuple[int, ...], current: tuple[int, ...], elapsed_seconds: float) -> list[float]:
+    """Field by field growth of two readings of the same counters, per second."""
+    return [counter_delta(before, after) / elapsed_seconds for before, after in zip(previous, current, strict=True)]
 
 
 def sum_nic_rates(rates: list[NicRates]) -> NicRates | None:
     if not rates:
         return None
-    return NicRates(*(sum(values) for values in zip(*rates)))
+    return NicRates(*(sum(values) for values in zip(*rates, strict=True)))
 
 
 def zero_snapshot(boot_time: float) -> CounterSnapshot:

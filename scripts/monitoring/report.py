@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from config.thresholds import MetricThresholds
 from scripts.monitoring.alert_text import alert_line, format_threshold
 from scripts.monitoring.grading import CRITICAL, Alert
-from scripts.monitoring.sample import GIB, MIB, Sample
+from scripts.monitoring.sample import Sample
+from scripts.monitoring.units import byte_rate, used_of_total
 
 RULE = "=" * 60
 _THRESHOLD_ROWS = (("CPU", "cpu_percent"), ("Memory", "memory_percent"), ("Disk", "disk_percent"),
@@ -27,7 +28,8 @@ def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, 
     for name, key in _THRESHOLD_ROWS:
         metric = thresholds[key]
         spec, levels = metric.spec, metric.default
-        line = f"   {name + ':':<10}{format_threshold(spec, levels.warning)} (critical: {format_threshold(spec, levels.critical)})"
+        line = (f"   {name + ':':<10}{format_threshold(spec, levels.warning)} "
+                f"(critical: {format_threshold(spec, levels.critical)})")
         for resource in metric.overridden_resources:
             level = metric.levels_for(resource)
             line += f"; {resource}: {format_threshold(spec, level.warning)}/{format_threshold(spec, level.critical)}"
@@ -47,14 +49,17 @@ def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, 
     return "\n".join(lines)
 
 
-def _rate(bytes_per_second: float) -> str:
-    for unit, size in (("GB/s", GIB), ("MB/s", MIB), ("KB/s", 1024)):
-        if bytes_per_second >= size:
-            return f"{bytes_per_second / size:.2f} {unit}"
-    return f"{bytes_per_second:.0f} B/s"
-
-
 def _metric_lines(sample: Sample) -> list[str]:
+    lines = _cpu_and_memory_lines(sample) + _disk_lines(sample) + _network_lines(sample) + _gpu_lines(sample)
+    if sample.processes is not None and sample.processes.top_cpu:
+        top = ", ".join(f"{info.name} ({info.cpu_percent:.1f}%)" for info in sample.processes.top_cpu[:3])
+        lines.append(f"Top CPU:  {top}")
+    if sample.rate_interval_seconds:
+        lines.append(f"(rates averaged over the last {sample.rate_interval_seconds:.1f} s)")
+    return lines
+
+
+def _cpu_and_memory_lines(sample: Sample) -> list[str]:
     lines = []
     cpu = sample.cpu
     if cpu is not None:
@@ -63,29 +68,51 @@ def _metric_lines(sample: Sample) -> list[str]:
         lines.append(f"CPU:      {percent} ({cpu.logical_count} cores{load})")
     memory = sample.memory
     if memory is not None:
-        lines.append(f"Memory:   {memory.percent:.1f}% ({memory.used_bytes / GIB:.2f}GB / {memory.total_bytes / GIB:.2f}GB)")
-        lines.append(f"Swap:     {memory.swap_percent:.1f}% ({memory.swap_used_bytes / GIB:.2f}GB / "
-                     f"{memory.swap_total_bytes / GIB:.2f}GB)")
-    if sample.disks is not None:
-        system = sample.system_disk_reading
-        for disk in sorted(sample.disks.mounts, key=lambda disk: disk is not system):
-            name = "Disk:" if disk is system else f"Disk {disk.mountpoint}:"
-            io = f", read {_rate(disk.rates.read_bytes_per_second)} write {_rate(disk.rates.write_bytes_per_second)}" \
-                if disk.rates else ""
-            lines.append(f"{name:<9} {disk.percent:.1f}% ({disk.used_bytes / GIB:.2f}GB / {disk.total_bytes / GIB:.2f}GB{io})")
+        lines.append(f"Memory:   {memory.percent:.1f}% ({used_of_total(memory.used_bytes, memory.total_bytes)})")
+        lines.append(f"Swap:     {memory.swap_percent:.1f}% "
+                     f"({used_of_total(memory.swap_used_bytes, memory.swap_total_bytes)})")
+    return lines
+
+
+def _disk_lines(sample: Sample) -> list[str]:
+    """The system disk first as `Disk:` (the seed's line), then every other mount."""
+    if sample.disks is None:
+        return []
+    lines = []
+    system = sample.system_disk_reading
+    for disk in sorted(sample.disks.mounts, key=lambda disk: disk is not system):
+        name = "Disk:" if disk is system else f"Disk {disk.mountpoint}:"
+        io = ""
+        if disk.rates:
+            io = (f", read {byte_rate(disk.rates.read_bytes_per_second)}"
+                  f" write {byte_rate(disk.rates.write_bytes_per_second)}")
+        lines.append(f"{name:<9} {disk.percent:.1f}% ({used_of_total(disk.used_bytes, disk.total_bytes)}{io})")
+    return lines
+
+
+def _network_lines(sample: Sample) -> list[str]:
     network = sample.network
-    if network is not None:
-        rates = network.total_rates
-        now = f" (now ↑ {_rate(rates.sent_bytes_per_second)} / ↓ {_rate(rates.recv_bytes_per_second)})" if rates else ""
-        lines.append(f"Network: ↑ {network.sent_mb:.2f}MB / ↓ {network.recv_mb:.2f}MB{now}")
-    if sample.gpus is not None and not sample.gpus.devices:
-        lines.append("GPU:      none detected")
-    for gpu in sample.gpus.devices if sample.gpus is not None else []:
+    if network is None:
+        return []
+    rates = network.total_rates
+    now = f" (now ↑ {byte_rate(rates.sent_bytes_per_second)} / ↓ {byte_rate(rates.recv_bytes_per_second)})" \
+        if rates else ""
+    return [f"Network: ↑ {network.sent_mb:.2f}MB / ↓ {network.recv_mb:.2f}MB{now}"]
+
+
+def _gpu_lines(sample: Sample) -> list[str]:
+    if sample.gpus is None:
+        return []
+    if not sample.gpus.devices:
+        return ["GPU:      none detected"]
+    lines = []
+    for gpu in sample.gpus.devices:
         parts = [gpu.name or "unknown"]
         if gpu.utilization_percent is not None:
             parts.append(f"util {gpu.utilization_percent:.0f}%")
         if gpu.memory_total_mib:
-            parts.append(f"mem {gpu.memory_used_mib or 0:.0f}/{gpu.memory_total_mib:.0f}MiB ({gpu.memory_percent or 0:.1f}%)")
+            parts.append(f"mem {gpu.memory_used_mib or 0:.0f}/{gpu.memory_total_mib:.0f}MiB "
+                         f"({gpu.memory_percent or 0:.1f}%)")
         if gpu.temperature_celsius is not None:
             parts.append(f"{gpu.temperature_celsius:.0f}°C")
         if gpu.power_draw_watts is not None:
@@ -94,9 +121,4 @@ def _metric_lines(sample: Sample) -> list[str]:
         if gpu.fan_percent is not None:
             parts.append(f"fan {gpu.fan_percent:.0f}%")
         lines.append(f"{f'GPU {gpu.index}:':<9} " + ", ".join(parts))
-    if sample.processes is not None and sample.processes.top_cpu:
-        top = ", ".join(f"{info.name} ({info.cpu_percent:.1f}%)" for info in sample.processes.top_cpu[:3])
-        lines.append(f"Top CPU:  {top}")
-    if sample.rate_interval_seconds:
-        lines.append(f"(rates averaged over the last {sample.rate_interval_seconds:.1f} s)")
     return lines
