@@ -38,13 +38,13 @@ def run_db(action: str) -> int:
 
     try:
         settings = load_settings()
+        configure_logging(settings)
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings)
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
 
+    from scripts.monitoring.system_monitor import one_line
     from storage import db, init_database, upgrade_database
     from storage.schema import current_revision
 
@@ -57,8 +57,8 @@ def run_db(action: str) -> int:
             upgrade_database()
         with db.engine.connect() as connection:
             revision = current_revision(connection)
-    except SQLAlchemyError as error:
-        print(f"database error on {shown_url}: {type(error).__name__}: {error}", file=sys.stderr)
+    except Exception as error:  # one line for the user, whatever failed (driver, Alembic, file system)
+        print(f"database error on {shown_url}: {one_line(error)}", file=sys.stderr)
         return 1
     print(f"database {shown_url} is at schema revision {revision}")
     return 0

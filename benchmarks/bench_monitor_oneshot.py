@@ -48,7 +48,9 @@ def main() -> int:
     print(f"monitor run   median wall {monitor_runs.median_wall():.3f} s, peak RSS {monitor_runs.max_rss():.1f} MiB")
     print(f"wall-time ratio monitor/floor: {ratio:.2f} (target <= {WALL_RATIO_TARGET})")
     print(f"monitor peak memory: {monitor_runs.max_rss():.1f} MiB (target <= {PEAK_MIB_TARGET:.0f} MiB)")
-    return 0
+    met = ratio <= WALL_RATIO_TARGET and monitor_runs.max_rss() <= PEAK_MIB_TARGET
+    print("targets met" if met else "TARGETS MISSED")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

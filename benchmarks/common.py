@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,15 +26,16 @@ class Runs:
 def run_measured(command: Sequence[str], env: dict[str, str] | None = None,
                  cwd: str | None = None) -> tuple[float, float]:
     """Wall time (s) and peak resident memory (MiB) of one child process, from os.wait4's rusage."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    stderr = process.stderr.read().decode() if process.stderr else ""
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: {stderr}")
-    return wall, usage.ru_maxrss / 1024.0  # Linux reports KiB
+    with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a chatty child cannot block on a full pipe
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            stderr.seek(0)
+            raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: {stderr.read().decode()}")
+    return wall, usage.ru_maxrss / 1024.0  # Linux reports KiB (the benchmarks are Linux-only)
 
 
 def alternate(commands: dict[str, Sequence[str]], rounds: int, env: dict[str, str] | None = None,

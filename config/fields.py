@@ -59,13 +59,9 @@ def parse_choice(key: str, raw: str, choices: Iterable[str]) -> str:
     return value
 
 
-def parse_bool(key: str, raw: str) -> bool:
-    folded = raw.strip().casefold()
-    if folded in {"1", "true", "yes", "on"}:
-        return True
-    if folded in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(key, raw, "true or false")
+def is_set(raw: str | None) -> bool:
+    """A key given a value (an empty `KEY=` line means "use the default")."""
+    return raw is not None and raw.strip() != ""
 
 
 def parse_list(raw: str) -> tuple[str, ...]:

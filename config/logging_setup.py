@@ -6,9 +6,12 @@ import logging
 import sys
 from logging.handlers import RotatingFileHandler
 
+from config.fields import ConfigError
 from config.settings import Settings
 
 LOG_FORMAT = "%(asctime)s | %(levelname)s | %(message)s"
+# `log.error(..., extra=FILE_ONLY)`: for a record the caller already showed the user in its own words.
+FILE_ONLY = {"file_only": True}
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -25,13 +28,25 @@ def configure_logging(settings: Settings, quiet: bool = False) -> None:
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(max(level, logging.WARNING) if quiet else level)
     console.setFormatter(formatter)
+    console.addFilter(lambda record: not getattr(record, "file_only", False))
     root.addHandler(console)
 
     if settings.log_file is not None:
-        settings.log_file.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = RotatingFileHandler(
-            settings.log_file, maxBytes=settings.log_max_bytes, backupCount=settings.log_backup_count,
-            encoding="utf-8", delay=True,
-        )
-        file_handler.setFormatter(formatter)
-        root.addHandler(file_handler)
+        root.addHandler(_file_handler(settings, formatter))
+
+
+def _file_handler(settings: Settings, formatter: logging.Formatter) -> RotatingFileHandler:
+    """The rotating LOG_FILE handler; a path that cannot be written is a configuration error, found here
+    rather than as a traceback on every log line."""
+    path = settings.log_file
+    assert path is not None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise ConfigError("LOG_FILE", str(path), f"a file that can be written ({error.strerror or error})") from None
+    handler = RotatingFileHandler(path, maxBytes=settings.log_max_bytes, backupCount=settings.log_backup_count,
+                                  encoding="utf-8")
+    handler.setFormatter(formatter)
+    return handler

@@ -15,7 +15,7 @@ from dotenv import dotenv_values
 
 from config.fields import ConfigError, parse_choice, parse_int, parse_list, parse_number, parse_subset
 from config.paths import DEFAULT_ENV_FILE, resolve_path
-from config.thresholds import MetricThresholds, parse_thresholds
+from config.thresholds import MetricThresholds, normalize_mountpoint, parse_thresholds
 
 ENV_FILE_VARIABLE = "AUTOMATION_ENV_FILE"
 DEFAULT_DATABASE_URL = "sqlite:///data/automation.db"
@@ -31,7 +31,7 @@ DEFAULT_IGNORED_FSTYPES = (
     "securityfs,pstore,bpf,configfs,fusectl,hugetlbfs,nsfs,ramfs,rpc_pipefs,binfmt_misc,efivarfs,iso9660,udf"
 )
 DEFAULT_IGNORED_MOUNTS = "/proc/*,/sys/*,/dev/*,/run/*,/snap/*,/var/lib/docker/*,/var/lib/containers/*,/boot/efi"
-DEFAULT_IGNORED_INTERFACES = "lo,Loopback*"
+DEFAULT_IGNORED_INTERFACES = "lo,lo[0-9]*,Loopback*"  # Linux lo, macOS lo0, Windows Loopback Pseudo-Interface
 
 # Keys read here besides the thresholds; .env.example documents each one.
 SETTING_KEYS = (
@@ -42,7 +42,7 @@ SETTING_KEYS = (
 
 
 class Settings(NamedTuple):
-    """Every setting, typed and validated (immutable)."""
+    """Every setting, typed and validated; read-only by convention (a NamedTuple: cheap to build at start-up)."""
 
     env_file: Path | None
     database_url: str
@@ -96,7 +96,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         top_processes=parse_int("MONITOR_TOP_PROCESSES", get("MONITOR_TOP_PROCESSES", "5"), 0, 100),
         disabled_collectors=parse_subset(
             "MONITOR_DISABLED_COLLECTORS", values.get("MONITOR_DISABLED_COLLECTORS", ""), COLLECTOR_NAMES),
-        system_disk=get("MONITOR_SYSTEM_DISK", "C:\\" if sys.platform == "win32" else "/"),
+        system_disk=_system_disk(get("MONITOR_SYSTEM_DISK", "C:\\" if sys.platform == "win32" else "/")),
         disk_ignore_fstypes=frozenset(parse_list(values.get("DISK_IGNORE_FSTYPES", DEFAULT_IGNORED_FSTYPES))),
         disk_ignore_mounts=parse_list(values.get("DISK_IGNORE_MOUNTS", DEFAULT_IGNORED_MOUNTS)),
         network_ignore_interfaces=parse_list(values.get("NETWORK_IGNORE_INTERFACES", DEFAULT_IGNORED_INTERFACES)),
@@ -126,6 +126,13 @@ def resolve_database_url(raw: str) -> str:
     except (ImportError, NoSuchModuleError) as error:
         raise ConfigError("DATABASE_URL", raw, f"a URL whose driver is installed ({error})") from None
     return url.render_as_string(hide_password=False)
+
+
+def _system_disk(raw: str) -> str:
+    mountpoint = normalize_mountpoint(raw.strip())
+    if mountpoint is None:
+        raise ConfigError("MONITOR_SYSTEM_DISK", raw, "a mount point such as / or C:\\")
+    return mountpoint
 
 
 def _hostname(raw: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
-from config.fields import OFF_WORDS, ConfigError, parse_number
+from config.fields import OFF_WORDS, ConfigError, is_set, parse_number
 
 _GPU_RESOURCE = re.compile(r"^(\d+|(GPU|MIG)-[0-9A-Za-z-]+)$")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:\\?$")
@@ -23,7 +23,8 @@ class MetricSpec(NamedTuple):
 
     key: str
     env_prefix: str
-    label: str
+    label: str  # in alert lines: "CPU usage is 85.5% ..."
+    short_name: str  # in the report's Thresholds block and as Nagios perfdata label
     unit: str
     maximum: float
     warning: float | None
@@ -38,15 +39,16 @@ class MetricSpec(NamedTuple):
         return f"{value:.2f}"
 
 
+# In the order of the report's Thresholds block (the seed's CPU, Memory, Disk first).
 METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("cpu_percent", "CPU", "CPU usage", "%", 100, 80, 95),
-    MetricSpec("memory_percent", "MEMORY", "Memory usage", "%", 100, 85, 95),
-    MetricSpec("swap_percent", "SWAP", "Swap usage", "%", 100, 80, 95),
-    MetricSpec("load_per_core", "LOAD", "Load average (5 min) per core", "", 1000, 2.0, 4.0),
-    MetricSpec("disk_percent", "DISK", "Disk usage", "%", 100, 90, 95, "mount"),
-    MetricSpec("gpu_utilization_percent", "GPU_UTILIZATION", "GPU utilization", "%", 100, 90, 95, "gpu"),
-    MetricSpec("gpu_memory_percent", "GPU_MEMORY", "GPU memory usage", "%", 100, 90, 95, "gpu"),
-    MetricSpec("gpu_temperature_celsius", "GPU_TEMPERATURE", "GPU temperature", "C", 150, 80, 90, "gpu"),
+    MetricSpec("cpu_percent", "CPU", "CPU usage", "CPU", "%", 100, 80, 95),
+    MetricSpec("memory_percent", "MEMORY", "Memory usage", "Memory", "%", 100, 85, 95),
+    MetricSpec("disk_percent", "DISK", "Disk usage", "Disk", "%", 100, 90, 95, "mount"),
+    MetricSpec("swap_percent", "SWAP", "Swap usage", "Swap", "%", 100, 80, 95),
+    MetricSpec("load_per_core", "LOAD", "Load average (5 min) per core", "Load", "", 1000, 2.0, 4.0),
+    MetricSpec("gpu_utilization_percent", "GPU_UTILIZATION", "GPU utilization", "GPU util", "%", 100, 90, 95, "gpu"),
+    MetricSpec("gpu_memory_percent", "GPU_MEMORY", "GPU memory usage", "GPU mem", "%", 100, 90, 95, "gpu"),
+    MetricSpec("gpu_temperature_celsius", "GPU_TEMPERATURE", "GPU temperature", "GPU temp", "C", 150, 80, 90, "gpu"),
 )
 METRICS_BY_KEY: dict[str, MetricSpec] = {spec.key: spec for spec in METRICS}
 
@@ -123,7 +125,7 @@ def _check_order(levels: Levels, values: Mapping[str, str], warning_key: str, cr
     """WARNING must not exceed CRITICAL; blame the key the user set (the WARNING one when both are set)."""
     if levels.warning is None or levels.critical is None or levels.warning <= levels.critical:
         return
-    if values.get(warning_key) is None and values.get(critical_key) is not None:
+    if not is_set(values.get(warning_key)) and is_set(values.get(critical_key)):
         raise ConfigError(critical_key, values[critical_key], f"a CRITICAL level not below {warning_name}")
     raise ConfigError(warning_key, values.get(warning_key), f"a WARNING level not above {critical_name}")
 
@@ -133,7 +135,7 @@ def _allowed(spec: MetricSpec) -> str:
 
 
 def _level(spec: MetricSpec, key: str, raw: str | None, default: float | None) -> float | None:
-    if raw is None or raw.strip() == "":
+    if raw is None or not is_set(raw):
         return default
     if raw.strip().casefold() in OFF_WORDS:
         return None
@@ -170,6 +172,11 @@ def _normalize_resource(spec: MetricSpec, name: str) -> str | None:
     """Canonical resource name, or None when it is not a valid name for this kind of resource."""
     if spec.resource_kind == "gpu":
         return name if _GPU_RESOURCE.match(name) else None
+    return normalize_mountpoint(name)
+
+
+def normalize_mountpoint(name: str) -> str | None:
+    """`/var/` -> `/var`, `c:` -> `C:\\`; None for something that is not a mount point."""
     if _WINDOWS_DRIVE.match(name):
         return name[:2].upper() + "\\"
     if name.startswith("/"):

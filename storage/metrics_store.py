@@ -3,9 +3,10 @@
 Core statements on storage.tables, one transaction per call: a one-shot run from cron pays no ORM mapping.
 """
 
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from storage import tables
@@ -42,10 +43,13 @@ _DETAIL_COUNTERS = {
 }
 
 
-def latest_counters(connection: Connection, hostname: str) -> StoredCounters | None:
+def latest_counters(connection: Connection, hostname: str, not_after: datetime) -> StoredCounters | None:
+    """The newest sample of `hostname` taken at or before `not_after` (a row dated in the future by a clock
+    that was wrong must not block every later rate)."""
     metrics = tables.system_metrics
     metric = connection.execute(
-        select(*(metrics.c[name] for name in _METRIC_COUNTERS)).where(metrics.c.hostname == hostname)
+        select(*(metrics.c[name] for name in _METRIC_COUNTERS))
+        .where(metrics.c.hostname == hostname, metrics.c.timestamp <= not_after)
         .order_by(metrics.c.timestamp.desc(), metrics.c.id.desc()).limit(1)
     ).mappings().first()
     if metric is None:
@@ -78,7 +82,21 @@ def save_sample(connection: Connection, rows: SampleRows, notifications: list[di
         connection.execute(insert(tables.notifications),
                            [{**value, "system_metric_id": sample_id} for value in notifications])
     if baseline is not None:
-        baselines = tables.process_cpu_baselines
-        connection.execute(delete(baselines).where(baselines.c.hostname == baseline["hostname"]))
-        connection.execute(insert(baselines).values(**baseline))
+        connection.execute(_upsert_baseline(connection.dialect.name, baseline))
     return int(sample_id)
+
+
+def _upsert_baseline(dialect: str, values: dict[str, Any]) -> Any:
+    """Insert or replace the host's baseline in one statement: runs of the same host at the same moment (cron
+    and the scheduler) must not fail on the primary key, as a delete followed by an insert can."""
+    table, changed = tables.process_cpu_baselines, {"taken_at": values["taken_at"],
+                                                    "counters_json": values["counters_json"]}
+    if dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+        return mysql_insert(table).values(**values).on_duplicate_key_update(**changed)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).values(**values).on_conflict_do_update(index_elements=["hostname"], set_=changed)

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from storage.enums import ExecutionStatus, ExecutionTrigger, JobType
-from storage.types import UTCDateTime, utc_now
+from storage.types import LongText, UTCDateTime, utc_now
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -204,7 +204,7 @@ process_cpu_baselines = Table(
     "process_cpu_baselines", metadata,
     Column("hostname", String(255), primary_key=True),
     Column("taken_at", UTCDateTime, nullable=False),
-    Column("counters_json", Text, nullable=False, doc='{"pid": [create_time, cpu_seconds], ...}'),
+    Column("counters_json", LongText, nullable=False, doc='{"pid": [create_time, cpu_seconds], ...}'),
 )
 
 notifications = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,7 @@ BAD_VALUES = [
     ("MONITOR_DISABLED_COLLECTORS", "cpu,toaster", "a comma-separated list of cpu, memory"),
     ("LOG_MAX_BYTES", "10MB", "a whole number"),
     ("DATABASE_BUSY_TIMEOUT_SECONDS", "-1", "a number from 0 to 3600"),
+    ("MONITOR_SYSTEM_DISK", "banana", "a mount point such as / or C:"),
 ]
 
 
@@ -131,4 +133,42 @@ def test_bad_setting_in_nagios_mode_is_unknown(workspace: Workspace) -> None:
 def test_a_named_env_file_that_does_not_exist_is_a_config_error(workspace: Workspace) -> None:
     result = workspace.run("--env-file", str(workspace.path / "missing.env"))
     assert result.returncode == 2
-    assert "AUTOMATION_ENV_FILE=" in result.stderr and "missing.env" in result.stderr
+    assert result.stderr.startswith("configuration error: --env-file=") and "missing.env" in result.stderr
+
+
+def test_a_blank_value_means_the_default() -> None:
+    settings = load_settings({"CPU_THRESHOLD": "", "MONITOR_SYSTEM_DISK": " ", "LOG_LEVEL": ""})
+    assert settings.thresholds["cpu_percent"].default == Levels(80, 95) and settings.system_disk == "/"
+    with pytest.raises(ConfigError) as raised:  # the key that was set is the one named
+        load_settings({"CPU_THRESHOLD": "", "CPU_CRITICAL_THRESHOLD": "50"})
+    assert raised.value.key == "CPU_CRITICAL_THRESHOLD"
+
+
+def test_the_system_disk_is_normalised() -> None:
+    assert load_settings({"MONITOR_SYSTEM_DISK": "/var/"}).system_disk == "/var"
+    assert load_settings({"MONITOR_SYSTEM_DISK": "c:"}).system_disk == "C:\\"
+
+
+@pytest.mark.parametrize("where", ["a-directory", "below-a-file"])
+def test_a_log_file_that_cannot_be_written_is_a_config_error(workspace: Workspace, where: str) -> None:
+    target = workspace.path / "is-a-directory"
+    target.mkdir()
+    if where == "below-a-file":
+        blocker = workspace.path / "blocker"
+        blocker.write_text("a file, so nothing can be created below it")
+        target = blocker / "automation.log"
+    workspace.write_env(LOG_FILE=str(target))
+    result = workspace.run()
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(f"configuration error: LOG_FILE='{target}' is invalid; expected a file that")
+    assert not workspace.database.exists()
+
+
+def test_env_file_option_is_relative_to_the_working_directory(workspace: Workspace) -> None:
+    (workspace.path / "site.env").write_text(
+        f"DATABASE_URL=sqlite:///{workspace.database}\nLOG_FILE=off\nCPU_THRESHOLD=off\nCPU_CRITICAL_THRESHOLD=off\n")
+    result = workspace.run("--nagios", "--env-file", "site.env", cwd=workspace.path, AUTOMATION_ENV_FILE="")
+    assert result.returncode in (0, 1, 2), result.stdout
+    assert re.search(r" cpu=[\d.]+%;;;0;100 ", result.stdout + " ")  # CPU levels off: the file was read
+    assert workspace.database.exists()

@@ -203,6 +203,22 @@ def test_library_not_found_is_empty_quiet_and_fast(fake_nvml: FakeNvml, settings
     assert fake_nvml.calls == ["nvmlInit"], "nothing else may be called when NVML did not start"
 
 
+@pytest.mark.parametrize(("code", "recorded"), [(pynvml.NVML_ERROR_DRIVER_NOT_LOADED, False),
+                                                (pynvml.NVML_ERROR_NO_PERMISSION, True),
+                                                (pynvml.NVML_ERROR_LIB_RM_VERSION_MISMATCH, True)],
+                         ids=["driver-not-loaded", "no-permission", "driver-library-mismatch"])
+def test_nvml_start_failures_other_than_no_driver_are_recorded(fake_nvml: FakeNvml, settings: Settings, code: int,
+                                                               recorded: bool) -> None:
+    """No driver is a machine without GPUs; a permission problem or a half-upgraded driver hides real GPUs."""
+    fake_nvml.devices = two_gpus()
+    fake_nvml.init_error = pynvml.NVMLError(code)
+
+    reading = gpu.collect(settings)
+
+    assert reading.devices == []
+    assert reading.problems == ([f"NVML init: {pynvml.NVMLError(code)}"] if recorded else [])
+
+
 @pytest.mark.parametrize(("code", "problem"), [(pynvml.NVML_ERROR_GPU_IS_LOST, "NVML: GPU is lost"),
                                                (pynvml.NVML_ERROR_UNKNOWN, "NVML: Unknown Error")],
                          ids=["gpu-is-lost", "unknown"])

@@ -31,7 +31,8 @@ FIVE_MINUTES = 300.0
     (100, 150, 50),                                  # ordinary growth
     (7, 7, 0),
     (2**32 - 100, 50, 150),                          # 32-bit counter wrapped
-    (2**31 + 5, 10, 2**32 - (2**31 + 5) + 10),       # upper half of 32 bits: still a wrap
+    (2**32 - 2**30, 10, 2**30 + 10),                 # a quarter of the range before the limit: still a wrap
+    (3_000_000_000, 100, 100),                       # a 64-bit counter reset after ~3 GB: not a 32-bit wrap
     (1_000, 10, 10),                                 # small counter went down: reset, count from zero
     (2**64 - 10, 5, 15),                             # 64-bit wrap
     (2**40, 123, 123),                               # large counter went down: reset

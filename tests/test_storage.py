@@ -268,7 +268,7 @@ def test_saved_sample_counters_read_back_exactly(engine: Engine, settings_for: C
     with engine.begin() as connection:
         sample_id = save_sample(connection, rows, [notification], baseline)
     with engine.connect() as connection:
-        stored = latest_counters(connection, sample.hostname)
+        stored = latest_counters(connection, sample.hostname, not_after=sample.timestamp)
         linked = connection.execute(select(tables.notifications.c.system_metric_id)).scalar_one()
 
     assert stored is not None and linked == sample_id
@@ -288,19 +288,24 @@ def test_saved_sample_counters_read_back_exactly(engine: Engine, settings_for: C
         assert stored.baseline["counters_json"] == baseline["counters_json"]
 
 
-def test_latest_counters_picks_the_newest_sample_not_the_last_inserted(
+def test_latest_counters_picks_the_newest_sample_not_the_last_inserted_nor_one_from_the_future(
         engine: Engine, settings_for: Callable[..., object]) -> None:
     from scripts.monitoring.monitor import monitor_once
-    from scripts.monitoring.persist import sample_rows
+    from scripts.monitoring.persist import baseline_values, sample_rows
 
     sample = monitor_once(settings_for(), save=False).sample
-    newest, older = sample_rows(sample), sample_rows(sample)
+    newest, older, future = sample_rows(sample), sample_rows(sample), sample_rows(sample)
     older.metric["timestamp"] = sample.timestamp - timedelta(minutes=5)
+    future.metric["timestamp"] = sample.timestamp + timedelta(days=300)  # written while the clock was wrong
     with engine.begin() as connection:
-        newest_id = save_sample(connection, newest, [], None)
-        save_sample(connection, older, [], None)
-        assert latest_counters(connection, "no-such-host") is None
-        assert latest_counters(connection, sample.hostname).metric["id"] == newest_id
+        newest_id = save_sample(connection, newest, [], baseline_values(sample))
+        save_sample(connection, older, [], baseline_values(sample))  # replaces the host's baseline row
+        save_sample(connection, future, [], None)
+        assert latest_counters(connection, "no-such-host", not_after=sample.timestamp) is None
+        stored = latest_counters(connection, sample.hostname, not_after=sample.timestamp)
+        assert stored is not None and stored.metric["id"] == newest_id
+        baselines = connection.execute(select(tables.process_cpu_baselines.c.taken_at)).scalars().all()
+        assert baselines == [sample.timestamp]  # one row per host, replaced in place
 
 
 # The seed's SQL in the sqlite3 shell
@@ -356,3 +361,20 @@ def test_monitor_runs_end_to_end(workspace: Workspace, database_url: str) -> Non
     assert second.cpu_percent is not None and 0 <= second.cpu_percent <= 100
     assert second.rate_interval_seconds > 0
     assert fetch(database_url, "SELECT COUNT(*) FROM system_metric_cpu_cores")[0][0] > 0
+
+
+def test_a_process_baseline_larger_than_64_kib_is_stored(engine: Engine) -> None:
+    """A host with thousands of processes: MySQL's TEXT (64 KiB) would reject it and lose the whole sample."""
+    from datetime import datetime, timezone
+
+    from storage.metrics_store import SampleRows
+
+    counters = "{" + ",".join(f'"{pid}":[1700000000.12,{pid}.5]' for pid in range(5000)) + "}"
+    assert len(counters) > 100_000
+    taken_at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    rows = SampleRows(metric=dict(timestamp=taken_at, hostname="busy-host"), details={})
+    with engine.begin() as connection:
+        save_sample(connection, rows, [], dict(hostname="busy-host", taken_at=taken_at, counters_json=counters))
+    with engine.connect() as connection:
+        stored = latest_counters(connection, "busy-host", not_after=taken_at)
+    assert stored is not None and stored.baseline is not None and stored.baseline["counters_json"] == counters

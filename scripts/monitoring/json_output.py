@@ -17,6 +17,11 @@ def render_json(sample: Sample, alerts: list[Alert], sample_id: int | None) -> s
     if sample.processes is not None:
         del document["processes"]["table"]  # every process's counters: the top lists carry what matters
     document["id"] = sample_id
+    if sample.cpu is not None:  # derived values that are graded, not stored fields
+        document["cpu"]["load_per_core"] = sample.cpu.load_per_core
+    if sample.gpus is not None:
+        for gpu, shown in zip(sample.gpus.devices, document["gpus"]["devices"], strict=True):
+            shown["memory_percent"] = gpu.memory_percent
     document["rate_interval_seconds"] = sample.rate_interval_seconds
     document["alerts"] = [
         {"level": alert.level, "metric": alert.metric, "resource": alert.resource, "value": alert.value,

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import psutil
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
 from scripts.monitoring.collectors import run_collectors
@@ -44,7 +45,7 @@ def monitor_once(settings: Settings, save: bool = True,
     """Collect a sample, compute its rates, grade it and (unless `save` is off) store it with its alerts."""
     log.info("System Monitoring Started")
     previous = _stored_previous(settings, create=save)
-    if previous is None:
+    if previous is None or not previous.has_counters:
         previous = live_snapshot(settings)
         time.sleep(FIRST_RUN_WINDOW_SECONDS)
 
@@ -76,7 +77,7 @@ def monitor_once(settings: Settings, save: bool = True,
 
 def _stored_previous(settings: Settings, create: bool) -> CounterSnapshot | None:
     """Counters of the host's newest stored sample. With `create` off nothing is created or migrated: only a
-    database that already exists at the current schema is read."""
+    database that already exists at the current schema is read, and one that cannot be read is skipped."""
     file = sqlite_file(settings.database_url)
     if not create and file is not None and not file.exists():
         return None
@@ -84,10 +85,19 @@ def _stored_previous(settings: Settings, create: bool) -> CounterSnapshot | None
         db.configure(settings.database_url, settings.database_busy_timeout_seconds)
     if create:
         init_database()
+        return _read_previous(settings)
+    try:
+        return _read_previous(settings, require_current_schema=True)
+    except SQLAlchemyError as error:
+        log.warning("previous sample not readable (%s); sampling rates over a short window", error.__class__.__name__)
+        return None
+
+
+def _read_previous(settings: Settings, require_current_schema: bool = False) -> CounterSnapshot | None:
     with db.engine.connect() as connection:
-        if not create and current_revision(connection) != SCHEMA_REVISION:
+        if require_current_schema and current_revision(connection) != SCHEMA_REVISION:
             return None
-        stored = latest_counters(connection, settings.hostname)
+        stored = latest_counters(connection, settings.hostname, not_after=datetime.now(timezone.utc))
     return stored_snapshot(stored) if stored else None
 
 

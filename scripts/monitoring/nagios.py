@@ -9,12 +9,10 @@ from collections.abc import Mapping
 from config.thresholds import MetricThresholds
 from scripts.monitoring.alert_text import alert_line
 from scripts.monitoring.grading import CRITICAL, WARNING, Alert, Measurement
+from scripts.monitoring.sample import CollectorOutcome
 
 OK, WARNING_EXIT, CRITICAL_EXIT, UNKNOWN = 0, 1, 2, 3
 _PLAIN_LABEL = re.compile(r"^[A-Za-z0-9_./:-]+$")
-_SHORT_NAMES = {"cpu_percent": "cpu", "memory_percent": "memory", "swap_percent": "swap",
-                "load_per_core": "load_per_core", "disk_percent": "disk", "gpu_utilization_percent": "gpu_util",
-                "gpu_memory_percent": "gpu_mem", "gpu_temperature_celsius": "gpu_temp"}
 
 
 def nagios_exit_code(alerts: list[Alert]) -> int:
@@ -23,10 +21,14 @@ def nagios_exit_code(alerts: list[Alert]) -> int:
     return WARNING_EXIT if any(alert.level == WARNING for alert in alerts) else OK
 
 
-def nagios_line(measurements: list[Measurement], alerts: list[Alert],
-                thresholds: Mapping[str, MetricThresholds]) -> str:
+def nagios_line(measurements: list[Measurement], alerts: list[Alert], thresholds: Mapping[str, MetricThresholds],
+                collectors: list[CollectorOutcome]) -> str:
+    """The status follows the alerts; failed collectors are named, so an OK with a blind spot says so."""
     state = {OK: "OK", WARNING_EXIT: "WARNING", CRITICAL_EXIT: "CRITICAL"}[nagios_exit_code(alerts)]
     summary = "; ".join(alert_line(alert) for alert in alerts) if alerts else "all metrics within normal range"
+    failed = [outcome.name for outcome in collectors if not outcome.success]
+    if failed:
+        summary += f" (collectors with errors: {', '.join(failed)})"
     perfdata = " ".join(_perfdata(measurement, thresholds) for measurement in measurements)
     return f"SYSTEM {state} - {summary} | {perfdata}".rstrip(" |")
 
@@ -38,7 +40,7 @@ def nagios_unknown(reason: str) -> str:
 def _perfdata(measurement: Measurement, thresholds: Mapping[str, MetricThresholds]) -> str:
     spec = measurement.spec
     levels = thresholds[measurement.metric].levels_for(*measurement.override_names)
-    label = _SHORT_NAMES[measurement.metric]
+    label = spec.short_name.lower().replace(" ", "_")  # cpu, memory, disk, gpu_temp, ...
     if spec.resource_kind == "mount":
         label += f"_{measurement.resource}"  # disk_/ , disk_/var
     elif spec.resource_kind == "gpu":

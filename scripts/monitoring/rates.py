@@ -2,8 +2,9 @@
 
 Pure functions over plain data. A counter that went down was either wrapped or reset:
 - after a reboot (boot time changed) every counter restarts from zero at boot time;
-- otherwise a counter that was in the upper half of the 32-bit or 64-bit range wrapped at that width,
-  and any other decrease is a reset (driver reload, interface re-created) counted from zero.
+- otherwise it wrapped if it was within WRAP_MARGIN of the 32-bit or 64-bit limit and is now below that
+  margin (psutil's counters are 64-bit on current systems; 32-bit ones remain on old kernels and drivers);
+- any other decrease is a reset (driver reload, interface re-created), counted from zero.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from scripts.monitoring.sample import (
 )
 
 REBOOT_TOLERANCE_SECONDS = 5.0
+# How close to its limit a counter must have been to have wrapped (a quarter of the 32-bit range).
+WRAP_MARGIN = 2**30
 # psutil derives a process's create_time from the whole-second boot time, so it can be off by up to 1 s.
 CREATE_TIME_TOLERANCE_SECONDS = 1.0
 
@@ -28,9 +31,9 @@ def counter_delta(previous: int, current: int) -> int:
     """How much a cumulative counter grew, allowing for wrap-around and resets."""
     if current >= previous:
         return current - previous
-    for width in (32, 64):
-        if previous < 2**width:
-            return current + 2**width - previous if previous >= 2 ** (width - 1) else current
+    for limit in (2**32, 2**64):
+        if limit - WRAP_MARGIN <= previous < limit and current < WRAP_MARGIN:
+            return current + limit - previous
     return current
 
 
@@ -126,6 +129,8 @@ def _rank_processes(sample: Sample, previous: dict[int, tuple[float, float]], el
     started_after = sample.timestamp.timestamp() - (elapsed or 0.0) - CREATE_TIME_TOLERANCE_SECONDS
     infos = []
     for proc in sample.processes.table:
+        if proc.pid == 0:  # Windows' System Idle Process counts idle time as its own
+            continue
         percent = None
         if elapsed:
             known = previous.get(proc.pid)

@@ -11,9 +11,6 @@ from scripts.monitoring.sample import Sample
 from scripts.monitoring.units import byte_rate, used_of_total
 
 RULE = "=" * 60
-_THRESHOLD_ROWS = (("CPU", "cpu_percent"), ("Memory", "memory_percent"), ("Disk", "disk_percent"),
-                   ("Swap", "swap_percent"), ("Load", "load_per_core"), ("GPU util", "gpu_utilization_percent"),
-                   ("GPU mem", "gpu_memory_percent"), ("GPU temp", "gpu_temperature_celsius"))
 
 
 def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, MetricThresholds]) -> str:
@@ -25,10 +22,9 @@ def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, 
              "📈 Current Metrics:"]
     lines += [f"   {line}" for line in _metric_lines(sample)]
     lines += ["", "⚙️  Thresholds:"]
-    for name, key in _THRESHOLD_ROWS:
-        metric = thresholds[key]
+    for metric in thresholds.values():
         spec, levels = metric.spec, metric.default
-        line = (f"   {name + ':':<10}{format_threshold(spec, levels.warning)} "
+        line = (f"   {spec.short_name + ':':<10}{format_threshold(spec, levels.warning)} "
                 f"(critical: {format_threshold(spec, levels.critical)})")
         for resource in metric.overridden_resources:
             level = metric.levels_for(resource)

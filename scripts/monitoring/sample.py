@@ -233,6 +233,11 @@ class CounterSnapshot:
     processes: dict[int, tuple[float, float]] = field(default_factory=dict)
     zero_for_missing: bool = False
 
+    @property
+    def has_counters(self) -> bool:
+        """False for a stored row without any (a seed platform row): rates need a live window then."""
+        return self.cpu is not None or self.disk_total is not None or bool(self.nics)
+
 
 @dataclass(eq=False)
 class Sample:

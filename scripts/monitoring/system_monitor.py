@@ -22,10 +22,10 @@ import logging  # noqa: E402
 import os  # noqa: E402
 
 from config.fields import ConfigError  # noqa: E402
+from config.logging_setup import FILE_ONLY, configure_logging  # noqa: E402
 from config.settings import ENV_FILE_VARIABLE, load_settings  # noqa: E402
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
-NAGIOS_UNKNOWN = 3
 
 log = logging.getLogger("automation.monitor")
 
@@ -57,31 +57,46 @@ def build_parser() -> argparse.ArgumentParser:
 def run_with_args(args: argparse.Namespace) -> int:
     """Run once with parsed options and return the exit code: a one-shot command, the process ends after it."""
     gc.disable()  # a short run builds long-lived objects (imports, tables); cycle collection would be wasted work
-    if args.env_file:
-        os.environ[ENV_FILE_VARIABLE] = args.env_file
     try:
+        if args.env_file:
+            env_file = Path(args.env_file).resolve()  # relative to where the user typed it
+            if not env_file.is_file():
+                raise ConfigError("--env-file", args.env_file, "the path of an existing .env file")
+            os.environ[ENV_FILE_VARIABLE] = str(env_file)
         settings = load_settings()
+        configure_logging(settings, quiet=args.quiet or args.json or args.nagios)
     except ConfigError as error:
-        print(f"SYSTEM UNKNOWN - configuration error: {error}" if args.nagios else f"configuration error: {error}",
-              file=sys.stdout if args.nagios else sys.stderr)
-        return NAGIOS_UNKNOWN if args.nagios else EXIT_CONFIG
+        return _fail(args, f"configuration error: {error}", EXIT_CONFIG)
 
-    from config.logging_setup import configure_logging
-
-    configure_logging(settings, quiet=args.quiet or args.json or args.nagios)
     _tolerate_narrow_console()
     try:
         from scripts.monitoring.monitor import monitor_once
 
         result = monitor_once(settings, save=not args.no_save)
-    except Exception as error:  # reported in one line; the traceback goes to the log file
+    except Exception as error:  # one line for the user; the traceback goes to the log file at DEBUG
         log.debug("monitoring run failed", exc_info=True)
-        log.error("System Monitoring Failed: %s: %s", type(error).__name__, error)
-        if args.nagios:
-            print(f"SYSTEM UNKNOWN - {type(error).__name__}: {error}")
-            return NAGIOS_UNKNOWN
-        return EXIT_ERROR
+        reason = one_line(error)
+        log.error("System Monitoring Failed: %s", reason, extra=FILE_ONLY)
+        return _fail(args, f"System Monitoring Failed: {reason}", EXIT_ERROR)
     return _print_result(args, settings, result)
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of an error (a database error's driver message, without SQLAlchemy's SQL dump)."""
+    cause = getattr(error, "orig", None) or error
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _fail(args: argparse.Namespace, message: str, exit_code: int) -> int:
+    """Nagios mode reports UNKNOWN on stdout, as plugins must; otherwise one line on stderr."""
+    if args.nagios:
+        from scripts.monitoring.nagios import UNKNOWN, nagios_unknown
+
+        print(nagios_unknown(message))
+        return UNKNOWN
+    print(message, file=sys.stderr)
+    return exit_code
 
 
 def _print_result(args: argparse.Namespace, settings: object, result: object) -> int:
@@ -90,7 +105,8 @@ def _print_result(args: argparse.Namespace, settings: object, result: object) ->
     from scripts.monitoring.report import render_report
 
     if args.nagios:
-        print(nagios.nagios_line(result.measurements, result.alerts, settings.thresholds))  # type: ignore[attr-defined]
+        print(nagios.nagios_line(result.measurements, result.alerts, settings.thresholds,  # type: ignore[attr-defined]
+                                 result.sample.collectors))  # type: ignore[attr-defined]
         return nagios.nagios_exit_code(result.alerts)  # type: ignore[attr-defined]
     if args.json:
         print(render_json(result.sample, result.alerts, result.sample_id))  # type: ignore[attr-defined]

@@ -19,7 +19,9 @@ def to_io_counters(raw: object) -> IoCounters:
 
 
 def read_io() -> tuple[IoCounters | None, dict[str, IoCounters]]:
-    """Machine-wide counters (whole disks, partitions not counted twice) and per-device counters.
+    """Machine-wide counters and per-device counters, as psutil counts them: whole devices, not partitions,
+    but device-mapper, md and loop devices count as devices too, so I/O through LVM or RAID is counted at both
+    levels in the machine-wide figures.
 
     nowrap=False: wrap-around across runs is handled by scripts.monitoring.rates, not psutil's in-process cache.
     """
@@ -57,7 +59,26 @@ def collect(settings: Settings) -> DisksReading:
             io_device=io_device,
             io=per_device.get(io_device) if io_device else None,
         ))
+    if reading.mount(settings.system_disk) is None:
+        _add_system_disk(reading, settings.system_disk, per_device)
     return reading
+
+
+def _add_system_disk(reading: DisksReading, mountpoint: str, per_device: dict[str, IoCounters]) -> None:
+    """The system disk is measured even when its filesystem is filtered out (overlay `/` in a container),
+    as the seed's disk_usage('/') was."""
+    try:
+        usage = psutil.disk_usage(mountpoint)
+    except OSError:
+        return  # not mounted here; the monitor warns that the disk_* columns stay empty
+    partition = next((part for part in psutil.disk_partitions(all=True) if part.mountpoint == mountpoint), None)
+    device = partition.device if partition else ""
+    io_device = _io_device(device, per_device) if device else None
+    reading.mounts.insert(0, DiskReading(
+        mountpoint=mountpoint, device=device, fstype=partition.fstype if partition else "",
+        total_bytes=usage.total, used_bytes=usage.used, free_bytes=usage.free, percent=float(usage.percent),
+        io_device=io_device, io=per_device.get(io_device) if io_device else None,
+    ))
 
 
 def _is_real(partition: object, settings: Settings) -> bool:

@@ -18,7 +18,8 @@ from scripts.monitoring.sample import MIB, GpuProcess, GpuReading, GpusReading
 
 # On Linux NVML cannot work without this device node; checking it first spares importing pynvml (~40 ms).
 NVIDIA_CONTROL_DEVICE = "/dev/nvidiactl"
-_NO_GPU_ERRORS = ("NVMLError_LibraryNotFound", "NVMLError_DriverNotLoaded", "NVMLError_NoPermission")
+# Errors that mean "this machine has no usable NVIDIA driver", not a fault worth recording.
+_NO_GPU_ERRORS = ("NVMLError_LibraryNotFound", "NVMLError_DriverNotLoaded")
 
 log = logging.getLogger(__name__)
 

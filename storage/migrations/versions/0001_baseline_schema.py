@@ -62,7 +62,7 @@ def upgrade() -> None:
     _create_or_complete('process_cpu_baselines',
     sa.Column('hostname', sa.String(length=255), nullable=False),
     sa.Column('taken_at', storage.types.UTCDateTime(), nullable=False),
-    sa.Column('counters_json', sa.Text(), nullable=False),
+    sa.Column('counters_json', storage.types.LongText(), nullable=False),
     sa.PrimaryKeyConstraint('hostname', name=op.f('pk_process_cpu_baselines'))
     )
     _create_or_complete('system_metrics',
