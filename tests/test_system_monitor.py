@@ -214,9 +214,9 @@ def test_a_previous_row_without_counters_falls_back_to_a_short_window(settings_f
     """A row the seed platform wrote for this host has no counters: rates must not silently stay empty."""
     from datetime import timedelta, timezone
 
-    settings = settings_for()
-    assert monitor_once(settings, save=False).sample  # warm imports; writes nothing
     from storage import init_database
+
+    settings = settings_for()
 
     init_database(settings.database_url)
     seed_time = (datetime.now(timezone.utc) - timedelta(seconds=60)).replace(tzinfo=None)
