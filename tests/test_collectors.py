@@ -83,9 +83,21 @@ def test_network_counts_real_interfaces_and_skips_loopback() -> None:
 def test_processes_include_this_one() -> None:
     table = processes.collect(SETTINGS).table
     me = next(row for row in table if row.pid == os.getpid())
-    assert me.name and me.rss_bytes and me.rss_bytes > 10 * 2**20
+    assert me.rss_bytes and me.rss_bytes > 10 * 2**20
+    assert me.memory_percent == pytest.approx(100 * me.rss_bytes / psutil.virtual_memory().total)
     assert me.cpu_seconds > 0 and me.create_time <= psutil.Process().create_time() + 1
     assert len(table) > 5
+
+
+def test_top_processes_get_names_and_owners() -> None:
+    from scripts.monitoring.sample import ProcessInfo
+
+    infos = [ProcessInfo(os.getpid(), None, None, 5.0, 1.0, 100), ProcessInfo(2**22 + 7, None, None, 1.0, 1.0, 1)]
+    known: dict[int, tuple[str | None, str | None]] = {}
+    named = processes.with_names(infos, known)
+    assert named[0].name == psutil.Process().name() and named[0].username == psutil.Process().username()
+    assert (named[1].name, named[1].username) == (None, None)  # gone (or never existed): no crash
+    assert named[0].cpu_percent == 5.0 and set(known) == {os.getpid(), 2**22 + 7}
 
 
 def test_sensors_is_a_list_even_without_sensors() -> None:

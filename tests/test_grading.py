@@ -89,7 +89,7 @@ def _sample() -> Sample:
                                  DiskReading("/data", "/dev/sdb1", "xfs", 100 * GIB, 92 * GIB, 8 * GIB, 92.0)], None)
     sample.gpus = GpusReading([GpuReading(0, "NVIDIA H100", "GPU-abc", 50.0, None, 81559.0, 1000.0, 88.0)])
     sample.processes = ProcessesReading(
-        table=[ProcessCounters(1, "x", None, 0, 0, None, None)],
+        table=[ProcessCounters(1, 0, 0, None, None)],
         top_cpu=[ProcessInfo(10, "python", "ai", 60.0, 5.0, 100), ProcessInfo(11, "java", "app", 20.0, 9.0, 200),
                  ProcessInfo(12, "gzip", "root", 5.0, 0.1, 5), ProcessInfo(13, "sh", "root", 1.0, 0.1, 5)],
         top_memory=[ProcessInfo(11, "java", "app", 20.0, 60.5, 200)],

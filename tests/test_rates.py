@@ -119,7 +119,7 @@ def test_a_clock_that_went_back_gives_no_rates() -> None:
 
 
 def _process(pid: int, cpu_seconds: float, created: float, rss: int = 1000) -> ProcessCounters:
-    return ProcessCounters(pid, f"p{pid}", "root", created, cpu_seconds, 1.0, rss)
+    return ProcessCounters(pid, created, cpu_seconds, 1.0, rss)
 
 
 def test_top_processes_rank_cpu_used_since_the_previous_sample() -> None:

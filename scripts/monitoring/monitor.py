@@ -14,7 +14,7 @@ import psutil
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from scripts.monitoring.collectors import run_collectors
+from scripts.monitoring.collectors import processes, run_collectors
 from scripts.monitoring.grading import Alert, Measurement, grade, measurements
 from scripts.monitoring.notify import notification_values
 from scripts.monitoring.persist import baseline_values, sample_rows
@@ -56,6 +56,10 @@ def monitor_once(settings: Settings, save: bool = True,
     sample.network, sample.gpus = readings.get("network"), readings.get("gpu")
     sample.sensors, sample.processes = readings.get("sensors"), readings.get("processes")
     apply_rates(sample, previous, settings.top_processes)
+    if sample.processes is not None:
+        known: dict[int, tuple[str | None, str | None]] = {}
+        sample.processes.top_cpu = processes.with_names(sample.processes.top_cpu, known)
+        sample.processes.top_memory = processes.with_names(sample.processes.top_memory, known)
     if sample.disks is not None and sample.system_disk_reading is None:
         log.warning("MONITOR_SYSTEM_DISK=%s is not a monitored mount point: the disk_* columns stay empty",
                     settings.system_disk)

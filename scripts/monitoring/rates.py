@@ -141,7 +141,7 @@ def _rank_processes(sample: Sample, previous: dict[int, tuple[float, float]], el
             else:  # no baseline and running before the previous sample: no honest figure
                 used = None
             percent = None if used is None else round(100.0 * used / elapsed, 2)
-        infos.append(ProcessInfo(proc.pid, proc.name, proc.username, percent, proc.memory_percent, proc.rss_bytes))
+        infos.append(ProcessInfo(proc.pid, None, None, percent, proc.memory_percent, proc.rss_bytes))
     sample.processes.top_cpu = sorted((info for info in infos if info.cpu_percent is not None),
                                       key=lambda info: info.cpu_percent or 0.0, reverse=True)[:top]
     sample.processes.top_memory = sorted((info for info in infos if info.rss_bytes is not None),

@@ -181,11 +181,10 @@ class SensorReading(NamedTuple):
 
 
 class ProcessCounters(NamedTuple):
-    """One process as read; cpu_seconds is cumulative user+system time."""
+    """One process as read for ranking; cpu_seconds is cumulative user+system time. Names and owners are
+    looked up afterwards for the few processes that make the top lists (a user lookup per process is costly)."""
 
     pid: int
-    name: str | None
-    username: str | None
     create_time: float
     cpu_seconds: float
     memory_percent: float | None
