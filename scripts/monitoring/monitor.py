@@ -44,11 +44,25 @@ def monitor_once(settings: Settings, save: bool = True,
                  collectors: dict[str, Callable[[Settings], Any]] | None = None) -> MonitorResult:
     """Collect a sample, compute its rates, grade it and (unless `save` is off) store it with its alerts."""
     log.info("System Monitoring Started")
-    previous = _stored_previous(settings, create=save)
-    if previous is None or not previous.has_counters:
-        previous = live_snapshot(settings)
-        time.sleep(FIRST_RUN_WINDOW_SECONDS)
+    sample = collect_sample(settings, _rates_baseline(settings, save), collectors)
+    found = measurements(sample)
+    result = MonitorResult(sample, found, grade(found, settings.thresholds))
+    log.debug("Metrics collected: CPU=%s%%, Memory=%s%%, Disk=%s%%",
+              sample.cpu.percent if sample.cpu else None, sample.memory.percent if sample.memory else None,
+              sample.system_disk_reading.percent if sample.system_disk_reading else None)
+    if save:
+        _save(result)
+        log.debug("Metrics saved to database (id %s, %d notification(s))", result.sample_id, result.notification_count)
+    for alert in result.alerts:
+        log.warning("%s alert: %s=%.2f (threshold %g)%s", alert.level, alert.metric, alert.value, alert.threshold,
+                    f" on {alert.resource}" if alert.resource else "")
+    log.info("System Monitoring Completed")
+    return result
 
+
+def collect_sample(settings: Settings, previous: CounterSnapshot,
+                   collectors: dict[str, Callable[[Settings], Any]] | None = None) -> Sample:
+    """Run the collectors and derive rates and the named top processes against `previous`."""
     sample = Sample(timestamp=datetime.now(timezone.utc), hostname=settings.hostname, platform=sys.platform,
                     boot_time=psutil.boot_time(), system_disk=settings.system_disk)
     readings, sample.collectors = run_collectors(settings, collectors)
@@ -63,20 +77,18 @@ def monitor_once(settings: Settings, save: bool = True,
     if sample.disks is not None and sample.system_disk_reading is None:
         log.warning("MONITOR_SYSTEM_DISK=%s is not a monitored mount point: the disk_* columns stay empty",
                     settings.system_disk)
+    return sample
 
-    found = measurements(sample)
-    result = MonitorResult(sample, found, grade(found, settings.thresholds))
-    log.debug("Metrics collected: CPU=%s%%, Memory=%s%%, Disk=%s%%",
-              sample.cpu.percent if sample.cpu else None, sample.memory.percent if sample.memory else None,
-              sample.system_disk_reading.percent if sample.system_disk_reading else None)
-    if save:
-        _save(result)
-        log.debug("Metrics saved to database (id %s, %d notification(s))", result.sample_id, result.notification_count)
-    for alert in result.alerts:
-        log.warning("%s alert: %s=%.2f (threshold %g)%s", alert.level, alert.metric, alert.value, alert.threshold,
-                    f" on {alert.resource}" if alert.resource else "")
-    log.info("System Monitoring Completed")
-    return result
+
+def _rates_baseline(settings: Settings, save: bool) -> CounterSnapshot:
+    """The stored counters of this host's previous sample, or (first run, or none usable) counters read now
+    and a short wait: the one place that sleeps."""
+    previous = _stored_previous(settings, create=save)
+    if previous is not None and previous.has_counters:
+        return previous
+    previous = live_snapshot(settings)
+    time.sleep(FIRST_RUN_WINDOW_SECONDS)
+    return previous
 
 
 def _stored_previous(settings: Settings, create: bool) -> CounterSnapshot | None:
