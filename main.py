@@ -4,6 +4,7 @@
     python main.py monitor [--json | --nagios] [--no-save] [--quiet]   run the system monitor job once
     python main.py db init                                              create or upgrade the database
     python main.py db upgrade                                           apply pending schema migrations
+    python main.py cron next "30 1 * * *" --tz America/New_York -n 5    check a cron expression
 
 Exit codes: 0 done, 1 an unexpected error, 2 bad usage or configuration.
 """
@@ -28,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     database_commands = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     database_commands.add_parser("init", help="create every table (idempotent; upgrades an older schema)")
     database_commands.add_parser("upgrade", help="apply pending schema migrations, keeping every row")
+
+    from scheduler.commands import add_cron_arguments
+
+    add_cron_arguments(commands.add_parser("cron", help="check cron expressions",
+                                           description="Check cron expressions."))
     return parser
 
 
@@ -64,6 +70,19 @@ def run_db(action: str) -> int:
     return 0
 
 
+def run_cron(args: argparse.Namespace) -> int:
+    from config.fields import ConfigError
+    from config.settings import load_settings
+    from scheduler.commands import run_cron_next
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    return run_cron_next(args, settings.scheduler_timezone)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -73,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_with_args(args)
     if args.command == "db":
         return run_db(args.db_command)
+    if args.command == "cron":
+        return run_cron(args)
     parser.print_help()
     return 0
 

@@ -37,7 +37,7 @@ DEFAULT_IGNORED_INTERFACES = "lo,lo[0-9]*,Loopback*"  # Linux lo, macOS lo0, Win
 SETTING_KEYS = (
     "DATABASE_URL", "DATABASE_BUSY_TIMEOUT_SECONDS", "LOG_LEVEL", "LOG_FILE", "LOG_MAX_BYTES", "LOG_BACKUP_COUNT",
     "MONITOR_HOSTNAME", "MONITOR_TOP_PROCESSES", "MONITOR_DISABLED_COLLECTORS", "MONITOR_SYSTEM_DISK",
-    "DISK_IGNORE_FSTYPES", "DISK_IGNORE_MOUNTS", "NETWORK_IGNORE_INTERFACES",
+    "DISK_IGNORE_FSTYPES", "DISK_IGNORE_MOUNTS", "NETWORK_IGNORE_INTERFACES", "SCHEDULER_TIMEZONE",
 )
 
 
@@ -58,6 +58,7 @@ class Settings(NamedTuple):
     disk_ignore_fstypes: frozenset[str]
     disk_ignore_mounts: tuple[str, ...]
     network_ignore_interfaces: tuple[str, ...]
+    scheduler_timezone: str | None  # IANA name; None: the system zone
     thresholds: dict[str, MetricThresholds]
 
 
@@ -100,6 +101,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         disk_ignore_fstypes=frozenset(parse_list(values.get("DISK_IGNORE_FSTYPES", DEFAULT_IGNORED_FSTYPES))),
         disk_ignore_mounts=parse_list(values.get("DISK_IGNORE_MOUNTS", DEFAULT_IGNORED_MOUNTS)),
         network_ignore_interfaces=parse_list(values.get("NETWORK_IGNORE_INTERFACES", DEFAULT_IGNORED_INTERFACES)),
+        scheduler_timezone=_time_zone(get("SCHEDULER_TIMEZONE", "")),
         thresholds=parse_thresholds(values),
     )
 
@@ -126,6 +128,19 @@ def resolve_database_url(raw: str) -> str:
     except (ImportError, NoSuchModuleError) as error:
         raise ConfigError("DATABASE_URL", raw, f"a URL whose driver is installed ({error})") from None
     return url.render_as_string(hide_password=False)
+
+
+def _time_zone(raw: str) -> str | None:
+    name = raw.strip()
+    if not name:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("SCHEDULER_TIMEZONE", raw, "an IANA time zone such as Europe/Berlin or UTC") from None
+    return name
 
 
 def _system_disk(raw: str) -> str:
