@@ -5,6 +5,7 @@
     python main.py db init                                              create or upgrade the database
     python main.py db upgrade                                           apply pending schema migrations
     python main.py cron next "30 1 * * *" --tz America/New_York -n 5    check a cron expression
+    python main.py jobs list | jobs next NAME -n 5                      the jobs and their next runs
 
 Exit codes: 0 done, 1 an unexpected error, 2 bad usage or configuration.
 """
@@ -27,13 +28,16 @@ def build_parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="create or upgrade the database",
                                    description="Manage the database named by DATABASE_URL.")
     database_commands = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    database_commands.add_parser("init", help="create every table (idempotent; upgrades an older schema)")
+    database_commands.add_parser("init", help="create every table (idempotent; upgrades an older schema) and "
+                                              "register the built-in system_monitoring job if absent")
     database_commands.add_parser("upgrade", help="apply pending schema migrations, keeping every row")
 
-    from scheduler.commands import add_cron_arguments
+    from scheduler.commands import add_cron_arguments, add_jobs_arguments
 
     add_cron_arguments(commands.add_parser("cron", help="check cron expressions",
                                            description="Check cron expressions."))
+    add_jobs_arguments(commands.add_parser("jobs", help="the jobs in the database",
+                                           description="The jobs the scheduler runs."))
     return parser
 
 
@@ -59,6 +63,11 @@ def run_db(action: str) -> int:
         db.configure(settings.database_url, settings.database_busy_timeout_seconds)
         if action == "init":
             init_database()
+            from scheduler.builtin_jobs import register_builtin_jobs
+
+            with db.session_scope() as session:
+                for name in register_builtin_jobs(session):
+                    print(f"registered the built-in job {name}")
         else:
             upgrade_database()
         with db.engine.connect() as connection:
@@ -70,17 +79,24 @@ def run_db(action: str) -> int:
     return 0
 
 
-def run_cron(args: argparse.Namespace) -> int:
+def run_scheduler_command(args: argparse.Namespace) -> int:
+    """`cron ...` and `jobs ...`: settings first (a bad one is exit 2), then the command."""
     from config.fields import ConfigError
     from config.settings import load_settings
-    from scheduler.commands import run_cron_next
+    from scheduler.commands import run_cron_next, run_jobs
 
     try:
         settings = load_settings()
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    return run_cron_next(args, settings.scheduler_timezone)
+    if args.command == "cron":
+        return run_cron_next(args, settings.scheduler_timezone)
+    from storage import db, init_database
+
+    db.configure(settings.database_url, settings.database_busy_timeout_seconds)
+    init_database()
+    return run_jobs(args, settings.scheduler_timezone)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_with_args(args)
     if args.command == "db":
         return run_db(args.db_command)
-    if args.command == "cron":
-        return run_cron(args)
+    if args.command in ("cron", "jobs"):
+        return run_scheduler_command(args)
     parser.print_help()
     return 0
 

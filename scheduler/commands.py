@@ -1,4 +1,4 @@
-"""Command-line actions of the scheduler: `main.py cron next`."""
+"""Command-line actions of the scheduler: `main.py cron next`, `main.py jobs list|next`."""
 
 from __future__ import annotations
 
@@ -28,20 +28,82 @@ def add_cron_arguments(parser: argparse.ArgumentParser) -> None:
                             help=f"how many fire times (1-{MAX_FIRE_TIMES}, default 5)")
 
 
+def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    actions.add_parser("list", help="the jobs table with each job's next run",
+                       description="List the jobs in the database with their schedule and next run.")
+    next_times = actions.add_parser("next", help="print a job's next fire times",
+                                    description="Print the next fire times of a job's cron expression.")
+    next_times.add_argument("name", help="the job's name")
+    next_times.add_argument("-n", dest="count", type=int, default=5, metavar="N",
+                            help=f"how many fire times (1-{MAX_FIRE_TIMES}, default 5)")
+
+
 def run_cron_next(args: argparse.Namespace, default_zone: str | None) -> int:
     """Print the fire times; a bad expression, zone, date or count is one line and exit code 2."""
     try:
-        zone = zone_named(args.tz) if args.tz else (zone_named(default_zone) if default_zone else system_zone())
+        zone = zone_named(args.tz) if args.tz else _default_zone(default_zone)
         schedule = parse_cron(args.expression, zone)
         start = _start(args.start, zone)
-        if not 1 <= args.count <= MAX_FIRE_TIMES:
-            raise CronError(f"-n={args.count} is invalid; expected a whole number from 1 to {MAX_FIRE_TIMES}")
+        _check_count(args.count)
     except CronError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for moment in fire_times(schedule, start, args.count):
-        print(f"{moment:%a} {moment.isoformat(sep=' ')} {moment.tzname()}")
+    _print_times(fire_times(schedule, start, args.count))
     return 0
+
+
+def run_jobs(args: argparse.Namespace, default_zone: str | None) -> int:
+    """`jobs list` and `jobs next NAME`; an unknown job or a bad count is one line and exit code 2."""
+    from sqlalchemy import select
+
+    from storage import Job, db
+
+    zone = _default_zone(default_zone)
+    now = datetime.now(timezone.utc)
+    with db.session_scope() as session:
+        if args.jobs_command == "list":
+            jobs = session.scalars(select(Job).order_by(Job.name)).all()
+            print(f"{'NAME':<24} {'TYPE':<12} {'SCHEDULE':<16} {'ENABLED':<8} {'TIMEOUT':>8}  NEXT RUN ({zone.key})")
+            for job in jobs:
+                print(f"{job.name:<24} {job.job_type.name:<12} {job.cron_expression:<16} "
+                      f"{'yes' if job.enabled else 'no':<8} {job.timeout_seconds:>7}s  {_next_run(job, zone, now)}")
+            return 0
+        job = session.scalar(select(Job).where(Job.name == args.name))
+        try:
+            if job is None:
+                raise CronError(f"no job named {args.name!r}; `python main.py jobs list` shows the jobs")
+            _check_count(args.count)
+            schedule = parse_cron(job.cron_expression, zone)
+        except CronError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    _print_times(fire_times(schedule, now, args.count))
+    return 0
+
+
+def _next_run(job: object, zone: ZoneInfo, now: datetime) -> str:
+    if not job.enabled:  # type: ignore[attr-defined]
+        return "-"
+    try:
+        [moment] = fire_times(parse_cron(job.cron_expression, zone), now, 1)  # type: ignore[attr-defined]
+    except CronError as error:
+        return f"never: {error}"
+    return moment.isoformat(sep=" ")
+
+
+def _default_zone(name: str | None) -> ZoneInfo:
+    return zone_named(name) if name else system_zone()
+
+
+def _check_count(count: int) -> None:
+    if not 1 <= count <= MAX_FIRE_TIMES:
+        raise CronError(f"-n={count} is invalid; expected a whole number from 1 to {MAX_FIRE_TIMES}")
+
+
+def _print_times(moments: list[datetime]) -> None:
+    for moment in moments:
+        print(f"{moment:%a} {moment.isoformat(sep=' ')} {moment.tzname()}")
 
 
 def _start(raw: str | None, zone: ZoneInfo) -> datetime:

@@ -1,0 +1,29 @@
+"""Jobs the platform brings with it, registered by `main.py db init` when absent (and then the user's to edit)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import Job, JobType
+
+SYSTEM_MONITORING = dict(
+    name="system_monitoring",
+    description="System resource monitoring",
+    job_type=JobType.MONITORING,
+    script_path="scripts/monitoring/system_monitor.py",
+    cron_expression="*/5 * * * *",
+    enabled=True,
+    timeout_seconds=60,
+)
+
+
+def register_builtin_jobs(session: Session) -> list[str]:
+    """Add each built-in job whose name is not taken; returns the names added. An existing row is never
+    changed, so a user's edits (another schedule, disabled) survive every `db init`."""
+    added = []
+    for values in (SYSTEM_MONITORING,):
+        if session.scalar(select(Job.id).where(Job.name == values["name"])) is None:
+            session.add(Job(**values))
+            added.append(str(values["name"]))
+    return added
