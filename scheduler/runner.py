@@ -1,0 +1,123 @@
+"""Running one job's process: its own process group, a timeout that ends the whole group (grandchildren too),
+and output captured to files so a chatty job can neither block on a full pipe nor fill memory.
+
+The outcome keeps the first and last OUTPUT_CAP_BYTES of stdout and stderr with a marker in between.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from storage.enums import ExecutionStatus
+
+OUTPUT_CAP_BYTES = 32 * 1024
+DEFAULT_GRACE_SECONDS = 5.0
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(eq=False)
+class RunOutcome:
+    status: ExecutionStatus
+    started_at: datetime
+    completed_at: datetime
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    error_message: str | None = None
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.completed_at - self.started_at).total_seconds()
+
+
+def cap_output(data: bytes, cap_bytes: int = OUTPUT_CAP_BYTES) -> str:
+    """All of it when short; else the first and last `cap_bytes` with the size of the cut in between."""
+    if len(data) <= 2 * cap_bytes:
+        return data.decode(errors="replace")
+    omitted = len(data) - 2 * cap_bytes
+    return (data[:cap_bytes].decode(errors="replace") + f"\n[... {omitted} bytes omitted ...]\n"
+            + data[-cap_bytes:].decode(errors="replace"))
+
+
+def run_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout_seconds: float | None,
+                grace_seconds: float = DEFAULT_GRACE_SECONDS) -> RunOutcome:
+    """Run `argv` to completion or timeout; never raises for the job's own failures."""
+    started_at = datetime.now(timezone.utc)
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        try:
+            process = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
+                                       stdout=stdout, stderr=stderr, **_group_options())
+        except OSError as error:
+            return RunOutcome(ExecutionStatus.FAILED, started_at, datetime.now(timezone.utc), None, "", "",
+                              f"could not start {argv[0]}: {error.strerror or error}")
+        status, error_message = ExecutionStatus.SUCCESS, None
+        try:
+            process.wait(timeout=timeout_seconds)
+        except subprocess.TimeoutExpired:
+            _end_group(process, grace_seconds)
+            status, error_message = ExecutionStatus.TIMEOUT, f"timed out after {timeout_seconds:g} s"
+        if status is ExecutionStatus.SUCCESS and process.returncode != 0:
+            status, error_message = ExecutionStatus.FAILED, f"exited with code {process.returncode}"
+        completed_at = datetime.now(timezone.utc)
+        return RunOutcome(status, started_at, completed_at, process.returncode, _read(stdout), _read(stderr),
+                          error_message)
+
+
+def _read(output: object) -> str:
+    output.seek(0)  # type: ignore[attr-defined]
+    return cap_output(output.read())  # type: ignore[attr-defined]
+
+
+def _group_options() -> dict[str, object]:
+    """A new process group (a new session on POSIX), and on Linux a signal to the job if the scheduler dies."""
+    if sys.platform == "win32":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+    options: dict[str, object] = {"start_new_session": True}
+    if sys.platform.startswith("linux"):
+        options["preexec_fn"] = _die_with_parent
+    return options
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _end_group(process: subprocess.Popen, grace_seconds: float) -> None:
+    """SIGTERM to the whole group, SIGKILL to what is left after the grace period."""
+    if sys.platform == "win32":
+        process.kill()
+        process.wait()
+        return
+    _signal_group(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None and not _group_alive(process.pid):
+            return
+        time.sleep(0.05)
+    _signal_group(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _signal_group(group: int, signal_number: int) -> None:
+    try:
+        os.killpg(group, signal_number)
+    except ProcessLookupError:
+        pass
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
