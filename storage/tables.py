@@ -36,9 +36,11 @@ metadata = MetaData(naming_convention={
 })
 
 
-def _enum(enum_class: type) -> Enum:
-    """A portable VARCHAR enum (no native ENUM type), so adding a member needs no ALTER TYPE."""
-    return Enum(enum_class, native_enum=False, length=32, validate_strings=True)
+def _enum(enum_class: type, by_value: bool = False) -> Enum:
+    """A portable VARCHAR enum (no native ENUM type), so adding a member needs no ALTER TYPE. Stored by name
+    ('MONITORING', as the seed's job_type) or by value ('success', 'os-cron': what people type in SQL)."""
+    values = (lambda members: [member.value for member in members]) if by_value else None
+    return Enum(enum_class, native_enum=False, length=32, validate_strings=True, values_callable=values)
 
 
 def _doubles(*names: str) -> list[Column]:
@@ -85,8 +87,8 @@ job_executions = Table(
     Column("id", Integer, primary_key=True),
     Column("job_id", ForeignKey("jobs.id", ondelete="SET NULL"), index=True),
     Column("job_name", String(128), nullable=False, doc="kept when the job is deleted"),
-    Column("status", _enum(ExecutionStatus), nullable=False, default=ExecutionStatus.PENDING),
-    Column("trigger", _enum(ExecutionTrigger), nullable=False, default=ExecutionTrigger.SCHEDULE),
+    Column("status", _enum(ExecutionStatus, by_value=True), nullable=False, default=ExecutionStatus.PENDING),
+    Column("trigger", _enum(ExecutionTrigger, by_value=True), nullable=False, default=ExecutionTrigger.SCHEDULE),
     Column("scheduled_for", UTCDateTime),
     Column("started_at", UTCDateTime),
     Column("completed_at", UTCDateTime),

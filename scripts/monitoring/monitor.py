@@ -41,8 +41,10 @@ class MonitorResult:
 
 
 def monitor_once(settings: Settings, save: bool = True,
-                 collectors: dict[str, Callable[[Settings], Any]] | None = None) -> MonitorResult:
-    """Collect a sample, compute its rates, grade it and (unless `save` is off) store it with its alerts."""
+                 collectors: dict[str, Callable[[Settings], Any]] | None = None,
+                 job_execution_id: int | None = None) -> MonitorResult:
+    """Collect a sample, compute its rates, grade it and (unless `save` is off) store it with its alerts;
+    `job_execution_id` ties the notifications to the scheduler's run that made them."""
     log.info("System Monitoring Started")
     sample = collect_sample(settings, _rates_baseline(settings, save), collectors)
     found = measurements(sample)
@@ -51,7 +53,7 @@ def monitor_once(settings: Settings, save: bool = True,
               sample.cpu.percent if sample.cpu else None, sample.memory.percent if sample.memory else None,
               sample.system_disk_reading.percent if sample.system_disk_reading else None)
     if save:
-        _save(result)
+        _save(result, job_execution_id)
         log.debug("Metrics saved to database (id %s, %d notification(s))", result.sample_id, result.notification_count)
     for alert in result.alerts:
         log.warning("%s alert: %s=%.2f (threshold %g)%s", alert.level, alert.metric, alert.value, alert.threshold,
@@ -117,9 +119,9 @@ def _read_previous(settings: Settings, require_current_schema: bool = False) -> 
     return stored_snapshot(stored) if stored else None
 
 
-def _save(result: MonitorResult) -> None:
+def _save(result: MonitorResult, job_execution_id: int | None) -> None:
     """The sample, its details, its notifications and the process baseline in one transaction."""
-    notifications = notification_values(result.alerts, result.sample)
+    notifications = notification_values(result.alerts, result.sample, job_execution_id)
     with db.engine.begin() as connection:
         result.sample_id = save_sample(connection, sample_rows(result.sample), notifications,
                                        baseline_values(result.sample))

@@ -11,7 +11,8 @@ from scripts.monitoring.sample import Sample
 CHANNEL = "system_monitoring"
 
 
-def notification_values(alerts: list[Alert], sample: Sample) -> list[dict[str, Any]]:
+def notification_values(alerts: list[Alert], sample: Sample, job_execution_id: int | None = None,
+                        ) -> list[dict[str, Any]]:
     """One row per alert; storage fills in system_metric_id."""
     return [
         dict(
@@ -21,6 +22,7 @@ def notification_values(alerts: list[Alert], sample: Sample) -> list[dict[str, A
             channel=CHANNEL,
             sent_at=sample.timestamp,
             success=True,
+            job_execution_id=job_execution_id,
             host=sample.hostname,
             metric=alert.metric,
             resource=alert.resource,

@@ -26,6 +26,7 @@ from config.logging_setup import FILE_ONLY, configure_logging  # noqa: E402
 from config.settings import ENV_FILE_VARIABLE, load_settings  # noqa: E402
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+EXECUTION_ID_VARIABLE = "AUTOMATION_JOB_EXECUTION_ID"  # set by scheduler.executions for the runs it starts
 
 log = logging.getLogger("automation.monitor")
 
@@ -72,13 +73,19 @@ def run_with_args(args: argparse.Namespace) -> int:
     try:
         from scripts.monitoring.monitor import monitor_once
 
-        result = monitor_once(settings, save=not args.no_save)
+        result = monitor_once(settings, save=not args.no_save, job_execution_id=_scheduler_execution_id())
     except Exception as error:  # one line for the user; the traceback goes to the log file at DEBUG
         log.debug("monitoring run failed", exc_info=True)
         reason = one_line(error)
         log.error("System Monitoring Failed: %s", reason, extra=FILE_ONLY)
         return _fail(args, f"System Monitoring Failed: {reason}", EXIT_ERROR)
     return _print_result(args, settings, result)
+
+
+def _scheduler_execution_id() -> int | None:
+    """The job_executions row of the scheduler's run that started this process, if one did."""
+    value = os.environ.get(EXECUTION_ID_VARIABLE, "")
+    return int(value) if value.isdigit() else None
 
 
 def one_line(error: BaseException) -> str:
