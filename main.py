@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
                                               "register the built-in system_monitoring job if absent")
     database_commands.add_parser("upgrade", help="apply pending schema migrations, keeping every row")
 
-    from scheduler.commands import add_cron_arguments, add_jobs_arguments
+    from scheduler.cli_arguments import add_cron_arguments, add_jobs_arguments
 
     add_cron_arguments(commands.add_parser("cron", help="check cron expressions",
                                            description="Check cron expressions."))
@@ -83,7 +83,7 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
     """`cron ...` and `jobs ...`: settings first (a bad one is exit 2), then the command."""
     from config.fields import ConfigError
     from config.settings import load_settings
-    from scheduler.commands import run_cron_next, run_jobs
+    from scheduler.cron_command import run_cron_next
 
     try:
         settings = load_settings()
@@ -92,6 +92,7 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
         return 2
     if args.command == "cron":
         return run_cron_next(args, settings.scheduler_timezone)
+    from scheduler.job_commands import run_jobs
     from storage import db, init_database
 
     db.configure(settings.database_url, settings.database_busy_timeout_seconds)

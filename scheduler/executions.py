@@ -82,5 +82,6 @@ def execute_job(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime 
         execution.status, execution.exit_code = outcome.status, outcome.exit_code
         execution.started_at, execution.completed_at = outcome.started_at, outcome.completed_at
         execution.duration_seconds = outcome.duration_seconds
-        execution.stdout, execution.stderr, execution.error_message = outcome.stdout, outcome.stderr, outcome.error_message
+        execution.stdout, execution.stderr = outcome.stdout, outcome.stderr
+        execution.error_message = outcome.error_message
         return execution

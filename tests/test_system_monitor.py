@@ -16,11 +16,11 @@ from scripts.monitoring.report import render_report
 from tests.conftest import MAIN, Workspace
 
 # Host-dependent metrics switched off where a test counts alerts: a busy CI machine must not add one.
-CALM = dict(CPU_THRESHOLD="off", CPU_CRITICAL_THRESHOLD="off", LOAD_THRESHOLD="off", LOAD_CRITICAL_THRESHOLD="off",
-            SWAP_THRESHOLD="off", SWAP_CRITICAL_THRESHOLD="off")
+CALM = dict(CPU_THRESHOLD="off", CPU_CRITICAL_THRESHOLD="off", LOAD_THRESHOLD="off",
+            LOAD_CRITICAL_THRESHOLD="off", SWAP_THRESHOLD="off", SWAP_CRITICAL_THRESHOLD="off")
 REPORT_ORDER = ["📊 SYSTEM MONITORING REPORT", "Timestamp: ", "Hostname: ", "Platform: ", "📈 Current Metrics:",
-                "   CPU:", "   Memory:", "   Disk:", "   Network: ↑ ", "⚙️  Thresholds:", "   CPU:      off (critical: off)",
-                "   Memory:   85% (critical: 95%)", "   Disk:     90% (critical: 95%)"]
+                "   CPU:", "   Memory:", "   Disk:", "   Network: ↑ ", "⚙️  Thresholds:",
+                "   CPU:      off (critical: off)", "   Memory:   85% (critical: 95%)", "   Disk:     90% (critical: 95%)"]
 
 
 def query(workspace: Workspace, sql: str, *params: object) -> list[sqlite3.Row]:

@@ -1,0 +1,47 @@
+"""The scheduler's command-line arguments, kept apart from the actions so that building main.py's parser
+imports nothing heavy (the monitor's start-up must not pay for the ORM)."""
+
+from __future__ import annotations
+
+import argparse
+
+MAX_FIRE_TIMES = 1000
+
+
+def add_cron_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="cron_command", metavar="ACTION", required=True)
+    next_times = actions.add_parser(
+        "next", help="print the next fire times of a cron expression, with their UTC offsets",
+        description="Check an expression before trusting it: the next N fire times in a time zone, daylight-saving "
+                    "changes handled as cron handles them.")
+    next_times.add_argument("expression", help="5 fields (minute hour day-of-month month day-of-week) or @hourly, "
+                                               "@daily, @weekly, @monthly, @yearly; quote it")
+    next_times.add_argument("--tz", metavar="ZONE",
+                            help="IANA time zone (default: SCHEDULER_TIMEZONE, else the system zone)")
+    next_times.add_argument("--from", dest="start", metavar="ISO-DATETIME",
+                            help="count from this moment (default: now); without an offset it is read in --tz")
+    next_times.add_argument("-n", dest="count", type=int, default=5, metavar="N",
+                            help=f"how many fire times (1-{MAX_FIRE_TIMES}, default 5)")
+
+
+def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    actions.add_parser("list", help="the jobs table with each job's next run",
+                       description="List the jobs in the database with their schedule and next run.")
+    next_times = actions.add_parser("next", help="print a job's next fire times",
+                                    description="Print the next fire times of a job's cron expression.")
+    next_times.add_argument("name", help="the job's name")
+    next_times.add_argument("-n", dest="count", type=int, default=5, metavar="N",
+                            help=f"how many fire times (1-{MAX_FIRE_TIMES}, default 5)")
+    run = actions.add_parser("run", help="run a job now, record it in job_executions and print the outcome",
+                             description="Run a job now (its timeout and output capture apply) and record the run.")
+    run.add_argument("name", help="the job's name")
+    run.add_argument("--trigger", choices=["manual", "os-cron"], default="manual",
+                     help="how the run was started (os-cron: by the line `jobs cron-line` prints)")
+    history = actions.add_parser("history", help="a job's last runs", description="The last runs of a job.")
+    history.add_argument("name", help="the job's name")
+    history.add_argument("-n", dest="count", type=int, default=20, metavar="N", help="how many runs (default 20)")
+    cron_line = actions.add_parser("cron-line", help="a crontab line that runs the job through the platform",
+                                   description="Print a crontab line that runs the job with `jobs run --trigger "
+                                               "os-cron`, so OS cron runs are recorded like scheduled ones.")
+    cron_line.add_argument("name", help="the job's name")

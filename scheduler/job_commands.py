@@ -1,0 +1,112 @@
+"""`main.py jobs list|next|run|history|cron-line`: the jobs table from the command line.
+
+Every bad input (an unknown job, a count out of range, a job row that cannot run) is one line on stderr and
+exit code 2; a run that fails is exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.paths import PROJECT_ROOT
+from scheduler.cron import CronError, fire_times, parse_cron
+from scheduler.cron_command import check_count, print_times, zone_or_default
+from scheduler.executions import JobDefinitionError, execute_job
+from storage import ExecutionTrigger, Job, JobExecution, db
+
+
+def run_jobs(args: argparse.Namespace, zone_name: str | None) -> int:
+    action: Callable[[argparse.Namespace, str | None], int] = _ACTIONS[args.jobs_command]
+    try:
+        return action(args, zone_name)
+    except (CronError, JobDefinitionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _job_named(session: Session, name: str) -> Job:
+    job = session.scalar(select(Job).where(Job.name == name))
+    if job is None:
+        raise JobDefinitionError(f"no job named {name!r}; `python main.py jobs list` shows the jobs")
+    return job
+
+
+def _list(args: argparse.Namespace, zone_name: str | None) -> int:
+    zone, now = zone_or_default(zone_name), datetime.now(timezone.utc)
+    with db.session_scope() as session:
+        jobs = session.scalars(select(Job).order_by(Job.name)).all()
+        print(f"{'NAME':<24} {'TYPE':<12} {'SCHEDULE':<16} {'ENABLED':<8} {'TIMEOUT':>8}  NEXT RUN ({zone.key})")
+        for job in jobs:
+            print(f"{job.name:<24} {job.job_type.name:<12} {job.cron_expression:<16} "
+                  f"{'yes' if job.enabled else 'no':<8} {job.timeout_seconds:>7}s  {_next_run(job, zone, now)}")
+    return 0
+
+
+def _next_run(job: Job, zone: ZoneInfo, now: datetime) -> str:
+    if not job.enabled:
+        return "-"
+    try:
+        [moment] = fire_times(parse_cron(job.cron_expression, zone), now, 1)
+    except CronError as error:
+        return f"never: {error}"
+    return moment.isoformat(sep=" ")
+
+
+def _next(args: argparse.Namespace, zone_name: str | None) -> int:
+    check_count(args.count)
+    zone = zone_or_default(zone_name)
+    with db.session_scope() as session:
+        schedule = parse_cron(_job_named(session, args.name).cron_expression, zone)
+    print_times(fire_times(schedule, datetime.now(timezone.utc), args.count))
+    return 0
+
+
+def _run(args: argparse.Namespace, zone_name: str | None) -> int:
+    with db.session_scope() as session:
+        job_id = _job_named(session, args.name).id
+    run = execute_job(job_id, ExecutionTrigger(args.trigger))
+    exit_code = "" if run.exit_code is None else f" (exit code {run.exit_code})"
+    reason = f": {run.error_message}" if run.error_message else ""
+    print(f"{args.name}: {run.status.value} in {run.duration_seconds or 0:.2f} s{exit_code} - execution {run.id}"
+          f"{reason}")
+    return 0 if run.status.value == "success" else 1
+
+
+def _history(args: argparse.Namespace, zone_name: str | None) -> int:
+    with db.session_scope() as session:
+        job = _job_named(session, args.name)
+        runs = session.scalars(select(JobExecution).where(JobExecution.job_id == job.id)
+                               .order_by(JobExecution.id.desc()).limit(max(args.count, 1))).all()
+        print(f"{'ID':>6}  {'STATUS':<10} {'TRIGGER':<9} {'STARTED (UTC)':<19}  {'SECONDS':>8}  {'EXIT':>4}  ERROR")
+        for run in runs:
+            started = f"{run.started_at:%Y-%m-%d %H:%M:%S}" if run.started_at else "-"
+            seconds = "-" if run.duration_seconds is None else f"{run.duration_seconds:.2f}"
+            exit_code = "-" if run.exit_code is None else str(run.exit_code)
+            print(f"{run.id:>6}  {run.status.value:<10} {run.trigger.value:<9} {started:<19}  {seconds:>8}  "
+                  f"{exit_code:>4}  {run.error_message or ''}")
+    return 0
+
+
+def _cron_line(args: argparse.Namespace, zone_name: str | None) -> int:
+    """`CRON_TZ=` (cronie) keeps the schedule in the platform's zone; the wrapper records the run itself."""
+    with db.session_scope() as session:
+        job = _job_named(session, args.name)
+        command = (f"cd {shlex.quote(str(PROJECT_ROOT))} && {shlex.quote(sys.executable)} main.py jobs run "
+                   f"{shlex.quote(job.name)} --trigger os-cron")
+        if zone_name:
+            print(f"CRON_TZ={zone_name}")
+        print(f"{job.cron_expression} {command}")
+    return 0
+
+
+_ACTIONS: dict[str, Callable[[argparse.Namespace, str | None], int]] = {
+    "list": _list, "next": _next, "run": _run, "history": _history, "cron-line": _cron_line,
+}
