@@ -20,7 +20,8 @@ CALM = dict(CPU_THRESHOLD="off", CPU_CRITICAL_THRESHOLD="off", LOAD_THRESHOLD="o
             LOAD_CRITICAL_THRESHOLD="off", SWAP_THRESHOLD="off", SWAP_CRITICAL_THRESHOLD="off")
 REPORT_ORDER = ["📊 SYSTEM MONITORING REPORT", "Timestamp: ", "Hostname: ", "Platform: ", "📈 Current Metrics:",
                 "   CPU:", "   Memory:", "   Disk:", "   Network: ↑ ", "⚙️  Thresholds:",
-                "   CPU:      off (critical: off)", "   Memory:   85% (critical: 95%)", "   Disk:     90% (critical: 95%)"]
+                "   CPU:      off (critical: off)", "   Memory:   85% (critical: 95%)",
+                "   Disk:     90% (critical: 95%)"]
 
 
 def query(workspace: Workspace, sql: str, *params: object) -> list[sqlite3.Row]:
