@@ -45,3 +45,32 @@ def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:
                                    description="Print a crontab line that runs the job with `jobs run --trigger "
                                                "os-cron`, so OS cron runs are recorded like scheduled ones.")
     cron_line.add_argument("name", help="the job's name")
+    add = actions.add_parser("add", help="add a job (its cron expression is checked first)",
+                             description="Add a job. The cron expression must be valid and able to fire.")
+    add.add_argument("name", help="a unique name")
+    add.add_argument("--cron", required=True, metavar="EXPR", help="when it runs, e.g. '*/5 * * * *' or @daily")
+    _add_job_options(add, for_edit=False)
+    edit = actions.add_parser("edit", help="change a job's settings", description="Change the given settings.")
+    edit.add_argument("name", help="the job's name")
+    edit.add_argument("--cron", metavar="EXPR", help="when it runs, e.g. '*/5 * * * *' or @daily")
+    _add_job_options(edit, for_edit=True)
+    for action, words in (("enable", "let the scheduler run a job"), ("disable", "stop scheduling a job"),
+                          ("remove", "delete a job (its run history stays, without the link)")):
+        parser_for_action = actions.add_parser(action, help=words, description=words[0].upper() + words[1:] + ".")
+        parser_for_action.add_argument("name", help="the job's name")
+
+
+def _add_job_options(parser: argparse.ArgumentParser, for_edit: bool) -> None:
+    parser.add_argument("--type", dest="job_type", metavar="TYPE",
+                        help="MONITORING (runs the monitor), CUSTOM (default for add), BACKUP, SECURITY, "
+                             "LOG_ANALYSIS, CLEANUP or REPORT")
+    parser.add_argument("--script", dest="script_path", metavar="PATH",
+                        help="the program to run: a .py file (run with the platform's Python) or an executable; "
+                             "relative paths are taken from the project root")
+    parser.add_argument("--args", dest="script_args", metavar="JSON", help='arguments as a JSON list, e.g. ["-v"]')
+    parser.add_argument("--timeout", dest="timeout_seconds", type=int, metavar="SECONDS",
+                        help="end the run after this long (default for add: 300)")
+    parser.add_argument("--retries", dest="max_retries", type=int, metavar="N", help="retries after a failure")
+    parser.add_argument("--description", metavar="TEXT")
+    if not for_edit:
+        parser.add_argument("--disabled", action="store_true", help="add it without scheduling it yet")

@@ -20,14 +20,15 @@ from config.paths import PROJECT_ROOT
 from scheduler.cron import CronError, fire_times, parse_cron
 from scheduler.cron_command import check_count, print_times, zone_or_default
 from scheduler.executions import JobDefinitionError, execute_job
-from storage import ExecutionTrigger, Job, JobExecution, db
+from scheduler.job_definitions import JobSettingError, checked_job_values
+from storage import ExecutionTrigger, Job, JobExecution, JobType, db
 
 
 def run_jobs(args: argparse.Namespace, zone_name: str | None) -> int:
     action: Callable[[argparse.Namespace, str | None], int] = _ACTIONS[args.jobs_command]
     try:
         return action(args, zone_name)
-    except (CronError, JobDefinitionError) as error:
+    except (CronError, JobDefinitionError, JobSettingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -107,6 +108,52 @@ def _cron_line(args: argparse.Namespace, zone_name: str | None) -> int:
     return 0
 
 
+_SETTING_OPTIONS = ("cron", "job_type", "script_path", "script_args", "timeout_seconds", "max_retries", "description")
+
+
+def _given_settings(args: argparse.Namespace, zone_name: str | None) -> dict[str, object]:
+    given = {name: getattr(args, name, None) for name in _SETTING_OPTIONS}
+    given["cron_expression"] = given.pop("cron")
+    return checked_job_values(given, zone_or_default(zone_name))
+
+
+def _add(args: argparse.Namespace, zone_name: str | None) -> int:
+    values = {"job_type": JobType.CUSTOM, "timeout_seconds": 300, "max_retries": 0,
+              **_given_settings(args, zone_name)}
+    if values["job_type"] is not JobType.MONITORING and not values.get("script_path"):
+        raise JobSettingError("--script", None, "a script for every job type but MONITORING")
+    with db.session_scope() as session:
+        if session.scalar(select(Job.id).where(Job.name == args.name)) is not None:
+            raise JobSettingError("name", args.name, "a name no other job has")
+        session.add(Job(name=args.name, enabled=not args.disabled, **values))
+    print(f"added job {args.name} ({values['cron_expression']})")
+    return 0
+
+
+def _edit(args: argparse.Namespace, zone_name: str | None) -> int:
+    values = _given_settings(args, zone_name)
+    if not values:
+        raise JobSettingError("options", None, "at least one setting to change (see jobs edit --help)")
+    with db.session_scope() as session:
+        job = _job_named(session, args.name)
+        for name, value in values.items():
+            setattr(job, name, value)
+    print(f"changed {', '.join(sorted(values))} of job {args.name}")
+    return 0
+
+
+def _switch(args: argparse.Namespace, zone_name: str | None) -> int:
+    with db.session_scope() as session:
+        job = _job_named(session, args.name)
+        if args.jobs_command == "remove":
+            session.delete(job)
+        else:
+            job.enabled = args.jobs_command == "enable"
+    print(f"{args.jobs_command}d job {args.name}")  # enabled, disabled, removed
+    return 0
+
+
 _ACTIONS: dict[str, Callable[[argparse.Namespace, str | None], int]] = {
     "list": _list, "next": _next, "run": _run, "history": _history, "cron-line": _cron_line,
+    "add": _add, "edit": _edit, "enable": _switch, "disable": _switch, "remove": _switch,
 }

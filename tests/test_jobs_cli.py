@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from tests.conftest import MAIN, Workspace
 
 
@@ -59,3 +61,55 @@ def test_jobs_next_of_an_unknown_or_broken_job_is_one_line(workspace: Workspace)
     broken = workspace.run("jobs", "next", "system_monitoring", script=MAIN)
     assert broken.returncode == 2 and "can never fire" in broken.stderr
     assert "never: cron expression '0 0 31 2 *' can never fire" in workspace.run("jobs", "list", script=MAIN).stdout
+
+
+def test_add_edit_enable_disable_remove(workspace: Workspace) -> None:
+    assert workspace.run("db", "init", script=MAIN).returncode == 0
+    added = workspace.run("jobs", "add", "nightly", "--cron", "0  3 * * *", "--script",
+                          "scripts/monitoring/system_monitor.py", "--args", '["--quiet"]', "--timeout", "120",
+                          "--description", "a second monitor run", script=MAIN)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "added job nightly (0 3 * * *)"
+    assert jobs(workspace)[1] == ("nightly", "CUSTOM", "scripts/monitoring/system_monitor.py", "0 3 * * *", 1, 120)
+    edited = workspace.run("jobs", "edit", "nightly", "--cron", "@daily", "--retries", "2", script=MAIN)
+    assert edited.stdout.strip() == "changed cron_expression, max_retries of job nightly"
+    assert workspace.run("jobs", "disable", "nightly", script=MAIN).stdout.strip() == "disabled job nightly"
+    assert jobs(workspace)[1][3:5] == ("@daily", 0)
+    assert workspace.run("jobs", "enable", "nightly", script=MAIN).returncode == 0 and jobs(workspace)[1][4] == 1
+    assert workspace.run("jobs", "run", "nightly", script=MAIN).returncode == 0
+    assert workspace.run("jobs", "remove", "nightly", script=MAIN).stdout.strip() == "removed job nightly"
+    assert [row[0] for row in jobs(workspace)] == ["system_monitoring"]
+    connection = sqlite3.connect(workspace.database)
+    try:  # the run's record outlives the job, without the link
+        assert connection.execute("SELECT job_id, job_name FROM job_executions").fetchall() == [(None, "nightly")]
+    finally:
+        connection.close()
+
+
+BAD_JOB_SETTINGS = [
+    (["add", "x", "--cron", "0 0 31 2 *", "--type", "monitoring"],
+     "error: --cron='0 0 31 2 *' is invalid; expected a cron expression that can fire"),
+    (["add", "x", "--cron", "61 * * * *", "--type", "monitoring"], "error: --cron='61 * * * *' is invalid"),
+    (["add", "x", "--cron", "@daily"], "error: --script=None is invalid; expected a script for every job type"),
+    (["add", "x", "--cron", "@daily", "--script", "no/such/file.py"], "error: --script='no/such/file.py' is invalid"),
+    (["add", "x", "--cron", "@daily", "--type", "toaster"], "error: --type='toaster' is invalid; expected one of"),
+    (["add", "x", "--cron", "@daily", "--type", "monitoring", "--args=--days 7"],
+     "error: --args='--days 7' is invalid; expected a JSON list of strings"),
+    (["add", "system_monitoring", "--cron", "@daily", "--type", "monitoring"],
+     "error: name='system_monitoring' is invalid; expected a name no other job has"),
+    (["edit", "system_monitoring", "--timeout", "0"], "error: --timeout=0 is invalid; expected a whole number"),
+    (["edit", "system_monitoring"], "error: options=None is invalid; expected at least one setting"),
+    (["edit", "nope", "--timeout", "5"], "error: no job named 'nope'"),
+    (["disable", "nope"], "error: no job named 'nope'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_JOB_SETTINGS, ids=[" ".join(a[:3]) for a, _ in BAD_JOB_SETTINGS])
+def test_bad_job_settings_are_one_line_and_change_nothing(workspace: Workspace, args: list[str],
+                                                          message: str) -> None:
+    assert workspace.run("db", "init", script=MAIN).returncode == 0
+    before = jobs(workspace)
+    result = workspace.run("jobs", *args, script=MAIN)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(message) and len(result.stderr.strip().splitlines()) == 1
+    assert jobs(workspace) == before
