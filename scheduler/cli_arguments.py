@@ -45,6 +45,11 @@ def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:
                                    description="Print a crontab line that runs the job with `jobs run --trigger "
                                                "os-cron`, so OS cron runs are recorded like scheduled ones.")
     cron_line.add_argument("name", help="the job's name")
+    schtasks = actions.add_parser("schtasks", help="Windows Task Scheduler XML for a job, and its schtasks command",
+                                  description="Write Task Scheduler XML that runs the job with `jobs run --trigger "
+                                              "os-cron`, and print the `schtasks /Create` command that registers it.")
+    schtasks.add_argument("name", help="the job's name")
+    schtasks.add_argument("--output", metavar="FILE", help="where to write the XML (default: NAME.xml here)")
     add = actions.add_parser("add", help="add a job (its cron expression is checked first)",
                              description="Add a job. The cron expression must be valid and able to fire.")
     add.add_argument("name", help="a unique name")

@@ -108,6 +108,27 @@ def _cron_line(args: argparse.Namespace, zone_name: str | None) -> int:
     return 0
 
 
+def _schtasks(args: argparse.Namespace, zone_name: str | None) -> int:
+    """Task Scheduler runs in the machine's local time, whatever SCHEDULER_TIMEZONE says."""
+    from pathlib import Path
+
+    from scheduler.schtasks import NotExpressible, task_xml
+
+    with db.session_scope() as session:
+        job = _job_named(session, args.name)
+        try:
+            task = task_xml(job.cron_expression, job.description or f"automation platform job {job.name}",
+                            sys.executable, f"main.py jobs run {job.name} --trigger os-cron", str(PROJECT_ROOT),
+                            job.timeout_seconds)
+        except NotExpressible as error:
+            raise JobSettingError("cron_expression", job.cron_expression,
+                                  f"a schedule Task Scheduler can express: {error}") from None
+    output = Path(args.output or f"{args.name}.xml").resolve()
+    task.write(output, encoding="UTF-16", xml_declaration=True)
+    print(f'schtasks /Create /XML "{output}" /TN "{args.name}" /F')
+    return 0
+
+
 _SETTING_OPTIONS = ("cron", "job_type", "script_path", "script_args", "timeout_seconds", "max_retries", "description")
 
 
@@ -155,5 +176,5 @@ def _switch(args: argparse.Namespace, zone_name: str | None) -> int:
 
 _ACTIONS: dict[str, Callable[[argparse.Namespace, str | None], int]] = {
     "list": _list, "next": _next, "run": _run, "history": _history, "cron-line": _cron_line,
-    "add": _add, "edit": _edit, "enable": _switch, "disable": _switch, "remove": _switch,
+    "add": _add, "edit": _edit, "enable": _switch, "disable": _switch, "remove": _switch, "schtasks": _schtasks,
 }
