@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The automation platform's command line.
 
+    python main.py [run]                                                the platform: the scheduler
     python main.py monitor [--json | --nagios] [--no-save] [--quiet]   run the system monitor job once
     python main.py db init                                              create or upgrade the database
     python main.py db upgrade                                           apply pending schema migrations
@@ -21,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="main.py", description="Self-hosted automation platform.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="run the scheduler: the jobs table's jobs on their cron expressions (the default)",
+                        description="Run the enabled jobs on their cron expressions until SIGTERM or Ctrl-C.")
     add_arguments(commands.add_parser(
         "monitor", help="run the system monitor job once: collect, save, grade, notify, report",
         description="Collect system metrics, save them, grade them against the .env thresholds and report."))
@@ -111,7 +114,32 @@ def main(argv: list[str] | None = None) -> int:
         return run_db(args.db_command)
     if args.command in ("cron", "jobs"):
         return run_scheduler_command(args)
-    parser.print_help()
+    return run_scheduler()
+
+
+def run_scheduler() -> int:
+    """`python main.py` and `python main.py run`: schedule until SIGTERM or SIGINT."""
+    import signal
+
+    from config.fields import ConfigError
+    from config.logging_setup import configure_logging
+    from config.settings import load_settings
+
+    try:
+        settings = load_settings()
+        configure_logging(settings)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    from scheduler.service import Scheduler
+    from storage import db, init_database
+
+    db.configure(settings.database_url, settings.database_busy_timeout_seconds)
+    init_database()
+    scheduler = Scheduler(settings.scheduler_timezone, stop_wait_seconds=settings.scheduler_stop_wait_seconds)
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: scheduler.stop.set())
+    scheduler.run()
     return 0
 
 

@@ -38,6 +38,7 @@ SETTING_KEYS = (
     "DATABASE_URL", "DATABASE_BUSY_TIMEOUT_SECONDS", "LOG_LEVEL", "LOG_FILE", "LOG_MAX_BYTES", "LOG_BACKUP_COUNT",
     "MONITOR_HOSTNAME", "MONITOR_TOP_PROCESSES", "MONITOR_DISABLED_COLLECTORS", "MONITOR_SYSTEM_DISK",
     "DISK_IGNORE_FSTYPES", "DISK_IGNORE_MOUNTS", "NETWORK_IGNORE_INTERFACES", "SCHEDULER_TIMEZONE",
+    "SCHEDULER_STOP_WAIT_SECONDS",
 )
 
 
@@ -59,6 +60,7 @@ class Settings(NamedTuple):
     disk_ignore_mounts: tuple[str, ...]
     network_ignore_interfaces: tuple[str, ...]
     scheduler_timezone: str | None  # IANA name; None: the system zone
+    scheduler_stop_wait_seconds: float
     thresholds: dict[str, MetricThresholds]
 
 
@@ -102,6 +104,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         disk_ignore_mounts=parse_list(values.get("DISK_IGNORE_MOUNTS", DEFAULT_IGNORED_MOUNTS)),
         network_ignore_interfaces=parse_list(values.get("NETWORK_IGNORE_INTERFACES", DEFAULT_IGNORED_INTERFACES)),
         scheduler_timezone=_time_zone(get("SCHEDULER_TIMEZONE", "")),
+        scheduler_stop_wait_seconds=parse_number(
+            "SCHEDULER_STOP_WAIT_SECONDS", get("SCHEDULER_STOP_WAIT_SECONDS", "30"), 0, 3600),
         thresholds=parse_thresholds(values),
     )
 

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -54,29 +55,45 @@ def _arguments(job: Job) -> list[str]:
 
 
 def execute_job(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None = None) -> JobExecution:
-    """Run the job now, recording the run; the returned row is detached and complete."""
-    with db.session_scope() as session:
+    """Run the job now (a manual or OS cron run), recording the run; the returned row is detached and complete."""
+    with db.session_scope(writes=True) as session:
         job = session.get(Job, job_id)
         if job is None:
             raise JobDefinitionError(f"no job with id {job_id}")
-        execution = JobExecution(job_id=job.id, job_name=job.name, status=ExecutionStatus.RUNNING, trigger=trigger,
-                                 scheduled_for=scheduled_for, started_at=datetime.now(timezone.utc),
-                                 hostname=socket.gethostname(), platform=sys.platform, retry_count=0)
+        execution = new_execution(job, trigger, scheduled_for, owner=None)
         session.add(execution)
         session.flush()
-        execution_id, timeout_seconds = execution.id, job.timeout_seconds
+        execution_id = execution.id
+    return run_execution(execution_id)
+
+
+def new_execution(job: Job, trigger: ExecutionTrigger, scheduled_for: datetime | None, owner: str | None,
+                  status: ExecutionStatus = ExecutionStatus.PENDING) -> JobExecution:
+    return JobExecution(job_id=job.id, job_name=job.name, status=status, trigger=trigger,
+                        scheduled_for=scheduled_for, hostname=socket.gethostname(), platform=sys.platform,
+                        retry_count=0, owner=owner)
+
+
+def run_execution(execution_id: int, cancel: threading.Event | None = None) -> JobExecution:
+    """Run a recorded (pending) execution of its job: running while it runs, then its outcome."""
+    with db.session_scope(writes=True) as session:
+        execution = session.get(JobExecution, execution_id)
+        job = session.get(Job, execution.job_id) if execution and execution.job_id else None
+        if execution is None or job is None:
+            raise JobDefinitionError(f"execution {execution_id} has no job to run")
+        execution.status, execution.started_at = ExecutionStatus.RUNNING, datetime.now(timezone.utc)
         try:
             argv = job_argv(job)
         except JobDefinitionError as error:
-            execution.status, execution.error_message = ExecutionStatus.FAILED, str(error)
-            execution.completed_at = execution.started_at
-            execution.duration_seconds = 0.0
+            _finish_without_running(execution, str(error))
             return execution
+        scheduled_for, timeout_seconds = execution.scheduled_for, job.timeout_seconds
         environment = {**os.environ, "PYTHONUNBUFFERED": "1", "AUTOMATION_JOB_NAME": job.name,
-                       EXECUTION_ID_VARIABLE: str(execution_id), "AUTOMATION_TRIGGER": trigger.value,
+                       EXECUTION_ID_VARIABLE: str(execution_id), "AUTOMATION_TRIGGER": execution.trigger.value,
                        "AUTOMATION_SCHEDULED_FOR": scheduled_for.isoformat() if scheduled_for else ""}
-    outcome = run_process(argv, cwd=str(PROJECT_ROOT), env=environment, timeout_seconds=timeout_seconds or None)
-    with db.session_scope() as session:
+    outcome = run_process(argv, cwd=str(PROJECT_ROOT), env=environment, timeout_seconds=timeout_seconds or None,
+                          cancel=cancel)
+    with db.session_scope(writes=True) as session:
         execution = session.get(JobExecution, execution_id)
         assert execution is not None
         execution.status, execution.exit_code = outcome.status, outcome.exit_code
@@ -85,3 +102,8 @@ def execute_job(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime 
         execution.stdout, execution.stderr = outcome.stdout, outcome.stderr
         execution.error_message = outcome.error_message
         return execution
+
+
+def _finish_without_running(execution: JobExecution, reason: str) -> None:
+    execution.status, execution.error_message = ExecutionStatus.FAILED, reason
+    execution.completed_at, execution.duration_seconds = execution.started_at, 0.0

@@ -143,7 +143,7 @@ def _add(args: argparse.Namespace, zone_name: str | None) -> int:
               **_given_settings(args, zone_name)}
     if values["job_type"] is not JobType.MONITORING and not values.get("script_path"):
         raise JobSettingError("--script", None, "a script for every job type but MONITORING")
-    with db.session_scope() as session:
+    with db.session_scope(writes=True) as session:
         if session.scalar(select(Job.id).where(Job.name == args.name)) is not None:
             raise JobSettingError("name", args.name, "a name no other job has")
         session.add(Job(name=args.name, enabled=not args.disabled, **values))
@@ -155,7 +155,7 @@ def _edit(args: argparse.Namespace, zone_name: str | None) -> int:
     values = _given_settings(args, zone_name)
     if not values:
         raise JobSettingError("options", None, "at least one setting to change (see jobs edit --help)")
-    with db.session_scope() as session:
+    with db.session_scope(writes=True) as session:
         job = _job_named(session, args.name)
         for name, value in values.items():
             setattr(job, name, value)
@@ -164,7 +164,7 @@ def _edit(args: argparse.Namespace, zone_name: str | None) -> int:
 
 
 def _switch(args: argparse.Namespace, zone_name: str | None) -> int:
-    with db.session_scope() as session:
+    with db.session_scope(writes=True) as session:
         job = _job_named(session, args.name)
         if args.jobs_command == "remove":
             session.delete(job)

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from storage.enums import ExecutionStatus
 OUTPUT_CAP_BYTES = 32 * 1024
 DEFAULT_GRACE_SECONDS = 5.0
 _PR_SET_PDEATHSIG = 1
+_POLL_SECONDS = 0.2  # how often a run that can be cancelled checks for it
 
 
 @dataclass(eq=False)
@@ -48,8 +50,9 @@ def cap_output(data: bytes, cap_bytes: int = OUTPUT_CAP_BYTES) -> str:
 
 
 def run_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout_seconds: float | None,
-                grace_seconds: float = DEFAULT_GRACE_SECONDS) -> RunOutcome:
-    """Run `argv` to completion or timeout; never raises for the job's own failures."""
+                grace_seconds: float = DEFAULT_GRACE_SECONDS, cancel: threading.Event | None = None) -> RunOutcome:
+    """Run `argv` to completion, timeout or `cancel` (a stopping scheduler); never raises for the job's own
+    failures."""
     started_at = datetime.now(timezone.utc)
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         try:
@@ -58,17 +61,32 @@ def run_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout_s
         except OSError as error:
             return RunOutcome(ExecutionStatus.FAILED, started_at, datetime.now(timezone.utc), None, "", "",
                               f"could not start {argv[0]}: {error.strerror or error}")
-        status, error_message = ExecutionStatus.SUCCESS, None
-        try:
-            process.wait(timeout=timeout_seconds)
-        except subprocess.TimeoutExpired:
-            _end_group(process, grace_seconds)
-            status, error_message = ExecutionStatus.TIMEOUT, f"timed out after {timeout_seconds:g} s"
+        status, error_message = _wait(process, timeout_seconds, grace_seconds, cancel)
         if status is ExecutionStatus.SUCCESS and process.returncode != 0:
             status, error_message = ExecutionStatus.FAILED, f"exited with code {process.returncode}"
         completed_at = datetime.now(timezone.utc)
         return RunOutcome(status, started_at, completed_at, process.returncode, _read(stdout), _read(stderr),
                           error_message)
+
+
+def _wait(process: subprocess.Popen, timeout_seconds: float | None, grace_seconds: float,
+          cancel: threading.Event | None) -> tuple[ExecutionStatus, str | None]:
+    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+    while True:
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        step = remaining if cancel is None else min(remaining if remaining is not None else _POLL_SECONDS,
+                                                    _POLL_SECONDS)
+        try:
+            process.wait(timeout=step)
+            return ExecutionStatus.SUCCESS, None
+        except subprocess.TimeoutExpired:
+            pass
+        if cancel is not None and cancel.is_set():
+            _end_group(process, grace_seconds)
+            return ExecutionStatus.CANCELLED, "cancelled: the scheduler stopped"
+        if deadline is not None and time.monotonic() >= deadline:
+            _end_group(process, grace_seconds)
+            return ExecutionStatus.TIMEOUT, f"timed out after {timeout_seconds:g} s"
 
 
 def _read(output: object) -> str:

@@ -47,12 +47,19 @@ class Database:
         return self._engine is not None
 
     @contextmanager
-    def session_scope(self) -> Iterator[Session]:
-        """A session that commits when the block ends and rolls back if it raises."""
+    def session_scope(self, writes: bool = False) -> Iterator[Session]:
+        """A session that commits when the block ends and rolls back if it raises.
+
+        `writes=True` for a block that reads and then writes: on SQLite its transaction takes the write lock
+        at BEGIN (IMMEDIATE), so it waits for other writers instead of failing with "database is locked" when
+        another process commits between its read and its write.
+        """
         if self._session_factory is None:
             self.engine  # noqa: B018 - binding from the settings creates the factory
         assert self._session_factory is not None
         session = self._session_factory()
+        if writes:
+            session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         try:
             yield session
             session.commit()

@@ -78,6 +78,9 @@ jobs = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("timeout_seconds", Integer, nullable=False, default=300),
     Column("max_retries", Integer, nullable=False, default=0),
+    Column("max_instances", Integer, nullable=False, default=1, server_default="1",
+           doc="runs of this job allowed at once; a slot due while that many run is recorded as skipped"),
+    Column("timezone", String(64), doc="IANA zone of cron_expression; NULL: SCHEDULER_TIMEZONE"),
     Column("created_at", UTCDateTime, nullable=False, default=utc_now),
     Column("updated_at", UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now),
 )
@@ -100,6 +103,20 @@ job_executions = Table(
     Column("retry_count", Integer, nullable=False, default=0),
     Column("hostname", String(255)),
     Column("platform", String(32)),
+    Column("owner", String(64), doc="the scheduler instance that claimed the run"),
+    # One row per (job, slot), whichever scheduler inserts it first: exactly-once across schedulers.
+    # Manual runs have no slot (NULL), and NULLs never collide.
+    Index("uq_job_executions_job_id_scheduled_for", "job_id", "scheduled_for", unique=True),
+)
+
+scheduler_instances = Table(
+    "scheduler_instances", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("hostname", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False, doc="a scheduler silent for long is gone"),
+    Column("stopped_at", UTCDateTime),
 )
 
 system_metrics = Table(

@@ -1,0 +1,261 @@
+"""The scheduler: runs the enabled jobs of the jobs table on their cron expressions, each slot exactly once
+even with several schedulers on one database, and leaves a job_executions row for every slot it handles.
+
+- Claims: a slot is claimed by inserting its (job_id, scheduled_for) row; the unique index lets one scheduler
+  win, on SQLite, PostgreSQL and MySQL alike.
+- Changes to the jobs table take effect within CHANGE_POLL_SECONDS: SQLite's `PRAGMA data_version` (or, on a
+  server, a count and the newest updated_at) is checked each tick; the table is read only when it changed.
+- Overlap: a slot due while max_instances runs of the job are going is recorded as skipped.
+- A slot found more than LATE_GRACE_SECONDS late (the machine slept, the loop was held up) is recorded as missed.
+- Crash safety: each scheduler writes a heartbeat; runs left pending or running by one that stopped, died
+  (same host, process gone) or fell silent for STALE_AFTER_SECONDS are marked abandoned.
+- Stopping (SIGTERM/SIGINT): no new runs; running ones get STOP_WAIT_SECONDS, then their process groups are
+  ended and the runs recorded as cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
+
+import psutil
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from scheduler.cron import CronError, CronSchedule, fire_times, parse_cron, system_zone, zone_named
+from scheduler.executions import new_execution, run_execution
+from storage import ExecutionStatus, ExecutionTrigger, Job, JobExecution, Notification, db, tables
+from storage.database import SQLITE_BEGIN_OPTION
+
+HEARTBEAT_SECONDS = 5.0
+STALE_AFTER_SECONDS = 60.0
+CHANGE_POLL_SECONDS = 1.0
+LATE_GRACE_SECONDS = 60.0
+STOP_WAIT_SECONDS = 30.0  # the default of SCHEDULER_STOP_WAIT_SECONDS
+CHANNEL = "scheduler"
+
+log = logging.getLogger("automation.scheduler")
+
+
+class LoadedJob(NamedTuple):
+    id: int
+    name: str
+    schedule: CronSchedule
+    max_instances: int
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Scheduler:
+    def __init__(self, zone_name: str | None, stop_wait_seconds: float = STOP_WAIT_SECONDS, max_workers: int = 16):
+        self.zone = zone_named(zone_name) if zone_name else system_zone()
+        self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stop = threading.Event()
+        self._cancel = threading.Event()
+        self._stop_wait_seconds = stop_wait_seconds
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="job")
+        self._running: set[Future] = set()
+        self._jobs: dict[int, LoadedJob] = {}
+        self._next_due: dict[int, datetime] = {}
+        self._change_mark: object = None
+        self._watch = None
+
+    # --- the loop -------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Schedule until `stop` is set, then wind down."""
+        now = utc_now()
+        self._register(now)
+        self._abandon_orphans(now)
+        self._watch = db.engine.connect()
+        self._reload_jobs(now)
+        log.info("Scheduler %s started: %d enabled job(s), zone %s", self.instance_id, len(self._jobs), self.zone.key)
+        next_heartbeat = now + timedelta(seconds=HEARTBEAT_SECONDS)
+        try:
+            while not self.stop.is_set():
+                now = utc_now()
+                if self._jobs_changed():
+                    self._reload_jobs(now)
+                for job_id, due in sorted(self._next_due.items(), key=lambda item: item[1]):
+                    if due <= now and not self.stop.is_set():
+                        self._handle_slot(self._jobs[job_id], due, now)
+                        self._advance(job_id, due)
+                if now >= next_heartbeat:
+                    self._heartbeat(now)
+                    self._abandon_orphans(now)
+                    next_heartbeat = now + timedelta(seconds=HEARTBEAT_SECONDS)
+                self._running = {future for future in self._running if not future.done()}
+                soonest = min(self._next_due.values(), default=now + timedelta(seconds=CHANGE_POLL_SECONDS))
+                self.stop.wait(max(0.0, min((soonest - utc_now()).total_seconds(), CHANGE_POLL_SECONDS)))
+        finally:
+            self._wind_down()
+
+    def _advance(self, job_id: int, after: datetime) -> None:
+        job = self._jobs.get(job_id)
+        if job is not None:
+            self._next_due[job_id] = fire_times(job.schedule, after, 1)[0].astimezone(timezone.utc)
+
+    # --- slots --------------------------------------------------------------------------------------------
+
+    def _handle_slot(self, job: LoadedJob, slot: datetime, now: datetime) -> None:
+        late = (now - slot).total_seconds() > LATE_GRACE_SECONDS
+        status = ExecutionStatus.MISSED if late else ExecutionStatus.PENDING
+        execution_id = self._claim(job, slot, status)
+        if execution_id is None or late:
+            if execution_id is not None:
+                log.warning("job %s: slot %s missed (found %.0f s late)", job.name, slot.isoformat(),
+                            (now - slot).total_seconds())
+            return
+        if self._running_count(job.id, execution_id) >= job.max_instances:
+            self._finish(execution_id, ExecutionStatus.SKIPPED, "the previous run was still running")
+            log.warning("job %s: slot %s skipped, the previous run is still running", job.name, slot.isoformat())
+            return
+        log.info("job %s: slot %s claimed (execution %d)", job.name, slot.isoformat(), execution_id)
+        self._running.add(self._pool.submit(self._run, execution_id))
+
+    def _claim(self, job: LoadedJob, slot: datetime, status: ExecutionStatus) -> int | None:
+        """The new execution's id, or None when another scheduler already claimed this slot."""
+        try:
+            with db.session_scope(writes=True) as session:
+                stored = session.get(Job, job.id)
+                if stored is None:
+                    return None
+                execution = new_execution(stored, ExecutionTrigger.SCHEDULE, slot, self.instance_id, status)
+                if status is ExecutionStatus.MISSED:
+                    execution.completed_at, execution.error_message = utc_now(), "the scheduler was not running"
+                session.add(execution)
+                session.flush()
+                return execution.id
+        except IntegrityError:
+            return None
+
+    def _run(self, execution_id: int) -> None:
+        try:
+            run = run_execution(execution_id, cancel=self._cancel)
+            log.info("execution %d of %s: %s", execution_id, run.job_name, run.status.value)
+        except Exception:  # a broken run must not take the scheduler down; it is recorded below
+            log.exception("execution %d failed to run", execution_id)
+            self._finish(execution_id, ExecutionStatus.FAILED, "the scheduler could not run it (see its log)")
+
+    def _running_count(self, job_id: int, other_than: int) -> int:
+        with db.session_scope() as session:
+            return session.scalar(select(func.count()).select_from(JobExecution).where(
+                JobExecution.job_id == job_id, JobExecution.id != other_than,
+                JobExecution.status.in_([ExecutionStatus.RUNNING, ExecutionStatus.PENDING]))) or 0
+
+    def _finish(self, execution_id: int, status: ExecutionStatus, reason: str) -> None:
+        with db.session_scope(writes=True) as session:
+            execution = session.get(JobExecution, execution_id)
+            if execution is not None:
+                execution.status, execution.error_message = status, reason
+                execution.completed_at = utc_now()
+
+    # --- the jobs table -----------------------------------------------------------------------------------
+
+    def _jobs_changed(self) -> bool:
+        assert self._watch is not None
+        if self._watch.dialect.name == "sqlite":
+            mark = self._watch.exec_driver_sql("PRAGMA data_version").scalar()
+        else:
+            mark = tuple(self._watch.execute(select(func.count(), func.max(tables.jobs.c.updated_at),
+                                                     func.sum(tables.jobs.c.id))).one())
+        self._watch.rollback()  # no read transaction left open: the next check must see new commits
+        changed, self._change_mark = mark != self._change_mark, mark
+        return changed
+
+    def _reload_jobs(self, now: datetime) -> None:
+        jobs: dict[int, LoadedJob] = {}
+        with db.session_scope(writes=True) as session:  # it may record a job's error
+            for job in session.scalars(select(Job).where(Job.enabled.is_(True))):
+                try:
+                    zone = zone_named(job.timezone) if job.timezone else self.zone
+                    schedule = parse_cron(job.cron_expression, zone)
+                except CronError as error:
+                    self._record_job_error(session, job, str(error))
+                    continue
+                jobs[job.id] = LoadedJob(job.id, job.name, schedule, max(job.max_instances or 1, 1))
+        for job_id, job in jobs.items():
+            if job_id not in self._next_due or self._jobs[job_id].schedule != job.schedule:
+                self._next_due[job_id] = fire_times(job.schedule, now, 1)[0].astimezone(timezone.utc)
+        for job_id in set(self._next_due) - set(jobs):
+            del self._next_due[job_id]
+        if set(jobs) != set(self._jobs) or any(self._jobs[key] != job for key, job in jobs.items()):
+            log.info("jobs reloaded: %d enabled", len(jobs))
+        self._jobs = jobs
+
+    @staticmethod
+    def _record_job_error(session: Session, job: Job, error: str) -> None:
+        """A job the scheduler cannot schedule: one notifications row per job and expression, not one a tick."""
+        message = f"job {job.name} is not scheduled: {error}"
+        exists = session.scalar(select(Notification.id).where(
+            Notification.channel == CHANNEL, Notification.resource == job.name, Notification.message == message))
+        if exists is None:
+            log.error("%s", message)
+            session.add(Notification(title=f"[ERROR] job {job.name} cannot be scheduled", message=message,
+                                     level="ERROR", channel=CHANNEL, success=True, metric="cron_expression",
+                                     resource=job.name))
+
+    # --- instances, heartbeats, orphans ---------------------------------------------------------------------
+
+    def _register(self, now: datetime) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(tables.scheduler_instances.insert().values(
+                id=self.instance_id, hostname=socket.gethostname(), pid=os.getpid(), started_at=now,
+                heartbeat_at=now))
+
+    def _heartbeat(self, now: datetime) -> None:
+        instances = tables.scheduler_instances
+        with db.engine.begin() as connection:
+            connection.execute(update(instances).where(instances.c.id == self.instance_id).values(heartbeat_at=now))
+
+    def _abandon_orphans(self, now: datetime) -> None:
+        """Runs of schedulers that stopped, died on this host, or went silent, are not coming back."""
+        instances = tables.scheduler_instances
+        host = socket.gethostname()
+        with db.engine.connect().execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}) as connection, \
+                connection.begin():
+            gone = [row.id for row in connection.execute(select(instances.c.id, instances.c.hostname, instances.c.pid,
+                                                                instances.c.heartbeat_at, instances.c.stopped_at))
+                    if row.id != self.instance_id and (
+                        row.stopped_at is not None
+                        or row.heartbeat_at < now - timedelta(seconds=STALE_AFTER_SECONDS)
+                        or (row.hostname == host and not psutil.pid_exists(row.pid)))]
+            if not gone:
+                return
+            executions = tables.job_executions
+            result = connection.execute(
+                update(executions)
+                .where(executions.c.owner.in_(gone),
+                       executions.c.status.in_([ExecutionStatus.RUNNING, ExecutionStatus.PENDING]))
+                .values(status=ExecutionStatus.ABANDONED, completed_at=now,
+                        error_message="its scheduler stopped before the run finished"))
+            if result.rowcount:
+                log.warning("%d run(s) of stopped schedulers marked abandoned", result.rowcount)
+
+    def _wind_down(self) -> None:
+        """Give running jobs STOP_WAIT_SECONDS, then end them (recorded as cancelled)."""
+        running = {future for future in self._running if not future.done()}
+        if running:
+            log.info("stopping: waiting up to %.0f s for %d running job(s)", self._stop_wait_seconds, len(running))
+            _, still_running = wait(running, timeout=self._stop_wait_seconds)
+            if still_running:
+                self._cancel.set()
+                wait(still_running)
+        self._pool.shutdown(wait=True)
+        instances = tables.scheduler_instances
+        with db.engine.begin() as connection:
+            connection.execute(update(instances).where(instances.c.id == self.instance_id)
+                               .values(stopped_at=utc_now(), heartbeat_at=utc_now()))
+        if self._watch is not None:
+            self._watch.close()
+        log.info("Scheduler %s stopped", self.instance_id)
+

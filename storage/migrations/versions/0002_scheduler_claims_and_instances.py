@@ -1,0 +1,58 @@
+"""scheduler claims and instances
+
+A unique (job_id, scheduled_for) index makes claiming a slot an INSERT that only one scheduler can win;
+scheduler_instances holds each scheduler's heartbeat, so runs left behind by one that died can be marked
+abandoned; jobs gain max_instances and a per-job time zone.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22 03:52:19.105362
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+import storage.types
+
+
+# revision identifiers, used by Alembic.
+revision: str = '0002'
+down_revision: Union[str, Sequence[str], None] = '0001'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    op.create_table('scheduler_instances',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('hostname', sa.String(length=255), nullable=False),
+    sa.Column('pid', sa.Integer(), nullable=False),
+    sa.Column('started_at', storage.types.UTCDateTime(), nullable=False),
+    sa.Column('heartbeat_at', storage.types.UTCDateTime(), nullable=False),
+    sa.Column('stopped_at', storage.types.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scheduler_instances'))
+    )
+    with op.batch_alter_table('job_executions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('owner', sa.String(length=64), nullable=True))
+        batch_op.create_index('uq_job_executions_job_id_scheduled_for', ['job_id', 'scheduled_for'], unique=True)
+
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('max_instances', sa.Integer(), server_default='1', nullable=False))
+        batch_op.add_column(sa.Column('timezone', sa.String(length=64), nullable=True))
+
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_column('timezone')
+        batch_op.drop_column('max_instances')
+
+    with op.batch_alter_table('job_executions', schema=None) as batch_op:
+        batch_op.drop_index('uq_job_executions_job_id_scheduled_for')
+        batch_op.drop_column('owner')
+
+    op.drop_table('scheduler_instances')

@@ -1,0 +1,170 @@
+"""The scheduler as real processes: every slot exactly once with three schedulers on one database (SQLite and
+PostgreSQL), jobs table changes picked up within 2 s, SIGTERM cancels, kill -9 leaves runs marked abandoned.
+
+Cron has minute resolution, so these tests wait for real minute boundaries (about a minute each).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psutil
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from tests.conftest import MAIN, clean_environ
+from tests.db_servers import SERVERS
+
+pytestmark = pytest.mark.postgresql
+
+
+def environ(tmp: Path, url: str, **settings: str) -> dict[str, str]:
+    env_file = tmp / f"{abs(hash(url))}.env"
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in
+                                {"DATABASE_URL": url, "LOG_FILE": "off", "SCHEDULER_TIMEZONE": "UTC",
+                                 **settings}.items()))
+    return {**clean_environ(), "AUTOMATION_ENV_FILE": str(env_file), "PYTHONUNBUFFERED": "1"}
+
+
+def main_py(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, str(MAIN), *args], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def start_scheduler(env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(MAIN), "run"], env=env, stdout=log.open("w"),
+                            stderr=subprocess.STDOUT, cwd=str(log.parent))
+
+
+def query(url: str, sql: str) -> list[tuple]:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def next_minute(after: datetime) -> datetime:
+    return (after + timedelta(minutes=1)).replace(second=0, microsecond=0)
+
+
+def stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=60)
+
+
+@contextmanager
+def sqlite_and_postgresql(tmp_path: Path) -> Iterator[list[str]]:
+    with SERVERS["postgresql"].fresh_database() as postgresql_url:
+        yield [f"sqlite:///{tmp_path / 'scheduler.db'}", postgresql_url]
+
+
+def test_three_schedulers_run_every_slot_exactly_once(tmp_path: Path) -> None:
+    script = tmp_path / "tick.py"
+    script.write_text("import os, time\ntime.sleep(0.5)\nprint('ran', os.environ['AUTOMATION_SCHEDULED_FOR'])\n")
+    with sqlite_and_postgresql(tmp_path) as urls, ExitStack() as stack:
+        schedulers: dict[str, list[subprocess.Popen]] = {}
+        for url in urls:
+            env = environ(tmp_path, url)
+            main_py(env, "db", "init")
+            main_py(env, "jobs", "disable", "system_monitoring")
+            main_py(env, "jobs", "add", "tick", "--cron", "* * * * *", "--script", str(script))
+            schedulers[url] = [start_scheduler(env, tmp_path / f"s{len(schedulers)}-{index}.log") for index in range(3)]
+            for process in schedulers[url]:
+                stack.callback(lambda process=process: process.poll() is None and process.kill())
+        time.sleep(3)  # all six are up
+        first_slot = next_minute(datetime.now(timezone.utc))
+        wait_for(lambda: datetime.now(timezone.utc) > first_slot + timedelta(seconds=8), 75, "a slot to pass")
+        assert all(stop(process) == 0 for processes in schedulers.values() for process in processes)
+        for url in urls:
+            runs = query(url, "SELECT scheduled_for, status, trigger, stdout, owner FROM job_executions "
+                              "WHERE job_name = 'tick' ORDER BY scheduled_for")
+            slots = [row[0] if isinstance(row[0], datetime) else datetime.fromisoformat(row[0]) for row in runs]
+            assert first_slot.replace(tzinfo=None) in [slot.replace(tzinfo=None) for slot in slots], (url, runs)
+            assert len(slots) == len(set(slots)), f"a slot ran twice: {runs}"
+            for _, status, trigger, stdout, owner in runs:
+                assert (status, trigger) == ("success", "schedule") and stdout.startswith("ran ") and owner
+
+
+def test_sigterm_cancels_a_running_job_and_kill_9_leaves_it_abandoned(tmp_path: Path) -> None:
+    """Two databases, one minute: on the first the scheduler is killed with SIGKILL mid-run and the next
+    scheduler marks the run abandoned; on the second SIGTERM ends the run after the stop wait: cancelled."""
+    pid_file = tmp_path / "job.pid"
+    script = tmp_path / "long.py"
+    script.write_text(f"import os, sys, time\nopen({str(pid_file)!r} + '.' + sys.argv[1], 'w')"
+                      f".write(str(os.getpid()))\ntime.sleep(300)\n")
+    killed_url, stopped_url = f"sqlite:///{tmp_path / 'killed.db'}", f"sqlite:///{tmp_path / 'stopped.db'}"
+    envs = {url: environ(tmp_path, url, SCHEDULER_STOP_WAIT_SECONDS="1") for url in (killed_url, stopped_url)}
+    for env, label in zip(envs.values(), ("killed", "stopped"), strict=True):
+        main_py(env, "db", "init")
+        main_py(env, "jobs", "disable", "system_monitoring")
+        main_py(env, "jobs", "add", "long", "--cron", "* * * * *", "--script", str(script), "--timeout", "600",
+                f"--args=[\"{label}\"]")
+    killed = start_scheduler(envs[killed_url], tmp_path / "killed.log")
+    stopped = start_scheduler(envs[stopped_url], tmp_path / "stopped.log")
+    try:
+        wait_for(lambda: len([path for path in tmp_path.glob("job.pid.*") if path.read_text()]) == 2, 75,
+                 "both long jobs to start")
+        time.sleep(0.5)
+        jobs = {path.name: psutil.Process(int(path.read_text())) for path in tmp_path.glob("job.pid.*")}
+        killed.kill()
+        killed.wait(timeout=10)
+        assert stop(stopped) == 0
+        gone, alive = psutil.wait_procs(list(jobs.values()), timeout=15)
+        assert not alive, "a job outlived its scheduler"
+        assert query(stopped_url, "SELECT status, error_message FROM job_executions WHERE job_name = 'long'") == [
+            ("cancelled", "cancelled: the scheduler stopped")]
+        assert query(killed_url, "SELECT status FROM job_executions WHERE job_name = 'long'") == [("running",)]
+        successor = start_scheduler(envs[killed_url], tmp_path / "successor.log")
+        wait_for(lambda: query(killed_url, "SELECT status FROM job_executions WHERE job_name = 'long' "
+                                           "ORDER BY id LIMIT 1") == [("abandoned",)], 20, "the run marked abandoned")
+        assert stop(successor) == 0
+    finally:
+        for process in (killed, stopped):
+            if process.poll() is None:
+                process.kill()
+
+
+def test_a_job_added_with_sql_is_picked_up_within_two_seconds(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'changes.db'}"
+    env = environ(tmp_path, url)
+    main_py(env, "db", "init")
+    log = tmp_path / "scheduler.log"
+    scheduler = start_scheduler(env, log)
+    try:
+        wait_for(lambda: "started: 1 enabled job(s)" in log.read_text(), 30, "the scheduler to start")
+        engine = create_engine(url, poolclass=NullPool)
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO jobs (name, job_type, script_path, cron_expression, enabled, timeout_seconds, "
+                "max_retries, max_instances, created_at, updated_at) VALUES ('added', 'CUSTOM', 'x.py', "
+                "'0 4 * * *', 1, 60, 0, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+            connection.execute(text("UPDATE jobs SET cron_expression = '0 0 31 2 *' WHERE name = 'system_monitoring'"))
+        engine.dispose()
+        added_at = time.monotonic()
+        wait_for(lambda: "jobs reloaded: 1 enabled" in log.read_text().split("started:", 1)[1], 5, "the reload")
+        assert time.monotonic() - added_at <= 2.5
+        wait_for(lambda: "job system_monitoring is not scheduled" in log.read_text(), 5, "the cron error")
+        time.sleep(2.5)  # several more ticks: the error is recorded once
+        assert query(url, "SELECT count(*) FROM notifications WHERE channel = 'scheduler'") == [(1,)]
+    finally:
+        assert stop(scheduler) == 0
+    assert os.path.exists(tmp_path / "changes.db")
