@@ -77,5 +77,7 @@ def _add_job_options(parser: argparse.ArgumentParser, for_edit: bool) -> None:
                         help="end the run after this long (default for add: 300)")
     parser.add_argument("--retries", dest="max_retries", type=int, metavar="N", help="retries after a failure")
     parser.add_argument("--description", metavar="TEXT")
+    parser.add_argument("--tz", dest="timezone", metavar="ZONE",
+                        help="IANA time zone of the cron expression (default: SCHEDULER_TIMEZONE)")
     if not for_edit:
         parser.add_argument("--disabled", action="store_true", help="add it without scheduling it yet")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.paths import PROJECT_ROOT
-from scheduler.cron import CronError, fire_times, parse_cron
+from scheduler.cron import CronError, fire_times, parse_cron, zone_named
 from scheduler.cron_command import check_count, print_times, zone_or_default
 from scheduler.executions import JobDefinitionError, execute_job
 from scheduler.job_definitions import JobSettingError, checked_job_values
@@ -55,17 +55,22 @@ def _next_run(job: Job, zone: ZoneInfo, now: datetime) -> str:
     if not job.enabled:
         return "-"
     try:
-        [moment] = fire_times(parse_cron(job.cron_expression, zone), now, 1)
+        [moment] = fire_times(parse_cron(job.cron_expression, _job_zone(job, zone)), now, 1)
     except CronError as error:
         return f"never: {error}"
     return moment.isoformat(sep=" ")
+
+
+def _job_zone(job: Job, default: ZoneInfo) -> ZoneInfo:
+    return zone_named(job.timezone) if job.timezone else default
 
 
 def _next(args: argparse.Namespace, zone_name: str | None) -> int:
     check_count(args.count)
     zone = zone_or_default(zone_name)
     with db.session_scope() as session:
-        schedule = parse_cron(_job_named(session, args.name).cron_expression, zone)
+        job = _job_named(session, args.name)
+        schedule = parse_cron(job.cron_expression, _job_zone(job, zone))
     print_times(fire_times(schedule, datetime.now(timezone.utc), args.count))
     return 0
 
@@ -129,7 +134,8 @@ def _schtasks(args: argparse.Namespace, zone_name: str | None) -> int:
     return 0
 
 
-_SETTING_OPTIONS = ("cron", "job_type", "script_path", "script_args", "timeout_seconds", "max_retries", "description")
+_SETTING_OPTIONS = ("cron", "job_type", "script_path", "script_args", "timeout_seconds", "max_retries", "description",
+                    "timezone")
 
 
 def _given_settings(args: argparse.Namespace, zone_name: str | None) -> dict[str, object]:

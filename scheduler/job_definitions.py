@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from config.paths import PROJECT_ROOT
-from scheduler.cron import CronError, parse_cron
+from scheduler.cron import CronError, parse_cron, zone_named
 from storage import JobType
 
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
@@ -24,8 +24,15 @@ class JobSettingError(ValueError):
 
 
 def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
-    """The given job settings (None means not given) validated and converted for the jobs table."""
+    """The given job settings (None means not given) validated and converted for the jobs table; the cron
+    expression is checked in the job's own zone when one is given."""
     checked: dict[str, Any] = {}
+    if values.get("timezone") is not None:
+        try:
+            zone = zone_named(values["timezone"])
+        except CronError:
+            raise JobSettingError("--tz", values["timezone"], "an IANA time zone such as Europe/Berlin") from None
+        checked["timezone"] = values["timezone"]
     if values.get("cron_expression") is not None:
         try:
             parse_cron(values["cron_expression"], zone)

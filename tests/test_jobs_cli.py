@@ -113,3 +113,15 @@ def test_bad_job_settings_are_one_line_and_change_nothing(workspace: Workspace, 
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith(message) and len(result.stderr.strip().splitlines()) == 1
     assert jobs(workspace) == before
+
+
+def test_a_job_with_its_own_time_zone(workspace: Workspace) -> None:
+    workspace.write_env(SCHEDULER_TIMEZONE="UTC")
+    assert workspace.run("db", "init", script=MAIN).returncode == 0
+    added = workspace.run("jobs", "add", "tokyo", "--cron", "0 9 * * *", "--tz", "Asia/Tokyo", "--type",
+                          "monitoring", script=MAIN)
+    assert added.returncode == 0, added.stderr
+    upcoming = workspace.run("jobs", "next", "tokyo", "-n", "2", script=MAIN).stdout.splitlines()
+    assert [line.split()[2] for line in upcoming] == ["09:00:00+09:00"] * 2
+    bad = workspace.run("jobs", "edit", "tokyo", "--tz", "Asia/Atlantis", script=MAIN)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --tz='Asia/Atlantis' is invalid")
