@@ -77,6 +77,11 @@ def _add_job_options(parser: argparse.ArgumentParser, for_edit: bool) -> None:
                         help="end the run after this long (default for add: 300)")
     parser.add_argument("--retries", dest="max_retries", type=int, metavar="N", help="retries after a failure")
     parser.add_argument("--description", metavar="TEXT")
+    parser.add_argument("--catch-up", dest="catch_up", metavar="POLICY",
+                        help="slots missed while no scheduler ran: skip (only record them), latest (run the newest "
+                             "once; the default) or all")
+    parser.add_argument("--catch-up-grace", dest="catch_up_grace_seconds", type=int, metavar="SECONDS",
+                        help="a missed slot older than this is only recorded (default 3600)")
     parser.add_argument("--tz", dest="timezone", metavar="ZONE",
                         help="IANA time zone of the cron expression (default: SCHEDULER_TIMEZONE)")
     if not for_edit:

@@ -135,7 +135,7 @@ def _schtasks(args: argparse.Namespace, zone_name: str | None) -> int:
 
 
 _SETTING_OPTIONS = ("cron", "job_type", "script_path", "script_args", "timeout_seconds", "max_retries", "description",
-                    "timezone")
+                    "timezone", "catch_up", "catch_up_grace_seconds")
 
 
 def _given_settings(args: argparse.Namespace, zone_name: str | None) -> dict[str, object]:

@@ -14,6 +14,7 @@ from storage import JobType
 
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 MAX_RETRIES = 100
+CATCH_UP_POLICIES = ("skip", "latest", "all")
 
 
 class JobSettingError(ValueError):
@@ -56,6 +57,13 @@ def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]
         checked["timeout_seconds"] = _bounded("--timeout", values["timeout_seconds"], 1, MAX_TIMEOUT_SECONDS)
     if values.get("max_retries") is not None:
         checked["max_retries"] = _bounded("--retries", values["max_retries"], 0, MAX_RETRIES)
+    if values.get("catch_up") is not None:
+        if values["catch_up"] not in CATCH_UP_POLICIES:
+            raise JobSettingError("--catch-up", values["catch_up"], "one of " + ", ".join(CATCH_UP_POLICIES))
+        checked["catch_up"] = values["catch_up"]
+    if values.get("catch_up_grace_seconds") is not None:
+        checked["catch_up_grace_seconds"] = _bounded("--catch-up-grace", values["catch_up_grace_seconds"], 0,
+                                                     MAX_TIMEOUT_SECONDS)
     if values.get("description") is not None:
         checked["description"] = values["description"]
     return checked

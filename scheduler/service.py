@@ -49,10 +49,29 @@ class LoadedJob(NamedTuple):
     name: str
     schedule: CronSchedule
     max_instances: int
+    catch_up: str
+    catch_up_grace_seconds: int
+
+
+MAX_CATCH_UP_SLOTS = 100_000
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _slots_between(schedule: CronSchedule, after: datetime, until: datetime) -> list[datetime]:
+    """Fire times after `after` up to and including `until`, in UTC (at most MAX_CATCH_UP_SLOTS)."""
+    slots: list[datetime] = []
+    start = after
+    while len(slots) < MAX_CATCH_UP_SLOTS:
+        batch = [moment.astimezone(timezone.utc) for moment in fire_times(schedule, start, 500)]
+        slots += [moment for moment in batch if moment <= until]
+        if not batch or batch[-1] > until:
+            return slots
+        start = batch[-1]
+    log.warning("more than %d slots missed; only the first are recorded", MAX_CATCH_UP_SLOTS)
+    return slots
 
 
 class Scheduler:
@@ -78,6 +97,7 @@ class Scheduler:
         self._abandon_orphans(now)
         self._watch = db.engine.connect()
         self._reload_jobs(now)
+        self._catch_up(now)
         log.info("Scheduler %s started: %d enabled job(s), zone %s", self.instance_id, len(self._jobs), self.zone.key)
         next_heartbeat = now + timedelta(seconds=HEARTBEAT_SECONDS)
         try:
@@ -104,6 +124,46 @@ class Scheduler:
         if job is not None:
             self._next_due[job_id] = fire_times(job.schedule, after, 1)[0].astimezone(timezone.utc)
 
+    # --- downtime -----------------------------------------------------------------------------------------
+
+    def _catch_up(self, now: datetime) -> None:
+        """Slots that came due while no scheduler ran (after each job's newest recorded slot, before the last
+        LATE_GRACE_SECONDS, which the loop takes) become missed rows or catch-up runs, by the job's policy:
+        skip records them all as missed, latest runs the newest once, all runs each; a slot older than the
+        job's catch_up_grace_seconds is only recorded. Runs of one job go one after another."""
+        horizon = now - timedelta(seconds=LATE_GRACE_SECONDS)
+        for job in self._jobs.values():
+            last = self._last_slot(job.id)
+            if last is None:
+                continue
+            missed = _slots_between(job.schedule, last, horizon)
+            runnable = {"skip": [], "latest": missed[-1:], "all": missed}.get(job.catch_up, missed[-1:])
+            runnable = [slot for slot in runnable if (now - slot).total_seconds() <= job.catch_up_grace_seconds]
+            queued = []
+            for slot in missed:
+                if slot in runnable:
+                    execution_id = self._claim(job, slot, ExecutionStatus.PENDING, ExecutionTrigger.CATCH_UP)
+                    queued += [execution_id] if execution_id is not None else []
+                else:
+                    self._claim(job, slot, ExecutionStatus.MISSED)
+            if missed:
+                log.warning("job %s: %d slot(s) passed while no scheduler ran; %d to run now (catch_up=%s)",
+                            job.name, len(missed), len(queued), job.catch_up)
+            if queued:
+                self._running.add(self._pool.submit(self._run_in_order, queued))
+            self._next_due[job.id] = fire_times(job.schedule, max(last, horizon), 1)[0].astimezone(timezone.utc)
+
+    def _last_slot(self, job_id: int) -> datetime | None:
+        with db.session_scope() as session:
+            return session.scalar(select(func.max(JobExecution.scheduled_for)).where(JobExecution.job_id == job_id))
+
+    def _run_in_order(self, execution_ids: list[int]) -> None:
+        for execution_id in execution_ids:
+            if self._cancel.is_set():
+                self._finish(execution_id, ExecutionStatus.CANCELLED, "cancelled: the scheduler stopped")
+            else:
+                self._run(execution_id)
+
     # --- slots --------------------------------------------------------------------------------------------
 
     def _handle_slot(self, job: LoadedJob, slot: datetime, now: datetime) -> None:
@@ -122,16 +182,17 @@ class Scheduler:
         log.info("job %s: slot %s claimed (execution %d)", job.name, slot.isoformat(), execution_id)
         self._running.add(self._pool.submit(self._run, execution_id))
 
-    def _claim(self, job: LoadedJob, slot: datetime, status: ExecutionStatus) -> int | None:
+    def _claim(self, job: LoadedJob, slot: datetime, status: ExecutionStatus,
+               trigger: ExecutionTrigger = ExecutionTrigger.SCHEDULE) -> int | None:
         """The new execution's id, or None when another scheduler already claimed this slot."""
         try:
             with db.session_scope(writes=True) as session:
                 stored = session.get(Job, job.id)
                 if stored is None:
                     return None
-                execution = new_execution(stored, ExecutionTrigger.SCHEDULE, slot, self.instance_id, status)
+                execution = new_execution(stored, trigger, slot, self.instance_id, status)
                 if status is ExecutionStatus.MISSED:
-                    execution.completed_at, execution.error_message = utc_now(), "the scheduler was not running"
+                    execution.completed_at, execution.error_message = utc_now(), "its time passed while no scheduler could run it"
                 session.add(execution)
                 session.flush()
                 return execution.id
@@ -182,7 +243,8 @@ class Scheduler:
                 except CronError as error:
                     self._record_job_error(session, job, str(error))
                     continue
-                jobs[job.id] = LoadedJob(job.id, job.name, schedule, max(job.max_instances or 1, 1))
+                jobs[job.id] = LoadedJob(job.id, job.name, schedule, max(job.max_instances or 1, 1),
+                                         job.catch_up, job.catch_up_grace_seconds)
         for job_id, job in jobs.items():
             if job_id not in self._next_due or self._jobs[job_id].schedule != job.schedule:
                 self._next_due[job_id] = fire_times(job.schedule, now, 1)[0].astimezone(timezone.utc)

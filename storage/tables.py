@@ -81,6 +81,10 @@ jobs = Table(
     Column("max_instances", Integer, nullable=False, default=1, server_default="1",
            doc="runs of this job allowed at once; a slot due while that many run is recorded as skipped"),
     Column("timezone", String(64), doc="IANA zone of cron_expression; NULL: SCHEDULER_TIMEZONE"),
+    Column("catch_up", String(16), nullable=False, default="latest", server_default="latest",
+           doc="slots missed while no scheduler ran: skip (record them), latest (run the newest once), all"),
+    Column("catch_up_grace_seconds", Integer, nullable=False, default=3600, server_default="3600",
+           doc="a missed slot older than this is only recorded, never run"),
     Column("created_at", UTCDateTime, nullable=False, default=utc_now),
     Column("updated_at", UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now),
 )

@@ -168,3 +168,58 @@ def test_a_job_added_with_sql_is_picked_up_within_two_seconds(tmp_path: Path) ->
     finally:
         assert stop(scheduler) == 0
     assert os.path.exists(tmp_path / "changes.db")
+
+
+@pytest.mark.parametrize(("policy", "grace", "caught_up", "missed"), [
+    ("skip", "3600", 0, 5),
+    ("latest", "3600", 1, 4),
+    ("all", "3600", 5, 0),
+    ("latest", "60", 0, 5),  # the newest missed slot is over a minute old
+])
+def test_slots_missed_while_no_scheduler_ran(tmp_path: Path, policy: str, grace: str, caught_up: int,
+                                             missed: int) -> None:
+    """The last recorded slot is 6 minutes back. The 5 slots after it that are over a minute old belong to the
+    catch-up (missed rows, or catch-up runs by policy); the current minute's slot is the loop's own."""
+    url = f"sqlite:///{tmp_path / 'downtime.db'}"
+    env = environ(tmp_path, url)
+    main_py(env, "db", "init")
+    main_py(env, "jobs", "disable", "system_monitoring")
+    script = tmp_path / "quick.py"
+    script.write_text("print('caught up')\n")
+    main_py(env, "jobs", "add", "every-minute", "--cron", "* * * * *", "--script", str(script), "--catch-up", policy,
+            "--catch-up-grace", grace)
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    last = now - timedelta(minutes=6)
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text('INSERT INTO job_executions (job_id, job_name, status, "trigger", scheduled_for, '
+                                "retry_count) SELECT id, name, 'success', 'schedule', :slot, 0 FROM jobs "
+                                "WHERE name = 'every-minute'"), {"slot": last.replace(tzinfo=None)})
+    engine.dispose()
+    since = last.replace(tzinfo=None).isoformat(sep=" ")
+
+    def recorded() -> list[tuple]:
+        return query(url, 'SELECT scheduled_for, status, "trigger" FROM job_executions '
+                          f"WHERE job_name = 'every-minute' AND scheduled_for > '{since}' ORDER BY scheduled_for")
+
+    scheduler = start_scheduler(env, tmp_path / "scheduler.log")
+    try:
+        wait_for(lambda: len(recorded()) >= 6 and all(row[1] in ("missed", "success", "skipped")
+                                                      for row in recorded()),
+                 30, "the catch-up rows and the current slot's run")
+    finally:
+        assert stop(scheduler) == 0
+    rows = recorded()
+    if datetime.now(timezone.utc) - now > timedelta(minutes=1):
+        pytest.skip("a minute boundary passed during the test; the slot counts would be off by one")
+    slots = [datetime.fromisoformat(row[0]).replace(tzinfo=timezone.utc) for row in rows]
+    assert slots == [last + timedelta(minutes=minute) for minute in range(1, 7)], rows
+    catch_up_rows = [row for row in rows if row[2] == "catch-up"]
+    assert [row[1] for row in catch_up_rows] == ["success"] * caught_up
+    assert sum(row[1] == "missed" for row in rows) == missed
+    if policy == "latest" and caught_up:
+        assert catch_up_rows[0][0] == rows[4][0]  # the newest of the missed slots
+    # The current minute's slot is late but within grace: it runs, unless catch-up runs were still going
+    # (max_instances 1), and then it is recorded as skipped.
+    assert rows[5][2] == "schedule"
+    assert rows[5][1] in (("success", "skipped") if caught_up else ("success",))

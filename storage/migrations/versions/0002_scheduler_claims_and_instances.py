@@ -2,7 +2,7 @@
 
 A unique (job_id, scheduled_for) index makes claiming a slot an INSERT that only one scheduler can win;
 scheduler_instances holds each scheduler's heartbeat, so runs left behind by one that died can be marked
-abandoned; jobs gain max_instances and a per-job time zone.
+abandoned; jobs gain max_instances, a per-job time zone and a catch-up policy for downtime.
 
 Revision ID: 0002
 Revises: 0001
@@ -42,12 +42,17 @@ def upgrade() -> None:
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('max_instances', sa.Integer(), server_default='1', nullable=False))
         batch_op.add_column(sa.Column('timezone', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('catch_up', sa.String(length=16), server_default='latest', nullable=False))
+        batch_op.add_column(sa.Column('catch_up_grace_seconds', sa.Integer(), server_default='3600',
+                                      nullable=False))
 
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_column('catch_up_grace_seconds')
+        batch_op.drop_column('catch_up')
         batch_op.drop_column('timezone')
         batch_op.drop_column('max_instances')
 
