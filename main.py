@@ -100,7 +100,7 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
 
     db.configure(settings.database_url, settings.database_busy_timeout_seconds)
     init_database()
-    return run_jobs(args, settings.scheduler_timezone)
+    return run_jobs(args, settings)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +136,10 @@ def run_scheduler() -> int:
 
     db.configure(settings.database_url, settings.database_busy_timeout_seconds)
     init_database()
-    scheduler = Scheduler(settings.scheduler_timezone, stop_wait_seconds=settings.scheduler_stop_wait_seconds)
+    from scheduler.job_commands import retry_policy
+
+    scheduler = Scheduler(settings.scheduler_timezone, stop_wait_seconds=settings.scheduler_stop_wait_seconds,
+                          retry=retry_policy(settings))
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: scheduler.stop.set())
     scheduler.run()

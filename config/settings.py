@@ -38,7 +38,7 @@ SETTING_KEYS = (
     "DATABASE_URL", "DATABASE_BUSY_TIMEOUT_SECONDS", "LOG_LEVEL", "LOG_FILE", "LOG_MAX_BYTES", "LOG_BACKUP_COUNT",
     "MONITOR_HOSTNAME", "MONITOR_TOP_PROCESSES", "MONITOR_DISABLED_COLLECTORS", "MONITOR_SYSTEM_DISK",
     "DISK_IGNORE_FSTYPES", "DISK_IGNORE_MOUNTS", "NETWORK_IGNORE_INTERFACES", "SCHEDULER_TIMEZONE",
-    "SCHEDULER_STOP_WAIT_SECONDS",
+    "SCHEDULER_STOP_WAIT_SECONDS", "SCHEDULER_RETRY_BASE_SECONDS", "SCHEDULER_RETRY_MAX_SECONDS",
 )
 
 
@@ -61,6 +61,8 @@ class Settings(NamedTuple):
     network_ignore_interfaces: tuple[str, ...]
     scheduler_timezone: str | None  # IANA name; None: the system zone
     scheduler_stop_wait_seconds: float
+    scheduler_retry_base_seconds: float
+    scheduler_retry_max_seconds: float
     thresholds: dict[str, MetricThresholds]
 
 
@@ -106,6 +108,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         scheduler_timezone=_time_zone(get("SCHEDULER_TIMEZONE", "")),
         scheduler_stop_wait_seconds=parse_number(
             "SCHEDULER_STOP_WAIT_SECONDS", get("SCHEDULER_STOP_WAIT_SECONDS", "30"), 0, 3600),
+        scheduler_retry_base_seconds=parse_number(
+            "SCHEDULER_RETRY_BASE_SECONDS", get("SCHEDULER_RETRY_BASE_SECONDS", "10"), 0, 86400),
+        scheduler_retry_max_seconds=_retry_cap(get("SCHEDULER_RETRY_MAX_SECONDS", "600"),
+                                               get("SCHEDULER_RETRY_BASE_SECONDS", "10")),
         thresholds=parse_thresholds(values),
     )
 
@@ -132,6 +138,14 @@ def resolve_database_url(raw: str) -> str:
     except (ImportError, NoSuchModuleError) as error:
         raise ConfigError("DATABASE_URL", raw, f"a URL whose driver is installed ({error})") from None
     return url.render_as_string(hide_password=False)
+
+
+def _retry_cap(raw: str, base_raw: str) -> float:
+    cap = parse_number("SCHEDULER_RETRY_MAX_SECONDS", raw, 0, 86400)
+    if cap < float(base_raw):
+        raise ConfigError("SCHEDULER_RETRY_MAX_SECONDS", raw, f"a number not below SCHEDULER_RETRY_BASE_SECONDS "
+                                                              f"({float(base_raw):g})")
+    return cap
 
 
 def _time_zone(raw: str) -> str | None:

@@ -75,7 +75,10 @@ def _add_job_options(parser: argparse.ArgumentParser, for_edit: bool) -> None:
     parser.add_argument("--args", dest="script_args", metavar="JSON", help='arguments as a JSON list, e.g. ["-v"]')
     parser.add_argument("--timeout", dest="timeout_seconds", type=int, metavar="SECONDS",
                         help="end the run after this long (default for add: 300)")
-    parser.add_argument("--retries", dest="max_retries", type=int, metavar="N", help="retries after a failure")
+    parser.add_argument("--retries", dest="max_retries", type=int, metavar="N",
+                        help="retries after a failure, with exponential backoff (SCHEDULER_RETRY_*_SECONDS)")
+    parser.add_argument("--retry-timeouts", action=argparse.BooleanOptionalAction, default=None,
+                        help="retry a run that timed out too (default: no)")
     parser.add_argument("--description", metavar="TEXT")
     parser.add_argument("--catch-up", dest="catch_up", metavar="POLICY",
                         help="slots missed while no scheduler ran: skip (only record them), latest (run the newest "

@@ -13,8 +13,10 @@ import os
 import socket
 import sys
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from config.paths import PROJECT_ROOT
 from scheduler.runner import run_process
@@ -26,6 +28,19 @@ MONITOR_SCRIPT = PROJECT_ROOT / "scripts" / "monitoring" / "system_monitor.py"
 
 class JobDefinitionError(ValueError):
     """A job row that cannot be run as written (bad script_args, missing script); str() is one line."""
+
+
+class RetryPolicy(NamedTuple):
+    """Exponential backoff between attempts: base, 2 x base, 4 x base ... at most cap."""
+
+    base_seconds: float = 10.0
+    cap_seconds: float = 600.0
+
+    def delay_seconds(self, retry_number: int) -> float:
+        return min(self.base_seconds * 2 ** (retry_number - 1), self.cap_seconds)
+
+
+DEFAULT_RETRY = RetryPolicy()
 
 
 def job_argv(job: Job) -> list[str]:
@@ -54,7 +69,8 @@ def _arguments(job: Job) -> list[str]:
     return arguments
 
 
-def execute_job(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None = None) -> JobExecution:
+def execute_job(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None = None,
+                retry: RetryPolicy = DEFAULT_RETRY) -> JobExecution:
     """Run the job now (a manual or OS cron run), recording the run; the returned row is detached and complete."""
     with db.session_scope(writes=True) as session:
         job = session.get(Job, job_id)
@@ -64,7 +80,7 @@ def execute_job(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime 
         session.add(execution)
         session.flush()
         execution_id = execution.id
-    return run_execution(execution_id)
+    return run_execution(execution_id, retry=retry)
 
 
 def new_execution(job: Job, trigger: ExecutionTrigger, scheduled_for: datetime | None, owner: str | None,
@@ -74,8 +90,11 @@ def new_execution(job: Job, trigger: ExecutionTrigger, scheduled_for: datetime |
                         retry_count=0, owner=owner)
 
 
-def run_execution(execution_id: int, cancel: threading.Event | None = None) -> JobExecution:
-    """Run a recorded (pending) execution of its job: running while it runs, then its outcome."""
+def run_execution(execution_id: int, cancel: threading.Event | None = None,
+                  retry: RetryPolicy = DEFAULT_RETRY) -> JobExecution:
+    """Run a recorded (pending) execution of its job: running while it runs, then its outcome. A failed run is
+    retried up to the job's max_retries times (a timed-out one only with retry_timeouts); the row keeps the
+    last attempt's output, every attempt's error and retry_count."""
     with db.session_scope(writes=True) as session:
         execution = session.get(JobExecution, execution_id)
         job = session.get(Job, execution.job_id) if execution and execution.job_id else None
@@ -88,20 +107,45 @@ def run_execution(execution_id: int, cancel: threading.Event | None = None) -> J
             _finish_without_running(execution, str(error))
             return execution
         scheduled_for, timeout_seconds = execution.scheduled_for, job.timeout_seconds
+        max_retries, retry_timeouts, started_at = job.max_retries or 0, job.retry_timeouts, execution.started_at
         environment = {**os.environ, "PYTHONUNBUFFERED": "1", "AUTOMATION_JOB_NAME": job.name,
                        EXECUTION_ID_VARIABLE: str(execution_id), "AUTOMATION_TRIGGER": execution.trigger.value,
                        "AUTOMATION_SCHEDULED_FOR": scheduled_for.isoformat() if scheduled_for else ""}
-    outcome = run_process(argv, cwd=str(PROJECT_ROOT), env=environment, timeout_seconds=timeout_seconds or None,
-                          cancel=cancel)
+    earlier_errors: list[str] = []
+    while True:
+        outcome = run_process(argv, cwd=str(PROJECT_ROOT), env=environment,
+                              timeout_seconds=timeout_seconds or None, cancel=cancel)
+        retryable = outcome.status is ExecutionStatus.FAILED or (
+            outcome.status is ExecutionStatus.TIMEOUT and retry_timeouts)
+        if not retryable or len(earlier_errors) >= max_retries:
+            break
+        earlier_errors.append(f"attempt {len(earlier_errors) + 1}: {outcome.error_message}")
+        delay = retry.delay_seconds(len(earlier_errors))
+        _note_retry(execution_id, len(earlier_errors), f"{earlier_errors[-1]}; retrying in {delay:g} s")
+        if cancel is None:
+            time.sleep(delay)
+        elif cancel.wait(delay):
+            break  # stopping: the last attempt's outcome stands
     with db.session_scope(writes=True) as session:
         execution = session.get(JobExecution, execution_id)
         assert execution is not None
         execution.status, execution.exit_code = outcome.status, outcome.exit_code
-        execution.started_at, execution.completed_at = outcome.started_at, outcome.completed_at
-        execution.duration_seconds = outcome.duration_seconds
+        execution.started_at, execution.completed_at = started_at, outcome.completed_at
+        execution.duration_seconds = (outcome.completed_at - started_at).total_seconds()
         execution.stdout, execution.stderr = outcome.stdout, outcome.stderr
-        execution.error_message = outcome.error_message
+        execution.retry_count = len(earlier_errors)
+        errors = earlier_errors + ([f"attempt {len(earlier_errors) + 1}: {outcome.error_message}"]
+                                   if earlier_errors and outcome.error_message else [])
+        execution.error_message = "; ".join(errors) if earlier_errors else outcome.error_message
         return execution
+
+
+def _note_retry(execution_id: int, retry_count: int, message: str) -> None:
+    """While waiting for the next attempt, the row says why (still `running`)."""
+    with db.session_scope(writes=True) as session:
+        execution = session.get(JobExecution, execution_id)
+        if execution is not None:
+            execution.retry_count, execution.error_message = retry_count, message
 
 
 def _finish_without_running(execution: JobExecution, reason: str) -> None:

@@ -19,15 +19,16 @@ from sqlalchemy.orm import Session
 from config.paths import PROJECT_ROOT
 from scheduler.cron import CronError, fire_times, parse_cron, zone_named
 from scheduler.cron_command import check_count, print_times, zone_or_default
-from scheduler.executions import JobDefinitionError, execute_job
+from config.settings import Settings
+from scheduler.executions import JobDefinitionError, RetryPolicy, execute_job
 from scheduler.job_definitions import JobSettingError, checked_job_values
 from storage import ExecutionTrigger, Job, JobExecution, JobType, db
 
 
-def run_jobs(args: argparse.Namespace, zone_name: str | None) -> int:
-    action: Callable[[argparse.Namespace, str | None], int] = _ACTIONS[args.jobs_command]
+def run_jobs(args: argparse.Namespace, settings: Settings) -> int:
+    action: Callable[[argparse.Namespace, Settings], int] = _ACTIONS[args.jobs_command]
     try:
-        return action(args, zone_name)
+        return action(args, settings)
     except (CronError, JobDefinitionError, JobSettingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -40,8 +41,8 @@ def _job_named(session: Session, name: str) -> Job:
     return job
 
 
-def _list(args: argparse.Namespace, zone_name: str | None) -> int:
-    zone, now = zone_or_default(zone_name), datetime.now(timezone.utc)
+def _list(args: argparse.Namespace, settings: Settings) -> int:
+    zone, now = zone_or_default(settings.scheduler_timezone), datetime.now(timezone.utc)
     with db.session_scope() as session:
         jobs = session.scalars(select(Job).order_by(Job.name)).all()
         print(f"{'NAME':<24} {'TYPE':<12} {'SCHEDULE':<16} {'ENABLED':<8} {'TIMEOUT':>8}  NEXT RUN ({zone.key})")
@@ -65,9 +66,9 @@ def _job_zone(job: Job, default: ZoneInfo) -> ZoneInfo:
     return zone_named(job.timezone) if job.timezone else default
 
 
-def _next(args: argparse.Namespace, zone_name: str | None) -> int:
+def _next(args: argparse.Namespace, settings: Settings) -> int:
     check_count(args.count)
-    zone = zone_or_default(zone_name)
+    zone = zone_or_default(settings.scheduler_timezone)
     with db.session_scope() as session:
         job = _job_named(session, args.name)
         schedule = parse_cron(job.cron_expression, _job_zone(job, zone))
@@ -75,10 +76,10 @@ def _next(args: argparse.Namespace, zone_name: str | None) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace, zone_name: str | None) -> int:
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     with db.session_scope() as session:
         job_id = _job_named(session, args.name).id
-    run = execute_job(job_id, ExecutionTrigger(args.trigger))
+    run = execute_job(job_id, ExecutionTrigger(args.trigger), retry=retry_policy(settings))
     exit_code = "" if run.exit_code is None else f" (exit code {run.exit_code})"
     reason = f": {run.error_message}" if run.error_message else ""
     print(f"{args.name}: {run.status.value} in {run.duration_seconds or 0:.2f} s{exit_code} - execution {run.id}"
@@ -86,7 +87,7 @@ def _run(args: argparse.Namespace, zone_name: str | None) -> int:
     return 0 if run.status.value == "success" else 1
 
 
-def _history(args: argparse.Namespace, zone_name: str | None) -> int:
+def _history(args: argparse.Namespace, settings: Settings) -> int:
     with db.session_scope() as session:
         job = _job_named(session, args.name)
         runs = session.scalars(select(JobExecution).where(JobExecution.job_id == job.id)
@@ -101,19 +102,19 @@ def _history(args: argparse.Namespace, zone_name: str | None) -> int:
     return 0
 
 
-def _cron_line(args: argparse.Namespace, zone_name: str | None) -> int:
+def _cron_line(args: argparse.Namespace, settings: Settings) -> int:
     """`CRON_TZ=` (cronie) keeps the schedule in the platform's zone; the wrapper records the run itself."""
     with db.session_scope() as session:
         job = _job_named(session, args.name)
         command = (f"cd {shlex.quote(str(PROJECT_ROOT))} && {shlex.quote(sys.executable)} main.py jobs run "
                    f"{shlex.quote(job.name)} --trigger os-cron")
-        if zone_name:
-            print(f"CRON_TZ={zone_name}")
+        if settings.scheduler_timezone:
+            print(f"CRON_TZ={settings.scheduler_timezone}")
         print(f"{job.cron_expression} {command}")
     return 0
 
 
-def _schtasks(args: argparse.Namespace, zone_name: str | None) -> int:
+def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
     """Task Scheduler runs in the machine's local time, whatever SCHEDULER_TIMEZONE says."""
     from pathlib import Path
 
@@ -135,18 +136,22 @@ def _schtasks(args: argparse.Namespace, zone_name: str | None) -> int:
 
 
 _SETTING_OPTIONS = ("cron", "job_type", "script_path", "script_args", "timeout_seconds", "max_retries", "description",
-                    "timezone", "catch_up", "catch_up_grace_seconds")
+                    "timezone", "catch_up", "catch_up_grace_seconds", "retry_timeouts")
 
 
-def _given_settings(args: argparse.Namespace, zone_name: str | None) -> dict[str, object]:
+def _given_settings(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
     given = {name: getattr(args, name, None) for name in _SETTING_OPTIONS}
     given["cron_expression"] = given.pop("cron")
-    return checked_job_values(given, zone_or_default(zone_name))
+    return checked_job_values(given, zone_or_default(settings.scheduler_timezone))
 
 
-def _add(args: argparse.Namespace, zone_name: str | None) -> int:
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(settings.scheduler_retry_base_seconds, settings.scheduler_retry_max_seconds)
+
+
+def _add(args: argparse.Namespace, settings: Settings) -> int:
     values = {"job_type": JobType.CUSTOM, "timeout_seconds": 300, "max_retries": 0,
-              **_given_settings(args, zone_name)}
+              **_given_settings(args, settings)}
     if values["job_type"] is not JobType.MONITORING and not values.get("script_path"):
         raise JobSettingError("--script", None, "a script for every job type but MONITORING")
     with db.session_scope(writes=True) as session:
@@ -157,8 +162,8 @@ def _add(args: argparse.Namespace, zone_name: str | None) -> int:
     return 0
 
 
-def _edit(args: argparse.Namespace, zone_name: str | None) -> int:
-    values = _given_settings(args, zone_name)
+def _edit(args: argparse.Namespace, settings: Settings) -> int:
+    values = _given_settings(args, settings)
     if not values:
         raise JobSettingError("options", None, "at least one setting to change (see jobs edit --help)")
     with db.session_scope(writes=True) as session:
@@ -169,7 +174,7 @@ def _edit(args: argparse.Namespace, zone_name: str | None) -> int:
     return 0
 
 
-def _switch(args: argparse.Namespace, zone_name: str | None) -> int:
+def _switch(args: argparse.Namespace, settings: Settings) -> int:
     with db.session_scope(writes=True) as session:
         job = _job_named(session, args.name)
         if args.jobs_command == "remove":
@@ -180,7 +185,7 @@ def _switch(args: argparse.Namespace, zone_name: str | None) -> int:
     return 0
 
 
-_ACTIONS: dict[str, Callable[[argparse.Namespace, str | None], int]] = {
+_ACTIONS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "list": _list, "next": _next, "run": _run, "history": _history, "cron-line": _cron_line,
     "add": _add, "edit": _edit, "enable": _switch, "disable": _switch, "remove": _switch, "schtasks": _schtasks,
 }

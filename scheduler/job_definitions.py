@@ -64,6 +64,8 @@ def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]
     if values.get("catch_up_grace_seconds") is not None:
         checked["catch_up_grace_seconds"] = _bounded("--catch-up-grace", values["catch_up_grace_seconds"], 0,
                                                      MAX_TIMEOUT_SECONDS)
+    if values.get("retry_timeouts") is not None:
+        checked["retry_timeouts"] = bool(values["retry_timeouts"])
     if values.get("description") is not None:
         checked["description"] = values["description"]
     return checked

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.cron import CronError, CronSchedule, fire_times, parse_cron, system_zone, zone_named
-from scheduler.executions import new_execution, run_execution
+from scheduler.executions import DEFAULT_RETRY, RetryPolicy, new_execution, run_execution
 from storage import ExecutionStatus, ExecutionTrigger, Job, JobExecution, Notification, db, tables
 from storage.database import SQLITE_BEGIN_OPTION
 
@@ -75,12 +75,14 @@ def _slots_between(schedule: CronSchedule, after: datetime, until: datetime) -> 
 
 
 class Scheduler:
-    def __init__(self, zone_name: str | None, stop_wait_seconds: float = STOP_WAIT_SECONDS, max_workers: int = 16):
+    def __init__(self, zone_name: str | None, stop_wait_seconds: float = STOP_WAIT_SECONDS,
+                 retry: RetryPolicy = DEFAULT_RETRY, max_workers: int = 16):
         self.zone = zone_named(zone_name) if zone_name else system_zone()
         self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
         self._cancel = threading.Event()
         self._stop_wait_seconds = stop_wait_seconds
+        self._retry = retry
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="job")
         self._running: set[Future] = set()
         self._jobs: dict[int, LoadedJob] = {}
@@ -192,7 +194,8 @@ class Scheduler:
                     return None
                 execution = new_execution(stored, trigger, slot, self.instance_id, status)
                 if status is ExecutionStatus.MISSED:
-                    execution.completed_at, execution.error_message = utc_now(), "its time passed while no scheduler could run it"
+                    execution.completed_at = utc_now()
+                    execution.error_message = "its time passed while no scheduler could run it"
                 session.add(execution)
                 session.flush()
                 return execution.id
@@ -201,7 +204,7 @@ class Scheduler:
 
     def _run(self, execution_id: int) -> None:
         try:
-            run = run_execution(execution_id, cancel=self._cancel)
+            run = run_execution(execution_id, cancel=self._cancel, retry=self._retry)
             log.info("execution %d of %s: %s", execution_id, run.job_name, run.status.value)
         except Exception:  # a broken run must not take the scheduler down; it is recorded below
             log.exception("execution %d failed to run", execution_id)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from storage.enums import ExecutionStatus, ExecutionTrigger, JobType
@@ -78,6 +79,8 @@ jobs = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("timeout_seconds", Integer, nullable=False, default=300),
     Column("max_retries", Integer, nullable=False, default=0),
+    Column("retry_timeouts", Boolean, nullable=False, default=False, server_default=false(),
+           doc="whether a run that timed out is retried too (max_retries); failures always are"),
     Column("max_instances", Integer, nullable=False, default=1, server_default="1",
            doc="runs of this job allowed at once; a slot due while that many run is recorded as skipped"),
     Column("timezone", String(64), doc="IANA zone of cron_expression; NULL: SCHEDULER_TIMEZONE"),

@@ -89,3 +89,46 @@ def test_history_and_cron_line(workspace: Workspace) -> None:
         "main.py jobs run system_monitoring --trigger os-cron")
     unknown = workspace.run("jobs", "run", "nope", script=MAIN)
     assert unknown.returncode == 2 and unknown.stderr.startswith("error: no job named 'nope'")
+
+
+def test_a_failed_run_is_retried_with_backoff_until_it_succeeds(workspace: Workspace) -> None:
+    workspace.write_env(SCHEDULER_RETRY_BASE_SECONDS="0.2", SCHEDULER_RETRY_MAX_SECONDS="0.3")
+    assert workspace.run("db", "init", script=MAIN).returncode == 0
+    counter = workspace.path / "attempts"
+    script = workspace.path / "flaky.py"
+    script.write_text(f"import pathlib, sys\npath = pathlib.Path({str(counter)!r})\n"
+                      "attempt = int(path.read_text()) + 1 if path.exists() else 1\npath.write_text(str(attempt))\n"
+                      "print('attempt', attempt)\nsys.exit(0 if attempt == 3 else 5)\n")
+    add_job(workspace, "flaky", str(script))
+    connection = sqlite3.connect(workspace.database)
+    with connection:
+        connection.execute("UPDATE jobs SET max_retries = 3 WHERE name = 'flaky'")
+    connection.close()
+    result = workspace.run("jobs", "run", "flaky", script=MAIN)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run,) = rows(workspace, "SELECT status, retry_count, stdout, error_message FROM job_executions")
+    assert (run["status"], run["retry_count"], run["stdout"]) == ("success", 2, "attempt 3\n")
+    assert run["error_message"] == "attempt 1: exited with code 5; attempt 2: exited with code 5"
+
+
+def test_retries_stop_at_max_retries_and_timeouts_are_not_retried_by_default(workspace: Workspace) -> None:
+    workspace.write_env(SCHEDULER_RETRY_BASE_SECONDS="0.1", SCHEDULER_RETRY_MAX_SECONDS="0.1")
+    assert workspace.run("db", "init", script=MAIN).returncode == 0
+    failing, slow = workspace.path / "fail.py", workspace.path / "slow.py"
+    failing.write_text("import sys\nsys.exit(2)\n")
+    slow.write_text("import time\ntime.sleep(30)\n")
+    add_job(workspace, "failing", str(failing))
+    add_job(workspace, "slow", str(slow), timeout=1)
+    assert workspace.run("jobs", "edit", "failing", "--retries", "2", script=MAIN).returncode == 0
+    assert workspace.run("jobs", "edit", "slow", "--retries", "2", script=MAIN).returncode == 0
+    assert workspace.run("jobs", "run", "failing", script=MAIN).returncode == 1
+    assert workspace.run("jobs", "run", "slow", script=MAIN).returncode == 1
+    failed, timed_out = rows(workspace, "SELECT status, retry_count, error_message FROM job_executions ORDER BY id")
+    assert (failed["status"], failed["retry_count"]) == ("failed", 2)
+    assert failed["error_message"].count("exited with code 2") == 3
+    assert (timed_out["status"], timed_out["retry_count"], timed_out["error_message"]) == (
+        "timeout", 0, "timed out after 1 s")
+    assert workspace.run("jobs", "edit", "slow", "--retry-timeouts", script=MAIN).returncode == 0
+    assert workspace.run("jobs", "run", "slow", script=MAIN).returncode == 1
+    retried = rows(workspace, "SELECT status, retry_count FROM job_executions ORDER BY id")[-1]
+    assert tuple(retried) == ("timeout", 2)

@@ -2,7 +2,7 @@
 
 A unique (job_id, scheduled_for) index makes claiming a slot an INSERT that only one scheduler can win;
 scheduler_instances holds each scheduler's heartbeat, so runs left behind by one that died can be marked
-abandoned; jobs gain max_instances, a per-job time zone and a catch-up policy for downtime.
+abandoned; jobs gain max_instances, retry_timeouts, a per-job time zone and a catch-up policy for downtime.
 
 Revision ID: 0002
 Revises: 0001
@@ -40,6 +40,7 @@ def upgrade() -> None:
         batch_op.create_index('uq_job_executions_job_id_scheduled_for', ['job_id', 'scheduled_for'], unique=True)
 
     with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('retry_timeouts', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('max_instances', sa.Integer(), server_default='1', nullable=False))
         batch_op.add_column(sa.Column('timezone', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('catch_up', sa.String(length=16), server_default='latest', nullable=False))
@@ -55,6 +56,7 @@ def downgrade() -> None:
         batch_op.drop_column('catch_up')
         batch_op.drop_column('timezone')
         batch_op.drop_column('max_instances')
+        batch_op.drop_column('retry_timeouts')
 
     with op.batch_alter_table('job_executions', schema=None) as batch_op:
         batch_op.drop_index('uq_job_executions_job_id_scheduled_for')
