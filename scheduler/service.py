@@ -88,6 +88,7 @@ class Scheduler:
         self._jobs: dict[int, LoadedJob] = {}
         self._next_due: dict[int, datetime] = {}
         self._change_mark: object = None
+        self._data_version: object = None
         self._watch = None
 
     # --- the loop -------------------------------------------------------------------------------------------
@@ -226,9 +227,13 @@ class Scheduler:
     # --- the jobs table -----------------------------------------------------------------------------------
 
     def _jobs_changed(self) -> bool:
+        """Cheap on every tick: SQLite's data_version moves on any commit by another connection (this
+        scheduler's own run records too), so only then are the jobs' scheduling columns fingerprinted."""
         assert self._watch is not None
         if self._watch.dialect.name == "sqlite":
-            mark = self._watch.exec_driver_sql("PRAGMA data_version").scalar()
+            version = self._watch.exec_driver_sql("PRAGMA data_version").scalar()
+            mark = self._change_mark if version == self._data_version else self._fingerprint()
+            self._data_version = version
         else:
             mark = tuple(self._watch.execute(select(func.count(), func.max(tables.jobs.c.updated_at),
                                                      func.sum(tables.jobs.c.id))).one())
@@ -236,13 +241,23 @@ class Scheduler:
         changed, self._change_mark = mark != self._change_mark, mark
         return changed
 
+    def _fingerprint(self) -> int:
+        assert self._watch is not None
+        jobs = tables.jobs
+        columns = (jobs.c.id, jobs.c.cron_expression, jobs.c.enabled, jobs.c.timezone, jobs.c.max_instances,
+                   jobs.c.catch_up, jobs.c.catch_up_grace_seconds, jobs.c.updated_at)
+        return hash(tuple(tuple(row) for row in self._watch.execute(select(*columns).order_by(jobs.c.id))))
+
     def _reload_jobs(self, now: datetime) -> None:
         jobs: dict[int, LoadedJob] = {}
         with db.session_scope(writes=True) as session:  # it may record a job's error
             for job in session.scalars(select(Job).where(Job.enabled.is_(True))):
+                known = self._jobs.get(job.id)
                 try:
                     zone = zone_named(job.timezone) if job.timezone else self.zone
-                    schedule = parse_cron(job.cron_expression, zone)
+                    unchanged = known is not None and known.schedule.expression == job.cron_expression \
+                        and known.schedule.zone == zone
+                    schedule = known.schedule if unchanged else parse_cron(job.cron_expression, zone)
                 except CronError as error:
                     self._record_job_error(session, job, str(error))
                     continue
