@@ -142,7 +142,16 @@ def run_scheduler() -> int:
                           retry=retry_policy(settings))
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: scheduler.stop.set())
-    scheduler.run()
+    try:
+        scheduler.run()
+    except Exception as error:  # one line for the user; the traceback goes to the log file at DEBUG
+        import logging
+
+        from scripts.monitoring.system_monitor import one_line
+
+        logging.getLogger("automation.scheduler").debug("scheduler failed", exc_info=True)
+        print(f"Scheduler failed: {one_line(error)}", file=sys.stderr)
+        return 1
     return 0
 
 

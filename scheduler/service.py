@@ -26,7 +26,8 @@ from typing import NamedTuple
 
 import psutil
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.cron import CronError, CronSchedule, fire_times, parse_cron, system_zone, zone_named
@@ -39,6 +40,7 @@ STALE_AFTER_SECONDS = 60.0
 CHANGE_POLL_SECONDS = 1.0
 LATE_GRACE_SECONDS = 60.0
 STOP_WAIT_SECONDS = 30.0  # the default of SCHEDULER_STOP_WAIT_SECONDS
+DATABASE_RETRY_SECONDS = 5.0
 CHANNEL = "scheduler"
 
 log = logging.getLogger("automation.scheduler")
@@ -58,6 +60,17 @@ MAX_CATCH_UP_SLOTS = 100_000
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _reconnect(connection: Connection | None) -> Connection | None:
+    """A fresh watch connection after a database error (the old one may be dead); None while it cannot."""
+    if connection is not None:
+        connection.invalidate()
+        connection.close()
+    try:
+        return db.engine.connect()
+    except DBAPIError:
+        return None
 
 
 def _slots_between(schedule: CronSchedule, after: datetime, until: datetime) -> list[datetime]:
@@ -105,22 +118,32 @@ class Scheduler:
         next_heartbeat = now + timedelta(seconds=HEARTBEAT_SECONDS)
         try:
             while not self.stop.is_set():
-                now = utc_now()
-                if self._jobs_changed():
-                    self._reload_jobs(now)
-                for job_id, due in sorted(self._next_due.items(), key=lambda item: item[1]):
-                    if due <= now and not self.stop.is_set():
-                        self._handle_slot(self._jobs[job_id], due, now)
-                        self._advance(job_id, due)
-                if now >= next_heartbeat:
-                    self._heartbeat(now)
-                    self._abandon_orphans(now)
-                    next_heartbeat = now + timedelta(seconds=HEARTBEAT_SECONDS)
-                self._running = {future for future in self._running if not future.done()}
-                soonest = min(self._next_due.values(), default=now + timedelta(seconds=CHANGE_POLL_SECONDS))
-                self.stop.wait(max(0.0, min((soonest - utc_now()).total_seconds(), CHANGE_POLL_SECONDS)))
+                try:
+                    next_heartbeat = self._tick(next_heartbeat)
+                except DBAPIError as error:  # a database restart must not end the scheduler
+                    log.warning("database unavailable (%s); retrying in %.0f s", error.orig, DATABASE_RETRY_SECONDS)
+                    self._watch = _reconnect(self._watch)
+                    self.stop.wait(DATABASE_RETRY_SECONDS)
         finally:
             self._wind_down()
+
+    def _tick(self, next_heartbeat: datetime) -> datetime:
+        """One pass: pick up job changes, handle due slots, beat; then sleep until the next slot or poll."""
+        now = utc_now()
+        if self._jobs_changed():
+            self._reload_jobs(now)
+        for job_id, due in sorted(self._next_due.items(), key=lambda item: item[1]):
+            if due <= now and not self.stop.is_set():
+                self._handle_slot(self._jobs[job_id], due, now)
+                self._advance(job_id, due)
+        if now >= next_heartbeat:
+            self._heartbeat(now)
+            self._abandon_orphans(now)
+            next_heartbeat = now + timedelta(seconds=HEARTBEAT_SECONDS)
+        self._running = {future for future in self._running if not future.done()}
+        soonest = min(self._next_due.values(), default=now + timedelta(seconds=CHANGE_POLL_SECONDS))
+        self.stop.wait(max(0.0, min((soonest - utc_now()).total_seconds(), CHANGE_POLL_SECONDS)))
+        return next_heartbeat
 
     def _advance(self, job_id: int, after: datetime) -> None:
         job = self._jobs.get(job_id)
@@ -229,7 +252,8 @@ class Scheduler:
     def _jobs_changed(self) -> bool:
         """Cheap on every tick: SQLite's data_version moves on any commit by another connection (this
         scheduler's own run records too), so only then are the jobs' scheduling columns fingerprinted."""
-        assert self._watch is not None
+        if self._watch is None:
+            self._watch = db.engine.connect()
         if self._watch.dialect.name == "sqlite":
             version = self._watch.exec_driver_sql("PRAGMA data_version").scalar()
             mark = self._change_mark if version == self._data_version else self._fingerprint()

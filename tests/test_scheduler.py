@@ -223,3 +223,23 @@ def test_slots_missed_while_no_scheduler_ran(tmp_path: Path, policy: str, grace:
     # (max_instances 1), and then it is recorded as skipped.
     assert rows[5][2] == "schedule"
     assert rows[5][1] in (("success", "skipped") if caught_up else ("success",))
+
+
+def test_the_scheduler_outlives_a_dropped_database_connection(tmp_path: Path) -> None:
+    """PostgreSQL ends every connection of the scheduler (as a server restart would): it logs, reconnects and
+    carries on picking up job changes."""
+    with SERVERS["postgresql"].fresh_database() as url:
+        env = environ(tmp_path, url)
+        main_py(env, "db", "init")
+        log = tmp_path / "scheduler.log"
+        scheduler = start_scheduler(env, log)
+        try:
+            wait_for(lambda: "started: 1 enabled job(s)" in log.read_text(), 30, "the scheduler to start")
+            database = url.rsplit("/", 1)[1]
+            query(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       f"WHERE datname = '{database}' AND pid <> pg_backend_pid()")
+            wait_for(lambda: "database unavailable" in log.read_text(), 15, "the scheduler to notice")
+            main_py(env, "jobs", "disable", "system_monitoring")
+            wait_for(lambda: "jobs reloaded: 0 enabled" in log.read_text(), 20, "the change after reconnecting")
+        finally:
+            assert stop(scheduler) == 0
