@@ -44,16 +44,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_db(action: str) -> int:
+def _settings(with_logging: bool = True):  # type: ignore[no-untyped-def]
+    """The validated settings (and logging set up), or None once the configuration error is printed."""
     from config.fields import ConfigError
     from config.logging_setup import configure_logging
     from config.settings import load_settings
 
     try:
         settings = load_settings()
-        configure_logging(settings)
+        if with_logging:
+            configure_logging(settings)
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
+        return None
+    return settings
+
+
+def run_db(action: str) -> int:
+    settings = _settings()
+    if settings is None:
         return 2
     from sqlalchemy.engine import make_url
 
@@ -84,14 +93,10 @@ def run_db(action: str) -> int:
 
 def run_scheduler_command(args: argparse.Namespace) -> int:
     """`cron ...` and `jobs ...`: settings first (a bad one is exit 2), then the command."""
-    from config.fields import ConfigError
-    from config.settings import load_settings
     from scheduler.cron_command import run_cron_next
 
-    try:
-        settings = load_settings()
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
+    settings = _settings(with_logging=False)
+    if settings is None:
         return 2
     if args.command == "cron":
         return run_cron_next(args, settings.scheduler_timezone)
@@ -121,15 +126,8 @@ def run_scheduler() -> int:
     """`python main.py` and `python main.py run`: schedule until SIGTERM or SIGINT."""
     import signal
 
-    from config.fields import ConfigError
-    from config.logging_setup import configure_logging
-    from config.settings import load_settings
-
-    try:
-        settings = load_settings()
-        configure_logging(settings)
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
+    settings = _settings()
+    if settings is None:
         return 2
     from scheduler.service import Scheduler
     from storage import db, init_database
