@@ -143,14 +143,20 @@ def test_sigterm_cancels_a_running_job_and_kill_9_leaves_it_abandoned(tmp_path: 
                 process.kill()
 
 
-def test_a_job_added_with_sql_is_picked_up_within_two_seconds(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'changes.db'}"
+def started_with_the_builtin_job(tmp_path: Path, url: str) -> tuple[dict[str, str], Path, subprocess.Popen]:
+    """A fresh database with only the built-in job, and a scheduler that has loaded it."""
     env = environ(tmp_path, url)
     main_py(env, "db", "init")
     log = tmp_path / "scheduler.log"
     scheduler = start_scheduler(env, log)
+    wait_for(lambda: "started: 1 enabled job(s)" in log.read_text(), 30, "the scheduler to start")
+    return env, log, scheduler
+
+
+def test_a_job_added_with_sql_is_picked_up_within_two_seconds(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'changes.db'}"
+    _, log, scheduler = started_with_the_builtin_job(tmp_path, url)
     try:
-        wait_for(lambda: "started: 1 enabled job(s)" in log.read_text(), 30, "the scheduler to start")
         engine = create_engine(url, poolclass=NullPool)
         with engine.begin() as connection:
             connection.execute(text(
@@ -229,12 +235,8 @@ def test_the_scheduler_outlives_a_dropped_database_connection(tmp_path: Path) ->
     """PostgreSQL ends every connection of the scheduler (as a server restart would): it logs, reconnects and
     carries on picking up job changes."""
     with SERVERS["postgresql"].fresh_database() as url:
-        env = environ(tmp_path, url)
-        main_py(env, "db", "init")
-        log = tmp_path / "scheduler.log"
-        scheduler = start_scheduler(env, log)
+        env, log, scheduler = started_with_the_builtin_job(tmp_path, url)
         try:
-            wait_for(lambda: "started: 1 enabled job(s)" in log.read_text(), 30, "the scheduler to start")
             database = url.rsplit("/", 1)[1]
             query(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                        f"WHERE datname = '{database}' AND pid <> pg_backend_pid()")
