@@ -137,7 +137,7 @@ def run_scheduler() -> int:
     from scheduler.job_commands import retry_policy
 
     scheduler = Scheduler(settings.scheduler_timezone, stop_wait_seconds=settings.scheduler_stop_wait_seconds,
-                          retry=retry_policy(settings))
+                          retry=retry_policy(settings), prefork=settings.scheduler_prefork)
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: scheduler.stop.set())
     try:

@@ -59,6 +59,17 @@ def parse_choice(key: str, raw: str, choices: Iterable[str]) -> str:
     return value
 
 
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def parse_bool(key: str, raw: str) -> bool:
+    """true/yes/on/1 or false/no/off/0, any case."""
+    folded = raw.strip().casefold()
+    if folded in _TRUE or folded in _FALSE:
+        return folded in _TRUE
+    raise ConfigError(key, raw, "true or false (also yes/no, on/off, 1/0)")
+
+
 def is_set(raw: str | None) -> bool:
     """A key given a value (an empty `KEY=` line means "use the default")."""
     return raw is not None and raw.strip() != ""

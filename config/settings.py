@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from dotenv import dotenv_values
 
-from config.fields import ConfigError, parse_choice, parse_int, parse_list, parse_number, parse_subset
+from config.fields import ConfigError, parse_bool, parse_choice, parse_int, parse_list, parse_number, parse_subset
 from config.paths import DEFAULT_ENV_FILE, resolve_path
 from config.thresholds import MetricThresholds, normalize_mountpoint, parse_thresholds
 
@@ -39,6 +39,7 @@ SETTING_KEYS = (
     "MONITOR_HOSTNAME", "MONITOR_TOP_PROCESSES", "MONITOR_DISABLED_COLLECTORS", "MONITOR_SYSTEM_DISK",
     "DISK_IGNORE_FSTYPES", "DISK_IGNORE_MOUNTS", "NETWORK_IGNORE_INTERFACES", "SCHEDULER_TIMEZONE",
     "SCHEDULER_STOP_WAIT_SECONDS", "SCHEDULER_RETRY_BASE_SECONDS", "SCHEDULER_RETRY_MAX_SECONDS",
+    "SCHEDULER_PREFORK",
 )
 
 
@@ -63,6 +64,7 @@ class Settings(NamedTuple):
     scheduler_stop_wait_seconds: float
     scheduler_retry_base_seconds: float
     scheduler_retry_max_seconds: float
+    scheduler_prefork: bool  # monitoring runs forked from a pre-imported worker (POSIX)
     thresholds: dict[str, MetricThresholds]
 
 
@@ -112,6 +114,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "SCHEDULER_RETRY_BASE_SECONDS", get("SCHEDULER_RETRY_BASE_SECONDS", "10"), 0, 86400),
         scheduler_retry_max_seconds=_retry_cap(get("SCHEDULER_RETRY_MAX_SECONDS", "600"),
                                                get("SCHEDULER_RETRY_BASE_SECONDS", "10")),
+        scheduler_prefork=parse_bool("SCHEDULER_PREFORK", get("SCHEDULER_PREFORK", "true")),
         thresholds=parse_thresholds(values),
     )
 

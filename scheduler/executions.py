@@ -9,6 +9,7 @@ and AUTOMATION_SCHEDULED_FOR (ISO 8601, empty for a manual run). It runs in the 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import sys
@@ -16,14 +17,17 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 from config.paths import PROJECT_ROOT
-from scheduler.runner import run_process
+from scheduler.prefork_client import PreforkWorker
+from scheduler.runner import ProcessHandle, run_process
 from scripts.monitoring.system_monitor import EXECUTION_ID_VARIABLE
 from storage import ExecutionStatus, ExecutionTrigger, Job, JobExecution, JobType, db
 
 MONITOR_SCRIPT = PROJECT_ROOT / "scripts" / "monitoring" / "system_monitor.py"
+MONITOR_MODULE = "scripts.monitoring.system_monitor"
+log = logging.getLogger("automation.scheduler")
 
 
 class JobDefinitionError(ValueError):
@@ -43,17 +47,24 @@ class RetryPolicy(NamedTuple):
 DEFAULT_RETRY = RetryPolicy()
 
 
-def job_argv(job: Job) -> list[str]:
+class JobCommand(NamedTuple):
+    argv: list[str]
+    arguments: list[str]  # script_args, the tail of argv
+    module: str | None  # a module a pre-imported worker can run instead of argv (the monitor's), if any
+
+
+def job_command(job: Job) -> JobCommand:
     """The command of a job: the monitor for MONITORING jobs, else script_path (a .py file with this
     interpreter, anything else as an executable) followed by script_args (a JSON list of strings)."""
+    arguments = _arguments(job)
     if job.job_type is JobType.MONITORING:
-        return [sys.executable, str(MONITOR_SCRIPT), *_arguments(job)]
+        return JobCommand([sys.executable, str(MONITOR_SCRIPT), *arguments], arguments, MONITOR_MODULE)
     if not job.script_path:
         raise JobDefinitionError(f"job {job.name!r} has no script_path")
     script = Path(job.script_path)
     script = script if script.is_absolute() else PROJECT_ROOT / script
     program = [sys.executable, str(script)] if script.suffix == ".py" else [str(script)]
-    return [*program, *_arguments(job)]
+    return JobCommand([*program, *arguments], arguments, None)
 
 
 def _arguments(job: Job) -> list[str]:
@@ -91,10 +102,11 @@ def new_execution(job: Job, trigger: ExecutionTrigger, scheduled_for: datetime |
 
 
 def run_execution(execution_id: int, cancel: threading.Event | None = None,
-                  retry: RetryPolicy = DEFAULT_RETRY) -> JobExecution:
+                  retry: RetryPolicy = DEFAULT_RETRY, worker: PreforkWorker | None = None) -> JobExecution:
     """Run a recorded (pending) execution of its job: running while it runs, then its outcome. A failed run is
     retried up to the job's max_retries times (a timed-out one only with retry_timeouts); the row keeps the
-    last attempt's output, every attempt's error and retry_count."""
+    last attempt's output, every attempt's error and retry_count. With a `worker`, a monitoring run is forked
+    from it instead of starting a new interpreter."""
     with db.session_scope(writes=True) as session:
         execution = session.get(JobExecution, execution_id)
         job = session.get(Job, execution.job_id) if execution and execution.job_id else None
@@ -102,7 +114,7 @@ def run_execution(execution_id: int, cancel: threading.Event | None = None,
             raise JobDefinitionError(f"execution {execution_id} has no job to run")
         execution.status, execution.started_at = ExecutionStatus.RUNNING, datetime.now(timezone.utc)
         try:
-            argv = job_argv(job)
+            command = job_command(job)
         except JobDefinitionError as error:
             _finish_without_running(execution, str(error))
             return execution
@@ -111,10 +123,17 @@ def run_execution(execution_id: int, cancel: threading.Event | None = None,
         environment = {**os.environ, "PYTHONUNBUFFERED": "1", "AUTOMATION_JOB_NAME": job.name,
                        EXECUTION_ID_VARIABLE: str(execution_id), "AUTOMATION_TRIGGER": execution.trigger.value,
                        "AUTOMATION_SCHEDULED_FOR": scheduled_for.isoformat() if scheduled_for else ""}
+    starter = None
+    if worker is not None and command.module is not None:
+        def starter(stdout: IO[bytes], stderr: IO[bytes]) -> ProcessHandle | None:
+            child = worker.spawn(command.module, command.arguments, str(PROJECT_ROOT), environment, stdout, stderr)
+            if child is not None:
+                log.debug("execution %d: forked from the pre-imported worker as pid %d", execution_id, child.pid)
+            return child
     earlier_errors: list[str] = []
     while True:
-        outcome = run_process(argv, cwd=str(PROJECT_ROOT), env=environment,
-                              timeout_seconds=timeout_seconds or None, cancel=cancel)
+        outcome = run_process(command.argv, cwd=str(PROJECT_ROOT), env=environment,
+                              timeout_seconds=timeout_seconds or None, cancel=cancel, starter=starter)
         retryable = outcome.status is ExecutionStatus.FAILED or (
             outcome.status is ExecutionStatus.TIMEOUT and retry_timeouts)
         if not retryable or len(earlier_errors) >= max_retries:

@@ -13,9 +13,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import IO, Protocol
 
 from storage.enums import ExecutionStatus
 
@@ -49,15 +50,35 @@ def cap_output(data: bytes, cap_bytes: int = OUTPUT_CAP_BYTES) -> str:
             + data[-cap_bytes:].decode(errors="replace"))
 
 
+class ProcessHandle(Protocol):
+    """What the runner needs of a started process: subprocess.Popen, or a pre-forked worker's child."""
+
+    pid: int
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+# Starts a job process writing to the given stdout and stderr files; None means "could not, start it afresh".
+Starter = Callable[[IO[bytes], IO[bytes]], "ProcessHandle | None"]
+
+
 def run_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout_seconds: float | None,
-                grace_seconds: float = DEFAULT_GRACE_SECONDS, cancel: threading.Event | None = None) -> RunOutcome:
-    """Run `argv` to completion, timeout or `cancel` (a stopping scheduler); never raises for the job's own
-    failures."""
+                grace_seconds: float = DEFAULT_GRACE_SECONDS, cancel: threading.Event | None = None,
+                starter: Starter | None = None) -> RunOutcome:
+    """Run the job to completion, timeout or `cancel` (a stopping scheduler); never raises for the job's own
+    failures. `starter` (a pre-forked worker) starts it when it can; otherwise `argv` runs as a new process."""
     started_at = datetime.now(timezone.utc)
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         try:
-            process = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
-                                       stdout=stdout, stderr=stderr, **_group_options())
+            process = starter(stdout, stderr) if starter is not None else None
+            if process is None:
+                process = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
+                                           stdout=stdout, stderr=stderr, **_group_options())
         except OSError as error:
             return RunOutcome(ExecutionStatus.FAILED, started_at, datetime.now(timezone.utc), None, "", "",
                               f"could not start {argv[0]}: {error.strerror or error}")
@@ -69,7 +90,7 @@ def run_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout_s
                           error_message)
 
 
-def _wait(process: subprocess.Popen, timeout_seconds: float | None, grace_seconds: float,
+def _wait(process: ProcessHandle, timeout_seconds: float | None, grace_seconds: float,
           cancel: threading.Event | None) -> tuple[ExecutionStatus, str | None]:
     deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
     while True:
@@ -100,17 +121,18 @@ def _group_options() -> dict[str, object]:
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
     options: dict[str, object] = {"start_new_session": True}
     if sys.platform.startswith("linux"):
-        options["preexec_fn"] = _die_with_parent
+        options["preexec_fn"] = die_with_parent
     return options
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Linux: this process gets SIGTERM when the thread that started it ends (its parent dies)."""
     import ctypes
 
     ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _end_group(process: subprocess.Popen, grace_seconds: float) -> None:
+def _end_group(process: ProcessHandle, grace_seconds: float) -> None:
     """SIGTERM to the whole group, SIGKILL to what is left after the grace period."""
     if sys.platform == "win32":
         process.kill()

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.cron import CronError, CronSchedule, fire_times, parse_cron, system_zone, zone_named
 from scheduler.executions import DEFAULT_RETRY, RetryPolicy, new_execution, run_execution
+from scheduler.prefork_client import PreforkWorker
 from storage import ExecutionStatus, ExecutionTrigger, Job, JobExecution, Notification, db, tables
 from storage.database import SQLITE_BEGIN_OPTION
 
@@ -89,7 +90,7 @@ def _slots_between(schedule: CronSchedule, after: datetime, until: datetime) -> 
 
 class Scheduler:
     def __init__(self, zone_name: str | None, stop_wait_seconds: float = STOP_WAIT_SECONDS,
-                 retry: RetryPolicy = DEFAULT_RETRY, max_workers: int = 16):
+                 retry: RetryPolicy = DEFAULT_RETRY, max_workers: int = 16, prefork: bool = True):
         self.zone = zone_named(zone_name) if zone_name else system_zone()
         self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
@@ -103,6 +104,7 @@ class Scheduler:
         self._change_mark: object = None
         self._data_version: object = None
         self._watch = None
+        self._worker = PreforkWorker() if prefork and PreforkWorker.available() else None
 
     # --- the loop -------------------------------------------------------------------------------------------
 
@@ -112,6 +114,8 @@ class Scheduler:
         self._register(now)
         self._abandon_orphans(now)
         self._watch = db.engine.connect()
+        if self._worker is not None:
+            self._worker.start()  # its imports happen now, not when the first monitoring slot is due
         self._reload_jobs(now)
         self._catch_up(now)
         log.info("Scheduler %s started: %d enabled job(s), zone %s", self.instance_id, len(self._jobs), self.zone.key)
@@ -228,7 +232,7 @@ class Scheduler:
 
     def _run(self, execution_id: int) -> None:
         try:
-            run = run_execution(execution_id, cancel=self._cancel, retry=self._retry)
+            run = run_execution(execution_id, cancel=self._cancel, retry=self._retry, worker=self._worker)
             log.info("execution %d of %s: %s", execution_id, run.job_name, run.status.value)
         except Exception:  # a broken run must not take the scheduler down; it is recorded below
             log.exception("execution %d failed to run", execution_id)
@@ -355,6 +359,8 @@ class Scheduler:
                 self._cancel.set()
                 wait(still_running)
         self._pool.shutdown(wait=True)
+        if self._worker is not None:
+            self._worker.close()
         instances = tables.scheduler_instances
         with db.engine.begin() as connection:
             connection.execute(update(instances).where(instances.c.id == self.instance_id)

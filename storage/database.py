@@ -24,11 +24,13 @@ class Database:
     def __init__(self) -> None:
         self._engine: Engine | None = None
         self._session_factory: sessionmaker[Session] | None = None
+        self._bound_to: tuple[str, float] | None = None
 
     def configure(self, url: str, busy_timeout_seconds: float = 30.0) -> Engine:
         """(Re)bind to `url`; a SQLite file's folder is created when missing."""
         self.dispose()
         self._engine = create_database_engine(url, busy_timeout_seconds)
+        self._bound_to = (url, busy_timeout_seconds)
         self._session_factory = sessionmaker(self._engine, expire_on_commit=False)
         return self._engine
 
@@ -42,9 +44,11 @@ class Database:
         assert self._engine is not None
         return self._engine
 
-    @property
-    def is_configured(self) -> bool:
-        return self._engine is not None
+    def bind(self, url: str, busy_timeout_seconds: float = 30.0) -> Engine:
+        """Bind to `url` unless already bound to it: a warm engine (a pre-forked worker's) is kept."""
+        if self._engine is not None and self._bound_to == (url, busy_timeout_seconds):
+            return self._engine
+        return self.configure(url, busy_timeout_seconds)
 
     @contextmanager
     def session_scope(self, writes: bool = False) -> Iterator[Session]:
@@ -72,7 +76,7 @@ class Database:
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
-        self._engine = self._session_factory = None
+        self._engine = self._session_factory = self._bound_to = None
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -85,6 +85,7 @@ BAD_VALUES = [
     ("LOG_MAX_BYTES", "10MB", "a whole number"),
     ("DATABASE_BUSY_TIMEOUT_SECONDS", "-1", "a number from 0 to 3600"),
     ("MONITOR_SYSTEM_DISK", "banana", "a mount point such as / or C:"),
+    ("SCHEDULER_PREFORK", "sometimes", "true or false (also yes/no, on/off, 1/0)"),
 ]
 
 

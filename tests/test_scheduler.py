@@ -78,14 +78,15 @@ def sqlite_and_postgresql(tmp_path: Path) -> Iterator[list[str]]:
 
 
 def test_three_schedulers_run_every_slot_exactly_once(tmp_path: Path) -> None:
+    """...and their monitoring runs are forked from each scheduler's pre-imported worker."""
     script = tmp_path / "tick.py"
     script.write_text("import os, time\ntime.sleep(0.5)\nprint('ran', os.environ['AUTOMATION_SCHEDULED_FOR'])\n")
     with sqlite_and_postgresql(tmp_path) as urls, ExitStack() as stack:
         schedulers: dict[str, list[subprocess.Popen]] = {}
         for url in urls:
-            env = environ(tmp_path, url)
+            env = environ(tmp_path, url, LOG_LEVEL="DEBUG")
             main_py(env, "db", "init")
-            main_py(env, "jobs", "disable", "system_monitoring")
+            main_py(env, "jobs", "edit", "system_monitoring", "--cron", "* * * * *")
             main_py(env, "jobs", "add", "tick", "--cron", "* * * * *", "--script", str(script))
             schedulers[url] = [start_scheduler(env, tmp_path / f"s{len(schedulers)}-{index}.log") for index in range(3)]
             for process in schedulers[url]:
@@ -94,7 +95,7 @@ def test_three_schedulers_run_every_slot_exactly_once(tmp_path: Path) -> None:
         first_slot = next_minute(datetime.now(timezone.utc))
         wait_for(lambda: datetime.now(timezone.utc) > first_slot + timedelta(seconds=8), 75, "a slot to pass")
         assert all(stop(process) == 0 for processes in schedulers.values() for process in processes)
-        for url in urls:
+        for number, url in enumerate(urls):
             runs = query(url, "SELECT scheduled_for, status, trigger, stdout, owner FROM job_executions "
                               "WHERE job_name = 'tick' ORDER BY scheduled_for")
             slots = [row[0] if isinstance(row[0], datetime) else datetime.fromisoformat(row[0]) for row in runs]
@@ -102,6 +103,12 @@ def test_three_schedulers_run_every_slot_exactly_once(tmp_path: Path) -> None:
             assert len(slots) == len(set(slots)), f"a slot ran twice: {runs}"
             for _, status, trigger, stdout, owner in runs:
                 assert (status, trigger) == ("success", "schedule") and stdout.startswith("ran ") and owner
+            monitoring = query(url, "SELECT id, scheduled_for, status, stdout FROM job_executions "
+                                    "WHERE job_name = 'system_monitoring'")
+            assert monitoring and len({row[1] for row in monitoring}) == len(monitoring), monitoring
+            assert all(row[2] == "success" and "SYSTEM MONITORING REPORT" in row[3] for row in monitoring)
+            logs = "".join(path.read_text() for path in tmp_path.glob(f"s{number}-*.log"))
+            assert all(f"execution {row[0]}: forked from the pre-imported worker" in logs for row in monitoring)
 
 
 def test_sigterm_cancels_a_running_job_and_kill_9_leaves_it_abandoned(tmp_path: Path) -> None:

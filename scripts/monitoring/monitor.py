@@ -99,8 +99,7 @@ def _stored_previous(settings: Settings, create: bool) -> CounterSnapshot | None
     file = sqlite_file(settings.database_url)
     if not create and file is not None and not file.exists():
         return None
-    if not db.is_configured:
-        db.configure(settings.database_url, settings.database_busy_timeout_seconds)
+    db.bind(settings.database_url, settings.database_busy_timeout_seconds)
     if create:
         init_database()
         return _read_previous(settings)
