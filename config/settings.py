@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from dotenv import dotenv_values
 
+from config.alert_settings import ALERT_KEYS, AlertSettings, parse_alert_settings
 from config.fields import ConfigError, parse_bool, parse_choice, parse_int, parse_list, parse_number, parse_subset
 from config.paths import DEFAULT_ENV_FILE, resolve_path
 from config.thresholds import MetricThresholds, normalize_mountpoint, parse_thresholds
@@ -39,7 +40,7 @@ SETTING_KEYS = (
     "MONITOR_HOSTNAME", "MONITOR_TOP_PROCESSES", "MONITOR_DISABLED_COLLECTORS", "MONITOR_SYSTEM_DISK",
     "DISK_IGNORE_FSTYPES", "DISK_IGNORE_MOUNTS", "NETWORK_IGNORE_INTERFACES", "SCHEDULER_TIMEZONE",
     "SCHEDULER_STOP_WAIT_SECONDS", "SCHEDULER_RETRY_BASE_SECONDS", "SCHEDULER_RETRY_MAX_SECONDS",
-    "SCHEDULER_PREFORK",
+    "SCHEDULER_PREFORK", *ALERT_KEYS,
 )
 
 
@@ -66,6 +67,7 @@ class Settings(NamedTuple):
     scheduler_retry_max_seconds: float
     scheduler_prefork: bool  # monitoring runs forked from a pre-imported worker (POSIX)
     thresholds: dict[str, MetricThresholds]
+    alerts: AlertSettings
 
 
 def read_values(environ: Mapping[str, str] | None = None) -> tuple[Path | None, dict[str, str]]:
@@ -116,6 +118,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                                get("SCHEDULER_RETRY_BASE_SECONDS", "10")),
         scheduler_prefork=parse_bool("SCHEDULER_PREFORK", get("SCHEDULER_PREFORK", "true")),
         thresholds=parse_thresholds(values),
+        alerts=parse_alert_settings(values),
     )
 
 

@@ -12,9 +12,10 @@ from storage.database import Database, db
 from storage.enums import ExecutionStatus, ExecutionTrigger, JobType
 from storage.schema import init_database, upgrade_database
 
-_MODELS = ("Base", "Job", "JobExecution", "Notification", "ProcessCpuBaseline", "SystemMetric",
+_MODELS = ("AlertIncident", "AlertSilence", "Base", "Job", "JobExecution", "Notification", "ProcessCpuBaseline", "SystemMetric",
            "SystemMetricCollector", "SystemMetricCpuCore", "SystemMetricDisk", "SystemMetricGpu",
-           "SystemMetricGpuProcess", "SystemMetricNetwork", "SystemMetricProcess", "SystemMetricSensor")
+           "SystemMetricGpuProcess", "SystemMetricNetwork", "SystemMetricProcess", "SystemMetricSensor",
+           "NotificationDelivery")
 
 __all__ = ["Database", "ExecutionStatus", "ExecutionTrigger", "JobType", "db", "init_database",
            "upgrade_database", *_MODELS]

@@ -249,5 +249,56 @@ notifications = Table(
     Column("metric", String(64)),
     Column("resource", String(512)),
     *_doubles("value", "threshold"),
+    Column("incident_id", ForeignKey("alert_incidents.id", ondelete="SET NULL"), index=True),
+    Column("event", String(16), doc="firing, escalated, de-escalated, reminder, resolved, flapping or stable"),
+    Column("silenced", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_notifications_channel_sent_at", "channel", "sent_at"),
+)
+
+alert_incidents = Table(
+    "alert_incidents", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("metric", String(64), nullable=False),
+    Column("resource", String(512), nullable=False, default="", doc="'' for a machine-wide metric"),
+    Column("status", String(16), nullable=False, doc="pending, warning or critical while active; ok once over"),
+    Column("peak_level", String(16), doc="the highest level reached: WARNING or CRITICAL"),
+    Column("started_at", UTCDateTime, nullable=False, doc="the first sample of the breach"),
+    Column("fired_at", UTCDateTime, doc="when it left pending (after ALERT_FOR)"),
+    Column("resolved_at", UTCDateTime),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    *_doubles("threshold", "last_value", "min_value", "max_value", "sum_value"),
+    Column("sample_count", Integer, nullable=False, default=0),
+    Column("last_notified_at", UTCDateTime),
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", String(255)),
+    Column("flapping", Boolean, nullable=False, default=False, server_default=false()),
+    Index("ix_alert_incidents_host_metric", "host", "metric"),  # MySQL caps an index key at 3072 bytes
+    Index("ix_alert_incidents_status", "status"),
+)
+
+alert_silences = Table(
+    "alert_silences", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("pattern", String(512), nullable=False, doc="a glob over metric, metric:resource or host:metric:resource"),
+    Column("until", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, default=utc_now),
+    Column("reason", Text),
+    Column("removed_at", UTCDateTime),
+)
+
+notification_deliveries = Table(
+    "notification_deliveries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("notification_id", ForeignKey("notifications.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("destination", String(512), nullable=False, doc="the destination URL with its secrets masked"),
+    Column("destination_key", String(64), nullable=False, doc="SHA-256 of the full URL: finds it in NOTIFY_URLS"),
+    Column("status", String(16), nullable=False, doc="pending, retrying, delivered or expired"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error_message", Text),
+    Column("created_at", UTCDateTime, nullable=False, default=utc_now),
+    Column("last_attempt_at", UTCDateTime),
+    Column("next_attempt_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
+    Index("ix_notification_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
 )

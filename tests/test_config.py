@@ -86,6 +86,11 @@ BAD_VALUES = [
     ("DATABASE_BUSY_TIMEOUT_SECONDS", "-1", "a number from 0 to 3600"),
     ("MONITOR_SYSTEM_DISK", "banana", "a mount point such as / or C:"),
     ("SCHEDULER_PREFORK", "sometimes", "true or false (also yes/no, on/off, 1/0)"),
+    ("ALERT_FOR", "soon", "a duration such as 90, 90s, 5m, 2h or 1d"),
+    ("CPU_ALERT_FOR", "-5m", "a duration such as 90, 90s, 5m, 2h or 1d"),
+    ("ALERT_FLAP_WINDOW", "60d", "at most 30d"),
+    ("ALERT_FLAP_COUNT", "0", "a whole number from 1 to 1000"),
+    ("ALERT_HYSTERESIS", "lots", "a number from 0 to 100"),
 ]
 
 
@@ -173,3 +178,11 @@ def test_env_file_option_is_relative_to_the_working_directory(workspace: Workspa
     assert result.returncode in (0, 1, 2), result.stdout
     assert re.search(r" cpu=[\d.]+%;;;0;100 ", result.stdout + " ")  # CPU levels off: the file was read
     assert workspace.database.exists()
+
+
+def test_alert_durations_and_per_metric_overrides() -> None:
+    alerts = load_settings({"ALERT_FOR": "5m", "DISK_ALERT_FOR": "1h", "GPU_TEMPERATURE_ALERT_FOR": "90",
+                            "ALERT_REPEAT_MINUTES": "0"}).alerts
+    assert alerts.for_seconds["cpu_percent"] == 300 and alerts.for_seconds["disk_percent"] == 3600
+    assert alerts.for_seconds["gpu_temperature_celsius"] == 90 and alerts.repeat_seconds == 0
+    assert (alerts.hysteresis_points, alerts.flap_count, alerts.flap_window_seconds) == (5, 3, 1800)

@@ -1,5 +1,6 @@
 """ORM models; importing this package registers every table on Base.metadata."""
 
+from storage.models.alerts import AlertIncident, AlertSilence, NotificationDelivery
 from storage.models.base import Base
 from storage.models.jobs import ExecutionStatus, ExecutionTrigger, Job, JobExecution, JobType
 from storage.models.metrics import (
@@ -17,7 +18,9 @@ from storage.models.metrics import (
 from storage.models.notifications import Notification
 
 __all__ = [
-    "Base", "ExecutionStatus", "ExecutionTrigger", "Job", "JobExecution", "JobType", "Notification",
+    "AlertIncident", "AlertSilence", "Base", "ExecutionStatus", "ExecutionTrigger", "Job", "JobExecution", "JobType",
+    "Notification",
     "ProcessCpuBaseline", "SystemMetric", "SystemMetricCollector", "SystemMetricCpuCore", "SystemMetricDisk",
     "SystemMetricGpu", "SystemMetricGpuProcess", "SystemMetricNetwork", "SystemMetricProcess", "SystemMetricSensor",
+    "NotificationDelivery",
 ]

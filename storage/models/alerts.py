@@ -1,0 +1,21 @@
+"""Alert state: incidents (one row per breach, from pending to resolved), silences and deliveries."""
+
+from __future__ import annotations
+
+from storage import tables
+from storage.models.base import Base
+
+
+class AlertIncident(Base):
+    __table__ = tables.alert_incidents
+
+    def __repr__(self) -> str:
+        return f"AlertIncident(id={self.id!r}, {self.host}/{self.metric}/{self.resource!r}, status={self.status!r})"
+
+
+class AlertSilence(Base):
+    __table__ = tables.alert_silences
+
+
+class NotificationDelivery(Base):
+    __table__ = tables.notification_deliveries
