@@ -35,12 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
                                               "register the built-in system_monitoring job if absent")
     database_commands.add_parser("upgrade", help="apply pending schema migrations, keeping every row")
 
+    from alerts.cli_arguments import add_alerts_arguments
     from scheduler.cli_arguments import add_cron_arguments, add_jobs_arguments
 
     add_cron_arguments(commands.add_parser("cron", help="check cron expressions",
                                            description="Check cron expressions."))
     add_jobs_arguments(commands.add_parser("jobs", help="the jobs in the database",
                                            description="The jobs the scheduler runs."))
+    add_alerts_arguments(commands.add_parser("alerts", help="incidents: list, acknowledge, silence",
+                                             description="Incidents raised by the monitor job, and silences."))
     return parser
 
 
@@ -92,7 +95,7 @@ def run_db(action: str) -> int:
 
 
 def run_scheduler_command(args: argparse.Namespace) -> int:
-    """`cron ...` and `jobs ...`: settings first (a bad one is exit 2), then the command."""
+    """`cron ...`, `jobs ...` and `alerts ...`: settings first (a bad one is exit 2), then the command."""
     from scheduler.cron_command import run_cron_next
 
     settings = _settings(with_logging=False)
@@ -105,6 +108,10 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
 
     db.configure(settings.database_url, settings.database_busy_timeout_seconds)
     init_database()
+    if args.command == "alerts":
+        from alerts.commands import run_alerts
+
+        return run_alerts(args)
     return run_jobs(args, settings)
 
 
@@ -117,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_with_args(args)
     if args.command == "db":
         return run_db(args.db_command)
-    if args.command in ("cron", "jobs"):
+    if args.command in ("cron", "jobs", "alerts"):
         return run_scheduler_command(args)
     return run_scheduler()
 

@@ -12,7 +12,8 @@ from storage.database import Database, db
 from storage.enums import ExecutionStatus, ExecutionTrigger, JobType
 from storage.schema import init_database, upgrade_database
 
-_MODELS = ("AlertIncident", "AlertSilence", "Base", "Job", "JobExecution", "Notification", "ProcessCpuBaseline", "SystemMetric",
+_MODELS = ("AlertIncident", "AlertSilence", "Base", "Job", "JobExecution", "Notification", "ProcessCpuBaseline",
+           "SystemMetric",
            "SystemMetricCollector", "SystemMetricCpuCore", "SystemMetricDisk", "SystemMetricGpu",
            "SystemMetricGpuProcess", "SystemMetricNetwork", "SystemMetricProcess", "SystemMetricSensor",
            "NotificationDelivery")

@@ -100,3 +100,8 @@ def _upsert_baseline(dialect: str, values: dict[str, Any]) -> Any:
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     return dialect_insert(table).values(**values).on_conflict_do_update(index_elements=["hostname"], set_=changed)
+
+
+def insert_notification(connection: Connection, values: dict[str, Any]) -> int:
+    """One notifications row; its id (for its deliveries)."""
+    return int(connection.execute(insert(tables.notifications).values(**values)).inserted_primary_key[0])

@@ -51,3 +51,18 @@ def _list(infos: list[ProcessInfo], by: str) -> str:
         figure = f"{info.cpu_percent:.1f}% CPU" if by == "cpu" else f"{info.memory_percent or 0:.1f}% memory"
         parts.append(f"{info.name or '?'} (pid {info.pid}, {figure})")
     return ", ".join(parts)
+
+
+def format_duration(seconds: float) -> str:
+    """`45s`, `12m`, `2h 5m`, `3d 4h`: how long an incident has lasted, to the unit that matters."""
+    seconds = max(int(seconds), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"

@@ -6,23 +6,27 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import psutil
 from sqlalchemy.exc import SQLAlchemyError
 
+from alerts.evaluate import evaluate
+from alerts.incidents import Incident, Observation
+from alerts.silences import silenced_by
 from config.settings import Settings
 from scripts.monitoring.collectors import processes, run_collectors
 from scripts.monitoring.grading import Alert, Measurement, grade, measurements
-from scripts.monitoring.notify import notification_values
+from scripts.monitoring.notify import event_values
 from scripts.monitoring.persist import baseline_values, sample_rows
 from scripts.monitoring.rates import apply_rates
 from scripts.monitoring.sample import CounterSnapshot, Sample
 from scripts.monitoring.snapshot import live_snapshot, stored_snapshot
-from storage.database import db, sqlite_file
-from storage.metrics_store import latest_counters, save_sample
+from storage.database import SQLITE_BEGIN_OPTION, db, sqlite_file
+from storage.incident_store import active_silence_patterns, load_incidents
+from storage.metrics_store import insert_notification, latest_counters, save_sample
 from storage.schema import SCHEMA_REVISION, current_revision, init_database
 
 # The first run on a host has no stored counters to compute rates against: it reads them twice this far apart.
@@ -38,6 +42,7 @@ class MonitorResult:
     alerts: list[Alert]
     sample_id: int | None = None
     notification_count: int = 0
+    incidents: dict[tuple[str, str], Incident] = field(default_factory=dict)  # active ones, after this sample
 
 
 def monitor_once(settings: Settings, save: bool = True,
@@ -53,7 +58,7 @@ def monitor_once(settings: Settings, save: bool = True,
               sample.cpu.percent if sample.cpu else None, sample.memory.percent if sample.memory else None,
               sample.system_disk_reading.percent if sample.system_disk_reading else None)
     if save:
-        _save(result, job_execution_id)
+        _save(result, settings, job_execution_id)
         log.debug("Metrics saved to database (id %s, %d notification(s))", result.sample_id, result.notification_count)
     for alert in result.alerts:
         log.warning("%s alert: %s=%.2f (threshold %g)%s", alert.level, alert.metric, alert.value, alert.threshold,
@@ -118,10 +123,28 @@ def _read_previous(settings: Settings, require_current_schema: bool = False) -> 
     return stored_snapshot(stored) if stored else None
 
 
-def _save(result: MonitorResult, job_execution_id: int | None) -> None:
-    """The sample, its details, its notifications and the process baseline in one transaction."""
-    notifications = notification_values(result.alerts, result.sample, job_execution_id)
-    with db.engine.begin() as connection:
-        result.sample_id = save_sample(connection, sample_rows(result.sample), notifications,
-                                       baseline_values(result.sample))
-    result.notification_count = len(notifications)
+def observations(found: list[Measurement], settings: Settings) -> list[Observation]:
+    """Each measurement with the levels that apply to it and how long its breach must last."""
+    return [Observation(measurement,
+                        settings.thresholds[measurement.metric].levels_for(*measurement.override_names),
+                        settings.alerts.for_seconds[measurement.metric])
+            for measurement in found]
+
+
+def _save(result: MonitorResult, settings: Settings, job_execution_id: int | None) -> None:
+    """The sample, its details and the process baseline; the incidents it moves and their notifications, in
+    one transaction (IMMEDIATE on SQLite: the incident state is read and written by one run at a time)."""
+    sample = result.sample
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        with connection.begin():
+            result.sample_id = save_sample(connection, sample_rows(sample), [], baseline_values(sample))
+            raised = evaluate(connection, sample.hostname, observations(result.measurements, settings),
+                              sample.timestamp, settings.alerts)
+            silences = active_silence_patterns(connection, sample.timestamp) if raised else []
+            for event, observation in sorted(raised, key=lambda item: item[0].level != "CRITICAL"):
+                silenced = silenced_by(silences, sample.hostname, *observation.key)
+                values = event_values(event, observation, sample, settings.alerts, job_execution_id, silenced)
+                insert_notification(connection, {**values, "system_metric_id": result.sample_id})
+            result.incidents = load_incidents(connection, sample.hostname)[0]
+    result.notification_count = len(raised)

@@ -1,33 +1,59 @@
-"""notifications rows for the alerts of one sample (delivery to people comes with the alerts issue)."""
+"""notifications rows for the incident events of one sample: what fired, escalated, stepped down, is still
+active (a reminder), resolved, flaps or settled. Delivery to people is alerts.delivery's."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from scripts.monitoring.alert_text import alert_message, alert_title
+from alerts.incidents import DE_ESCALATED, ESCALATED, FLAPPING, REMINDER, RESOLVED, STABLE, Event, Observation
+from config.alert_settings import AlertSettings
+from scripts.monitoring.alert_text import alert_message, alert_title, format_duration
 from scripts.monitoring.grading import Alert
 from scripts.monitoring.sample import Sample
 
 CHANNEL = "system_monitoring"
+TITLE_MAX_LENGTH = 255
 
 
-def notification_values(alerts: list[Alert], sample: Sample, job_execution_id: int | None = None,
-                        ) -> list[dict[str, Any]]:
-    """One row per alert; storage fills in system_metric_id."""
-    return [
-        dict(
-            title=alert_title(alert, sample.hostname),
-            message=alert_message(alert, sample),
-            level=alert.level,
-            channel=CHANNEL,
-            sent_at=sample.timestamp,
-            success=True,
-            job_execution_id=job_execution_id,
-            host=sample.hostname,
-            metric=alert.metric,
-            resource=alert.resource,
-            value=alert.value,
-            threshold=alert.threshold,
-        )
-        for alert in alerts
-    ]
+def event_values(event: Event, observation: Observation, sample: Sample, settings: AlertSettings,
+                 job_execution_id: int | None = None, silenced: bool = False) -> dict[str, Any]:
+    """One notifications row; storage fills in system_metric_id."""
+    title, message = _words(event, observation, sample, settings)
+    incident, measurement = event.incident, observation.measurement
+    return dict(title=title[:TITLE_MAX_LENGTH], message=message, level=event.level, channel=CHANNEL,
+                sent_at=sample.timestamp, success=True, job_execution_id=job_execution_id, host=sample.hostname,
+                metric=measurement.metric, resource=measurement.resource, value=measurement.value,
+                threshold=incident.threshold, incident_id=incident.id, event=event.kind, silenced=silenced)
+
+
+def _words(event: Event, observation: Observation, sample: Sample, settings: AlertSettings) -> tuple[str, str]:
+    incident, measurement = event.incident, observation.measurement
+    spec, host = measurement.spec, sample.hostname
+    subject = spec.label + (f" of {measurement.display}" if measurement.display else "")
+    since = incident.fired_at or incident.started_at
+    lasted = format_duration((sample.timestamp - since).total_seconds())
+    window = format_duration(settings.flap_window_seconds)
+    if event.kind == RESOLVED:
+        return (f"[RESOLVED] {subject} on {host}",
+                f"{subject} is back to {spec.format(measurement.value)} after {lasted}; peak "
+                f"{spec.format(incident.max_value)} ({incident.peak_level}); min/avg/max "
+                f"{spec.format(incident.min_value)}/{spec.format(incident.average_value)}/"
+                f"{spec.format(incident.max_value)} over {incident.sample_count} samples")
+    if event.kind == FLAPPING:
+        return (f"[FLAPPING] {subject} on {host}",
+                f"{subject} changed state more than {settings.flap_count} times within {window} (now "
+                f"{spec.format(measurement.value)}); its notifications pause until it is stable for {window}")
+    if event.kind == STABLE:
+        state = incident.level if incident.active and incident.level else "OK"
+        return (f"[STABLE] {subject} on {host}",
+                f"{subject} has not changed state for {window}: now {spec.format(measurement.value)} ({state})")
+    alert = Alert(measurement, event.level, incident.threshold, observation.levels)
+    title, message = alert_title(alert, host), alert_message(alert, sample)
+    if event.kind == ESCALATED:
+        title += f" (up from {event.previous_level})"
+    elif event.kind == DE_ESCALATED:
+        title += f" (down from {event.previous_level})"
+    elif event.kind == REMINDER:
+        title = f"{title} (still, for {lasted})"
+        message += f". Active for {lasted}"
+    return title, message

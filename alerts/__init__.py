@@ -1,0 +1,1 @@
+"""Alerts: incidents, silences and delivery of notifications."""
