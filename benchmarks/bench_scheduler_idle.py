@@ -51,9 +51,9 @@ def main() -> int:
         with connection:
             connection.execute("UPDATE jobs SET enabled = 0")
             connection.executemany(
-                "INSERT INTO jobs (name, job_type, script_path, cron_expression, enabled, timeout_seconds, max_retries, "
-                "max_instances, created_at, updated_at) VALUES (?, 'CUSTOM', 'x.py', '0 0 1 1 *', 1, 60, 0, 1, "
-                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')", [(f"job-{index}",) for index in range(JOBS)])
+                "INSERT INTO jobs (name, job_type, script_path, cron_expression, enabled, timeout_seconds, "
+                "max_retries, max_instances, created_at, updated_at) VALUES (?, 'CUSTOM', 'x.py', '0 0 1 1 *', 1, "
+                "60, 0, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')", [(f"job-{index}",) for index in range(JOBS)])
         connection.close()
         scheduler = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
