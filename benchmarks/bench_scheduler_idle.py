@@ -11,7 +11,6 @@ time.sleep(N)"` measured the same way, to show what the machine's noise floor is
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,9 @@ import time
 from pathlib import Path
 
 import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import scheduler_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PERCENT = 1.0
@@ -38,23 +40,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        database = Path(workdir) / "idle.db"
-        env_file = Path(workdir) / ".env"
-        env_file.write_text(f"DATABASE_URL=sqlite:///{database}\nLOG_FILE=off\nLOG_LEVEL=WARNING\n"
-                            "SCHEDULER_TIMEZONE=UTC\n")
-        env = {**os.environ, "AUTOMATION_ENV_FILE": str(env_file)}
-        subprocess.run([sys.executable, str(ROOT / "main.py"), "db", "init"], env=env, check=True,
-                       capture_output=True)
-        import sqlite3
-
-        connection = sqlite3.connect(database)
-        with connection:
-            connection.execute("UPDATE jobs SET enabled = 0")
-            connection.executemany(
-                "INSERT INTO jobs (name, job_type, script_path, cron_expression, enabled, timeout_seconds, "
-                "max_retries, max_instances, created_at, updated_at) VALUES (?, 'CUSTOM', 'x.py', '0 0 1 1 *', 1, "
-                "60, 0, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')", [(f"job-{index}",) for index in range(JOBS)])
-        connection.close()
+        _, env = scheduler_database(Path(workdir), "idle.db",
+                                    [(f"job-{index}", "x.py", "0 0 1 1 *") for index in range(JOBS)])
         scheduler = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sleeper = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({args.seconds * 3})"])

@@ -34,6 +34,9 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import scheduler_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MEDIAN_MS = 100.0
 TARGET_P99_MS = 500.0
@@ -141,23 +144,13 @@ def main() -> int:
     failures: list[str] = []
     with tempfile.TemporaryDirectory() as workdir:
         work = Path(workdir)
-        database, lines, script, log = work / "t.db", work / "slots.txt", work / "job.sh", work / "scheduler.log"
+        lines, script, log = work / "slots.txt", work / "job.sh", work / "scheduler.log"
         script.write_text(SCRIPT.format(lines=lines))
         script.chmod(0o755)
-        env_file = work / ".env"
-        env_file.write_text(f"DATABASE_URL=sqlite:///{database}\nLOG_FILE=off\nLOG_LEVEL=WARNING\n"
-                            "SCHEDULER_TIMEZONE=UTC\n")
-        env = {**os.environ, "AUTOMATION_ENV_FILE": str(env_file)}
-        subprocess.run([sys.executable, str(ROOT / "main.py"), "db", "init"], env=env, check=True,
-                       capture_output=True)
+        database, env = scheduler_database(work, "t.db", [(f"{JOB_PREFIX}{index}", str(script), "* * * * *")
+                                                           for index in range(args.jobs)])
         connection = sqlite3.connect(database)
         with connection:
-            connection.execute("UPDATE jobs SET enabled = 0")
-            connection.executemany(
-                "INSERT INTO jobs (name, job_type, script_path, cron_expression, enabled, timeout_seconds, "
-                "max_retries, max_instances, created_at, updated_at) VALUES (?, 'CUSTOM', ?, '* * * * *', 1, 60, 0, 1, "
-                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')",
-                [(f"{JOB_PREFIX}{index}", str(script)) for index in range(args.jobs)])
             job_ids = [row[0] for row in connection.execute("SELECT id FROM jobs WHERE name LIKE ?",
                                                             (f"{JOB_PREFIX}%",))]
         connection.close()

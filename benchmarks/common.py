@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -48,3 +53,21 @@ def alternate(commands: dict[str, Sequence[str]], rounds: int, env: dict[str, st
             results[name].wall_seconds.append(wall)
             results[name].peak_rss_mib.append(rss)
     return results
+
+
+def scheduler_database(workdir: Path, name: str, jobs: list[tuple[str, str, str]]) -> tuple[Path, dict[str, str]]:
+    """A fresh SQLite database in `workdir` holding only `jobs` (name, script_path, cron expression) as enabled
+    CUSTOM jobs, and the environment that points main.py at it. Returns (database, environment)."""
+    database, env_file = workdir / name, workdir / ".env"
+    env_file.write_text(f"DATABASE_URL=sqlite:///{database}\nLOG_FILE=off\nLOG_LEVEL=WARNING\nSCHEDULER_TIMEZONE=UTC\n")
+    env = {**os.environ, "AUTOMATION_ENV_FILE": str(env_file)}
+    subprocess.run([sys.executable, str(ROOT / "main.py"), "db", "init"], env=env, check=True, capture_output=True)
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.execute("UPDATE jobs SET enabled = 0")
+        connection.executemany(
+            "INSERT INTO jobs (name, job_type, script_path, cron_expression, enabled, timeout_seconds, max_retries, "
+            "max_instances, created_at, updated_at) VALUES (?, 'CUSTOM', ?, ?, 1, 60, 0, 1, '2026-01-01 00:00:00', "
+            "'2026-01-01 00:00:00')", jobs)
+    connection.close()
+    return database, env
