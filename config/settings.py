@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 
 from config.alert_settings import ALERT_KEYS, AlertSettings, parse_alert_settings
 from config.fields import ConfigError, parse_bool, parse_choice, parse_int, parse_list, parse_number, parse_subset
+from config.notify_settings import NOTIFY_KEYS, NotifySettings, parse_notify_settings
 from config.paths import DEFAULT_ENV_FILE, resolve_path
 from config.thresholds import MetricThresholds, normalize_mountpoint, parse_thresholds
 
@@ -40,7 +41,7 @@ SETTING_KEYS = (
     "MONITOR_HOSTNAME", "MONITOR_TOP_PROCESSES", "MONITOR_DISABLED_COLLECTORS", "MONITOR_SYSTEM_DISK",
     "DISK_IGNORE_FSTYPES", "DISK_IGNORE_MOUNTS", "NETWORK_IGNORE_INTERFACES", "SCHEDULER_TIMEZONE",
     "SCHEDULER_STOP_WAIT_SECONDS", "SCHEDULER_RETRY_BASE_SECONDS", "SCHEDULER_RETRY_MAX_SECONDS",
-    "SCHEDULER_PREFORK", *ALERT_KEYS,
+    "SCHEDULER_PREFORK", *ALERT_KEYS, *NOTIFY_KEYS,
 )
 
 
@@ -68,6 +69,7 @@ class Settings(NamedTuple):
     scheduler_prefork: bool  # monitoring runs forked from a pre-imported worker (POSIX)
     thresholds: dict[str, MetricThresholds]
     alerts: AlertSettings
+    notify: NotifySettings
 
 
 def read_values(environ: Mapping[str, str] | None = None) -> tuple[Path | None, dict[str, str]]:
@@ -119,6 +121,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         scheduler_prefork=parse_bool("SCHEDULER_PREFORK", get("SCHEDULER_PREFORK", "true")),
         thresholds=parse_thresholds(values),
         alerts=parse_alert_settings(values),
+        notify=parse_notify_settings(values),
     )
 
 

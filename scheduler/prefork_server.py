@@ -39,7 +39,8 @@ ENTRY_POINTS: dict[str, Callable[[list[str]], int]] = {"scripts.monitoring.syste
 def warm_up() -> None:
     """Do once here what every run would otherwise do first: import what a run imports lazily, build the
     argument parser (its regular expressions), read the collectors once (psutil's process table, the ignore
-    patterns) and connect to the configured database (its dialect initialised, the read statements compiled).
+    patterns) and connect to the configured database (its dialect initialised, the read statements compiled:
+    counters, incidents, silences).
     Nothing is written. Best effort: a run reports any problem itself."""
     from scripts.monitoring import json_output, monitor, nagios, report  # noqa: F401
     from scripts.monitoring.collectors import run_collectors
@@ -48,6 +49,7 @@ def warm_up() -> None:
     try:
         from config.settings import load_settings
         from storage.database import db
+        from storage.incident_store import active_silence_patterns, load_incidents
         from storage.metrics_store import latest_counters
         from storage.schema import SCHEMA_REVISION, current_revision
 
@@ -57,7 +59,10 @@ def warm_up() -> None:
         try:
             with db.engine.connect() as connection:
                 if current_revision(connection) == SCHEMA_REVISION:
-                    latest_counters(connection, settings.hostname, not_after=datetime.now(timezone.utc))
+                    now = datetime.now(timezone.utc)
+                    latest_counters(connection, settings.hostname, not_after=now)
+                    load_incidents(connection, settings.hostname)
+                    active_silence_patterns(connection, now)
         finally:
             db.engine.dispose()  # no open connection may cross a fork
     except Exception as error:  # noqa: BLE001 - a bad .env or an unreachable database: the runs will say so

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
@@ -77,6 +77,16 @@ class Database:
         if self._engine is not None:
             self._engine.dispose()
         self._engine = self._session_factory = self._bound_to = None
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A Core transaction that reads then writes: on SQLite it takes the write lock at BEGIN (IMMEDIATE), so
+    two processes cannot both read the same state and then both act on it."""
+    with engine.connect() as connection:
+        connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        with connection.begin():
+            yield connection
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,7 +14,7 @@ import psutil
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.evaluate import evaluate
-from alerts.incidents import Incident, Observation
+from alerts.incidents import Observation
 from alerts.silences import silenced_by
 from config.settings import Settings
 from scripts.monitoring.collectors import processes, run_collectors
@@ -24,8 +24,8 @@ from scripts.monitoring.persist import baseline_values, sample_rows
 from scripts.monitoring.rates import apply_rates
 from scripts.monitoring.sample import CounterSnapshot, Sample
 from scripts.monitoring.snapshot import live_snapshot, stored_snapshot
-from storage.database import SQLITE_BEGIN_OPTION, db, sqlite_file
-from storage.incident_store import active_silence_patterns, load_incidents
+from storage.database import db, sqlite_file, write_transaction
+from storage.incident_store import active_silence_patterns
 from storage.metrics_store import insert_notification, latest_counters, save_sample
 from storage.schema import SCHEMA_REVISION, current_revision, init_database
 
@@ -42,7 +42,6 @@ class MonitorResult:
     alerts: list[Alert]
     sample_id: int | None = None
     notification_count: int = 0
-    incidents: dict[tuple[str, str], Incident] = field(default_factory=dict)  # active ones, after this sample
 
 
 def monitor_once(settings: Settings, save: bool = True,
@@ -132,19 +131,27 @@ def observations(found: list[Measurement], settings: Settings) -> list[Observati
 
 
 def _save(result: MonitorResult, settings: Settings, job_execution_id: int | None) -> None:
-    """The sample, its details and the process baseline; the incidents it moves and their notifications, in
-    one transaction (IMMEDIATE on SQLite: the incident state is read and written by one run at a time)."""
+    """The sample, its details and the process baseline; the incidents it moves, their notifications and
+    their deliveries, in one transaction (IMMEDIATE on SQLite: one run at a time reads and writes the incident
+    state); then whatever deliveries are due are sent, within ALERT_DELIVERY_TIMEOUT_SECONDS."""
     sample = result.sample
-    with db.engine.connect() as connection:
-        connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        with connection.begin():
-            result.sample_id = save_sample(connection, sample_rows(sample), [], baseline_values(sample))
-            raised = evaluate(connection, sample.hostname, observations(result.measurements, settings),
-                              sample.timestamp, settings.alerts)
-            silences = active_silence_patterns(connection, sample.timestamp) if raised else []
-            for event, observation in sorted(raised, key=lambda item: item[0].level != "CRITICAL"):
-                silenced = silenced_by(silences, sample.hostname, *observation.key)
-                values = event_values(event, observation, sample, settings.alerts, job_execution_id, silenced)
-                insert_notification(connection, {**values, "system_metric_id": result.sample_id})
-            result.incidents = load_incidents(connection, sample.hostname)[0]
+    with write_transaction(db.engine) as connection:
+        result.sample_id = save_sample(connection, sample_rows(sample), [], baseline_values(sample))
+        raised = evaluate(connection, sample.hostname, observations(result.measurements, settings),
+                          sample.timestamp, settings.alerts)
+        silences = active_silence_patterns(connection, sample.timestamp) if raised else []
+        written = []
+        for event, observation in sorted(raised, key=lambda item: item[0].level != "CRITICAL"):
+            silenced = silenced_by(silences, sample.hostname, *observation.key)
+            values = event_values(event, observation, sample, settings.alerts, job_execution_id, silenced)
+            written.append((insert_notification(connection, {**values, "system_metric_id": result.sample_id}),
+                            event.level, silenced))
+        if settings.notify.destinations:
+            from alerts.delivery import queue_deliveries
+
+            queue_deliveries(connection, written, settings.notify, sample.timestamp)
     result.notification_count = len(raised)
+    if settings.notify.destinations:  # after the commit: the rows are the record even if sending fails
+        from alerts.delivery import deliver_due
+
+        deliver_due(db.engine, settings.notify)
