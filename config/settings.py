@@ -14,6 +14,7 @@ from typing import NamedTuple
 from dotenv import dotenv_values
 
 from config.alert_settings import ALERT_KEYS, AlertSettings, parse_alert_settings
+from config.dashboard_settings import DASHBOARD_KEYS, DashboardSettings, parse_dashboard_settings
 from config.fields import ConfigError, parse_bool, parse_choice, parse_int, parse_list, parse_number, parse_subset
 from config.notify_settings import NOTIFY_KEYS, NotifySettings, parse_notify_settings
 from config.paths import DEFAULT_ENV_FILE, resolve_path
@@ -41,7 +42,7 @@ SETTING_KEYS = (
     "MONITOR_HOSTNAME", "MONITOR_TOP_PROCESSES", "MONITOR_DISABLED_COLLECTORS", "MONITOR_SYSTEM_DISK",
     "DISK_IGNORE_FSTYPES", "DISK_IGNORE_MOUNTS", "NETWORK_IGNORE_INTERFACES", "SCHEDULER_TIMEZONE",
     "SCHEDULER_STOP_WAIT_SECONDS", "SCHEDULER_RETRY_BASE_SECONDS", "SCHEDULER_RETRY_MAX_SECONDS",
-    "SCHEDULER_PREFORK", *ALERT_KEYS, *NOTIFY_KEYS,
+    "SCHEDULER_PREFORK", *ALERT_KEYS, *NOTIFY_KEYS, *DASHBOARD_KEYS,
 )
 
 
@@ -70,6 +71,7 @@ class Settings(NamedTuple):
     thresholds: dict[str, MetricThresholds]
     alerts: AlertSettings
     notify: NotifySettings
+    dashboard: DashboardSettings
 
 
 def read_values(environ: Mapping[str, str] | None = None) -> tuple[Path | None, dict[str, str]]:
@@ -122,6 +124,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         thresholds=parse_thresholds(values),
         alerts=parse_alert_settings(values),
         notify=parse_notify_settings(values),
+        dashboard=parse_dashboard_settings(values),
     )
 
 
