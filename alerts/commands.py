@@ -10,12 +10,18 @@ import argparse
 import sys
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
-
 from config.alert_settings import parse_duration
 from config.fields import ConfigError
 from scripts.monitoring.alert_text import format_duration
-from storage import db, tables
+from storage import db
+from storage.incident_actions import (
+    acknowledge,
+    active_silences,
+    add_silence,
+    end_silences,
+    incident,
+    list_incidents,
+)
 
 
 class AlertCommandError(ValueError):
@@ -46,18 +52,53 @@ def parse_until(raw: str, now: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+class IncidentNotFound(AlertCommandError):
+    """No incident has the given id."""
+
+
+class IncidentResolved(AlertCommandError):
+    """The incident is over: there is nothing to acknowledge."""
+
+
+def acknowledge_incident(incident_id: int, by: str) -> None:
+    """Mark an active incident acknowledged (no more reminders for it)."""
+    with db.engine.begin() as connection:
+        found = incident(connection, incident_id)
+        if found is None:
+            raise IncidentNotFound(f"no incident with id {incident_id}; `python main.py alerts list` shows them")
+        if found["status"] == "ok":
+            raise IncidentResolved(f"incident {incident_id} is already resolved")
+        acknowledge(connection, incident_id, by, datetime.now(timezone.utc))
+
+
+def silence_incidents(pattern: str, until: str, reason: str | None) -> tuple[int, str, datetime]:
+    """A new silence: its id, its pattern and when it ends. PATTERN and --until are checked first."""
+    pattern = pattern.strip()
+    if not pattern or len(pattern) > 512:
+        raise AlertCommandError(f"PATTERN={pattern!r} is invalid; expected a glob of 1 to 512 characters "
+                                f"such as disk_percent or 'web1:*'")
+    now = datetime.now(timezone.utc)
+    ends = parse_until(until, now)
+    with db.engine.begin() as connection:
+        return add_silence(connection, pattern, ends, reason, now), pattern, ends
+
+
+def unsilence_incidents(target: str) -> int:
+    """End the active silences with id or pattern `target`; how many ended (at least one)."""
+    with db.engine.begin() as connection:
+        ended = end_silences(connection, target, datetime.now(timezone.utc))
+    if not ended:
+        raise AlertCommandError(f"no active silence {target!r}; `python main.py alerts list` shows them")
+    return ended
+
+
 def _list(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise AlertCommandError(f"-n={args.n} is invalid; expected a whole number of at least 1")
-    incidents, now = tables.alert_incidents, datetime.now(timezone.utc)
-    query = select(incidents).order_by(incidents.c.id.desc()).limit(args.n)
-    if not args.all:
-        query = query.where(incidents.c.status != "ok")
-    silences = tables.alert_silences
+    now = datetime.now(timezone.utc)
     with db.engine.connect() as connection:
-        rows = connection.execute(query).mappings().all()
-        active_silences = connection.execute(select(silences).where(
-            silences.c.until > now, silences.c.removed_at.is_(None)).order_by(silences.c.id)).mappings().all()
+        rows = list_incidents(connection, None if args.all else True, args.n)
+        silences = active_silences(connection, now)
     print(f"{'ID':>5}  {'STATUS':<9} {'HOST':<16} {'METRIC':<24} {'RESOURCE':<20} {'VALUE':>8} {'PEAK':>8}  SINCE")
     for row in rows:
         start = row["fired_at"] or row["started_at"]
@@ -68,7 +109,7 @@ def _list(args: argparse.Namespace) -> int:
               f"{start:%Y-%m-%d %H:%M} UTC ({format_duration((end - start).total_seconds())}){notes}")
     if not rows:
         print("no active incidents" if not args.all else "no incidents")
-    for silence in active_silences:
+    for silence in silences:
         print(f"silence {silence['id']}: {silence['pattern']} until {silence['until']:%Y-%m-%d %H:%M} UTC"
               + (f" ({silence['reason']})" if silence["reason"] else ""))
     return 0
@@ -77,40 +118,17 @@ def _list(args: argparse.Namespace) -> int:
 def _ack(args: argparse.Namespace) -> int:
     import getpass
 
-    incidents = tables.alert_incidents
-    with db.engine.begin() as connection:
-        status = connection.scalar(select(incidents.c.status).where(incidents.c.id == args.id))
-        if status is None:
-            raise AlertCommandError(f"no incident with id {args.id}; `python main.py alerts list` shows them")
-        if status == "ok":
-            raise AlertCommandError(f"incident {args.id} is already resolved")
-        connection.execute(update(incidents).where(incidents.c.id == args.id).values(
-            acknowledged_at=datetime.now(timezone.utc), acknowledged_by=(args.by or getpass.getuser())[:255]))
+    acknowledge_incident(args.id, args.by or getpass.getuser())
     print(f"incident {args.id} acknowledged: no more reminders for it")
     return 0
 
 
 def _silence(args: argparse.Namespace) -> int:
-    pattern = args.pattern.strip()
-    if not pattern or len(pattern) > 512:
-        raise AlertCommandError(f"PATTERN={args.pattern!r} is invalid; expected a glob of 1 to 512 characters "
-                                f"such as disk_percent or 'web1:*'")
-    now = datetime.now(timezone.utc)
-    until = parse_until(args.until, now)
-    with db.engine.begin() as connection:
-        silence_id = connection.execute(tables.alert_silences.insert().values(
-            pattern=pattern, until=until, created_at=now, reason=args.reason)).inserted_primary_key[0]
+    silence_id, pattern, until = silence_incidents(args.pattern, args.until, args.reason)
     print(f"silence {silence_id}: {pattern} until {until:%Y-%m-%d %H:%M} UTC")
     return 0
 
 
 def _unsilence(args: argparse.Namespace) -> int:
-    silences, now = tables.alert_silences, datetime.now(timezone.utc)
-    target = (silences.c.id == int(args.silence)) if args.silence.isdigit() else (silences.c.pattern == args.silence)
-    with db.engine.begin() as connection:
-        ended = connection.execute(update(silences).where(target, silences.c.removed_at.is_(None),
-                                                          silences.c.until > now).values(removed_at=now)).rowcount
-    if not ended:
-        raise AlertCommandError(f"no active silence {args.silence!r}; `python main.py alerts list` shows them")
-    print(f"{ended} silence(s) ended")
+    print(f"{unsilence_incidents(args.silence)} silence(s) ended")
     return 0
