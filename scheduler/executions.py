@@ -107,22 +107,32 @@ def run_execution(execution_id: int, cancel: threading.Event | None = None,
     retried up to the job's max_retries times (a timed-out one only with retry_timeouts); the row keeps the
     last attempt's output, every attempt's error and retry_count. With a `worker`, a monitoring run is forked
     from it instead of starting a new interpreter."""
-    with db.session_scope(writes=True) as session:
+    with db.session_scope() as session:  # reads only: no write lock is waited for before the process starts
         execution = session.get(JobExecution, execution_id)
         job = session.get(Job, execution.job_id) if execution and execution.job_id else None
         if execution is None or job is None:
             raise JobDefinitionError(f"execution {execution_id} has no job to run")
-        execution.status, execution.started_at = ExecutionStatus.RUNNING, datetime.now(timezone.utc)
+        definition_error = ""
         try:
-            command = job_command(job)
+            command: JobCommand | None = job_command(job)
         except JobDefinitionError as error:
-            _finish_without_running(execution, str(error))
-            return execution
+            command, definition_error = None, str(error)
         scheduled_for, timeout_seconds = execution.scheduled_for, job.timeout_seconds
-        max_retries, retry_timeouts, started_at = job.max_retries or 0, job.retry_timeouts, execution.started_at
+        max_retries, retry_timeouts = job.max_retries or 0, job.retry_timeouts
         environment = {**os.environ, "PYTHONUNBUFFERED": "1", "AUTOMATION_JOB_NAME": job.name,
                        EXECUTION_ID_VARIABLE: str(execution_id), "AUTOMATION_TRIGGER": execution.trigger.value,
                        "AUTOMATION_SCHEDULED_FOR": scheduled_for.isoformat() if scheduled_for else ""}
+    started_at = datetime.now(timezone.utc)
+    if command is None:
+        return _finish_without_running(execution_id, started_at, definition_error)
+
+    def mark_running() -> None:
+        """Written once the process has started, so a tick's many runs start before they queue for the lock."""
+        with db.session_scope(writes=True) as session:
+            execution = session.get(JobExecution, execution_id)
+            if execution is not None and execution.status is ExecutionStatus.PENDING:
+                execution.status, execution.started_at = ExecutionStatus.RUNNING, started_at
+
     starter = None
     if worker is not None and command.module is not None:
         def starter(stdout: IO[bytes], stderr: IO[bytes]) -> ProcessHandle | None:
@@ -133,7 +143,8 @@ def run_execution(execution_id: int, cancel: threading.Event | None = None,
     earlier_errors: list[str] = []
     while True:
         outcome = run_process(command.argv, cwd=str(PROJECT_ROOT), env=environment,
-                              timeout_seconds=timeout_seconds or None, cancel=cancel, starter=starter)
+                              timeout_seconds=timeout_seconds or None, cancel=cancel, starter=starter,
+                              on_start=mark_running)
         retryable = outcome.status is ExecutionStatus.FAILED or (
             outcome.status is ExecutionStatus.TIMEOUT and retry_timeouts)
         if not retryable or len(earlier_errors) >= max_retries:
@@ -167,6 +178,11 @@ def _note_retry(execution_id: int, retry_count: int, message: str) -> None:
             execution.retry_count, execution.error_message = retry_count, message
 
 
-def _finish_without_running(execution: JobExecution, reason: str) -> None:
-    execution.status, execution.error_message = ExecutionStatus.FAILED, reason
-    execution.completed_at, execution.duration_seconds = execution.started_at, 0.0
+def _finish_without_running(execution_id: int, started_at: datetime, reason: str) -> JobExecution:
+    with db.session_scope(writes=True) as session:
+        execution = session.get(JobExecution, execution_id)
+        assert execution is not None
+        execution.status, execution.error_message = ExecutionStatus.FAILED, reason
+        execution.started_at = execution.completed_at = started_at
+        execution.duration_seconds = 0.0
+        return execution

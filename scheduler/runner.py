@@ -69,9 +69,10 @@ Starter = Callable[[IO[bytes], IO[bytes]], "ProcessHandle | None"]
 
 def run_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout_seconds: float | None,
                 grace_seconds: float = DEFAULT_GRACE_SECONDS, cancel: threading.Event | None = None,
-                starter: Starter | None = None) -> RunOutcome:
+                starter: Starter | None = None, on_start: Callable[[], None] | None = None) -> RunOutcome:
     """Run the job to completion, timeout or `cancel` (a stopping scheduler); never raises for the job's own
-    failures. `starter` (a pre-forked worker) starts it when it can; otherwise `argv` runs as a new process."""
+    failures. `starter` (a pre-forked worker) starts it when it can; otherwise `argv` runs as a new process.
+    `on_start` is called once the process is running (to record that)."""
     started_at = datetime.now(timezone.utc)
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         try:
@@ -82,6 +83,8 @@ def run_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout_s
         except OSError as error:
             return RunOutcome(ExecutionStatus.FAILED, started_at, datetime.now(timezone.utc), None, "", "",
                               f"could not start {argv[0]}: {error.strerror or error}")
+        if on_start is not None:
+            on_start()
         status, error_message = _wait(process, timeout_seconds, grace_seconds, cancel)
         if status is ExecutionStatus.SUCCESS and process.returncode != 0:
             status, error_message = ExecutionStatus.FAILED, f"exited with code {process.returncode}"

@@ -20,6 +20,7 @@ import os
 import socket
 import threading
 import uuid
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
@@ -57,6 +58,7 @@ class LoadedJob(NamedTuple):
 
 
 MAX_CATCH_UP_SLOTS = 100_000
+FIRE_TIMES_BATCH = 32
 
 
 def utc_now() -> datetime:
@@ -88,6 +90,12 @@ def _slots_between(schedule: CronSchedule, after: datetime, until: datetime) -> 
     return slots
 
 
+def _running_count(session: Session, job_id: int, other_than: int) -> int:
+    return session.scalar(select(func.count()).select_from(JobExecution).where(
+        JobExecution.job_id == job_id, JobExecution.id != other_than,
+        JobExecution.status.in_([ExecutionStatus.RUNNING, ExecutionStatus.PENDING]))) or 0
+
+
 class Scheduler:
     def __init__(self, zone_name: str | None, stop_wait_seconds: float = STOP_WAIT_SECONDS,
                  retry: RetryPolicy = DEFAULT_RETRY, max_workers: int = 16, prefork: bool = True):
@@ -101,6 +109,8 @@ class Scheduler:
         self._running: set[Future] = set()
         self._jobs: dict[int, LoadedJob] = {}
         self._next_due: dict[int, datetime] = {}
+        # fire times computed ahead: (schedule, computed after, the times)
+        self._upcoming: dict[int, tuple[CronSchedule, datetime, deque[datetime]]] = {}
         self._change_mark: object = None
         self._data_version: object = None
         self._watch = None
@@ -136,10 +146,11 @@ class Scheduler:
         now = utc_now()
         if self._jobs_changed():
             self._reload_jobs(now)
-        for job_id, due in sorted(self._next_due.items(), key=lambda item: item[1]):
-            if due <= now and not self.stop.is_set():
-                self._handle_slot(self._jobs[job_id], due, now)
-                self._advance(job_id, due)
+        due = sorted(((slot, job_id) for job_id, slot in self._next_due.items() if slot <= now))
+        if due and not self.stop.is_set():
+            self._handle_slots([(self._jobs[job_id], slot) for slot, job_id in due], now)
+            for slot, job_id in due:
+                self._advance(job_id, slot)
         if now >= next_heartbeat:
             self._heartbeat(now)
             self._abandon_orphans(now)
@@ -152,7 +163,19 @@ class Scheduler:
     def _advance(self, job_id: int, after: datetime) -> None:
         job = self._jobs.get(job_id)
         if job is not None:
-            self._next_due[job_id] = fire_times(job.schedule, after, 1)[0].astimezone(timezone.utc)
+            self._next_due[job_id] = self._next_fire_time(job, after)
+
+    def _next_fire_time(self, job: LoadedJob, after: datetime) -> datetime:
+        """The job's first fire time after `after`, in UTC. Fire times are computed FIRE_TIMES_BATCH at a time:
+        each computation scans hours around daylight-saving changes, too slow to repeat for every slot."""
+        schedule, computed_after, queue = self._upcoming.get(job.id, (None, after, deque()))
+        if schedule != job.schedule or after < computed_after or not queue or queue[-1] <= after:
+            queue = deque(moment.astimezone(timezone.utc) for moment in fire_times(job.schedule, after,
+                                                                                  FIRE_TIMES_BATCH))
+            self._upcoming[job.id] = (job.schedule, after, queue)
+        while queue[0] <= after:
+            queue.popleft()
+        return queue[0]
 
     # --- downtime -----------------------------------------------------------------------------------------
 
@@ -181,7 +204,7 @@ class Scheduler:
                             job.name, len(missed), len(queued), job.catch_up)
             if queued:
                 self._running.add(self._pool.submit(self._run_in_order, queued))
-            self._next_due[job.id] = fire_times(job.schedule, max(last, horizon), 1)[0].astimezone(timezone.utc)
+            self._next_due[job.id] = self._next_fire_time(job, max(last, horizon))
 
     def _last_slot(self, job_id: int) -> datetime | None:
         with db.session_scope() as session:
@@ -196,39 +219,56 @@ class Scheduler:
 
     # --- slots --------------------------------------------------------------------------------------------
 
-    def _handle_slot(self, job: LoadedJob, slot: datetime, now: datetime) -> None:
-        late = (now - slot).total_seconds() > LATE_GRACE_SECONDS
-        status = ExecutionStatus.MISSED if late else ExecutionStatus.PENDING
-        execution_id = self._claim(job, slot, status)
-        if execution_id is None or late:
-            if execution_id is not None:
-                log.warning("job %s: slot %s missed (found %.0f s late)", job.name, slot.isoformat(),
-                            (now - slot).total_seconds())
-            return
-        if self._running_count(job.id, execution_id) >= job.max_instances:
-            self._finish(execution_id, ExecutionStatus.SKIPPED, "the previous run was still running")
-            log.warning("job %s: slot %s skipped, the previous run is still running", job.name, slot.isoformat())
-            return
-        log.info("job %s: slot %s claimed (execution %d)", job.name, slot.isoformat(), execution_id)
-        self._running.add(self._pool.submit(self._run, execution_id))
+    def _handle_slots(self, due: list[tuple[LoadedJob, datetime]], now: datetime) -> None:
+        """Claim a tick's due slots in one write transaction, then start their runs. With many jobs due at
+        the same minute, one commit instead of one per slot (each waiting for SQLite's write lock behind the
+        runs already started) keeps the last slot of the minute on time."""
+        claimed: list[tuple[LoadedJob, datetime, int]] = []
+        with db.session_scope(writes=True) as session:
+            for job, slot in due:
+                late = (now - slot).total_seconds() > LATE_GRACE_SECONDS
+                execution = self._claim_in(session, job, slot, ExecutionStatus.MISSED if late else
+                                           ExecutionStatus.PENDING, ExecutionTrigger.SCHEDULE)
+                if execution is None:
+                    continue
+                if late:
+                    log.warning("job %s: slot %s missed (found %.0f s late)", job.name, slot.isoformat(),
+                                (now - slot).total_seconds())
+                elif _running_count(session, job.id, execution.id) >= job.max_instances:
+                    execution.status, execution.completed_at = ExecutionStatus.SKIPPED, utc_now()
+                    execution.error_message = "the previous run was still running"
+                    log.warning("job %s: slot %s skipped, the previous run is still running", job.name,
+                                slot.isoformat())
+                else:
+                    claimed.append((job, slot, execution.id))
+        for job, slot, execution_id in claimed:
+            self._running.add(self._pool.submit(self._run, execution_id))
+            log.info("job %s: slot %s claimed (execution %d)", job.name, slot.isoformat(), execution_id)
 
     def _claim(self, job: LoadedJob, slot: datetime, status: ExecutionStatus,
                trigger: ExecutionTrigger = ExecutionTrigger.SCHEDULE) -> int | None:
         """The new execution's id, or None when another scheduler already claimed this slot."""
+        with db.session_scope(writes=True) as session:
+            execution = self._claim_in(session, job, slot, status, trigger)
+            return None if execution is None else execution.id
+
+    def _claim_in(self, session: Session, job: LoadedJob, slot: datetime, status: ExecutionStatus,
+                  trigger: ExecutionTrigger) -> JobExecution | None:
+        """Insert the slot's row in a savepoint: when another scheduler holds the slot (the unique index
+        refuses the row), only this insert is undone, not the other claims of the transaction."""
+        stored = session.get(Job, job.id)
+        if stored is None:
+            return None
+        execution = new_execution(stored, trigger, slot, self.instance_id, status)
+        if status is ExecutionStatus.MISSED:
+            execution.completed_at = utc_now()
+            execution.error_message = "its time passed while no scheduler could run it"
         try:
-            with db.session_scope(writes=True) as session:
-                stored = session.get(Job, job.id)
-                if stored is None:
-                    return None
-                execution = new_execution(stored, trigger, slot, self.instance_id, status)
-                if status is ExecutionStatus.MISSED:
-                    execution.completed_at = utc_now()
-                    execution.error_message = "its time passed while no scheduler could run it"
+            with session.begin_nested():
                 session.add(execution)
-                session.flush()
-                return execution.id
         except IntegrityError:
             return None
+        return execution
 
     def _run(self, execution_id: int) -> None:
         try:
@@ -237,12 +277,6 @@ class Scheduler:
         except Exception:  # a broken run must not take the scheduler down; it is recorded below
             log.exception("execution %d failed to run", execution_id)
             self._finish(execution_id, ExecutionStatus.FAILED, "the scheduler could not run it (see its log)")
-
-    def _running_count(self, job_id: int, other_than: int) -> int:
-        with db.session_scope() as session:
-            return session.scalar(select(func.count()).select_from(JobExecution).where(
-                JobExecution.job_id == job_id, JobExecution.id != other_than,
-                JobExecution.status.in_([ExecutionStatus.RUNNING, ExecutionStatus.PENDING]))) or 0
 
     def _finish(self, execution_id: int, status: ExecutionStatus, reason: str) -> None:
         with db.session_scope(writes=True) as session:
@@ -293,9 +327,10 @@ class Scheduler:
                                          job.catch_up, job.catch_up_grace_seconds)
         for job_id, job in jobs.items():
             if job_id not in self._next_due or self._jobs[job_id].schedule != job.schedule:
-                self._next_due[job_id] = fire_times(job.schedule, now, 1)[0].astimezone(timezone.utc)
+                self._next_due[job_id] = self._next_fire_time(job, now)
         for job_id in set(self._next_due) - set(jobs):
             del self._next_due[job_id]
+            self._upcoming.pop(job_id, None)
         if set(jobs) != set(self._jobs) or any(self._jobs[key] != job for key, job in jobs.items()):
             log.info("jobs reloaded: %d enabled", len(jobs))
         self._jobs = jobs

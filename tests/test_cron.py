@@ -130,3 +130,26 @@ def test_a_bad_scheduler_timezone_is_a_config_error(workspace: Workspace) -> Non
     result = workspace.run("cron", "next", "@daily", script=MAIN)
     assert result.returncode == 2
     assert result.stderr.startswith("configuration error: SCHEDULER_TIMEZONE='Europe/Atlantis' is invalid")
+
+
+@pytest.mark.parametrize(("zone", "expression", "start"), [
+    ("America/New_York", "30 1 * * *", datetime(2026, 3, 1, tzinfo=timezone.utc)),  # both changes within 250 days
+    ("Europe/Berlin", "*/20 * * * *", datetime(2026, 10, 24, 12, tzinfo=timezone.utc)),  # the autumn change
+    ("Europe/Berlin", "30 2 * * *", datetime(2026, 3, 1, tzinfo=timezone.utc))])
+def test_the_schedulers_fire_times_computed_ahead_match_fire_times_through_dst(zone: str, expression: str,
+                                                                             start: datetime) -> None:
+    from scheduler.service import LoadedJob, Scheduler
+
+    schedule = parse_cron(expression, ZoneInfo(zone))
+    job = LoadedJob(1, "job", schedule, 1, "latest", 3600)
+    scheduler = Scheduler(zone, prefork=False)
+    expected = [moment.astimezone(timezone.utc) for moment in fire_times(schedule, start, 250)]
+    slots, after = [], start
+    for _ in range(250):  # as the loop advances: each slot's successor, across many computed batches
+        after = scheduler._next_fire_time(job, after)
+        slots.append(after)
+    assert slots == expected
+    # asked for an earlier time than the batch was computed from, or for another schedule: computed again
+    assert scheduler._next_fire_time(job, start) == expected[0]
+    hourly = job._replace(schedule=parse_cron("0 * * * *", ZoneInfo(zone)))
+    assert scheduler._next_fire_time(hourly, start) == fire_times(hourly.schedule, start, 1)[0]
