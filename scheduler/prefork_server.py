@@ -10,7 +10,7 @@ The reply socket gets the line `pid N`, and `exit CODE` once the child has been 
 signal, as subprocess reports it). The worker exits when the scheduler's end of the pair closes; on Linux its
 children get SIGTERM when it goes (parent-death signal), so nothing outlives a killed scheduler.
 
-The worker connects to the database once before forking (the dialect is initialised and read statements
+The worker connects to the database once before forking (the dialect is initialised and the run's statements
 compiled), then drops the connection: children open their own, nothing is shared across a fork.
 """
 
@@ -27,9 +27,15 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from scheduler.runner import die_with_parent
 from scripts.monitoring import system_monitor
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from config.settings import Settings
 
 MAX_REQUEST_BYTES = 1 << 20
 # The modules the worker can run, by name; their `main(argv) -> int` is what a child calls.
@@ -39,9 +45,10 @@ ENTRY_POINTS: dict[str, Callable[[list[str]], int]] = {"scripts.monitoring.syste
 def warm_up() -> None:
     """Do once here what every run would otherwise do first: import what a run imports lazily, build the
     argument parser (its regular expressions), read the collectors once (psutil's process table, the ignore
-    patterns) and connect to the configured database (its dialect initialised, the read statements compiled:
-    counters, incidents, silences).
-    Nothing is written. Best effort: a run reports any problem itself."""
+    patterns) and connect to the configured database (its dialect initialised, the statements compiled:
+    counters, incidents, silences read; a sample inserted and rolled back, so SQLAlchemy's statement cache on
+    the engine, which the children inherit, holds the inserts too).
+    Nothing is kept. Best effort: a run reports any problem itself."""
     from scripts.monitoring import json_output, monitor, nagios, report  # noqa: F401
     from scripts.monitoring.collectors import run_collectors
 
@@ -63,10 +70,24 @@ def warm_up() -> None:
                     latest_counters(connection, settings.hostname, not_after=now)
                     load_incidents(connection, settings.hostname)
                     active_silence_patterns(connection, now)
+                    connection.rollback()
+                    _insert_and_roll_back(connection, settings)
         finally:
             db.engine.dispose()  # no open connection may cross a fork
     except Exception as error:  # noqa: BLE001 - a bad .env or an unreachable database: the runs will say so
         print(f"prefork worker: warm-up incomplete ({type(error).__name__}: {error})", file=sys.stderr)
+
+
+def _insert_and_roll_back(connection: Connection, settings: Settings) -> None:
+    from scripts.monitoring.monitor import collect_sample
+    from scripts.monitoring.persist import baseline_values, sample_rows
+    from scripts.monitoring.snapshot import live_snapshot
+    from storage.metrics_store import save_sample
+
+    sample = collect_sample(settings, live_snapshot(settings))
+    with connection.begin() as transaction:
+        save_sample(connection, sample_rows(sample), [], baseline_values(sample))
+        transaction.rollback()
 
 
 class PreforkServer:
