@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The automation platform's command line.
 
-    python main.py [run]                                                the platform: the scheduler
+    python main.py [run] [--no-dashboard]                               the platform: the scheduler and the dashboard
+    python main.py serve                                                the dashboard alone (API_HOST:API_PORT)
     python main.py monitor [--json | --nagios] [--no-save] [--quiet]   run the system monitor job once
     python main.py db init                                              create or upgrade the database
     python main.py db upgrade                                           apply pending schema migrations
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,8 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="main.py", description="Self-hosted automation platform.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the scheduler: the jobs table's jobs on their cron expressions (the default)",
-                        description="Run the enabled jobs on their cron expressions until SIGTERM or Ctrl-C.")
+    run = commands.add_parser("run", help="run the scheduler (the jobs table's jobs on their cron expressions) and "
+                                          "the dashboard: the default",
+                              description="Run the enabled jobs on their cron expressions and serve the dashboard "
+                                          "(unless DASHBOARD_ENABLED=false) until SIGTERM or Ctrl-C.")
+    run.add_argument("--no-dashboard", action="store_true", help="run the scheduler alone")
+    commands.add_parser("serve", help="serve the dashboard alone: JSON API, /metrics, the web page",
+                        description="Serve the dashboard on API_HOST:API_PORT until SIGTERM or Ctrl-C.")
     add_arguments(commands.add_parser(
         "monitor", help="run the system monitor job once: collect, save, grade, notify, report",
         description="Collect system metrics, save them, grade them against the .env thresholds and report."))
@@ -126,27 +133,81 @@ def main(argv: list[str] | None = None) -> int:
         return run_db(args.db_command)
     if args.command in ("cron", "jobs", "alerts"):
         return run_scheduler_command(args)
-    return run_scheduler()
+    if args.command == "serve":
+        return run_dashboard()
+    return run_scheduler(with_dashboard=not getattr(args, "no_dashboard", False))
 
 
-def run_scheduler() -> int:
-    """`python main.py` and `python main.py run`: schedule until SIGTERM or SIGINT."""
+def _on_stop_signals(stop: Callable[[], None]) -> None:
+    """SIGTERM and SIGINT (Ctrl-C) call `stop`: the one shutdown path of `run` and `serve`."""
     import signal
 
-    settings = _settings()
-    if settings is None:
-        return 2
-    from scheduler.service import Scheduler
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop())
+
+
+def _database_ready(settings) -> None:  # type: ignore[no-untyped-def]
     from storage import db, init_database
 
     db.configure(settings.database_url, settings.database_busy_timeout_seconds)
     init_database()
+
+
+def run_dashboard() -> int:
+    """`python main.py serve`: the dashboard alone until SIGTERM or SIGINT."""
+    import threading
+
+    settings = _settings()
+    if settings is None:
+        return 2
+    _database_ready(settings)
+    from dashboard.server import DashboardError, DashboardServer
+
+    try:
+        server = DashboardServer(settings)
+        server.start()
+    except DashboardError as error:
+        print(f"dashboard error: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    _on_stop_signals(stop.set)
+    while server.running and not stop.wait(0.5):
+        pass
+    server.stop()
+    server.join()
+    return 0
+
+
+def run_scheduler(with_dashboard: bool = True) -> int:
+    """`python main.py` and `python main.py run`: schedule (and serve the dashboard) until SIGTERM or SIGINT.
+    A dashboard that cannot listen (another scheduler on this machine serves it) is left out with a warning;
+    one that would be exposed without a token stops the start."""
+    settings = _settings()
+    if settings is None:
+        return 2
+    from scheduler.service import Scheduler
+
+    _database_ready(settings)
     from scheduler.job_commands import retry_policy
 
     scheduler = Scheduler(settings.scheduler_timezone, stop_wait_seconds=settings.scheduler_stop_wait_seconds,
                           retry=retry_policy(settings), prefork=settings.scheduler_prefork)
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signal_number, lambda *_: scheduler.stop.set())
+    server = None
+    if with_dashboard and settings.dashboard.enabled:
+        from dashboard.server import DashboardError, DashboardServer, check_exposure
+
+        try:
+            check_exposure(settings.dashboard)
+        except DashboardError as error:
+            print(f"dashboard error: {error}", file=sys.stderr)
+            return 2
+        try:
+            server = DashboardServer(settings, run_owner=scheduler.instance_id)
+            server.start()
+        except DashboardError as error:
+            server = None
+            print(f"warning: the dashboard is not served: {error}; the scheduler runs without it", file=sys.stderr)
+    _on_stop_signals(lambda: (scheduler.stop.set(), server and server.stop()))
     try:
         scheduler.run()
     except Exception as error:  # one line for the user; the traceback goes to the log file at DEBUG
@@ -157,6 +218,10 @@ def run_scheduler() -> int:
         logging.getLogger("automation.scheduler").debug("scheduler failed", exc_info=True)
         print(f"Scheduler failed: {one_line(error)}", file=sys.stderr)
         return 1
+    finally:
+        if server is not None:
+            server.stop()
+            server.join()
     return 0
 
 

@@ -3,22 +3,61 @@ API route wins over a file of the same name)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry, ProcessCollector
 
 from config.paths import PROJECT_ROOT
 from config.settings import Settings
-from dashboard.routers import monitoring
+from dashboard.errors import server_error, validation_error
+from dashboard.live_sample import LiveSampler
+from dashboard.manual_runs import ManualRuns
+from dashboard.prometheus import PlatformCollector
+from dashboard.routers import api_v1, health, incidents, jobs, monitoring, prometheus
+from scheduler.executions import RetryPolicy
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The application for `settings` (the database must already be bound: storage.db)."""
-    app = FastAPI(title="Automation platform", version="0.1.0",
-                  description="System metrics, incidents, notifications and jobs of the automation platform.")
+def create_app(settings: Settings, run_owner: str | None = None) -> FastAPI:
+    """The application for `settings` (storage.db must be bound to the database). `run_owner` is the scheduler
+    instance id that "run now" runs are recorded under when the dashboard shares the scheduler's process."""
+    live = LiveSampler(settings)
+    manual_runs = ManualRuns(RetryPolicy(settings.scheduler_retry_base_seconds,
+                                         settings.scheduler_retry_max_seconds), owner=run_owner)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(live.prime)
+        yield
+        await run_in_threadpool(manual_runs.close, settings.scheduler_stop_wait_seconds)
+
+    app = FastAPI(title="Automation platform", version="0.1.0", lifespan=lifespan,
+                  description="System metrics, incidents, notifications and jobs of the automation platform. "
+                              "Writes need 'Authorization: Bearer <API_TOKEN>'.")
     app.state.settings = settings
-    app.include_router(monitoring.router)
+    app.state.live_sampler = live
+    app.state.manual_runs = manual_runs
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PlatformCollector())
+    ProcessCollector(registry=registry)  # the server's own CPU and memory
+    app.state.prometheus_registry = registry
+
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, server_error)
+    if settings.dashboard.allowed_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.dashboard.allowed_origins),
+                           allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["Authorization",
+                                                                                          "Content-Type"])
+    for router in (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router,
+                   prometheus.router):
+        app.include_router(router)
     if STATIC_DIR.is_dir():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
+from alerts.incidents import ACTIVE_STATUSES
 from storage import tables
 
 
@@ -50,3 +51,14 @@ def end_silences(connection: Connection, target: str, now: datetime) -> int:
     chosen = (silences.c.id == int(target)) if target.isdigit() else (silences.c.pattern == target)
     return connection.execute(update(silences).where(chosen, silences.c.removed_at.is_(None), silences.c.until > now)
                               .values(removed_at=now)).rowcount
+
+
+def active_counts(connection: Connection) -> dict[str, int]:
+    """Active incidents by status (pending, warning, critical), zero included."""
+    incidents = tables.alert_incidents
+    counts = dict.fromkeys(ACTIVE_STATUSES, 0)
+    for status, count in connection.execute(select(incidents.c.status, func.count())
+                                            .where(incidents.c.status.in_(ACTIVE_STATUSES))
+                                            .group_by(incidents.c.status)):
+        counts[status] = count
+    return counts

@@ -1,26 +1,149 @@
-"""/monitoring/*: the seed platform's routes (metrics, notifications, stats, health)."""
+"""/monitoring/*: the seed platform's routes: samples (live, stored, downsampled), notifications, stats.
+
+Stored samples come back in the system_metrics columns (the seed's names: cpu_percent, memory_used_gb, ...) with,
+for a single sample, its detail rows under cpu_cores, disks, networks, gpus, gpu_processes, sensors, processes
+and collectors. The live sample of /monitoring/metrics/current has the same shape (id null).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import math
+from datetime import datetime, timedelta, timezone
+from typing import Annotated
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.engine import Connection
 
-from storage import db
+from config.alert_settings import parse_duration
+from config.fields import ConfigError
+from dashboard.dependencies import connection, read_access, settings_of
+from dashboard.errors import ErrorLoggingRoute
+from dashboard.live_sample import LiveSampler
+from dashboard.thresholds import threshold_levels
+from dashboard.params import EndTime, Hostname, Limit, Offset, StartTime, time_range
+from dashboard.responses import json_response
+from storage.incident_actions import active_counts
+from storage.job_queries import runs_by_status
+from storage.metrics_queries import (
+    CHART_COLUMNS,
+    buckets,
+    host_summaries,
+    hostnames,
+    latest_sample_id,
+    list_samples,
+    sample_with_details,
+)
+from storage.notification_queries import counts_by_level, list_notifications, notification_with_deliveries
 
-router = APIRouter(prefix="/monitoring", tags=["monitoring"])
+router = APIRouter(prefix="/monitoring", tags=["monitoring"], route_class=ErrorLoggingRoute,
+                   dependencies=[Depends(read_access)])
+Db = Annotated[Connection, Depends(connection)]
+
+Level = Annotated[str | None, Query(pattern="^(?i:INFO|WARNING|CRITICAL|ERROR)$",
+                                    description="INFO, WARNING, CRITICAL or ERROR (any case)")]
+MAX_POINTS = 1000
+DEFAULT_RANGE = timedelta(hours=24)  # of a downsampled query without start_time
+MAX_STEP_SECONDS = 366 * 86400
 
 
-@router.get("/health")
-def health() -> JSONResponse:
-    """Whether the database answers; 503 when it does not."""
-    try:
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        healthy = True
-    except Exception:
-        healthy = False
-    return JSONResponse({"status": "healthy" if healthy else "unhealthy", "database": healthy,
-                         "time": datetime.now(timezone.utc).isoformat()}, status_code=200 if healthy else 503)
+def live_sampler(request: Request) -> LiveSampler:
+    return request.app.state.live_sampler
+
+
+@router.get("/metrics/current", summary="A live sample of this machine (rates since the previous live sample)")
+def current_metrics(request: Request) -> Response:
+    live = live_sampler(request).current()
+    document = dict(live.document)
+    top = settings_of(request).top_processes
+    document["processes"] = [row for row in document.get("processes", []) if row["rank"] <= top]
+    return json_response(document)
+
+
+@router.get("/hosts", summary="The hosts that have stored samples")
+def hosts(reader: Db) -> Response:
+    return json_response({"items": hostnames(reader)})
+
+
+@router.get("/thresholds", summary="The WARNING and CRITICAL levels the monitor grades against (.env)")
+def thresholds(request: Request) -> Response:
+    return json_response({"items": threshold_levels(settings_of(request).thresholds)})
+
+
+@router.get("/metrics/latest", summary="The newest stored sample with its detail rows")
+def latest_metrics(reader: Db, hostname: Hostname = None) -> Response:
+    sample_id = latest_sample_id(reader, hostname)
+    sample = sample_with_details(reader, sample_id) if sample_id is not None else None
+    if sample is None:
+        raise HTTPException(404, f"no stored sample{' of host ' + repr(hostname) if hostname else ''} yet; "
+                                 f"run `python main.py monitor` or let the scheduler's monitoring job run")
+    return json_response(sample)
+
+
+def _step_seconds(step: str | None, points: int | None, start: datetime, end: datetime) -> int:
+    """Bucket width: `step` as given (90, 90s, 5m, 1h, 1d), or the range split into at most `points` buckets."""
+    if step is not None:
+        try:
+            seconds = parse_duration("step", step, maximum_seconds=MAX_STEP_SECONDS)
+        except ConfigError as error:
+            raise HTTPException(422, str(error)) from None
+        if seconds < 1:
+            raise HTTPException(422, f"step={step!r} is invalid; expected at least 1 second")
+        return math.ceil(seconds)
+    assert points is not None
+    span = math.floor((end - start).total_seconds()) + 1
+    return max(1, math.ceil(span / points))
+
+
+@router.get("/metrics", summary="Stored samples, newest first; with points or step, downsampled into buckets")
+def metrics(reader: Db, hostname: Hostname = None, start_time: StartTime = None, end_time: EndTime = None,
+            limit: Annotated[int | None, Query(ge=1, le=MAX_POINTS, description=(
+                "rows or buckets per page (1-1000; default 100 rows, or every bucket when downsampling)"))] = None,
+            offset: Offset = 0,
+            points: Annotated[int | None, Query(ge=1, le=MAX_POINTS, description=(
+                "downsample the range into at most this many buckets (1-1000), each with avg and max"))] = None,
+            step: Annotated[str | None, Query(max_length=16, description=(
+                "downsample into buckets this long: seconds or 90s, 5m, 1h, 1d"))] = None) -> Response:
+    start, end = time_range(start_time, end_time)
+    if points is None and step is None:
+        rows = list_samples(reader, hostname, start, end, limit or 100, offset)
+        return json_response({"items": rows, "limit": limit or 100, "offset": offset})
+    if points is not None and step is not None:
+        raise HTTPException(422, f"points={points} and step={step!r} were both given; expected one of them")
+    end = end or datetime.now(timezone.utc)
+    start = start or end - DEFAULT_RANGE
+    step_seconds = _step_seconds(step, points, start, end)
+    items = buckets(reader, hostname, start, end, step_seconds, limit or MAX_POINTS, offset)
+    return json_response({"items": items, "hostname": hostname, "start_time": start, "end_time": end,
+                          "step_seconds": step_seconds, "columns": CHART_COLUMNS, "limit": limit or MAX_POINTS,
+                          "offset": offset})
+
+
+@router.get("/notifications", summary="Notifications newest first, by level, channel and time")
+def notifications(reader: Db, level: Level = None,
+                  channel: Annotated[str | None, Query(max_length=64, description="e.g. system_monitoring")] = None,
+                  start_time: StartTime = None, end_time: EndTime = None, limit: Limit = 100,
+                  offset: Offset = 0) -> Response:
+    start, end = time_range(start_time, end_time)
+    rows = list_notifications(reader, level.upper() if level else None, channel, start, end, limit, offset)
+    return json_response({"items": rows, "limit": limit, "offset": offset})
+
+
+@router.get("/notifications/{notification_id}", summary="One notification and its deliveries")
+def notification(reader: Db, notification_id: int) -> Response:
+    found = notification_with_deliveries(reader, notification_id)
+    if found is None:
+        raise HTTPException(404, f"no notification with id {notification_id}")
+    return json_response(found)
+
+
+@router.get("/stats", summary="Hosts, notifications in the last 24 h, active incidents and job runs")
+def stats(reader: Db) -> Response:
+    day_ago = datetime.now(timezone.utc) - timedelta(hours=24)
+    runs: dict[str, int] = {}
+    for _, status, count in runs_by_status(reader):
+        runs[status] = runs.get(status, 0) + count
+    return json_response({"hosts": host_summaries(reader), "notifications_last_24h": counts_by_level(reader, day_ago),
+                          "notifications_total": counts_by_level(reader), "active_incidents": active_counts(reader),
+                          "job_runs": runs})
+

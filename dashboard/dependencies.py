@@ -1,0 +1,52 @@
+"""FastAPI dependencies shared by the routers: the settings, a database connection, and the token checks.
+
+Writes always need `Authorization: Bearer <API_TOKEN>`; reads only with API_READ_AUTH=true. Tokens are compared
+in constant time and never logged or echoed.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+
+from fastapi import HTTPException, Request
+from sqlalchemy.engine import Connection
+
+from config.settings import Settings
+from storage import db
+
+NO_TOKEN_MESSAGE = ("writes are disabled: no API_TOKEN is set. Put API_TOKEN=<at least 16 characters> in .env "
+                    "(e.g. the output of python -c \"import secrets; print(secrets.token_urlsafe(32))\"), restart, "
+                    "and send it as 'Authorization: Bearer <token>'")
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def connection() -> Iterator[Connection]:
+    """A pooled connection for one request's reads."""
+    with db.engine.connect() as opened:
+        yield opened
+
+
+def _check_bearer(request: Request, token: str) -> None:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise HTTPException(401, "missing or wrong token: send 'Authorization: Bearer <API_TOKEN>'",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+def write_access(request: Request) -> None:
+    """Every write: refused without a configured token, 401 without the right one."""
+    token = settings_of(request).dashboard.token
+    if token is None:
+        raise HTTPException(403, NO_TOKEN_MESSAGE)
+    _check_bearer(request, token)
+
+
+def read_access(request: Request) -> None:
+    """Reads: open unless API_READ_AUTH=true (which needs API_TOKEN, checked with the settings)."""
+    dashboard = settings_of(request).dashboard
+    if dashboard.read_auth and dashboard.token is not None:
+        _check_bearer(request, dashboard.token)

@@ -1,0 +1,37 @@
+"""Query parameters several routes share: time range bounds and page sizes, with their limits in one place.
+
+Times are ISO 8601; `Z` and offsets are honoured and a time without an offset is taken as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated
+
+from fastapi import HTTPException, Query
+
+MAX_PAGE = 1000
+DEFAULT_PAGE = 100
+
+StartTime = Annotated[datetime | None, Query(description="ISO 8601, e.g. 2026-11-01T00:00:00Z; no offset = UTC")]
+EndTime = Annotated[datetime | None, Query(description="ISO 8601, inclusive; no offset = UTC")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"rows per page (1-{MAX_PAGE})")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip (newest first)")]
+Hostname = Annotated[str | None, Query(max_length=255, description="one host's samples (default: every host)")]
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """An aware UTC time; a naive one is taken as UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def time_range(start: datetime | None, end: datetime | None, start_name: str = "start_time",
+               end_name: str = "end_time") -> tuple[datetime | None, datetime | None]:
+    """Both bounds in UTC; a start after the end is a 422 naming both."""
+    start, end = as_utc(start), as_utc(end)
+    if start is not None and end is not None and start > end:
+        raise HTTPException(422, f"{start_name}={start.isoformat()} is after {end_name}={end.isoformat()}; "
+                                 f"expected {start_name} <= {end_name}")
+    return start, end

@@ -1,0 +1,74 @@
+"""/api/v1/*: the time-series API of the FastAPI monitoring seed (start, end, limit default 100 and at most
+1000; processes limit default 10 and at most 100, sort_by cpu or memory)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.engine import Connection
+
+from dashboard.dependencies import connection, read_access, settings_of
+from dashboard.errors import ErrorLoggingRoute
+from dashboard.params import EndTime, Limit, StartTime, time_range
+from dashboard.responses import json_response
+from dashboard.routers.monitoring import live_sampler
+from storage.metrics_queries import gpu_series, list_samples
+
+router = APIRouter(prefix="/api/v1", tags=["api v1"], route_class=ErrorLoggingRoute,
+                   dependencies=[Depends(read_access)])
+Db = Annotated[Connection, Depends(connection)]
+Host = Annotated[str | None, Query(max_length=255, description="default: this server's MONITOR_HOSTNAME")]
+
+SERIES_COLUMNS = {
+    "cpu": ("cpu_percent", "cpu_count", "cpu_physical_count", "cpu_frequency_mhz", "load_1m", "load_5m",
+            "load_15m", "load_per_core"),
+    "memory": ("memory_total_gb", "memory_used_gb", "memory_available_gb", "memory_percent", "swap_total_gb",
+               "swap_used_gb", "swap_percent"),
+    "disk": ("disk_mountpoint", "disk_total_gb", "disk_used_gb", "disk_percent", "disk_read_bytes_per_second",
+             "disk_write_bytes_per_second", "disk_read_ops_per_second", "disk_write_ops_per_second"),
+    "network": ("network_sent_mb", "network_recv_mb", "network_sent_bytes_per_second",
+                "network_recv_bytes_per_second", "network_packets_sent_per_second",
+                "network_packets_recv_per_second", "network_errors_per_second", "network_drops_per_second"),
+}
+
+
+@router.get("/metrics/current", summary="A live sample of this machine (as /monitoring/metrics/current)")
+def current(request: Request) -> Response:
+    return json_response(live_sampler(request).current().document)
+
+
+@router.get("/metrics/processes", summary="Top processes of a live sample, by CPU or memory")
+def processes(request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 10,
+              sort_by: Literal["cpu", "memory"] = "cpu") -> Response:
+    live = live_sampler(request).current().document
+    rows = [row for row in live.get("processes", []) if row["ranking"] == sort_by and row["rank"] <= limit]
+    return json_response({"timestamp": live["timestamp"], "hostname": live["hostname"], "sort_by": sort_by,
+                          "count": len(rows), "processes": rows})
+
+
+def _series(request: Request, reader: Connection, metric: str, hostname: str | None, start: StartTime,
+            end: EndTime, limit: int) -> Response:
+    start, end = time_range(start, end, "start", "end")
+    host = hostname or settings_of(request).hostname
+    if metric == "gpu":
+        data = gpu_series(reader, host, start, end, limit)
+    else:
+        data = list_samples(reader, host, start, end, limit, 0, SERIES_COLUMNS[metric])
+    return json_response({"metric": metric, "hostname": host, "start": start, "end": end, "limit": limit,
+                          "count": len(data), "data": data})
+
+
+def _series_route(metric: str) -> None:
+    def series(request: Request, reader: Db, hostname: Host = None, start: StartTime = None, end: EndTime = None,
+               limit: Limit = 100) -> Response:
+        return _series(request, reader, metric, hostname, start, end, limit)
+
+    router.add_api_route(f"/metrics/{metric}", series, methods=["GET"], name=f"{metric}_series",
+                         summary=f"Stored {metric} figures, newest first" + (
+                             " (a row per GPU and sample)" if metric == "gpu" else ""))
+
+
+for _metric in (*SERIES_COLUMNS, "gpu"):
+    _series_route(_metric)

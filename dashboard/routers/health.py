@@ -1,0 +1,21 @@
+"""Health checks, open even with API_READ_AUTH=true (load balancers and uptime checks carry no token)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from dashboard.dependencies import settings_of
+from dashboard.errors import ErrorLoggingRoute
+from dashboard.health import health_document
+from dashboard.responses import json_response
+from scheduler.cron_command import zone_or_default
+
+router = APIRouter(tags=["health"], route_class=ErrorLoggingRoute)
+
+
+@router.get("/monitoring/health", summary="Database reachable, scheduler heartbeat, last monitoring run; 503 if not")
+@router.get("/api/v1/health", summary="The same health document as /monitoring/health")
+def health(request: Request) -> Response:
+    healthy, document = health_document(zone_or_default(settings_of(request).scheduler_timezone))
+    return json_response(document, status_code=200 if healthy else 503)

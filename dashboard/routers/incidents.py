@@ -1,0 +1,95 @@
+"""/incidents: active and past incidents, acknowledging, silences (the `alerts` commands' own functions)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import Connection
+
+from alerts.commands import (
+    AlertCommandError,
+    IncidentNotFound,
+    IncidentResolved,
+    acknowledge_incident,
+    silence_incidents,
+    unsilence_incidents,
+)
+from dashboard.dependencies import connection, read_access, write_access
+from dashboard.errors import ErrorLoggingRoute
+from dashboard.params import Limit, Offset
+from dashboard.responses import json_response
+from storage.incident_actions import active_silences, incident, list_incidents
+
+router = APIRouter(prefix="/incidents", tags=["incidents"], route_class=ErrorLoggingRoute,
+                   dependencies=[Depends(read_access)])
+Db = Annotated[Connection, Depends(connection)]
+_STATUS = {"active": True, "resolved": False, "all": None}
+
+
+class Acknowledgement(BaseModel):
+    by: str = Field("dashboard", min_length=1, max_length=255, description="who acknowledged it")
+
+
+class SilenceRequest(BaseModel):
+    pattern: str = Field(min_length=1, max_length=512, description="glob over metric, metric:resource or "
+                                                                   "host:metric:resource, e.g. disk_percent:/var*")
+    until: str = Field(min_length=1, max_length=64, description="a duration from now (30m, 2h, 1d) or an ISO 8601 "
+                                                                "time")
+    reason: str | None = Field(None, max_length=1000)
+
+
+@router.get("", summary="Incidents newest first: active (default), resolved or all")
+def incidents(reader: Db, status: Literal["active", "resolved", "all"] = "active", limit: Limit = 100,
+              offset: Offset = 0) -> Response:
+    return json_response({"items": list_incidents(reader, _STATUS[status], limit, offset), "limit": limit,
+                          "offset": offset})
+
+
+@router.get("/silences", summary="Silences in force")
+def silences(reader: Db) -> Response:
+    return json_response({"items": active_silences(reader, datetime.now(timezone.utc))})
+
+
+@router.get("/{incident_id}", summary="One incident")
+def one_incident(reader: Db, incident_id: int) -> Response:
+    found = incident(reader, incident_id)
+    if found is None:
+        raise HTTPException(404, f"no incident with id {incident_id}")
+    return json_response(found)
+
+
+@router.post("/{incident_id}/ack", summary="Acknowledge an active incident: no more reminders for it",
+             dependencies=[Depends(write_access)])
+def acknowledge(incident_id: int, body: Acknowledgement | None = None) -> Response:
+    try:
+        acknowledge_incident(incident_id, (body or Acknowledgement()).by)
+    except IncidentNotFound:
+        raise HTTPException(404, f"no incident with id {incident_id}") from None
+    except IncidentResolved as error:
+        raise HTTPException(409, str(error)) from None
+    return json_response({"id": incident_id, "acknowledged": True})
+
+
+@router.post("/silences", summary="Silence matching incidents until a time", status_code=201,
+             dependencies=[Depends(write_access)])
+def silence(body: SilenceRequest) -> Response:
+    try:
+        silence_id, pattern, until = silence_incidents(body.pattern, body.until, body.reason)
+    except AlertCommandError as error:
+        raise HTTPException(422, str(error).replace("--until", "until").replace("PATTERN", "pattern")) from None
+    return json_response({"id": silence_id, "pattern": pattern, "until": until, "reason": body.reason},
+                         status_code=201)
+
+
+@router.delete("/silences/{silence}", summary="End silences early, by id or exact pattern",
+               dependencies=[Depends(write_access)])
+def unsilence(silence: str) -> Response:
+    try:
+        ended = unsilence_incidents(silence)
+    except AlertCommandError:
+        raise HTTPException(404, f"no active silence {silence!r}") from None
+    return json_response({"ended": ended})

@@ -1,0 +1,208 @@
+"""/jobs: the jobs table (list, add, change, remove, enable, disable, run now) and the run history.
+
+Settings are checked by scheduler.job_definitions, as for `python main.py jobs add/edit`: a bad cron expression,
+time zone, script or bound is a 422 whose detail names the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from dashboard.dependencies import connection, read_access, settings_of, write_access
+from dashboard.errors import ErrorLoggingRoute
+from dashboard.manual_runs import ManualRuns
+from dashboard.params import Limit, Offset
+from dashboard.responses import json_response
+from dashboard.schedules import next_run
+from scheduler.cron_command import zone_or_default
+from scheduler.job_definitions import JobSettingError, checked_job_values
+from storage import ExecutionStatus, JobType, db
+from storage.database import write_transaction
+from storage.job_queries import (
+    delete_job,
+    execution,
+    insert_job,
+    job,
+    job_id_named,
+    last_runs,
+    list_executions,
+    list_jobs,
+    update_job,
+)
+
+router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=ErrorLoggingRoute, dependencies=[Depends(read_access)])
+Db = Annotated[Connection, Depends(connection)]
+Status = Annotated[ExecutionStatus | None, Query(description="only runs with this status")]
+
+# The CLI option each field is checked as (scheduler.job_definitions names options in its messages).
+_FIELD_OF_OPTION = {"--cron": "cron_expression", "--tz": "timezone", "--type": "job_type", "--script": "script_path",
+                    "--args": "script_args", "--timeout": "timeout_seconds", "--retries": "max_retries",
+                    "--catch-up": "catch_up", "--catch-up-grace": "catch_up_grace_seconds"}
+
+
+class JobChanges(BaseModel):
+    """Fields to set; those left out (or null) keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cron_expression: str | None = Field(None, max_length=128, examples=["*/5 * * * *"])
+    job_type: str | None = Field(None, description="MONITORING, CUSTOM, BACKUP, SECURITY, LOG_ANALYSIS, CLEANUP, "
+                                                   "REPORT")
+    script_path: str | None = Field(None, max_length=1024, description="relative to the project root")
+    script_args: list[str] | None = None
+    timeout_seconds: int | None = None
+    max_retries: int | None = None
+    retry_timeouts: bool | None = None
+    description: str | None = Field(None, max_length=10_000)
+    timezone: str | None = Field(None, max_length=64, description="IANA zone of the cron expression")
+    catch_up: str | None = Field(None, description="skip, latest or all")
+    catch_up_grace_seconds: int | None = None
+    enabled: bool | None = None
+
+
+class NewJob(JobChanges):
+    name: str = Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")
+    cron_expression: str = Field(max_length=128, examples=["*/5 * * * *"])
+
+
+def _checked(given: dict[str, Any], current: dict[str, Any], default_zone_name: str | None) -> dict[str, Any]:
+    """The given fields validated as the CLI validates them; the cron expression is checked in the zone the
+    job will have, and the type against the script it will have."""
+    values = {key: value for key, value in given.items() if value is not None}
+    merged = {"cron_expression": current.get("cron_expression"), "timezone": current.get("timezone"), **values}
+    if isinstance(merged.get("script_args"), list):
+        merged["script_args"] = json.dumps(merged["script_args"])
+    try:
+        checked = checked_job_values(merged, zone_or_default(default_zone_name))
+    except JobSettingError as error:
+        option, _, rest = str(error).partition("=")
+        raise HTTPException(422, f"{_FIELD_OF_OPTION.get(option, option)}={rest}") from None
+    changes = {key: value for key, value in checked.items() if key in values}
+    if "enabled" in values:
+        changes["enabled"] = values["enabled"]
+    job_type = changes.get("job_type", current.get("job_type", JobType.CUSTOM))
+    if job_type is not JobType.MONITORING and not changes.get("script_path", current.get("script_path")):
+        raise HTTPException(422, "script_path=None is invalid; expected a script for every job type but MONITORING")
+    return changes
+
+
+def _job_document(row: dict[str, Any], last_run: dict[str, Any] | None, request: Request) -> dict[str, Any]:
+    moment, error = next_run(row, zone_or_default(settings_of(request).scheduler_timezone), datetime.now(timezone.utc))
+    return {**row, "job_type": row["job_type"].name,
+            "script_args": json.loads(row["script_args"]) if row["script_args"] else [],
+            "next_run_at": moment, "schedule_error": error, "last_run": last_run}
+
+
+def _job_or_404(reader: Connection, job_id: int) -> dict[str, Any]:
+    found = job(reader, job_id)
+    if found is None:
+        raise HTTPException(404, f"no job with id {job_id}")
+    return found
+
+
+def _reply_with_job(request: Request, job_id: int, status_code: int = 200) -> Response:
+    with db.engine.connect() as reader:
+        row = _job_or_404(reader, job_id)
+        return json_response(_job_document(row, last_runs(reader).get(job_id), request), status_code=status_code)
+
+
+@router.get("", summary="Every job with its next run and last run")
+def jobs(request: Request, reader: Db) -> Response:
+    runs = last_runs(reader)
+    return json_response({"items": [_job_document(row, runs.get(row["id"]), request) for row in list_jobs(reader)]})
+
+
+@router.post("", summary="Add a job", status_code=201, dependencies=[Depends(write_access)])
+def add_job(request: Request, body: NewJob) -> Response:
+    given = body.model_dump(exclude={"name"})
+    values = {"job_type": JobType.CUSTOM, "timeout_seconds": 300, "max_retries": 0, "enabled": True,
+              **_checked(given, {}, settings_of(request).scheduler_timezone)}
+    try:
+        with write_transaction(db.engine) as writer:
+            if job_id_named(writer, body.name) is not None:
+                raise HTTPException(409, f"name={body.name!r} is taken; expected a name no other job has")
+            job_id = insert_job(writer, {"name": body.name, **values})
+    except IntegrityError:
+        raise HTTPException(409, f"name={body.name!r} is taken; expected a name no other job has") from None
+    return _reply_with_job(request, job_id, status_code=201)
+
+
+@router.get("/executions", summary="Runs of every job, newest first (without their output)")
+def all_executions(reader: Db, status: Status = None, limit: Limit = 100, offset: Offset = 0) -> Response:
+    return json_response({"items": list_executions(reader, None, status, limit, offset), "limit": limit,
+                          "offset": offset})
+
+
+@router.get("/executions/{execution_id}", summary="One run, with its output")
+def one_execution(reader: Db, execution_id: int) -> Response:
+    found = execution(reader, execution_id)
+    if found is None:
+        raise HTTPException(404, f"no execution with id {execution_id}")
+    return json_response(found)
+
+
+@router.get("/{job_id}", summary="One job with its next run and last run")
+def one_job(request: Request, job_id: int) -> Response:
+    return _reply_with_job(request, job_id)
+
+
+@router.put("/{job_id}", summary="Change a job's settings", dependencies=[Depends(write_access)])
+def change_job(request: Request, job_id: int, body: JobChanges) -> Response:
+    with write_transaction(db.engine) as writer:
+        changes = _checked(body.model_dump(), _job_or_404(writer, job_id), settings_of(request).scheduler_timezone)
+        if changes:
+            update_job(writer, job_id, changes)
+    return _reply_with_job(request, job_id)
+
+
+@router.delete("/{job_id}", summary="Remove a job (its runs stay, unlinked)", status_code=204,
+               dependencies=[Depends(write_access)])
+def remove_job(job_id: int) -> Response:
+    with write_transaction(db.engine) as writer:
+        if not delete_job(writer, job_id):
+            raise HTTPException(404, f"no job with id {job_id}")
+    return Response(status_code=204)
+
+
+def _switch(request: Request, job_id: int, enabled: bool) -> Response:
+    with write_transaction(db.engine) as writer:
+        if not update_job(writer, job_id, {"enabled": enabled}):
+            raise HTTPException(404, f"no job with id {job_id}")
+    return _reply_with_job(request, job_id)
+
+
+@router.post("/{job_id}/enable", summary="Let the scheduler run the job", dependencies=[Depends(write_access)])
+def enable_job(request: Request, job_id: int) -> Response:
+    return _switch(request, job_id, True)
+
+
+@router.post("/{job_id}/disable", summary="Stop scheduling the job", dependencies=[Depends(write_access)])
+def disable_job(request: Request, job_id: int) -> Response:
+    return _switch(request, job_id, False)
+
+
+@router.post("/{job_id}/execute", summary="Run the job now; answers at once with the pending run",
+             status_code=202, dependencies=[Depends(write_access)])
+def execute(request: Request, job_id: int) -> Response:
+    runs: ManualRuns = request.app.state.manual_runs
+    execution_id = runs.start(job_id)
+    if execution_id is None:
+        raise HTTPException(404, f"no job with id {job_id}")
+    with db.engine.connect() as reader:
+        row = execution(reader, execution_id)
+    return json_response(row, status_code=202, headers={"Location": f"/jobs/executions/{execution_id}"})
+
+
+@router.get("/{job_id}/executions", summary="A job's runs, newest first (without their output)")
+def job_executions(reader: Db, job_id: int, status: Status = None, limit: Limit = 100, offset: Offset = 0) -> Response:
+    _job_or_404(reader, job_id)
+    return json_response({"items": list_executions(reader, job_id, status, limit, offset), "limit": limit,
+                          "offset": offset})

@@ -1,0 +1,79 @@
+"""Serving the dashboard with uvicorn on a thread of its own, beside the scheduler or alone.
+
+The socket is bound here, before the thread starts, so "address in use" is one line for the user instead of
+uvicorn's exit inside a thread; signals stay with the main thread, whose handler stops everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+import uvicorn
+
+from config.dashboard_settings import DashboardSettings
+from config.settings import Settings
+
+STARTUP_TIMEOUT_SECONDS = 60.0
+log = logging.getLogger("automation.dashboard")
+
+
+class DashboardError(RuntimeError):
+    """The dashboard cannot start; str() is one line for the user."""
+
+
+def check_exposure(settings: DashboardSettings) -> None:
+    """Listening beyond this machine without a token would let anyone on the network read (and try) it."""
+    if not settings.loopback_only and settings.token is None:
+        raise DashboardError(f"API_HOST={settings.host} is reachable from other machines and API_TOKEN is not set; "
+                             f"set API_TOKEN in .env or listen on 127.0.0.1")
+
+
+class DashboardServer:
+    def __init__(self, settings: Settings, run_owner: str | None = None) -> None:
+        from dashboard.app import create_app
+
+        dashboard = settings.dashboard
+        check_exposure(dashboard)
+        try:
+            family = socket.AF_INET6 if ":" in dashboard.host else socket.AF_INET
+            self._socket = socket.create_server((dashboard.host, dashboard.port), family=family)
+        except OSError as error:
+            raise DashboardError(f"cannot listen on {dashboard.host}:{dashboard.port}: "
+                                 f"{error.strerror or error} (API_HOST, API_PORT)") from None
+        config = uvicorn.Config(create_app(settings, run_owner), log_config=None, access_log=False,
+                                timeout_graceful_shutdown=5, server_header=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._serve, name="dashboard", daemon=True)
+        self.address = f"http://{dashboard.host if ':' not in dashboard.host else f'[{dashboard.host}]'}:" \
+                       f"{self._socket.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        try:
+            self._server.run(sockets=[self._socket])
+        except BaseException:  # noqa: BLE001 - uvicorn exits (SystemExit) when the app's start-up fails
+            log.exception("the dashboard server stopped")
+
+    def start(self) -> None:
+        """Serve, returning once requests are answered (or raising DashboardError if start-up failed)."""
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while self._thread.is_alive() and not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not self._server.started:
+            raise DashboardError("the dashboard server failed to start (see the log)")
+        log.info("Dashboard serving on %s", self.address)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Ask the server to finish (safe from a signal handler)."""
+        self._server.should_exit = True
+
+    def join(self) -> None:
+        self._thread.join()
+        self._socket.close()
