@@ -103,9 +103,7 @@ def list_samples(connection: Connection, hostname: str | None, start: datetime |
 def latest_sample_id(connection: Connection, hostname: str | None) -> int | None:
     """The id of the newest sample (of `hostname`, or of any host)."""
     metrics = tables.system_metrics
-    if hostname is None:  # the newest row written: an index lookup, where ordering every host by time scans
-        return connection.scalar(select(func.max(metrics.c.id)))
-    statement = select(metrics.c.id).where(metrics.c.hostname == hostname)
+    statement = _range(select(metrics.c.id), hostname, None, None)
     return connection.scalar(statement.order_by(metrics.c.timestamp.desc(), metrics.c.id.desc()).limit(1))
 
 
@@ -161,10 +159,8 @@ def host_summaries(connection: Connection) -> list[dict[str, Any]]:
 
 
 def newest_sample_time(connection: Connection) -> datetime | None:
-    """When the last monitoring run (of any host) took its sample: the newest row by id, an index lookup
-    where max(timestamp) over every host would scan the table."""
-    metrics = tables.system_metrics
-    return connection.scalar(select(metrics.c.timestamp).order_by(metrics.c.id.desc()).limit(1))
+    """When the last monitoring run (of any host) took its sample."""
+    return connection.scalar(select(func.max(tables.system_metrics.c.timestamp)))
 
 
 def hostnames(connection: Connection) -> list[str]:

@@ -150,6 +150,7 @@ system_metrics = Table(
     Column("gpu_count", Integer),
     *_doubles("rate_interval_seconds", "collection_seconds"),
     Index("ix_system_metrics_hostname_timestamp", "hostname", "timestamp"),
+    Index("ix_system_metrics_timestamp", "timestamp"),  # newest first across hosts (dashboard, seed queries)
 )
 
 system_metric_cpu_cores = _detail(
@@ -253,6 +254,7 @@ notifications = Table(
     Column("event", String(16), doc="firing, escalated, de-escalated, reminder, resolved, flapping or stable"),
     Column("silenced", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_notifications_channel_sent_at", "channel", "sent_at"),
+    Index("ix_notifications_sent_at", "sent_at"),  # newest first across channels (dashboard)
 )
 
 alert_incidents = Table(
