@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from config.alert_settings import AlertSettings
-from config.thresholds import Levels
-from scripts.monitoring.grading import CRITICAL, WARNING, Measurement, grade_value
+from config.thresholds import Levels, MetricSpec
+from scripts.monitoring.grading import CRITICAL, WARNING, Alert, Measurement, grade_value
 
 PENDING, OK = "pending", "ok"
 ACTIVE_STATUSES = (PENDING, WARNING.lower(), CRITICAL.lower())
@@ -64,6 +64,11 @@ class Incident:
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def since(self) -> datetime:
+        """Since when it has been firing; a pending one since its breach began."""
+        return self.fired_at or self.started_at
+
 
 class Event(NamedTuple):
     kind: str  # firing, escalated, de-escalated, reminder, resolved, flapping, stable
@@ -84,14 +89,16 @@ class Observation(NamedTuple):
         return self.measurement.metric, self.measurement.resource or ""
 
 
-def held_level(value: float, levels: Levels, current: str | None, hysteresis_points: float) -> str | None:
+def held_level(value: float, levels: Levels, current: str | None, spec: MetricSpec,
+               hysteresis_points: float) -> str | None:
     """The level an incident at `current` keeps: it escalates as soon as the value crosses a higher threshold,
     but drops a level only once the value is below that level's threshold minus the hysteresis."""
     graded = grade_value(value, levels)
     raw = graded[0] if graded else None
     held = None
     for level, threshold in ((CRITICAL, levels.critical), (WARNING, levels.warning)):
-        if threshold is not None and _RANK[level] <= _RANK[current] and value > threshold - hysteresis_points:
+        if (threshold is not None and _RANK[level] <= _RANK[current]
+                and value > threshold - spec.recovery_margin(threshold, hysteresis_points)):
             held = level
             break
     return raw if _RANK[raw] >= _RANK[held] else held
@@ -103,7 +110,7 @@ def step(incident: Incident | None, observation: Observation, host: str, now: da
     flapping is applied (see `damp_flapping`)."""
     value, levels = observation.measurement.value, observation.levels
     current = incident.level if incident is not None and incident.active else None
-    level = held_level(value, levels, current, settings.hysteresis_points)
+    level = held_level(value, levels, current, observation.measurement.spec, settings.hysteresis_points)
     if level is None:
         if incident is None or incident.status == PENDING:
             return None, []  # a breach shorter than ALERT_FOR leaves nothing behind
@@ -130,6 +137,24 @@ def step(incident: Incident | None, observation: Observation, host: str, now: da
         reminded = replace(incident, last_notified_at=now)
         return reminded, [Event(REMINDER, level, reminded)]
     return incident, []
+
+
+def current_alerts(observations: list[Observation], active: dict[tuple[str, str], Incident]) -> list[Alert]:
+    """The alerts of a run once its incidents are known, one per active incident, CRITICAL first: a firing
+    incident at its own level (held by hysteresis, so a value just under its threshold still shows), a
+    pending one at the level its value grades to."""
+    alerts = []
+    for observation in observations:
+        incident = active.get(observation.key)
+        if incident is None:
+            continue
+        level = incident.level
+        if level is None:  # pending: its breach is in this very sample
+            graded = grade_value(observation.measurement.value, observation.levels)
+            assert graded is not None
+            level = graded[0]
+        alerts.append(Alert(observation.measurement, level, incident.threshold, observation.levels))
+    return sorted(alerts, key=lambda alert: alert.level != CRITICAL)
 
 
 def damp_flapping(incident: Incident | None, events: list[Event], flapping_since: Incident | None,

@@ -1,9 +1,10 @@
 """The graded metrics and their WARNING/CRITICAL levels, read from .env.
 
 Every graded metric has a prefix P and reads P_THRESHOLD (WARNING) and P_CRITICAL_THRESHOLD (CRITICAL).
-Metrics measured per resource (a mount point, a GPU) also read P_THRESHOLD_OVERRIDES and
-P_CRITICAL_THRESHOLD_OVERRIDES: comma-separated `resource=value` pairs, because an environment variable name
-cannot hold `/`. Example: DISK_THRESHOLD_OVERRIDES=/var/log=97,/data=off and GPU_TEMPERATURE_THRESHOLD_OVERRIDES=0=85.
+Every metric measured per resource (a mount point, a GPU, a network interface) also reads
+P_THRESHOLD_OVERRIDES and P_CRITICAL_THRESHOLD_OVERRIDES: comma-separated `resource=value` pairs, because an
+environment variable name cannot hold `/`. Example: DISK_THRESHOLD_OVERRIDES=/var/log=97,/data=off,
+GPU_TEMPERATURE_THRESHOLD_OVERRIDES=0=85, NETWORK_RECV_THRESHOLD_OVERRIDES=eth1=1e8.
 A value of `off` disables that level.
 """
 
@@ -16,10 +17,14 @@ from config.fields import OFF_WORDS, ConfigError, is_set, parse_number
 
 _GPU_RESOURCE = re.compile(r"^(\d+|(GPU|MIG)-[0-9A-Za-z-]+)$")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:\\?$")
+MOUNT, GPU, INTERFACE = "mount", "gpu", "interface"  # the kinds of resource a metric is measured per
+# How far below its threshold an active incident must fall to leave that level (see `recovery_margin`).
+POINTS, PERCENT_OF_THRESHOLD, NO_HYSTERESIS = "points", "percent", "none"
 
 
 class MetricSpec(NamedTuple):
-    """One graded metric: its id in notifications.metric, its .env prefix, label, unit, bounds and defaults."""
+    """One graded metric: its id in notifications.metric, its .env prefix, label, unit, bounds and defaults.
+    A metric with a `resource_kind` is measured per resource and takes per-resource overrides."""
 
     key: str
     env_prefix: str
@@ -29,26 +34,42 @@ class MetricSpec(NamedTuple):
     maximum: float
     warning: float | None
     critical: float | None
-    resource_kind: str | None = None  # "mount" or "gpu" for metrics measured per resource
+    resource_kind: str | None = None  # MOUNT, GPU or INTERFACE for metrics measured per resource
+    hysteresis: str = POINTS
 
-    def format(self, value: float) -> str:
-        if self.unit == "%":
-            return f"{value:.1f}%"
-        if self.unit == "C":
-            return f"{value:.0f}°C"
-        return f"{value:.2f}"
+    def recovery_margin(self, threshold: float, hysteresis_points: float) -> float:
+        """ALERT_HYSTERESIS as points on a 0-100 scale (percentages, degrees); as a percentage of the threshold
+        for unbounded figures (load, rates), where 5 points would mean nothing or never recover; none for a
+        prediction, which recovers as soon as it no longer predicts the breach."""
+        if self.hysteresis == NO_HYSTERESIS:
+            return 0.0
+        if self.hysteresis == PERCENT_OF_THRESHOLD:
+            return threshold * hysteresis_points / 100
+        return hysteresis_points
 
 
 # In the order of the report's Thresholds block (the seed's CPU, Memory, Disk first).
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("cpu_percent", "CPU", "CPU usage", "CPU", "%", 100, 80, 95),
     MetricSpec("memory_percent", "MEMORY", "Memory usage", "Memory", "%", 100, 85, 95),
-    MetricSpec("disk_percent", "DISK", "Disk usage", "Disk", "%", 100, 90, 95, "mount"),
+    MetricSpec("disk_percent", "DISK", "Disk usage", "Disk", "%", 100, 90, 95, MOUNT),
+    # The disk-usage trend's value ALERT_DISK_FULL_WITHIN_HOURS ahead, in percent of the mount's capacity.
+    MetricSpec("disk_full_prediction", "DISK_FULL", "Projected disk usage", "Disk full", "%", 100, 100, None, MOUNT,
+               NO_HYSTERESIS),
     MetricSpec("swap_percent", "SWAP", "Swap usage", "Swap", "%", 100, 80, 95),
-    MetricSpec("load_per_core", "LOAD", "Load average (5 min) per core", "Load", "", 1000, 2.0, 4.0),
-    MetricSpec("gpu_utilization_percent", "GPU_UTILIZATION", "GPU utilization", "GPU util", "%", 100, 90, 95, "gpu"),
-    MetricSpec("gpu_memory_percent", "GPU_MEMORY", "GPU memory usage", "GPU mem", "%", 100, 90, 95, "gpu"),
-    MetricSpec("gpu_temperature_celsius", "GPU_TEMPERATURE", "GPU temperature", "GPU temp", "C", 150, 80, 90, "gpu"),
+    MetricSpec("load_per_core", "LOAD", "Load average (5 min) per core", "Load", "", 1000, 2.0, 4.0,
+               hysteresis=PERCENT_OF_THRESHOLD),
+    MetricSpec("gpu_utilization_percent", "GPU_UTILIZATION", "GPU utilization", "GPU util", "%", 100, 90, 95, GPU),
+    MetricSpec("gpu_memory_percent", "GPU_MEMORY", "GPU memory usage", "GPU mem", "%", 100, 90, 95, GPU),
+    MetricSpec("gpu_temperature_celsius", "GPU_TEMPERATURE", "GPU temperature", "GPU temp", "C", 150, 80, 90, GPU),
+    # Per interface, off by default; errors and drops are inbound plus outbound.
+    *(MetricSpec(key, prefix, label, short, unit, maximum, None, None, INTERFACE, PERCENT_OF_THRESHOLD)
+      for key, prefix, label, short, unit, maximum in (
+          ("network_recv_bytes_per_second", "NETWORK_RECV", "Network receive rate", "Net recv", "B/s", 1e12),
+          ("network_sent_bytes_per_second", "NETWORK_SENT", "Network send rate", "Net sent", "B/s", 1e12),
+          ("network_errors_per_second", "NETWORK_ERRORS", "Network errors", "Net errors", "/s", 1e9),
+          ("network_drops_per_second", "NETWORK_DROPS", "Network drops", "Net drops", "/s", 1e9),
+      )),
 )
 METRICS_BY_KEY: dict[str, MetricSpec] = {spec.key: spec for spec in METRICS}
 
@@ -164,14 +185,19 @@ def _overrides(spec: MetricSpec, key: str, values: Mapping[str, str]) -> dict[st
     return parsed
 
 
+_RESOURCE_HELP = {MOUNT: "MOUNT (e.g. /var or C:\\)", GPU: "GPU (index or UUID)", INTERFACE: "INTERFACE (e.g. eth0)"}
+
+
 def _resource_help(spec: MetricSpec) -> str:
-    return "MOUNT (e.g. /var or C:\\)" if spec.resource_kind == "mount" else "GPU (index or UUID)"
+    return _RESOURCE_HELP[spec.resource_kind or ""]
 
 
 def _normalize_resource(spec: MetricSpec, name: str) -> str | None:
     """Canonical resource name, or None when it is not a valid name for this kind of resource."""
-    if spec.resource_kind == "gpu":
+    if spec.resource_kind == GPU:
         return name if _GPU_RESOURCE.match(name) else None
+    if spec.resource_kind == INTERFACE:
+        return name or None  # names are the OS's own (Windows' hold spaces): any but empty
     return normalize_mountpoint(name)
 
 

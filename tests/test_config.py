@@ -91,6 +91,14 @@ BAD_VALUES = [
     ("ALERT_FLAP_WINDOW", "60d", "at most 30d"),
     ("ALERT_FLAP_COUNT", "0", "a whole number from 1 to 1000"),
     ("ALERT_HYSTERESIS", "lots", "a number from 0 to 100"),
+    ("ALERT_DISK_PREDICT_HOURS", "0.1", "a number from 0.25 to 720"),
+    ("ALERT_DISK_FULL_WITHIN_HOURS", "-1", "a number from 0 to 8760"),
+    ("DISK_FULL_THRESHOLD", "120", "a number from 0 to 100, or off"),
+    ("DISK_FULL_THRESHOLD_OVERRIDES", "data=off", "MOUNT"),
+    ("NETWORK_RECV_THRESHOLD", "100MB", "a number from 0 to 1e+12, or off"),
+    ("NETWORK_ERRORS_CRITICAL_THRESHOLD", "-1", "a number from 0 to 1e+09, or off"),
+    ("NETWORK_SENT_THRESHOLD_OVERRIDES", "eth0", "INTERFACE (e.g. eth0)=VALUE"),
+    ("NETWORK_DROPS_THRESHOLD_OVERRIDES", "eth0=1,eth0=2", "INTERFACE (e.g. eth0)=VALUE"),
 ]
 
 
@@ -113,7 +121,8 @@ def test_a_password_in_a_bad_url_is_not_shown() -> None:
 
 
 @pytest.mark.parametrize(("key", "value"), [("CPU_THRESHOLD", "abc"), ("CPU_THRESHOLD", "96"),
-                                            ("LOG_LEVEL", "LOUD"), ("DATABASE_URL", "not a url")])
+                                            ("LOG_LEVEL", "LOUD"), ("DATABASE_URL", "not a url"),
+                                            ("NETWORK_RECV_THRESHOLD_OVERRIDES", "eth0=fast")])
 @pytest.mark.parametrize("entry", ["script", "main"])
 def test_bad_setting_stops_the_run_with_exit_2_and_writes_nothing(workspace: Workspace, key: str, value: str,
                                                                   entry: str) -> None:

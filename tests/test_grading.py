@@ -6,19 +6,27 @@ from datetime import datetime, timezone
 
 import pytest
 
+from alerts.incidents import held_level
+from config.fields import ConfigError
 from config.settings import load_settings
-from config.thresholds import Levels
+from config.thresholds import GPU, INTERFACE, METRICS, METRICS_BY_KEY, MOUNT, Levels
 from scripts.monitoring.alert_text import alert_line, alert_message, alert_title
 from scripts.monitoring.grading import CRITICAL, WARNING, Measurement, grade, grade_value, measurements
+from scripts.monitoring.nagios import nagios_line
 from scripts.monitoring.sample import (
     GIB,
+    MIB,
     CpuReading,
     CpuTimes,
     DiskReading,
     DisksReading,
     GpuReading,
     GpusReading,
+    InterfaceReading,
     MemoryReading,
+    NetworkReading,
+    NicCounters,
+    NicRates,
     ProcessCounters,
     ProcessesReading,
     ProcessInfo,
@@ -127,3 +135,106 @@ def test_cpu_and_memory_messages_name_the_top_three_processes() -> None:
                                 "gzip (pid 12, 5.0% CPU)")
     assert "java (pid 11, 60.5% memory)" in alert_message(alerts["memory_percent"], sample)
     assert "Top processes" not in alert_message(alerts["disk_percent"], sample)
+
+
+# --- network interfaces ---------------------------------------------------------------------------------------
+
+
+def _network_sample() -> Sample:
+    """eth0 busy (received 50 MiB/s, 2+1 errors/s, 4+0 drops/s), wg0 quiet; lo-like interfaces are the
+    collector's business (NETWORK_IGNORE_INTERFACES)."""
+    sample = Sample(timestamp=datetime(2025, 10, 27, 14, 20, tzinfo=timezone.utc), hostname="server01",
+                    platform="linux", boot_time=None)
+    zero = NicCounters(0, 0, 0, 0, 0, 0, 0, 0)
+    sample.network = NetworkReading([
+        InterfaceReading("eth0", zero, True, 1000, NicRates(5 * MIB, 50 * MIB, 0, 0, 2, 1, 4, 0)),
+        InterfaceReading("wg0", zero, True, None, NicRates(1024, 2048, 0, 0, 0, 0, 0, 0)),
+        InterfaceReading("eth1", zero, False, None, None),  # no rates yet: nothing to grade
+    ])
+    return sample
+
+
+def test_measurements_of_network_interfaces() -> None:
+    found = {(m.metric, m.resource): m.value for m in measurements(_network_sample())}
+    assert found == {
+        ("network_recv_bytes_per_second", "eth0"): 50 * MIB, ("network_sent_bytes_per_second", "eth0"): 5 * MIB,
+        ("network_errors_per_second", "eth0"): 3, ("network_drops_per_second", "eth0"): 4,
+        ("network_recv_bytes_per_second", "wg0"): 2048, ("network_sent_bytes_per_second", "wg0"): 1024,
+        ("network_errors_per_second", "wg0"): 0, ("network_drops_per_second", "wg0"): 0,
+    }
+
+
+# settings -> the (metric, interface, level) alerts of _network_sample()
+NETWORK_CASES = [
+    ("off by default", {}, set()),
+    ("receive rate, every interface", {"NETWORK_RECV_THRESHOLD": str(10 * MIB)},
+     {("network_recv_bytes_per_second", "eth0", WARNING)}),
+    ("receive rate, critical", {"NETWORK_RECV_THRESHOLD": "1000", "NETWORK_RECV_CRITICAL_THRESHOLD": str(40 * MIB)},
+     {("network_recv_bytes_per_second", "eth0", CRITICAL), ("network_recv_bytes_per_second", "wg0", WARNING)}),
+    ("an override turns one interface off", {"NETWORK_RECV_THRESHOLD": "1000",
+                                             "NETWORK_RECV_THRESHOLD_OVERRIDES": "wg0=off"},
+     {("network_recv_bytes_per_second", "eth0", WARNING)}),
+    ("an override grades one interface only", {"NETWORK_SENT_THRESHOLD_OVERRIDES": "wg0=1e3"},
+     {("network_sent_bytes_per_second", "wg0", WARNING)}),
+    ("errors and drops", {"NETWORK_ERRORS_THRESHOLD": "2.5", "NETWORK_DROPS_CRITICAL_THRESHOLD_OVERRIDES": "eth0=1"},
+     {("network_errors_per_second", "eth0", WARNING), ("network_drops_per_second", "eth0", CRITICAL)}),
+]
+
+
+@pytest.mark.parametrize(("settings", "expected"), [case[1:] for case in NETWORK_CASES],
+                         ids=[case[0] for case in NETWORK_CASES])
+def test_network_grading(settings: dict[str, str], expected: set[tuple[str, str, str]]) -> None:
+    alerts = grade(measurements(_network_sample()), load_settings(settings).thresholds)
+    assert {(alert.metric, alert.resource, alert.level) for alert in alerts} == expected
+
+
+def test_network_alert_wording_and_perfdata() -> None:
+    thresholds = load_settings({"NETWORK_RECV_THRESHOLD": str(10 * MIB), "NETWORK_ERRORS_THRESHOLD": "1"}).thresholds
+    found = measurements(_network_sample())
+    alerts = {alert.metric: alert for alert in grade(found, thresholds)}
+    assert alert_line(alerts["network_recv_bytes_per_second"]) == (
+        "Network receive rate of eth0 is 50.00 MB/s (link 1000 Mbit/s, threshold: 10.00 MB/s)")
+    assert alert_line(alerts["network_errors_per_second"]) == (
+        "Network errors of eth0 is 3.00/s (link 1000 Mbit/s, threshold: 1/s)")
+    line = nagios_line(found, list(alerts.values()), thresholds, []) + " "
+    assert f" net_recv_eth0={50 * MIB:.2f};{10 * MIB};;0; " in line and " net_errors_wg0=0.00;1;;0; " in line
+    assert "net_sent" not in line and "net_drops" not in line  # not graded: left out
+
+
+SAMPLE_RESOURCES = {MOUNT: "/var/log", GPU: "GPU-8f2c1a3e", INTERFACE: "Ethernet 2"}
+PER_RESOURCE = [spec for spec in METRICS if spec.resource_kind]
+
+
+@pytest.mark.parametrize("spec", PER_RESOURCE, ids=[spec.key for spec in PER_RESOURCE])
+def test_every_metric_with_resources_takes_per_resource_overrides(spec) -> None:  # type: ignore[no-untyped-def]
+    resource = SAMPLE_RESOURCES[spec.resource_kind]
+    thresholds = load_settings({f"{spec.env_prefix}_THRESHOLD_OVERRIDES": f"{resource}=7",
+                                f"{spec.env_prefix}_CRITICAL_THRESHOLD_OVERRIDES": f"{resource}=off"}).thresholds
+    assert thresholds[spec.key].levels_for(resource) == Levels(7, None)
+    assert thresholds[spec.key].levels_for("other") == Levels(spec.warning, spec.critical)
+    with pytest.raises(ConfigError) as raised:
+        load_settings({f"{spec.env_prefix}_THRESHOLD_OVERRIDES": f"{resource}"})
+    assert raised.value.key == f"{spec.env_prefix}_THRESHOLD_OVERRIDES"
+
+
+# (metric, levels, current level, value, level held): ALERT_HYSTERESIS=5 as points on a 0-100 scale, as 5 %
+# of the threshold for unbounded figures, not at all for the disk-full prediction
+HYSTERESIS_CASES = [
+    ("disk_percent", Levels(80, None), WARNING, 76, WARNING),
+    ("disk_percent", Levels(80, None), WARNING, 74.9, None),
+    ("load_per_core", Levels(2, 4), WARNING, 1.91, WARNING),  # recovers below 1.9, not below 2 - 5
+    ("load_per_core", Levels(2, 4), WARNING, 1.89, None),
+    ("load_per_core", Levels(2, 4), CRITICAL, 3.81, CRITICAL),
+    ("load_per_core", Levels(2, 4), CRITICAL, 3.79, WARNING),
+    ("network_recv_bytes_per_second", Levels(1e8, None), WARNING, 0.96e8, WARNING),
+    ("network_recv_bytes_per_second", Levels(1e8, None), WARNING, 0.94e8, None),
+    ("network_errors_per_second", Levels(1, None), WARNING, 0.9, None),
+    ("disk_full_prediction", Levels(100, None), WARNING, 99.9, None),
+    ("disk_full_prediction", Levels(100, None), None, 100.1, WARNING),
+]
+
+
+@pytest.mark.parametrize(("metric", "levels", "current", "value", "held"), HYSTERESIS_CASES)
+def test_hysteresis_by_kind_of_metric(metric: str, levels: Levels, current: str | None, value: float,
+                                      held: str | None) -> None:
+    assert held_level(value, levels, current, METRICS_BY_KEY[metric], 5) == held

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from alerts.incidents import held_level
-from config.thresholds import Levels
+from config.thresholds import METRICS_BY_KEY, Levels
 from scripts.monitoring.monitor import monitor_once
 from scripts.monitoring.sample import DiskReading, DisksReading
 from tests.conftest import MAIN, ROOT, Workspace
@@ -64,7 +64,7 @@ def incidents(workspace: Workspace) -> list[tuple]:
     (75, "WARNING", None), (78, "WARNING", "WARNING"), (95, "WARNING", "CRITICAL"),  # escalation is at once
 ])
 def test_hysteresis(value: float, current: str | None, expected: str | None) -> None:
-    assert held_level(value, Levels(80, 90), current, 5) == expected
+    assert held_level(value, Levels(80, 90), current, METRICS_BY_KEY["disk_percent"], 5) == expected
 
 
 def test_a_lasting_breach_is_one_firing_row_and_each_change_one_more(workspace: Workspace, settings_for) -> None:

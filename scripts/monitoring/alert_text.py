@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from alerts.incidents import PENDING, Incident
 from config.thresholds import MetricSpec
 from scripts.monitoring.grading import CRITICAL, Alert
 from scripts.monitoring.sample import ProcessInfo, Sample
+from scripts.monitoring.units import byte_rate
 
 TOP_PROCESSES_IN_MESSAGE = 3
+_UNIT_SUFFIXES = {"%": "%", "C": "°C", "/s": "/s"}
+
+
+def format_value(spec: MetricSpec, value: float) -> str:
+    """A measured value as people read it: `85.5%`, `84°C`, `12.50 MB/s`, `3.20/s`, `2.50`."""
+    if spec.unit == "%":
+        return f"{value:.1f}%"
+    if spec.unit == "C":
+        return f"{value:.0f}°C"
+    if spec.unit == "B/s":
+        return byte_rate(value)
+    return f"{value:.2f}" + _UNIT_SUFFIXES.get(spec.unit, "")
 
 
 def format_threshold(spec: MetricSpec, threshold: float | None) -> str:
+    """A level as set: `80%`, `90°C`, `95.37 MB/s`, `off`."""
     if threshold is None:
         return "off"
-    return f"{threshold:g}" + ("%" if spec.unit == "%" else "°C" if spec.unit == "C" else "")
+    if spec.unit == "B/s":
+        return byte_rate(threshold)
+    return f"{threshold:g}" + _UNIT_SUFFIXES.get(spec.unit, "")
 
 
 def alert_line(alert: Alert) -> str:
@@ -23,13 +42,22 @@ def alert_line(alert: Alert) -> str:
     details.append(f"threshold: {format_threshold(spec, alert.levels.warning)}")
     if alert.level == CRITICAL:
         details.append(f"critical: {format_threshold(spec, alert.levels.critical)}")
-    return f"{subject} is {spec.format(alert.value)} ({', '.join(details)})"
+    return f"{subject} is {format_value(spec, alert.value)} ({', '.join(details)})"
+
+
+def activity(incident: Incident | None, now: datetime) -> str:
+    """` — active for 2h 15m` (since it fired), ` — pending for 3m` (a breach not yet held for ALERT_FOR), or
+    nothing where no incident state is known (a run with --no-save)."""
+    if incident is None:
+        return ""
+    state = "pending" if incident.status == PENDING else "active"
+    return f" — {state} for {format_duration((now - incident.since).total_seconds())}"
 
 
 def alert_title(alert: Alert, hostname: str) -> str:
     measurement, spec = alert.measurement, alert.measurement.spec
     subject = spec.label + (f" of {measurement.display}" if measurement.display else "")
-    return f"[{alert.level}] {subject} {spec.format(alert.value)} on {hostname}"
+    return f"[{alert.level}] {subject} {format_value(spec, alert.value)} on {hostname}"
 
 
 def alert_message(alert: Alert, sample: Sample) -> str:

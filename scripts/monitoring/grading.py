@@ -105,4 +105,23 @@ def measurements(sample: Sample) -> list[Measurement]:
         for metric, (value, detail) in values.items():
             if value is not None:
                 found.append(Measurement(metric, value, resource, names, display, detail))
+    return found + _network_measurements(sample)
+
+
+def _network_measurements(sample: Sample) -> list[Measurement]:
+    """Per interface with rates: receive and send rates, errors and drops (inbound plus outbound)."""
+    found = []
+    for nic in sample.network.interfaces if sample.network is not None else []:
+        rates = nic.rates
+        if rates is None:
+            continue
+        detail = f"link {nic.speed_mbps} Mbit/s" if nic.speed_mbps else None
+        values = {
+            "network_recv_bytes_per_second": rates.recv_bytes_per_second,
+            "network_sent_bytes_per_second": rates.sent_bytes_per_second,
+            "network_errors_per_second": rates.errors_in_per_second + rates.errors_out_per_second,
+            "network_drops_per_second": rates.drops_in_per_second + rates.drops_out_per_second,
+        }
+        found += [Measurement(metric, value, nic.name, (nic.name,), nic.name, detail)
+                  for metric, value in values.items()]
     return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from config.thresholds import MetricThresholds
+from config.thresholds import GPU, INTERFACE, MOUNT, MetricThresholds
 from scripts.monitoring.alert_text import alert_line
 from scripts.monitoring.grading import CRITICAL, WARNING, Alert, Measurement
 from scripts.monitoring.sample import CollectorOutcome
@@ -29,7 +29,8 @@ def nagios_line(measurements: list[Measurement], alerts: list[Alert], thresholds
     failed = [outcome.name for outcome in collectors if not outcome.success]
     if failed:
         summary += f" (collectors with errors: {', '.join(failed)})"
-    perfdata = " ".join(_perfdata(measurement, thresholds) for measurement in measurements)
+    perfdata = " ".join(_perfdata(measurement, thresholds) for measurement in measurements
+                        if _reported(measurement, thresholds))
     return f"SYSTEM {state} - {summary} | {perfdata}".rstrip(" |")
 
 
@@ -37,18 +38,30 @@ def nagios_unknown(reason: str) -> str:
     return f"SYSTEM UNKNOWN - {reason}"
 
 
+def _reported(measurement: Measurement, thresholds: Mapping[str, MetricThresholds]) -> bool:
+    """A metric that is off unless set (the network ones) only where it is graded: four figures for every
+    interface of a container host would crowd the plugin output past what Nagios keeps."""
+    spec = measurement.spec
+    if spec.warning is not None or spec.critical is not None:
+        return True
+    return thresholds[measurement.metric].levels_for(*measurement.override_names) != (None, None)
+
+
 def _perfdata(measurement: Measurement, thresholds: Mapping[str, MetricThresholds]) -> str:
     spec = measurement.spec
     levels = thresholds[measurement.metric].levels_for(*measurement.override_names)
     label = spec.short_name.lower().replace(" ", "_")  # cpu, memory, disk, gpu_temp, ...
-    if spec.resource_kind == "mount":
-        label += f"_{measurement.resource}"  # disk_/ , disk_/var
-    elif spec.resource_kind == "gpu":
+    if spec.resource_kind in (MOUNT, INTERFACE):
+        label += f"_{measurement.resource}"  # disk_/ , disk_/var, net_recv_eth0
+    elif spec.resource_kind == GPU:
         label += f"_{measurement.override_names[-1]}"  # by index: gpu_temp_0
     if not _PLAIN_LABEL.match(label):
         label = "'" + label.replace("'", "''") + "'"
     unit = "%" if spec.unit == "%" else ""
     maximum = "100" if spec.unit == "%" else ""
-    warn = "" if levels.warning is None else f"{levels.warning:g}"
-    crit = "" if levels.critical is None else f"{levels.critical:g}"
-    return f"{label}={measurement.value:.2f}{unit};{warn};{crit};0;{maximum}"
+    return f"{label}={measurement.value:.2f}{unit};{_level(levels.warning)};{_level(levels.critical)};0;{maximum}"
+
+
+def _level(level: float | None) -> str:
+    """Plain decimal (perfdata has no exponents: 1e8 is 100000000), nothing when off."""
+    return "" if level is None else f"{level:f}".rstrip("0").rstrip(".")

@@ -7,7 +7,7 @@ from typing import Any
 
 from alerts.incidents import DE_ESCALATED, ESCALATED, FLAPPING, REMINDER, RESOLVED, STABLE, Event, Observation
 from config.alert_settings import AlertSettings
-from scripts.monitoring.alert_text import alert_message, alert_title, format_duration
+from scripts.monitoring.alert_text import alert_message, alert_title, format_duration, format_value
 from scripts.monitoring.grading import Alert
 from scripts.monitoring.sample import Sample
 
@@ -30,23 +30,23 @@ def _words(event: Event, observation: Observation, sample: Sample, settings: Ale
     incident, measurement = event.incident, observation.measurement
     spec, host = measurement.spec, sample.hostname
     subject = spec.label + (f" of {measurement.display}" if measurement.display else "")
-    since = incident.fired_at or incident.started_at
-    lasted = format_duration((sample.timestamp - since).total_seconds())
+    lasted = format_duration((sample.timestamp - incident.since).total_seconds())
     window = format_duration(settings.flap_window_seconds)
+    now = format_value(spec, measurement.value)
     if event.kind == RESOLVED:
         return (f"[RESOLVED] {subject} on {host}",
-                f"{subject} is back to {spec.format(measurement.value)} after {lasted}; peak "
-                f"{spec.format(incident.max_value)} ({incident.peak_level}); min/avg/max "
-                f"{spec.format(incident.min_value)}/{spec.format(incident.average_value)}/"
-                f"{spec.format(incident.max_value)} over {incident.sample_count} samples")
+                f"{subject} is back to {now} after {lasted}; peak "
+                f"{format_value(spec, incident.max_value)} ({incident.peak_level}); min/avg/max "
+                f"{format_value(spec, incident.min_value)}/{format_value(spec, incident.average_value)}/"
+                f"{format_value(spec, incident.max_value)} over {incident.sample_count} samples")
     if event.kind == FLAPPING:
         return (f"[FLAPPING] {subject} on {host}",
                 f"{subject} changed state more than {settings.flap_count} times within {window} (now "
-                f"{spec.format(measurement.value)}); its notifications pause until it is stable for {window}")
+                f"{now}); its notifications pause until it is stable for {window}")
     if event.kind == STABLE:
         state = incident.level if incident.active and incident.level else "OK"
         return (f"[STABLE] {subject} on {host}",
-                f"{subject} has not changed state for {window}: now {spec.format(measurement.value)} ({state})")
+                f"{subject} has not changed state for {window}: now {now} ({state})")
     alert = Alert(measurement, event.level, incident.threshold, observation.levels)
     title, message = alert_title(alert, host), alert_message(alert, sample)
     if event.kind == ESCALATED:
