@@ -6,17 +6,26 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
-from alerts.incidents import TRANSITIONS, Event, Observation, damp_flapping, step
+from alerts.incidents import TRANSITIONS, Event, Incident, Observation, damp_flapping, step
 from config.alert_settings import AlertSettings
-from storage.incident_store import clear_flapping, delete_incident, load_incidents, save_incident, transitions_since
+from storage.incident_store import (
+    Key,
+    clear_flapping,
+    delete_incident,
+    load_incidents,
+    save_incident,
+    transitions_since,
+)
 
 
 def evaluate(connection: Connection, host: str, observations: list[Observation], now: datetime,
-             settings: AlertSettings) -> list[tuple[Event, Observation]]:
-    """Update the host's incidents (inside the caller's transaction) and return the events to notify. A key
-    not observed this time (a collector failed, a disk was unmounted) keeps its state."""
+             settings: AlertSettings) -> tuple[list[tuple[Event, Observation]], dict[Key, Incident]]:
+    """Update the host's incidents (inside the caller's transaction); return the events to notify and the
+    observed keys' incidents that are active (pending or firing) now. A key not observed this time (a
+    collector failed, a disk was unmounted) keeps its state."""
     active, flapping = load_incidents(connection, host)
     raised: list[tuple[Event, Observation]] = []
+    now_active: dict[Key, Incident] = {}
     for observation in observations:
         key = observation.key
         before = active.get(key)
@@ -34,5 +43,7 @@ def evaluate(connection: Connection, host: str, observations: list[Observation],
         else:
             saved = save_incident(connection, incident)
             events = [event._replace(incident=saved) if event.incident is incident else event for event in events]
+            if saved.active:
+                now_active[key] = saved
         raised += [(event, observation) for event in events]
-    return raised
+    return raised, now_active

@@ -1,4 +1,5 @@
-"""Writing a monitoring sample and reading back the counters the next sample's rates start from.
+"""Writing a monitoring sample; reading back the counters the next sample's rates start from and the disk
+usage history the disk-full forecast is fitted to.
 
 Core statements on storage.tables, one transaction per call: a one-shot run from cron pays no ORM mapping.
 """
@@ -67,6 +68,23 @@ def latest_counters(connection: Connection, hostname: str, not_after: datetime) 
     ).mappings().first()
     return StoredCounters(metric, details("system_metric_cpu_cores"), details("system_metric_disks"),
                           details("system_metric_networks"), baseline)
+
+
+def disk_usage_history(connection: Connection, hostname: str, since: datetime,
+                       until: datetime) -> dict[str, list[tuple[datetime, float]]]:
+    """Per mount point, (time, used bytes) of the host's samples taken in [since, until), oldest first.
+    Bounded by the (hostname, timestamp) index; the disk rows are found by their system_metric_id index."""
+    metrics, disks = tables.system_metrics, tables.system_metric_disks
+    rows = connection.execute(
+        select(disks.c.mountpoint, metrics.c.timestamp, disks.c.used_bytes)
+        .join_from(metrics, disks, disks.c.system_metric_id == metrics.c.id)
+        .where(metrics.c.hostname == hostname, metrics.c.timestamp >= since, metrics.c.timestamp < until,
+               disks.c.used_bytes.is_not(None))
+        .order_by(metrics.c.timestamp))
+    history: dict[str, list[tuple[datetime, float]]] = {}
+    for mountpoint, timestamp, used_bytes in rows:
+        history.setdefault(mountpoint, []).append((timestamp, float(used_bytes)))
+    return history
 
 
 def save_sample(connection: Connection, rows: SampleRows, notifications: list[dict[str, Any]],

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
+from alerts.incidents import Incident
 from scripts.monitoring.alert_text import alert_line
 from scripts.monitoring.grading import Alert
 from scripts.monitoring.sample import Sample
 
 
-def render_json(sample: Sample, alerts: list[Alert], sample_id: int | None) -> str:
+def render_json(sample: Sample, alerts: list[Alert], sample_id: int | None,
+                incidents: Mapping[tuple[str, str], Incident] = MappingProxyType({})) -> str:
+    """Each alert carries its incident's id, status (pending, warning, critical), since when and for how many
+    seconds it has been so; null where no incident state is known (--no-save)."""
     document = _plain(sample)
     if sample.processes is not None:
         del document["processes"]["table"]  # every process's counters: the top lists carry what matters
@@ -26,10 +32,18 @@ def render_json(sample: Sample, alerts: list[Alert], sample_id: int | None) -> s
     document["alerts"] = [
         {"level": alert.level, "metric": alert.metric, "resource": alert.resource, "value": alert.value,
          "threshold": alert.threshold, "warning_threshold": alert.levels.warning,
-         "critical_threshold": alert.levels.critical, "message": alert_line(alert)}
+         "critical_threshold": alert.levels.critical, "message": alert_line(alert),
+         **_incident_fields(incidents.get((alert.metric, alert.resource or "")), sample.timestamp)}
         for alert in alerts
     ]
     return json.dumps(document, default=_default, indent=2)
+
+
+def _incident_fields(incident: Incident | None, now: datetime) -> dict[str, Any]:
+    if incident is None:
+        return dict.fromkeys(("incident_id", "status", "since", "active_seconds"))
+    return {"incident_id": incident.id, "status": incident.status, "since": incident.since,
+            "active_seconds": (now - incident.since).total_seconds()}
 
 
 def _plain(value: Any) -> Any:

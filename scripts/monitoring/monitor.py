@@ -5,19 +5,21 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import psutil
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.evaluate import evaluate
-from alerts.incidents import Observation
+from alerts.incidents import Incident, Observation, current_alerts
 from alerts.silences import silenced_by
 from config.settings import Settings
 from scripts.monitoring.collectors import processes, run_collectors
+from scripts.monitoring.forecasts import forecast_measurements
 from scripts.monitoring.grading import Alert, Measurement, grade, measurements
 from scripts.monitoring.notify import event_values
 from scripts.monitoring.persist import baseline_values, sample_rows
@@ -26,7 +28,7 @@ from scripts.monitoring.sample import CounterSnapshot, Sample
 from scripts.monitoring.snapshot import live_snapshot, stored_snapshot
 from storage.database import db, sqlite_file, write_transaction
 from storage.incident_store import active_silence_patterns
-from storage.metrics_store import insert_notification, latest_counters, save_sample
+from storage.metrics_store import disk_usage_history, insert_notification, latest_counters, save_sample
 from storage.schema import SCHEMA_REVISION, current_revision, init_database
 
 # The first run on a host has no stored counters to compute rates against: it reads them twice this far apart.
@@ -37,21 +39,33 @@ log = logging.getLogger("automation.monitor")
 
 @dataclass(eq=False)
 class MonitorResult:
+    """`alerts` are the graded values; once saved, one per active incident (pending ones included), which
+    `incidents` holds by (metric, resource)."""
+
     sample: Sample
     measurements: list[Measurement]
     alerts: list[Alert]
     sample_id: int | None = None
     notification_count: int = 0
+    incidents: dict[tuple[str, str], Incident] = field(default_factory=dict)
+
+
+class StoredState(NamedTuple):
+    """What a run reads before collecting: the previous sample's counters and the disk usage history."""
+
+    previous: CounterSnapshot | None = None
+    disk_history: Mapping[str, list[tuple[datetime, float]]] = MappingProxyType({})
 
 
 def monitor_once(settings: Settings, save: bool = True,
                  collectors: dict[str, Callable[[Settings], Any]] | None = None,
                  job_execution_id: int | None = None) -> MonitorResult:
-    """Collect a sample, compute its rates, grade it and (unless `save` is off) store it with its alerts;
-    `job_execution_id` ties the notifications to the scheduler's run that made them."""
+    """Collect a sample, compute its rates and disk forecasts, grade it and (unless `save` is off) store it
+    with its incidents; `job_execution_id` ties the notifications to the scheduler's run that made them."""
     log.info("System Monitoring Started")
-    sample = collect_sample(settings, _rates_baseline(settings, save), collectors)
-    found = measurements(sample)
+    stored = _stored_state(settings, create=save)
+    sample = collect_sample(settings, _rates_baseline(settings, stored.previous), collectors)
+    found = measurements(sample) + forecast_measurements(sample, stored.disk_history, settings.alerts)
     result = MonitorResult(sample, found, grade(found, settings.thresholds))
     log.debug("Metrics collected: CPU=%s%%, Memory=%s%%, Disk=%s%%",
               sample.cpu.percent if sample.cpu else None, sample.memory.percent if sample.memory else None,
@@ -86,10 +100,9 @@ def collect_sample(settings: Settings, previous: CounterSnapshot,
     return sample
 
 
-def _rates_baseline(settings: Settings, save: bool) -> CounterSnapshot:
+def _rates_baseline(settings: Settings, previous: CounterSnapshot | None) -> CounterSnapshot:
     """The stored counters of this host's previous sample, or (first run, or none usable) counters read now
     and a short wait: the one place that sleeps."""
-    previous = _stored_previous(settings, create=save)
     if previous is not None and previous.has_counters:
         return previous
     previous = live_snapshot(settings)
@@ -97,29 +110,34 @@ def _rates_baseline(settings: Settings, save: bool) -> CounterSnapshot:
     return previous
 
 
-def _stored_previous(settings: Settings, create: bool) -> CounterSnapshot | None:
-    """Counters of the host's newest stored sample. With `create` off nothing is created or migrated: only a
-    database that already exists at the current schema is read, and one that cannot be read is skipped."""
+def _stored_state(settings: Settings, create: bool) -> StoredState:
+    """The host's stored state. With `create` off nothing is created or migrated: only a database that
+    already exists at the current schema is read, and one that cannot be read is skipped."""
     file = sqlite_file(settings.database_url)
     if not create and file is not None and not file.exists():
-        return None
+        return StoredState()
     db.bind(settings.database_url, settings.database_busy_timeout_seconds)
     if create:
         init_database()
-        return _read_previous(settings)
+        return _read_stored(settings)
     try:
-        return _read_previous(settings, require_current_schema=True)
+        return _read_stored(settings, require_current_schema=True)
     except SQLAlchemyError as error:
         log.warning("previous sample not readable (%s); sampling rates over a short window", error.__class__.__name__)
-        return None
+        return StoredState()
 
 
-def _read_previous(settings: Settings, require_current_schema: bool = False) -> CounterSnapshot | None:
+def _read_stored(settings: Settings, require_current_schema: bool = False) -> StoredState:
+    """The newest sample's counters, and the disk usage of the last ALERT_DISK_PREDICT_HOURS when forecasting."""
+    forecasting = settings.alerts.disk_full_within_hours > 0 and "disk" not in settings.disabled_collectors
     with db.engine.connect() as connection:
         if require_current_schema and current_revision(connection) != SCHEMA_REVISION:
-            return None
-        stored = latest_counters(connection, settings.hostname, not_after=datetime.now(timezone.utc))
-    return stored_snapshot(stored) if stored else None
+            return StoredState()
+        now = datetime.now(timezone.utc)
+        stored = latest_counters(connection, settings.hostname, not_after=now)
+        since = now - timedelta(hours=settings.alerts.disk_predict_hours)
+        history = disk_usage_history(connection, settings.hostname, since, now) if forecasting else {}
+    return StoredState(stored_snapshot(stored) if stored else None, history)
 
 
 def observations(found: list[Measurement], settings: Settings) -> list[Observation]:
@@ -137,8 +155,9 @@ def _save(result: MonitorResult, settings: Settings, job_execution_id: int | Non
     sample = result.sample
     with write_transaction(db.engine) as connection:
         result.sample_id = save_sample(connection, sample_rows(sample), [], baseline_values(sample))
-        raised = evaluate(connection, sample.hostname, observations(result.measurements, settings),
-                          sample.timestamp, settings.alerts)
+        observed = observations(result.measurements, settings)
+        raised, result.incidents = evaluate(connection, sample.hostname, observed, sample.timestamp, settings.alerts)
+        result.alerts = current_alerts(observed, result.incidents)
         silences = active_silence_patterns(connection, sample.timestamp) if raised else []
         written = []
         for event, observation in sorted(raised, key=lambda item: item[0].level != "CRITICAL"):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
+from alerts.incidents import PENDING, Incident
 from config.thresholds import MetricThresholds
-from scripts.monitoring.alert_text import alert_line, format_threshold
+from scripts.monitoring.alert_text import activity, alert_line, format_threshold
 from scripts.monitoring.grading import CRITICAL, Alert
 from scripts.monitoring.sample import Sample
 from scripts.monitoring.units import byte_rate, used_of_total
@@ -13,7 +15,10 @@ from scripts.monitoring.units import byte_rate, used_of_total
 RULE = "=" * 60
 
 
-def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, MetricThresholds]) -> str:
+def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, MetricThresholds],
+                  incidents: Mapping[tuple[str, str], Incident] = MappingProxyType({})) -> str:
+    """The report; each alert with how long its incident (from `incidents`, by metric and resource) has been
+    active or pending."""
     lines = [RULE, "📊 SYSTEM MONITORING REPORT", RULE,
              f"Timestamp: {sample.timestamp:%Y-%m-%d %H:%M:%S} UTC",
              f"Hostname: {sample.hostname}",
@@ -24,7 +29,7 @@ def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, 
     lines += ["", "⚙️  Thresholds:"]
     for metric in thresholds.values():
         spec, levels = metric.spec, metric.default
-        line = (f"   {spec.short_name + ':':<10}{format_threshold(spec, levels.warning)} "
+        line = (f"   {spec.short_name + ':':<9} {format_threshold(spec, levels.warning)} "
                 f"(critical: {format_threshold(spec, levels.critical)})")
         for resource in metric.overridden_resources:
             level = metric.levels_for(resource)
@@ -37,12 +42,20 @@ def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, 
     lines.append("")
     if alerts:
         lines += [RULE, f"🚨 Alerts: {len(alerts)} issue(s) detected"]
-        lines += [f"   {'🔴' if alert.level == CRITICAL else '⚠️ '} [{alert.level}] {alert_line(alert)}"
-                  for alert in alerts]
+        for alert in alerts:
+            incident = incidents.get((alert.metric, alert.resource or ""))
+            lines.append(f"   {_mark(alert, incident)} [{alert.level}] {alert_line(alert)}"
+                         f"{activity(incident, sample.timestamp)}")
     else:
         lines.append("✅ All metrics within normal range")
     lines.append(RULE)
     return "\n".join(lines)
+
+
+def _mark(alert: Alert, incident: Incident | None) -> str:
+    if incident is not None and incident.status == PENDING:
+        return "⏳"
+    return "🔴" if alert.level == CRITICAL else "⚠️ "
 
 
 def _metric_lines(sample: Sample) -> list[str]:

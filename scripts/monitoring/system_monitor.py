@@ -116,9 +116,11 @@ def _print_result(args: argparse.Namespace, settings: object, result: object) ->
                                  result.sample.collectors))  # type: ignore[attr-defined]
         return nagios.nagios_exit_code(result.alerts)  # type: ignore[attr-defined]
     if args.json:
-        print(render_json(result.sample, result.alerts, result.sample_id))  # type: ignore[attr-defined]
+        print(render_json(result.sample, result.alerts, result.sample_id,  # type: ignore[attr-defined]
+                          result.incidents))  # type: ignore[attr-defined]
     elif not args.quiet:
-        print(render_report(result.sample, result.alerts, settings.thresholds))  # type: ignore[attr-defined]
+        print(render_report(result.sample, result.alerts, settings.thresholds,  # type: ignore[attr-defined]
+                            result.incidents))  # type: ignore[attr-defined]
     return EXIT_OK
 
 
