@@ -153,12 +153,26 @@ def _database_ready(settings) -> None:  # type: ignore[no-untyped-def]
     init_database()
 
 
+def _exposure_allowed(settings, with_dashboard: bool) -> bool:  # type: ignore[no-untyped-def]
+    """Checked before anything is touched: a dashboard reachable from other machines needs API_TOKEN."""
+    if not with_dashboard:
+        return True
+    from dashboard.server import DashboardError, check_exposure
+
+    try:
+        check_exposure(settings.dashboard)
+    except DashboardError as error:
+        print(f"dashboard error: {error}", file=sys.stderr)
+        return False
+    return True
+
+
 def run_dashboard() -> int:
     """`python main.py serve`: the dashboard alone until SIGTERM or SIGINT."""
     import threading
 
     settings = _settings()
-    if settings is None:
+    if settings is None or not _exposure_allowed(settings, True):
         return 2
     _database_ready(settings)
     from dashboard.server import DashboardError, DashboardServer
@@ -183,7 +197,8 @@ def run_scheduler(with_dashboard: bool = True) -> int:
     A dashboard that cannot listen (another scheduler on this machine serves it) is left out with a warning;
     one that would be exposed without a token stops the start."""
     settings = _settings()
-    if settings is None:
+    with_dashboard = with_dashboard and settings is not None and settings.dashboard.enabled
+    if settings is None or not _exposure_allowed(settings, with_dashboard):
         return 2
     from scheduler.service import Scheduler
 
@@ -193,14 +208,9 @@ def run_scheduler(with_dashboard: bool = True) -> int:
     scheduler = Scheduler(settings.scheduler_timezone, stop_wait_seconds=settings.scheduler_stop_wait_seconds,
                           retry=retry_policy(settings), prefork=settings.scheduler_prefork)
     server = None
-    if with_dashboard and settings.dashboard.enabled:
-        from dashboard.server import DashboardError, DashboardServer, check_exposure
+    if with_dashboard:
+        from dashboard.server import DashboardError, DashboardServer
 
-        try:
-            check_exposure(settings.dashboard)
-        except DashboardError as error:
-            print(f"dashboard error: {error}", file=sys.stderr)
-            return 2
         try:
             server = DashboardServer(settings, run_owner=scheduler.instance_id)
             server.start()
