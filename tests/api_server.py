@@ -123,14 +123,14 @@ def serving(tmp: Path, database_url: str, command: str = "serve", **settings: st
     assert code == 0, f"the server exited {code}: {log.read_text()}"
 
 
-def insert_samples(database_url: str, rows: list[dict[str, Any]]) -> None:
-    """system_metrics rows written as the monitor writes them (Core, storage.tables), in one transaction."""
+def insert_rows(database_url: str, table_name: str, rows: list[dict[str, Any]]) -> None:
+    """Rows of a storage.tables table written as the monitor writes them (Core), in one transaction."""
     from storage import tables
 
     engine = create_engine(database_url, poolclass=NullPool)
     try:
         with engine.begin() as connection:
-            connection.execute(insert(tables.system_metrics), rows)
+            connection.execute(insert(tables.metadata.tables[table_name]), rows)
     finally:
         engine.dispose()
 

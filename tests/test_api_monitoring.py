@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.api_server import Server, environ, insert_samples, main_py, minute_samples, serving, utc
+from tests.api_server import Server, environ, insert_rows, main_py, minute_samples, serving, utc
 
 SYNTHETIC = "synthetic-host"
 START = datetime(2026, 3, 1, 0, 0, 30, 250000, tzinfo=timezone.utc)
@@ -25,7 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     main_py(env, "db", "init")
     for _ in range(2):
         main_py(env, "monitor", "--quiet")
-    insert_samples(url, minute_samples(SYNTHETIC, START, COUNT, every_seconds=37))
+    insert_rows(url, "system_metrics", minute_samples(SYNTHETIC, START, COUNT, every_seconds=37))
     with serving(tmp, url, **levels) as running:
         yield running
 
