@@ -7,6 +7,7 @@ Test modules import the helpers; PYTEST_DONT_REWRITE: the asserts here carry the
 from __future__ import annotations
 
 import json
+import math
 import socket
 import subprocess
 import sys
@@ -146,3 +147,28 @@ def minute_samples(hostname: str, start: datetime, count: int, every_seconds: fl
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def assert_buckets(items: list[dict[str, Any]], rows: list[dict[str, Any]], start: datetime, end: datetime,
+                   step: int) -> None:
+    """Downsampled `items` (newest first) against the documented bucketing recomputed over `rows`: whole-second
+    Unix time t goes to bucket (t - floor(start)) // step; avg and max per column, None when no row has a value."""
+    origin = math.floor(start.timestamp())
+    grouped: dict[datetime, list[dict[str, Any]]] = {}
+    for row in rows:
+        if start <= row["timestamp"] <= end:
+            index = (math.floor(row["timestamp"].timestamp()) - origin) // step
+            grouped.setdefault(datetime.fromtimestamp(origin + index * step, timezone.utc), []).append(row)
+    got = {utc(item["time"]): item for item in items}
+    assert list(got) == sorted(got, reverse=True), "newest bucket first"
+    assert set(got) == set(grouped), (sorted(got), sorted(grouped))
+    for moment, members in grouped.items():
+        item = got[moment]
+        assert item["samples"] == len(members) and item["hostname"] == members[0]["hostname"], moment
+        for column in ("cpu_percent", "memory_percent", "load_1m", "network_recv_bytes_per_second"):
+            values = [member[column] for member in members if member[column] is not None]
+            assert item[column]["max"] == (max(values) if values else None), (moment, column)
+            if values:
+                assert abs(item[column]["avg"] - sum(values) / len(values)) < 1e-9, (moment, column)
+            else:
+                assert item[column]["avg"] is None, (moment, column)
