@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
 
 # Settings a developer may have exported must not leak into tests.
 _SETTING_PREFIXES = ("DATABASE_", "LOG_", "MONITOR_", "DISK_", "NETWORK_", "CPU_", "MEMORY_", "SWAP_", "LOAD_",
-                     "GPU_", "AUTOMATION_")
+                     "GPU_", "AUTOMATION_", "API_", "DASHBOARD_", "ALLOWED_ORIGINS")
 
 
 def clean_environ() -> dict[str, str]:
