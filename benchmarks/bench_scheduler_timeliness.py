@@ -9,9 +9,9 @@ default), then gets SIGTERM. Targets: median at most 100 ms and p99 at most 500 
 
 Cross-checks: every counted slot has exactly one line, and the job_executions rows with status success for the
 benchmark's jobs are as many as the lines; anything else fails the benchmark. The baseline in the same run is
-the cost of process start itself: the same script started with subprocess.Popen one at a time (plain, and with
-the runner's options: a new session and a preexec_fn), and N at once (as N simultaneous slots are), each timed
-from just before Popen to the time `date` prints.
+the cost of process start itself: the same script started one at a time (plain Popen, and the runner's own
+start: a new session and a parent-death signal), and N at once (as N simultaneous slots are), each timed from
+just before the start to the time `date` prints.
 
     python benchmarks/bench_scheduler_timeliness.py [--jobs 25] [--minutes 4]
 
@@ -34,10 +34,11 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT)]
 from common import scheduler_database  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+from scheduler.runner import start_job_process  # noqa: E402
 TARGET_MEDIAN_MS = 100.0
 TARGET_P99_MS = 500.0
 MINIMUM_SLOTS = 100
@@ -75,24 +76,20 @@ def read_lines(path: Path) -> list[tuple[float, str, str]]:
     return rows
 
 
-def _die_with_parent() -> None:  # what the runner does on Linux: a preexec_fn (fork + exec, no vfork)
-    import ctypes
-
-    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def start_plain(argv: list[str], cwd: str, env: dict[str, str], stdout: int, stderr: int) -> subprocess.Popen:
+    return subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
 
 
 def baseline(script: Path, lines: Path, runs: int, burst: int, bursts: int) -> dict[str, list[float]]:
     """Delays (ms) from just before Popen to the time the script's `date` printed."""
     env = {**os.environ, "AUTOMATION_SCHEDULED_FOR": ""}
-    plans = {"plain": {}, "runner": {"start_new_session": True, "preexec_fn": _die_with_parent}}
     started: dict[str, float] = {}
     for index in range(runs):
-        for kind, options in plans.items():
+        for kind, start in (("plain", start_plain), ("runner", start_job_process)):
             name = f"{kind}-{index}"
             started[name] = time.time()
-            process = subprocess.Popen([str(script)], env={**env, "AUTOMATION_JOB_NAME": name},
-                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, **options)
-            process.wait()
+            start([str(script)], str(ROOT), {**env, "AUTOMATION_JOB_NAME": name}, subprocess.DEVNULL,
+                  subprocess.DEVNULL).wait()
     for round_number in range(bursts):  # N started back to back, all timed from the first Popen
         time.sleep(0.2)
         names = [f"burst-{round_number}-{index}" for index in range(burst)]
@@ -100,9 +97,8 @@ def baseline(script: Path, lines: Path, runs: int, burst: int, bursts: int) -> d
         processes = []
         for name in names:
             started[name] = first
-            processes.append(subprocess.Popen([str(script)], env={**env, "AUTOMATION_JOB_NAME": name},
-                                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                              **plans["runner"]))
+            processes.append(start_job_process([str(script)], str(ROOT), {**env, "AUTOMATION_JOB_NAME": name},
+                                               subprocess.DEVNULL, subprocess.DEVNULL))
         for process in processes:
             process.wait()
     delays: dict[str, list[float]] = {"plain": [], "runner": [], "burst": []}
@@ -224,7 +220,7 @@ def main() -> int:
           f"{summary(before_popen_ms)}")
     print(f"baseline, the script started directly ({BASELINE_RUNS} runs each, Popen -> date):")
     print(f"  plain Popen: {summary(base['plain'])}")
-    print(f"  with the runner's options (new session, preexec_fn): {summary(base['runner'])}")
+    print(f"  the runner's start (new session, parent-death signal): {summary(base['runner'])}")
     print(f"  {args.jobs} at once, x{args.minutes} (timed from the first Popen): {summary(base['burst'])}")
     print(f"database: {statuses.get('success', 0)} success rows for the benchmark's jobs, {len(records)} lines; "
           f"all statuses: {dict(sorted(statuses.items()))}")

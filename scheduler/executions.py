@@ -96,9 +96,15 @@ def execute_job(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime 
 
 def new_execution(job: Job, trigger: ExecutionTrigger, scheduled_for: datetime | None, owner: str | None,
                   status: ExecutionStatus = ExecutionStatus.PENDING) -> JobExecution:
-    return JobExecution(job_id=job.id, job_name=job.name, status=status, trigger=trigger,
-                        scheduled_for=scheduled_for, hostname=socket.gethostname(), platform=sys.platform,
-                        retry_count=0, owner=owner)
+    return JobExecution(**execution_values(job.id, job.name, trigger, scheduled_for, owner, status))
+
+
+def execution_values(job_id: int, job_name: str, trigger: ExecutionTrigger, scheduled_for: datetime | None,
+                     owner: str | None, status: ExecutionStatus = ExecutionStatus.PENDING) -> dict[str, object]:
+    """The columns of a new job_executions row (for the ORM and for Core inserts alike)."""
+    return {"job_id": job_id, "job_name": job_name, "status": status, "trigger": trigger,
+            "scheduled_for": scheduled_for, "hostname": socket.gethostname(), "platform": sys.platform,
+            "retry_count": 0, "owner": owner}
 
 
 def run_execution(execution_id: int, cancel: threading.Event | None = None,

@@ -6,7 +6,10 @@ The outcome keeps the first and last OUTPUT_CAP_BYTES of stdout and stderr with 
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -78,8 +81,7 @@ def run_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout_s
         try:
             process = starter(stdout, stderr) if starter is not None else None
             if process is None:
-                process = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
-                                           stdout=stdout, stderr=stderr, **_group_options())
+                process = start_job_process(argv, cwd, env, stdout, stderr)
         except OSError as error:
             return RunOutcome(ExecutionStatus.FAILED, started_at, datetime.now(timezone.utc), None, "", "",
                               f"could not start {argv[0]}: {error.strerror or error}")
@@ -118,14 +120,49 @@ def _read(output: object) -> str:
     return cap_output(output.read())  # type: ignore[attr-defined]
 
 
-def _group_options() -> dict[str, object]:
-    """A new process group (a new session on POSIX), and on Linux a signal to the job if the scheduler dies."""
+def start_job_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], stdout: IO[bytes] | int,
+                      stderr: IO[bytes] | int) -> subprocess.Popen:
+    """A new process group (a new session on POSIX), and on Linux a signal to the job if the scheduler dies:
+    set by util-linux's `setpriv --pdeathsig` where it has the option, so Python starts the job with vfork
+    (about 0.2 ms); a preexec_fn instead forces a full fork of the scheduler (3 ms and more, serial while
+    many slots are due at once)."""
+    options: dict[str, object] = {}
     if sys.platform == "win32":
-        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
-    options: dict[str, object] = {"start_new_session": True}
+        options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+    else:
+        options["start_new_session"] = True
+    command = list(argv)
     if sys.platform.startswith("linux"):
-        options["preexec_fn"] = die_with_parent
-    return options
+        setpriv = _setpriv_with_pdeathsig()
+        if setpriv is not None:
+            _require_executable(command[0], cwd, env)  # as Popen would: a missing program fails to start
+            command = [setpriv, "--pdeathsig", "TERM", "--", *command]
+        else:
+            options["preexec_fn"] = die_with_parent
+    return subprocess.Popen(command, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=stdout,
+                            stderr=stderr, **options)  # type: ignore[call-overload]
+
+
+@functools.cache
+def _setpriv_with_pdeathsig() -> str | None:
+    """util-linux's setpriv if it knows --pdeathsig (2.33 and later), else None."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    check = subprocess.run([setpriv, "--pdeathsig", "TERM", "--", "true"], capture_output=True)
+    return setpriv if check.returncode == 0 else None
+
+
+def _require_executable(program: str, cwd: str, env: Mapping[str, str]) -> None:
+    """Raise the OSError that starting `program` would raise, when it is missing or not executable."""
+    if os.sep in program:
+        path = program if os.path.isabs(program) else os.path.join(cwd, program)
+        if not os.path.exists(path):
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+        if os.path.isdir(path) or not os.access(path, os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), program)
+    elif shutil.which(program, path=env.get("PATH", os.defpath)) is None:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
 
 
 def die_with_parent() -> None:

@@ -32,10 +32,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.cron import CronError, CronSchedule, fire_times, parse_cron, system_zone, zone_named
-from scheduler.executions import DEFAULT_RETRY, RetryPolicy, new_execution, run_execution
+from scheduler.executions import DEFAULT_RETRY, RetryPolicy, execution_values, run_execution
 from scheduler.prefork_client import PreforkWorker
 from storage import ExecutionStatus, ExecutionTrigger, Job, JobExecution, Notification, db, tables
-from storage.database import SQLITE_BEGIN_OPTION
+from storage.database import SQLITE_BEGIN_OPTION, write_transaction
 
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER_SECONDS = 60.0
@@ -59,6 +59,7 @@ class LoadedJob(NamedTuple):
 
 MAX_CATCH_UP_SLOTS = 100_000
 FIRE_TIMES_BATCH = 32
+MAX_SIMULTANEOUS_RUNS = 1024
 
 
 def utc_now() -> datetime:
@@ -90,22 +91,28 @@ def _slots_between(schedule: CronSchedule, after: datetime, until: datetime) -> 
     return slots
 
 
-def _running_count(session: Session, job_id: int, other_than: int) -> int:
-    return session.scalar(select(func.count()).select_from(JobExecution).where(
-        JobExecution.job_id == job_id, JobExecution.id != other_than,
-        JobExecution.status.in_([ExecutionStatus.RUNNING, ExecutionStatus.PENDING]))) or 0
+def _runs_going(connection: Connection, job_ids: list[int]) -> dict[int, int]:
+    """Runs pending or running, per job, among `job_ids`."""
+    executions = tables.job_executions
+    return dict(connection.execute(
+        select(executions.c.job_id, func.count()).where(
+            executions.c.job_id.in_(job_ids),
+            executions.c.status.in_([ExecutionStatus.RUNNING, ExecutionStatus.PENDING]))
+        .group_by(executions.c.job_id)).tuples().all())
 
 
 class Scheduler:
     def __init__(self, zone_name: str | None, stop_wait_seconds: float = STOP_WAIT_SECONDS,
-                 retry: RetryPolicy = DEFAULT_RETRY, max_workers: int = 16, prefork: bool = True):
+                 retry: RetryPolicy = DEFAULT_RETRY, prefork: bool = True):
         self.zone = zone_named(zone_name) if zone_name else system_zone()
         self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
         self._cancel = threading.Event()
         self._stop_wait_seconds = stop_wait_seconds
         self._retry = retry
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="job")
+        # One thread per running run, started on demand: how many run at once is bounded by the jobs'
+        # max_instances, not by the pool, which must never make a due run wait for another to finish.
+        self._pool = ThreadPoolExecutor(max_workers=MAX_SIMULTANEOUS_RUNS, thread_name_prefix="job")
         self._running: set[Future] = set()
         self._jobs: dict[int, LoadedJob] = {}
         self._next_due: dict[int, datetime] = {}
@@ -224,23 +231,26 @@ class Scheduler:
         the same minute, one commit instead of one per slot (each waiting for SQLite's write lock behind the
         runs already started) keeps the last slot of the minute on time."""
         claimed: list[tuple[LoadedJob, datetime, int]] = []
-        with db.session_scope(writes=True) as session:
+        executions = tables.job_executions
+        with write_transaction(db.engine) as connection:
+            busy = _runs_going(connection, [job.id for job, _ in due])
             for job, slot in due:
                 late = (now - slot).total_seconds() > LATE_GRACE_SECONDS
-                execution = self._claim_in(session, job, slot, ExecutionStatus.MISSED if late else
-                                           ExecutionStatus.PENDING, ExecutionTrigger.SCHEDULE)
-                if execution is None:
+                execution_id = self._claim_in(connection, job, slot, ExecutionStatus.MISSED if late else
+                                              ExecutionStatus.PENDING, ExecutionTrigger.SCHEDULE)
+                if execution_id is None:
                     continue
                 if late:
                     log.warning("job %s: slot %s missed (found %.0f s late)", job.name, slot.isoformat(),
                                 (now - slot).total_seconds())
-                elif _running_count(session, job.id, execution.id) >= job.max_instances:
-                    execution.status, execution.completed_at = ExecutionStatus.SKIPPED, utc_now()
-                    execution.error_message = "the previous run was still running"
+                elif busy.get(job.id, 0) >= job.max_instances:
+                    connection.execute(update(executions).where(executions.c.id == execution_id).values(
+                        status=ExecutionStatus.SKIPPED, completed_at=utc_now(),
+                        error_message="the previous run was still running"))
                     log.warning("job %s: slot %s skipped, the previous run is still running", job.name,
                                 slot.isoformat())
                 else:
-                    claimed.append((job, slot, execution.id))
+                    claimed.append((job, slot, execution_id))
         for job, slot, execution_id in claimed:
             self._running.add(self._pool.submit(self._run, execution_id))
             log.info("job %s: slot %s claimed (execution %d)", job.name, slot.isoformat(), execution_id)
@@ -248,27 +258,22 @@ class Scheduler:
     def _claim(self, job: LoadedJob, slot: datetime, status: ExecutionStatus,
                trigger: ExecutionTrigger = ExecutionTrigger.SCHEDULE) -> int | None:
         """The new execution's id, or None when another scheduler already claimed this slot."""
-        with db.session_scope(writes=True) as session:
-            execution = self._claim_in(session, job, slot, status, trigger)
-            return None if execution is None else execution.id
+        with write_transaction(db.engine) as connection:
+            return self._claim_in(connection, job, slot, status, trigger)
 
-    def _claim_in(self, session: Session, job: LoadedJob, slot: datetime, status: ExecutionStatus,
-                  trigger: ExecutionTrigger) -> JobExecution | None:
+    def _claim_in(self, connection: Connection, job: LoadedJob, slot: datetime, status: ExecutionStatus,
+                  trigger: ExecutionTrigger) -> int | None:
         """Insert the slot's row in a savepoint: when another scheduler holds the slot (the unique index
-        refuses the row), only this insert is undone, not the other claims of the transaction."""
-        stored = session.get(Job, job.id)
-        if stored is None:
-            return None
-        execution = new_execution(stored, trigger, slot, self.instance_id, status)
+        refuses the row) or the job is gone (its foreign key), only this insert is undone, not the other
+        claims of the transaction."""
+        values = execution_values(job.id, job.name, trigger, slot, self.instance_id, status)
         if status is ExecutionStatus.MISSED:
-            execution.completed_at = utc_now()
-            execution.error_message = "its time passed while no scheduler could run it"
+            values.update(completed_at=utc_now(), error_message="its time passed while no scheduler could run it")
         try:
-            with session.begin_nested():
-                session.add(execution)
+            with connection.begin_nested():
+                return connection.execute(tables.job_executions.insert(), values).inserted_primary_key[0]
         except IntegrityError:
             return None
-        return execution
 
     def _run(self, execution_id: int) -> None:
         try:

@@ -74,13 +74,16 @@ def test_a_job_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path: P
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux only")
-def test_the_job_gets_sigterm_when_its_parent_dies(tmp_path: Path) -> None:
-    """A scheduler killed with SIGKILL must not leave its job running forever."""
+@pytest.mark.parametrize("path", [os.defpath, ""], ids=["through setpriv", "through a preexec_fn (no setpriv)"])
+def test_the_job_gets_sigterm_when_its_parent_dies(tmp_path: Path, path: str) -> None:
+    """A scheduler killed with SIGKILL must not leave its job running forever; util-linux's setpriv sets the
+    signal where it is found on PATH, a preexec_fn where not."""
     pid_file = tmp_path / "job.pid"
     job = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
     parent = tmp_path / "parent.py"
     parent.write_text(
         "import os, sys\n"
+        f"os.environ['PATH'] = {path!r}\n"
         f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
         "from scheduler.runner import run_process\n"
         f"run_process([sys.executable, '-c', {job!r}], cwd={str(tmp_path)!r}, env=dict(os.environ), "
