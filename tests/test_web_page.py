@@ -8,6 +8,7 @@ Screenshots (desktop light and dark, phone) are written to tests/artifacts/web_p
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -142,6 +143,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     main_py(env, "jobs", "add", HELLO_JOB, "--cron", "0 3 1 1 *", "--script", str(script),
             "--description", "<i>prints</i> a line & exits")
     with serving(tmp, url, command="run", API_TOKEN=TOKEN) as running:
+        # The page shows the health badge: wait for the scheduler's first heartbeat (the web server starts first).
+        deadline = time.monotonic() + 60
+        while running.get("/monitoring/health").status != 200:
+            assert time.monotonic() < deadline, running.get("/monitoring/health").text
+            time.sleep(0.2)
         yield running
 
 
