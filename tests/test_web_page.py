@@ -2,7 +2,8 @@
 `python main.py run` (scheduler and dashboard in one process) over a SQLite database filled by real monitor runs
 and by eight days of samples of a second host written through storage.tables.
 
-Screenshots (desktop light and dark, phone) are written to tests/artifacts/web_page/ (git-ignored); look at them.
+Screenshots (desktop light and dark, a phone, a run's detail) are written to tests/artifacts/web_page/
+(git-ignored); look at them after a change to the page.
 """
 
 from __future__ import annotations
@@ -223,7 +224,7 @@ def chart_request(watched: Watched) -> dict[str, str]:
 
 
 def series_pixels(page: Page, chart: str) -> int:
-    """Pixels of the chart's canvas painted in the first series' colour (the average line and its fill)."""
+    """Opaque pixels of the chart's canvas in the first series' colour: its average line (the fill is faint)."""
     return page.evaluate("""(chart) => {
         const canvas = document.querySelector(`#${chart} canvas`);
         const probe = document.createElement("canvas").getContext("2d");
