@@ -15,11 +15,13 @@ from prometheus_client import CollectorRegistry, ProcessCollector
 
 from config.paths import PROJECT_ROOT
 from config.settings import Settings
+from dashboard.cache import TimedCache
 from dashboard.errors import server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.manual_runs import ManualRuns
 from dashboard.prometheus import PlatformCollector
 from dashboard.routers import api_v1, health, incidents, jobs, monitoring, prometheus
+from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS
 from scheduler.executions import RetryPolicy
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
@@ -44,6 +46,7 @@ def create_app(settings: Settings, run_owner: str | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.live_sampler = live
     app.state.manual_runs = manual_runs
+    app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PlatformCollector())
     ProcessCollector(registry=registry)  # the server's own CPU and memory

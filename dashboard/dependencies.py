@@ -1,7 +1,8 @@
 """FastAPI dependencies shared by the routers: the settings, a database connection, and the token checks.
 
 Writes always need `Authorization: Bearer <API_TOKEN>`; reads only with API_READ_AUTH=true. Tokens are compared
-in constant time and never logged or echoed.
+in constant time and never logged or echoed. The checks are `async` (no I/O): FastAPI runs them on the event
+loop instead of handing each to a worker thread.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _check_bearer(request: Request, token: str) -> None:
                             headers={"WWW-Authenticate": "Bearer"})
 
 
-def write_access(request: Request) -> None:
+async def write_access(request: Request) -> None:
     """Every write: refused without a configured token, 401 without the right one."""
     token = settings_of(request).dashboard.token
     if token is None:
@@ -45,7 +46,7 @@ def write_access(request: Request) -> None:
     _check_bearer(request, token)
 
 
-def read_access(request: Request) -> None:
+async def read_access(request: Request) -> None:
     """Reads: open unless API_READ_AUTH=true (which needs API_TOKEN, checked with the settings)."""
     dashboard = settings_of(request).dashboard
     if dashboard.read_auth and dashboard.token is not None:

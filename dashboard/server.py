@@ -7,6 +7,7 @@ uvicorn's exit inside a thread; signals stay with the main thread, whose handler
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -31,6 +32,23 @@ def check_exposure(settings: DashboardSettings) -> None:
                              f"set API_TOKEN in .env or listen on 127.0.0.1")
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on host:port. Created with IPPROTO_TCP (not socket.create_server's protocol 0):
+    asyncio sets TCP_NODELAY only on connections of such sockets, and without it Nagle's algorithm and delayed
+    ACKs hold responses back for up to 40 ms."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        if os.name == "posix":  # on Windows SO_REUSEADDR would let another process take the port
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(2048)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
 class DashboardServer:
     def __init__(self, settings: Settings, run_owner: str | None = None) -> None:
         from dashboard.app import create_app
@@ -38,8 +56,7 @@ class DashboardServer:
         dashboard = settings.dashboard
         check_exposure(dashboard)
         try:
-            family = socket.AF_INET6 if ":" in dashboard.host else socket.AF_INET
-            self._socket = socket.create_server((dashboard.host, dashboard.port), family=family)
+            self._socket = listening_socket(dashboard.host, dashboard.port)
         except OSError as error:
             raise DashboardError(f"cannot listen on {dashboard.host}:{dashboard.port}: "
                                  f"{error.strerror or error} (API_HOST, API_PORT)") from None

@@ -40,11 +40,12 @@ def test_read_routes(tmp_path: Path, backend: str) -> None:
                 assert_buckets(reply["items"], rows, start, end, reply["step_seconds"])
             since = server.ok(f"/api/v1/metrics/memory?hostname={HOST}&start=2026-02-01T01:00:00%2B01:00&limit=1000")
             assert min(utc(row["timestamp"]) for row in since["data"]) >= datetime(2026, 2, 1, tzinfo=timezone.utc)
-            notifications = server.ok("/monitoring/notifications?level=CRITICAL")["items"]
-            assert notifications and notifications[0]["metric"] == "memory_percent"
-            assert server.ok(f"/monitoring/notifications/{notifications[0]['id']}")["id"] == notifications[0]["id"]
+            notifications = [row for row in server.ok("/monitoring/notifications?level=CRITICAL")["items"]
+                             if row["metric"] == "memory_percent"]  # others may breach too: a busy CPU
+            assert notifications and server.ok(f"/monitoring/notifications/{notifications[0]['id']}")[
+                "message"] == notifications[0]["message"]
             [job] = server.ok("/jobs")["items"]
             assert job["last_run"]["status"] == "success" and job["next_run_at"]
-            assert server.ok("/incidents")["items"][0]["metric"] == "memory_percent"
+            assert "memory_percent" in {row["metric"] for row in server.ok("/incidents")["items"]}
             assert server.ok("/monitoring/stats")["hosts"][0]["samples"] in (1, COUNT)
             assert "automation_memory_usage_ratio" in server.get("/metrics").text

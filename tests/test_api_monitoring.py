@@ -115,8 +115,9 @@ def test_notifications_filter_and_one_with_its_deliveries(server: Server) -> Non
     items = server.ok("/monitoring/notifications?channel=system_monitoring&level=critical&limit=10")["items"]
     assert items and all(row["level"] == "CRITICAL" and row["channel"] == "system_monitoring" for row in items)
     assert [row["id"] for row in items] == sorted((row["id"] for row in items), reverse=True)
-    one = server.ok(f"/monitoring/notifications/{items[0]['id']}")
-    assert one["metric"] == "memory_percent" and one["deliveries"] == []
+    memory = [row for row in items if row["metric"] == "memory_percent"]
+    assert memory, items  # every run breached MEMORY_CRITICAL_THRESHOLD=1 (others may have too: a busy CPU)
+    assert server.ok(f"/monitoring/notifications/{memory[0]['id']}") == memory[0] | {"deliveries": []}
     assert server.ok("/monitoring/notifications?start_time=2999-01-01T00:00:00Z")["items"] == []
     assert server.get("/monitoring/notifications/999999").status == 404
     assert server.get("/monitoring/notifications/abc").status == 422

@@ -13,7 +13,7 @@ from dashboard.dependencies import connection, read_access, settings_of
 from dashboard.errors import ErrorLoggingRoute
 from dashboard.params import EndTime, Limit, StartTime, time_range
 from dashboard.responses import json_response
-from dashboard.routers.monitoring import live_sampler
+from dashboard.routers.monitoring import live_sample
 from storage.metrics_queries import gpu_series, list_samples
 
 router = APIRouter(prefix="/api/v1", tags=["api v1"], route_class=ErrorLoggingRoute,
@@ -35,14 +35,14 @@ SERIES_COLUMNS = {
 
 
 @router.get("/metrics/current", summary="A live sample of this machine (as /monitoring/metrics/current)")
-def current(request: Request) -> Response:
-    return json_response(live_sampler(request).current().document)
+async def current(request: Request) -> Response:
+    return Response((await live_sample(request)).body, media_type="application/json")
 
 
 @router.get("/metrics/processes", summary="Top processes of a live sample, by CPU or memory")
-def processes(request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 10,
-              sort_by: Literal["cpu", "memory"] = "cpu") -> Response:
-    live = live_sampler(request).current().document
+async def processes(request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 10,
+                    sort_by: Literal["cpu", "memory"] = "cpu") -> Response:
+    live = (await live_sample(request)).document
     rows = [row for row in live.get("processes", []) if row["ranking"] == sort_by and row["rank"] <= limit]
     return json_response({"timestamp": live["timestamp"], "hostname": live["hostname"], "sort_by": sort_by,
                           "count": len(rows), "processes": rows})

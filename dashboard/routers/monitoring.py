@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.engine import Connection
 
@@ -19,10 +20,12 @@ from config.alert_settings import parse_duration
 from config.fields import ConfigError
 from dashboard.dependencies import connection, read_access, settings_of
 from dashboard.errors import ErrorLoggingRoute
-from dashboard.live_sample import LiveSampler
+from dashboard.cache import TimedCache
+from dashboard.live_sample import LiveSample, LiveSampler
 from dashboard.thresholds import threshold_levels
 from dashboard.params import EndTime, Hostname, Limit, Offset, StartTime, time_range
-from dashboard.responses import json_response
+from dashboard.responses import encode_json, json_response
+from storage import db
 from storage.incident_actions import active_counts
 from storage.job_queries import runs_by_status
 from storage.metrics_queries import (
@@ -47,17 +50,18 @@ DEFAULT_RANGE = timedelta(hours=24)  # of a downsampled query without start_time
 MAX_STEP_SECONDS = 366 * 86400
 
 
-def live_sampler(request: Request) -> LiveSampler:
-    return request.app.state.live_sampler
+LATEST_MAX_AGE_SECONDS = 1.0
+
+
+async def live_sample(request: Request) -> LiveSample:
+    """The cached live sample, or a new one collected in a worker thread."""
+    sampler: LiveSampler = request.app.state.live_sampler
+    return sampler.fresh() or await run_in_threadpool(sampler.current)
 
 
 @router.get("/metrics/current", summary="A live sample of this machine (rates since the previous live sample)")
-def current_metrics(request: Request) -> Response:
-    live = live_sampler(request).current()
-    document = dict(live.document)
-    top = settings_of(request).top_processes
-    document["processes"] = [row for row in document.get("processes", []) if row["rank"] <= top]
-    return json_response(document)
+async def current_metrics(request: Request) -> Response:
+    return Response((await live_sample(request)).body, media_type="application/json")
 
 
 @router.get("/hosts", summary="The hosts that have stored samples")
@@ -70,14 +74,24 @@ def thresholds(request: Request) -> Response:
     return json_response({"items": threshold_levels(settings_of(request).thresholds)})
 
 
-@router.get("/metrics/latest", summary="The newest stored sample with its detail rows")
-def latest_metrics(reader: Db, hostname: Hostname = None) -> Response:
-    sample_id = latest_sample_id(reader, hostname)
-    sample = sample_with_details(reader, sample_id) if sample_id is not None else None
+@router.get("/metrics/latest", summary="The newest stored sample with its detail rows (at most 1 s old)")
+async def latest_metrics(request: Request, hostname: Hostname = None) -> Response:
+    """Answered from a cache refreshed at most once a second: the hottest read of a page left open."""
+    cache: TimedCache[tuple[int, bytes]] = request.app.state.latest_cache
+    status, body = cache.fresh(hostname) or await run_in_threadpool(cache.get, hostname,
+                                                                    lambda: _latest_body(hostname))
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def _latest_body(hostname: str | None) -> tuple[int, bytes]:
+    with db.engine.connect() as reader:
+        sample_id = latest_sample_id(reader, hostname)
+        sample = sample_with_details(reader, sample_id) if sample_id is not None else None
     if sample is None:
-        raise HTTPException(404, f"no stored sample{' of host ' + repr(hostname) if hostname else ''} yet; "
-                                 f"run `python main.py monitor` or let the scheduler's monitoring job run")
-    return json_response(sample)
+        return 404, encode_json({"detail": f"no stored sample{' of host ' + repr(hostname) if hostname else ''} "
+                                           f"yet; run `python main.py monitor` or let the scheduler's monitoring job "
+                                           f"run"})
+    return 200, encode_json(sample)
 
 
 def _step_seconds(step: str | None, points: int | None, start: datetime, end: datetime) -> int:
