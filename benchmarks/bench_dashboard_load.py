@@ -23,10 +23,11 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import NamedTuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import free_port, wait_until_up  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RPS, TARGET_P99_MS = 500.0, 50.0
@@ -57,27 +58,6 @@ def median_load(loads: list[Load]) -> Load:
     return Load(statistics.median(load.requests_per_second for load in loads),
                 statistics.median(load.p50_ms for load in loads), statistics.median(load.p99_ms for load in loads),
                 sum(load.errors for load in loads), sum(load.requests for load in loads))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=5).close()
-            return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def _milliseconds(value: str, unit: str) -> float:
