@@ -119,15 +119,15 @@ def _stored_state(settings: Settings, create: bool) -> StoredState:
     db.bind(settings.database_url, settings.database_busy_timeout_seconds)
     if create:
         init_database()
-        return _read_stored(settings)
+        return read_stored(settings)
     try:
-        return _read_stored(settings, require_current_schema=True)
+        return read_stored(settings, require_current_schema=True)
     except SQLAlchemyError as error:
         log.warning("previous sample not readable (%s); sampling rates over a short window", error.__class__.__name__)
         return StoredState()
 
 
-def _read_stored(settings: Settings, require_current_schema: bool = False) -> StoredState:
+def read_stored(settings: Settings, require_current_schema: bool = False) -> StoredState:
     """The newest sample's counters, and the disk usage of the last ALERT_DISK_PREDICT_HOURS when forecasting."""
     forecasting = settings.alerts.disk_full_within_hours > 0 and "disk" not in settings.disabled_collectors
     with db.engine.connect() as connection:
