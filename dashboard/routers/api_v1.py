@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from dashboard.dependencies import connection, read_access, settings_of
 from dashboard.errors import ErrorLoggingRoute
-from dashboard.params import EndTime, Limit, StartTime, time_range
+from dashboard.params import DEFAULT_PAGE, EndTime, Limit, StartTime, time_range
 from dashboard.responses import json_response
 from dashboard.routers.monitoring import live_sample
 from storage.metrics_queries import gpu_series, list_samples
@@ -62,7 +62,7 @@ def _series(request: Request, reader: Connection, metric: str, hostname: str | N
 
 def _series_route(metric: str) -> None:
     def series(request: Request, reader: Db, hostname: Host = None, start: StartTime = None, end: EndTime = None,
-               limit: Limit = 100) -> Response:
+               limit: Limit = DEFAULT_PAGE) -> Response:
         return _series(request, reader, metric, hostname, start, end, limit)
 
     router.add_api_route(f"/metrics/{metric}", series, methods=["GET"], name=f"{metric}_series",

@@ -20,7 +20,7 @@ from alerts.commands import (
 )
 from dashboard.dependencies import connection, read_access, write_access
 from dashboard.errors import ErrorLoggingRoute
-from dashboard.params import Limit, Offset
+from dashboard.params import DEFAULT_PAGE, Limit, Offset
 from dashboard.responses import json_response
 from storage.incident_actions import active_silences, incident, list_incidents
 
@@ -43,7 +43,7 @@ class SilenceRequest(BaseModel):
 
 
 @router.get("", summary="Incidents newest first: active (default), resolved or all")
-def incidents(reader: Db, status: Literal["active", "resolved", "all"] = "active", limit: Limit = 100,
+def incidents(reader: Db, status: Literal["active", "resolved", "all"] = "active", limit: Limit = DEFAULT_PAGE,
               offset: Offset = 0) -> Response:
     return json_response({"items": list_incidents(reader, _STATUS[status], limit, offset), "limit": limit,
                           "offset": offset})

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from dashboard.dependencies import connection, read_access, settings_of, write_access
 from dashboard.errors import ErrorLoggingRoute
 from dashboard.manual_runs import ManualRuns
-from dashboard.params import Limit, Offset
+from dashboard.params import DEFAULT_PAGE, Limit, Offset
 from dashboard.responses import json_response
 from dashboard.schedules import next_run
 from scheduler.cron_command import zone_or_default
@@ -136,7 +136,7 @@ def add_job(request: Request, body: NewJob) -> Response:
 
 
 @router.get("/executions", summary="Runs of every job, newest first (without their output)")
-def all_executions(reader: Db, status: Status = None, limit: Limit = 100, offset: Offset = 0) -> Response:
+def all_executions(reader: Db, status: Status = None, limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> Response:
     return json_response({"items": list_executions(reader, None, status, limit, offset), "limit": limit,
                           "offset": offset})
 
@@ -202,7 +202,8 @@ def execute(request: Request, job_id: int) -> Response:
 
 
 @router.get("/{job_id}/executions", summary="A job's runs, newest first (without their output)")
-def job_executions(reader: Db, job_id: int, status: Status = None, limit: Limit = 100, offset: Offset = 0) -> Response:
+def job_executions(reader: Db, job_id: int, status: Status = None, limit: Limit = DEFAULT_PAGE,
+                   offset: Offset = 0) -> Response:
     _job_or_404(reader, job_id)
     return json_response({"items": list_executions(reader, job_id, status, limit, offset), "limit": limit,
                           "offset": offset})

@@ -18,13 +18,13 @@ from sqlalchemy.engine import Connection
 
 from config.alert_settings import parse_duration
 from config.fields import ConfigError
+from dashboard.cache import TimedCache
 from dashboard.dependencies import connection, read_access, settings_of
 from dashboard.errors import ErrorLoggingRoute
-from dashboard.cache import TimedCache
 from dashboard.live_sample import LiveSample, LiveSampler
-from dashboard.thresholds import threshold_levels
-from dashboard.params import EndTime, Hostname, Limit, Offset, StartTime, time_range
+from dashboard.params import DEFAULT_PAGE, EndTime, Hostname, Limit, Offset, StartTime, time_range
 from dashboard.responses import encode_json, json_response
+from dashboard.thresholds import threshold_levels
 from storage import db
 from storage.incident_actions import active_counts
 from storage.job_queries import runs_by_status
@@ -120,8 +120,8 @@ def metrics(reader: Db, hostname: Hostname = None, start_time: StartTime = None,
                 "downsample into buckets this long: seconds or 90s, 5m, 1h, 1d"))] = None) -> Response:
     start, end = time_range(start_time, end_time)
     if points is None and step is None:
-        rows = list_samples(reader, hostname, start, end, limit or 100, offset)
-        return json_response({"items": rows, "limit": limit or 100, "offset": offset})
+        rows = list_samples(reader, hostname, start, end, limit or DEFAULT_PAGE, offset)
+        return json_response({"items": rows, "limit": limit or DEFAULT_PAGE, "offset": offset})
     if points is not None and step is not None:
         raise HTTPException(422, f"points={points} and step={step!r} were both given; expected one of them")
     end = end or datetime.now(timezone.utc)
@@ -136,7 +136,7 @@ def metrics(reader: Db, hostname: Hostname = None, start_time: StartTime = None,
 @router.get("/notifications", summary="Notifications newest first, by level, channel and time")
 def notifications(reader: Db, level: Level = None,
                   channel: Annotated[str | None, Query(max_length=64, description="e.g. system_monitoring")] = None,
-                  start_time: StartTime = None, end_time: EndTime = None, limit: Limit = 100,
+                  start_time: StartTime = None, end_time: EndTime = None, limit: Limit = DEFAULT_PAGE,
                   offset: Offset = 0) -> Response:
     start, end = time_range(start_time, end_time)
     rows = list_notifications(reader, level.upper() if level else None, channel, start, end, limit, offset)
