@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Connection
 
 from config.settings import Settings
@@ -29,6 +30,9 @@ def connection() -> Iterator[Connection]:
     """A pooled connection for one request's reads."""
     with db.engine.connect() as opened:
         yield opened
+
+
+Reader = Annotated[Connection, Depends(connection)]
 
 
 def _check_bearer(request: Request, token: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +19,7 @@ from starlette.responses import Response
 from dashboard.responses import json_response
 
 log = logging.getLogger("automation.dashboard")
+Row = TypeVar("Row")
 
 
 class ErrorLoggingRoute(APIRoute):
@@ -34,6 +35,13 @@ class ErrorLoggingRoute(APIRoute):
                 return unexpected_error(request, error)
 
         return handle
+
+
+def found_or_404(row: Row | None, what: str, key: object) -> Row:
+    """The row, or a 404 saying which one is unknown."""
+    if row is None:
+        raise HTTPException(404, f"no {what} with id {key}")
+    return row
 
 
 def unexpected_error(request: Request, error: Exception) -> Response:

@@ -13,20 +13,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 from tests.api_server import TOKEN, environ, free_port, main_py, serving
 from tests.conftest import MAIN
+from tests.db_servers import fetch
 
 
 def query(url: str, sql: str) -> list[tuple]:
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(sql))]
-    finally:
-        engine.dispose()
+    return [tuple(row) for row in fetch(url, sql)]
 
 
 def wait_for(condition, what: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]

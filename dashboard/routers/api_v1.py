@@ -5,20 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Connection
 
-from dashboard.dependencies import connection, read_access, settings_of
-from dashboard.errors import ErrorLoggingRoute
+from dashboard.dependencies import Reader, settings_of
 from dashboard.params import DEFAULT_PAGE, EndTime, Limit, StartTime, time_range
 from dashboard.responses import json_response
+from dashboard.routers import area_router
 from dashboard.routers.monitoring import live_sample
 from storage.metrics_queries import gpu_series, list_samples
 
-router = APIRouter(prefix="/api/v1", tags=["api v1"], route_class=ErrorLoggingRoute,
-                   dependencies=[Depends(read_access)])
-Db = Annotated[Connection, Depends(connection)]
+router = area_router("api v1", "/api/v1")
 Host = Annotated[str | None, Query(max_length=255, description="default: this server's MONITOR_HOSTNAME")]
 
 SERIES_COLUMNS = {
@@ -61,7 +59,7 @@ def _series(request: Request, reader: Connection, metric: str, hostname: str | N
 
 
 def _series_route(metric: str) -> None:
-    def series(request: Request, reader: Db, hostname: Host = None, start: StartTime = None, end: EndTime = None,
+    def series(request: Request, reader: Reader, hostname: Host = None, start: StartTime = None, end: EndTime = None,
                limit: Limit = DEFAULT_PAGE) -> Response:
         return _series(request, reader, metric, hostname, start, end, limit)
 

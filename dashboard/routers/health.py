@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from dashboard.dependencies import settings_of
-from dashboard.errors import ErrorLoggingRoute
 from dashboard.health import health_document
 from dashboard.responses import json_response
+from dashboard.routers import area_router
 from scheduler.cron_command import zone_or_default
 
-router = APIRouter(tags=["health"], route_class=ErrorLoggingRoute)
-
-
+router = area_router("health", guarded=False)
 @router.get("/monitoring/health", summary="Database reachable, scheduler heartbeat, last monitoring run; 503 if not")
 @router.get("/api/v1/health", summary="The same health document as /monitoring/health")
 def health(request: Request) -> Response:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import Depends, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy.engine import Connection
 
 from alerts.commands import (
     AlertCommandError,
@@ -18,15 +17,14 @@ from alerts.commands import (
     silence_incidents,
     unsilence_incidents,
 )
-from dashboard.dependencies import connection, read_access, write_access
-from dashboard.errors import ErrorLoggingRoute
+from dashboard.dependencies import Reader, write_access
+from dashboard.errors import found_or_404
 from dashboard.params import DEFAULT_PAGE, Limit, Offset
 from dashboard.responses import json_response
+from dashboard.routers import area_router
 from storage.incident_actions import active_silences, incident, list_incidents
 
-router = APIRouter(prefix="/incidents", tags=["incidents"], route_class=ErrorLoggingRoute,
-                   dependencies=[Depends(read_access)])
-Db = Annotated[Connection, Depends(connection)]
+router = area_router("incidents", "/incidents")
 _STATUS = {"active": True, "resolved": False, "all": None}
 
 
@@ -43,23 +41,20 @@ class SilenceRequest(BaseModel):
 
 
 @router.get("", summary="Incidents newest first: active (default), resolved or all")
-def incidents(reader: Db, status: Literal["active", "resolved", "all"] = "active", limit: Limit = DEFAULT_PAGE,
+def incidents(reader: Reader, status: Literal["active", "resolved", "all"] = "active", limit: Limit = DEFAULT_PAGE,
               offset: Offset = 0) -> Response:
     return json_response({"items": list_incidents(reader, _STATUS[status], limit, offset), "limit": limit,
                           "offset": offset})
 
 
 @router.get("/silences", summary="Silences in force")
-def silences(reader: Db) -> Response:
+def silences(reader: Reader) -> Response:
     return json_response({"items": active_silences(reader, datetime.now(timezone.utc))})
 
 
 @router.get("/{incident_id}", summary="One incident")
-def one_incident(reader: Db, incident_id: int) -> Response:
-    found = incident(reader, incident_id)
-    if found is None:
-        raise HTTPException(404, f"no incident with id {incident_id}")
-    return json_response(found)
+def one_incident(reader: Reader, incident_id: int) -> Response:
+    return json_response(found_or_404(incident(reader, incident_id), "incident", incident_id))
 
 
 @router.post("/{incident_id}/ack", summary="Acknowledge an active incident: no more reminders for it",

@@ -10,17 +10,18 @@ import json
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from dashboard.dependencies import connection, read_access, settings_of, write_access
-from dashboard.errors import ErrorLoggingRoute
+from dashboard.dependencies import Reader, settings_of, write_access
+from dashboard.errors import found_or_404
 from dashboard.manual_runs import ManualRuns
 from dashboard.params import DEFAULT_PAGE, Limit, Offset
 from dashboard.responses import json_response
+from dashboard.routers import area_router
 from dashboard.schedules import next_run
 from scheduler.cron_command import zone_or_default
 from scheduler.job_definitions import JobSettingError, checked_job_values
@@ -38,8 +39,7 @@ from storage.job_queries import (
     update_job,
 )
 
-router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=ErrorLoggingRoute, dependencies=[Depends(read_access)])
-Db = Annotated[Connection, Depends(connection)]
+router = area_router("jobs", "/jobs")
 Status = Annotated[ExecutionStatus | None, Query(description="only runs with this status")]
 
 # The CLI option each field is checked as (scheduler.job_definitions names options in its messages).
@@ -102,10 +102,7 @@ def _job_document(row: dict[str, Any], last_run: dict[str, Any] | None, request:
 
 
 def _job_or_404(reader: Connection, job_id: int) -> dict[str, Any]:
-    found = job(reader, job_id)
-    if found is None:
-        raise HTTPException(404, f"no job with id {job_id}")
-    return found
+    return found_or_404(job(reader, job_id), "job", job_id)
 
 
 def _reply_with_job(request: Request, job_id: int, status_code: int = 200) -> Response:
@@ -115,7 +112,7 @@ def _reply_with_job(request: Request, job_id: int, status_code: int = 200) -> Re
 
 
 @router.get("", summary="Every job with its next run and last run")
-def jobs(request: Request, reader: Db) -> Response:
+def jobs(request: Request, reader: Reader) -> Response:
     runs = last_runs(reader)
     return json_response({"items": [_job_document(row, runs.get(row["id"]), request) for row in list_jobs(reader)]})
 
@@ -136,17 +133,14 @@ def add_job(request: Request, body: NewJob) -> Response:
 
 
 @router.get("/executions", summary="Runs of every job, newest first (without their output)")
-def all_executions(reader: Db, status: Status = None, limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> Response:
+def all_executions(reader: Reader, status: Status = None, limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> Response:
     return json_response({"items": list_executions(reader, None, status, limit, offset), "limit": limit,
                           "offset": offset})
 
 
 @router.get("/executions/{execution_id}", summary="One run, with its output")
-def one_execution(reader: Db, execution_id: int) -> Response:
-    found = execution(reader, execution_id)
-    if found is None:
-        raise HTTPException(404, f"no execution with id {execution_id}")
-    return json_response(found)
+def one_execution(reader: Reader, execution_id: int) -> Response:
+    return json_response(found_or_404(execution(reader, execution_id), "execution", execution_id))
 
 
 @router.get("/{job_id}", summary="One job with its next run and last run")
@@ -202,7 +196,7 @@ def execute(request: Request, job_id: int) -> Response:
 
 
 @router.get("/{job_id}/executions", summary="A job's runs, newest first (without their output)")
-def job_executions(reader: Db, job_id: int, status: Status = None, limit: Limit = DEFAULT_PAGE,
+def job_executions(reader: Reader, job_id: int, status: Status = None, limit: Limit = DEFAULT_PAGE,
                    offset: Offset = 0) -> Response:
     _job_or_404(reader, job_id)
     return json_response({"items": list_executions(reader, job_id, status, limit, offset), "limit": limit,

@@ -11,19 +11,19 @@ import math
 from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy.engine import Connection
 
 from config.alert_settings import parse_duration
 from config.fields import ConfigError
 from dashboard.cache import TimedCache
-from dashboard.dependencies import connection, read_access, settings_of
-from dashboard.errors import ErrorLoggingRoute
+from dashboard.dependencies import Reader, settings_of
+from dashboard.errors import found_or_404
 from dashboard.live_sample import LiveSample, LiveSampler
 from dashboard.params import DEFAULT_PAGE, EndTime, Hostname, Limit, Offset, StartTime, time_range
 from dashboard.responses import encode_json, json_response
+from dashboard.routers import area_router
 from dashboard.thresholds import threshold_levels
 from storage import db
 from storage.incident_actions import active_counts
@@ -39,9 +39,7 @@ from storage.metrics_queries import (
 )
 from storage.notification_queries import counts_by_level, list_notifications, notification_with_deliveries
 
-router = APIRouter(prefix="/monitoring", tags=["monitoring"], route_class=ErrorLoggingRoute,
-                   dependencies=[Depends(read_access)])
-Db = Annotated[Connection, Depends(connection)]
+router = area_router("monitoring", "/monitoring")
 
 Level = Annotated[str | None, Query(pattern="^(?i:INFO|WARNING|CRITICAL|ERROR)$",
                                     description="INFO, WARNING, CRITICAL or ERROR (any case)")]
@@ -65,7 +63,7 @@ async def current_metrics(request: Request) -> Response:
 
 
 @router.get("/hosts", summary="The hosts that have stored samples")
-def hosts(reader: Db) -> Response:
+def hosts(reader: Reader) -> Response:
     return json_response({"items": hostnames(reader)})
 
 
@@ -110,7 +108,7 @@ def _step_seconds(step: str | None, points: int | None, start: datetime, end: da
 
 
 @router.get("/metrics", summary="Stored samples, newest first; with points or step, downsampled into buckets")
-def metrics(reader: Db, hostname: Hostname = None, start_time: StartTime = None, end_time: EndTime = None,
+def metrics(reader: Reader, hostname: Hostname = None, start_time: StartTime = None, end_time: EndTime = None,
             limit: Annotated[int | None, Query(ge=1, le=MAX_POINTS, description=(
                 "rows or buckets per page (1-1000; default 100 rows, or every bucket when downsampling)"))] = None,
             offset: Offset = 0,
@@ -134,7 +132,7 @@ def metrics(reader: Db, hostname: Hostname = None, start_time: StartTime = None,
 
 
 @router.get("/notifications", summary="Notifications newest first, by level, channel and time")
-def notifications(reader: Db, level: Level = None,
+def notifications(reader: Reader, level: Level = None,
                   channel: Annotated[str | None, Query(max_length=64, description="e.g. system_monitoring")] = None,
                   start_time: StartTime = None, end_time: EndTime = None, limit: Limit = DEFAULT_PAGE,
                   offset: Offset = 0) -> Response:
@@ -144,15 +142,13 @@ def notifications(reader: Db, level: Level = None,
 
 
 @router.get("/notifications/{notification_id}", summary="One notification and its deliveries")
-def notification(reader: Db, notification_id: int) -> Response:
-    found = notification_with_deliveries(reader, notification_id)
-    if found is None:
-        raise HTTPException(404, f"no notification with id {notification_id}")
-    return json_response(found)
+def notification(reader: Reader, notification_id: int) -> Response:
+    return json_response(found_or_404(notification_with_deliveries(reader, notification_id), "notification",
+                                      notification_id))
 
 
 @router.get("/stats", summary="Hosts, notifications in the last 24 h, active incidents and job runs")
-def stats(reader: Db) -> Response:
+def stats(reader: Reader) -> Response:
     day_ago = datetime.now(timezone.utc) - timedelta(hours=24)
     runs: dict[str, int] = {}
     for _, status, count in runs_by_status(reader):

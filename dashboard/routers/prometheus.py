@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from dashboard.dependencies import read_access
-from dashboard.errors import ErrorLoggingRoute
+from dashboard.routers import area_router
 
-router = APIRouter(tags=["prometheus"], route_class=ErrorLoggingRoute, dependencies=[Depends(read_access)])
-
-
+router = area_router("prometheus")
 @router.get("/metrics", summary="Prometheus exposition: stored samples per host and the platform's figures")
 def prometheus_metrics(request: Request) -> Response:
     return Response(generate_latest(request.app.state.prometheus_registry), media_type=CONTENT_TYPE_LATEST)
