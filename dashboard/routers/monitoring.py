@@ -46,8 +46,6 @@ Level = Annotated[str | None, Query(pattern="^(?i:INFO|WARNING|CRITICAL|ERROR)$"
 MAX_POINTS = 1000
 DEFAULT_RANGE = timedelta(hours=24)  # of a downsampled query without start_time
 MAX_STEP_SECONDS = 366 * 86400
-
-
 LATEST_MAX_AGE_SECONDS = 1.0
 
 
@@ -82,6 +80,8 @@ async def latest_metrics(request: Request, hostname: Hostname = None) -> Respons
 
 
 def _latest_body(hostname: str | None) -> tuple[int, bytes]:
+    """Status and JSON of the newest sample. Its connection is opened here, not through Reader: an answer from
+    the cache must not take a pooled connection (or a worker thread) at all."""
     with db.engine.connect() as reader:
         sample_id = latest_sample_id(reader, hostname)
         sample = sample_with_details(reader, sample_id) if sample_id is not None else None
