@@ -212,7 +212,7 @@ def run_scheduler(with_dashboard: bool = True) -> int:
         from dashboard.server import DashboardError, DashboardServer
 
         try:
-            server = DashboardServer(settings, run_owner=scheduler.instance_id)
+            server = DashboardServer(settings)
             server.start()
         except DashboardError as error:
             server = None

@@ -154,7 +154,7 @@ def main() -> int:
         base = baseline(script, lines, BASELINE_RUNS, args.jobs, args.minutes)
 
         with log.open("wb") as log_output:
-            scheduler = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run"], env=env,
+            scheduler = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run", "--no-dashboard"], env=env,
                                          stdout=log_output, stderr=subprocess.STDOUT)
             try:
                 ready = wait_until_registered(database, scheduler)

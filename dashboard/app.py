@@ -18,34 +18,27 @@ from config.settings import Settings
 from dashboard.cache import TimedCache
 from dashboard.errors import server_error, validation_error
 from dashboard.live_sample import LiveSampler
-from dashboard.manual_runs import ManualRuns
 from dashboard.prometheus import PlatformCollector
 from dashboard.routers import api_v1, health, incidents, jobs, monitoring, prometheus
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS
-from scheduler.executions import RetryPolicy
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 
 
-def create_app(settings: Settings, run_owner: str | None = None) -> FastAPI:
-    """The application for `settings` (storage.db must be bound to the database). `run_owner` is the scheduler
-    instance id that "run now" runs are recorded under when the dashboard shares the scheduler's process."""
+def create_app(settings: Settings) -> FastAPI:
+    """The application for `settings` (storage.db must be bound to the database)."""
     live = LiveSampler(settings)
-    manual_runs = ManualRuns(RetryPolicy(settings.scheduler_retry_base_seconds,
-                                         settings.scheduler_retry_max_seconds), owner=run_owner)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(live.prime)
         yield
-        await run_in_threadpool(manual_runs.close, settings.scheduler_stop_wait_seconds)
 
     app = FastAPI(title="Automation platform", version="0.1.0", lifespan=lifespan,
                   description="System metrics, incidents, notifications and jobs of the automation platform. "
                               "Writes need 'Authorization: Bearer <API_TOKEN>'.")
     app.state.settings = settings
     app.state.live_sampler = live
-    app.state.manual_runs = manual_runs
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PlatformCollector())

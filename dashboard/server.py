@@ -50,7 +50,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 class DashboardServer:
-    def __init__(self, settings: Settings, run_owner: str | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         from dashboard.app import create_app
 
         dashboard = settings.dashboard
@@ -60,7 +60,7 @@ class DashboardServer:
         except OSError as error:
             raise DashboardError(f"cannot listen on {dashboard.host}:{dashboard.port}: "
                                  f"{error.strerror or error} (API_HOST, API_PORT)") from None
-        config = uvicorn.Config(create_app(settings, run_owner), log_config=None, access_log=False,
+        config = uvicorn.Config(create_app(settings), log_config=None, access_log=False,
                                 timeout_graceful_shutdown=5, server_header=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="dashboard", daemon=True)

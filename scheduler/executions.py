@@ -82,16 +82,30 @@ def _arguments(job: Job) -> list[str]:
 
 def execute_job(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None = None,
                 retry: RetryPolicy = DEFAULT_RETRY) -> JobExecution:
-    """Run the job now (a manual or OS cron run), recording the run; the returned row is detached and complete."""
+    """Run the job now in this process (`jobs run`, an OS cron run), recording the run; the returned row is
+    detached and complete. Its owner names this process, so no scheduler takes the row as a queued run."""
+    execution_id = _record_run(job_id, trigger, scheduled_for, f"direct:{socket.gethostname()}:{os.getpid()}")
+    if execution_id is None:
+        raise JobDefinitionError(f"no job with id {job_id}")
+    return run_execution(execution_id, retry=retry)
+
+
+def queue_manual_run(job_id: int) -> int | None:
+    """Ask the schedulers to run the job now ("Run now" in the dashboard): a pending manual row without an
+    owner, which the first scheduler to see it takes and runs. The new execution's id, or None for no such job."""
+    return _record_run(job_id, ExecutionTrigger.MANUAL, None, owner=None)
+
+
+def _record_run(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None,
+                owner: str | None) -> int | None:
     with db.session_scope(writes=True) as session:
         job = session.get(Job, job_id)
         if job is None:
-            raise JobDefinitionError(f"no job with id {job_id}")
-        execution = new_execution(job, trigger, scheduled_for, owner=None)
+            return None
+        execution = new_execution(job, trigger, scheduled_for, owner)
         session.add(execution)
         session.flush()
-        execution_id = execution.id
-    return run_execution(execution_id, retry=retry)
+        return int(execution.id)
 
 
 def new_execution(job: Job, trigger: ExecutionTrigger, scheduled_for: datetime | None, owner: str | None,

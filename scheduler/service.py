@@ -158,6 +158,7 @@ class Scheduler:
             self._handle_slots([(self._jobs[job_id], slot) for slot, job_id in due], now)
             for slot, job_id in due:
                 self._advance(job_id, slot)
+        self._take_queued_runs()
         if now >= next_heartbeat:
             self._heartbeat(now)
             self._abandon_orphans(now)
@@ -254,6 +255,25 @@ class Scheduler:
         for job, slot, execution_id in claimed:
             self._running.add(self._pool.submit(self._run, execution_id))
             log.info("job %s: slot %s claimed (execution %d)", job.name, slot.isoformat(), execution_id)
+
+    def _take_queued_runs(self) -> None:
+        """Runs asked for from the dashboard wait as pending manual rows without an owner; the scheduler that
+        makes itself their owner (a conditional update) runs them, whatever the job's max_instances."""
+        executions = tables.job_executions
+        waiting = [executions.c.status == ExecutionStatus.PENDING, executions.c.owner.is_(None),
+                   executions.c.trigger == ExecutionTrigger.MANUAL]
+        assert self._watch is not None
+        queued = self._watch.execute(select(executions.c.id).where(*waiting).order_by(executions.c.id)).scalars().all()
+        self._watch.rollback()
+        if not queued:
+            return
+        with write_transaction(db.engine) as connection:
+            taken = [execution_id for execution_id in queued if connection.execute(
+                update(executions).where(executions.c.id == execution_id, *waiting)
+                .values(owner=self.instance_id)).rowcount == 1]
+        for execution_id in taken:
+            self._running.add(self._pool.submit(self._run, execution_id))
+            log.info("execution %d: a manual run, taken from the queue", execution_id)
 
     def _claim(self, job: LoadedJob, slot: datetime, status: ExecutionStatus,
                trigger: ExecutionTrigger = ExecutionTrigger.SCHEDULE) -> int | None:

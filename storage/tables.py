@@ -114,6 +114,7 @@ job_executions = Table(
     # One row per (job, slot), whichever scheduler inserts it first: exactly-once across schedulers.
     # Manual runs have no slot (NULL), and NULLs never collide.
     Index("uq_job_executions_job_id_scheduled_for", "job_id", "scheduled_for", unique=True),
+    Index("ix_job_executions_status", "status"),  # runs waiting for a scheduler (pending), found once a second
 )
 
 scheduler_instances = Table(

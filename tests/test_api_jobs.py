@@ -3,8 +3,11 @@ checks (a bad cron expression is a 422 that says why)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.api_server import TOKEN, Server, environ, main_py, serving, utc
+from tests.conftest import MAIN
 
 
 @pytest.fixture(scope="module")
@@ -113,15 +117,42 @@ def test_changing_the_zone_checks_the_expression_again_and_unknown_ids_are_404(s
     assert server.get("/jobs/executions?status=lost").status == 422
 
 
-def test_run_now_records_a_manual_run_that_completes_with_its_output(server: Server, script: Path) -> None:
+@contextmanager
+def scheduler_beside(server: Server) -> Iterator[subprocess.Popen]:
+    """`python main.py run --no-dashboard` on the server's database, beating, until the block ends."""
+    scheduler = subprocess.Popen([sys.executable, str(MAIN), "run", "--no-dashboard"], env=server.env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not server.get("/monitoring/health").json()["scheduler"]["ok"]:
+            assert time.monotonic() < deadline and scheduler.poll() is None, "the scheduler did not start"
+            time.sleep(0.2)
+        yield scheduler
+    finally:
+        scheduler.terminate()
+        assert scheduler.wait(timeout=60) == 0
+
+
+def test_run_now_is_refused_while_no_scheduler_runs(server: Server, script: Path) -> None:
+    job = write(server, "POST", "/jobs", {"name": "lonely", "cron_expression": "0 0 1 1 *",
+                                          "script_path": str(script)})
+    reply = server.request("POST", f"/jobs/{job['id']}/execute", token=TOKEN)
+    assert reply.status == 503 and "python main.py run" in reply.json()["detail"], reply.text
+    assert server.ok(f"/jobs/{job['id']}/executions")["items"] == []  # nothing queued that nobody would run
+
+
+def test_run_now_queues_a_manual_run_that_a_scheduler_completes_with_its_output(server: Server,
+                                                                                 script: Path) -> None:
     job = write(server, "POST", "/jobs", {"name": "greeter", "cron_expression": "0 0 1 1 *",
                                           "script_path": str(script), "script_args": ["world"]})
-    reply = server.request("POST", f"/jobs/{job['id']}/execute", token=TOKEN)
-    assert reply.status == 202 and reply.json()["status"] in ("pending", "running")
-    started = reply.json()
+    with scheduler_beside(server):
+        reply = server.request("POST", f"/jobs/{job['id']}/execute", token=TOKEN)
+        assert reply.status == 202 and reply.json()["status"] == "pending" and reply.json()["owner"] is None
+        started = reply.json()
+        run = wait_for_run(server, started["id"])
+    assert run["owner"] and not run["owner"].startswith("direct:")  # the scheduler that took it owns it
     assert reply.headers["location"] == f"/jobs/executions/{started['id']}"
     assert started["trigger"] == "manual" and started["job_name"] == "greeter" and started["scheduled_for"] is None
-    run = wait_for_run(server, started["id"])
     assert run["status"] == "success" and run["exit_code"] == 0, run
     assert run["stdout"].strip() == "hello from manual world"
     assert utc(run["completed_at"]) >= utc(run["started_at"])

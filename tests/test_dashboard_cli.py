@@ -48,9 +48,10 @@ def test_run_serves_the_dashboard_beside_the_scheduler(tmp_path: Path) -> None:
         health = server.ok("/monitoring/health")
         assert health["scheduler"]["running_instances"] == 1 and health["monitoring"]["ok"] is True
         started = server.request("POST", "/jobs/1/execute", token=TOKEN).json()
-        [(instance,)] = query(url, "SELECT id FROM scheduler_instances")
-        assert started["owner"] == instance  # abandoned, like scheduled runs, if this process dies
         wait_for(lambda: server.ok(f"/jobs/executions/{started['id']}")["status"] == "success", "the run")
+        [(instance,)] = query(url, "SELECT id FROM scheduler_instances")
+        # the scheduler took the queued run as its own: abandoned, like scheduled runs, if this process dies
+        assert server.ok(f"/jobs/executions/{started['id']}")["owner"] == instance
         port = int(server.base_url.rsplit(":", 1)[1])
     # serving() sent SIGTERM and saw exit code 0: both the scheduler and the server stopped
     assert query(url, "SELECT stopped_at IS NOT NULL FROM scheduler_instances") == [(1,)]

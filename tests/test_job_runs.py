@@ -38,6 +38,8 @@ def test_running_the_monitoring_job_records_the_run_and_links_its_notifications(
                                                                                   "system_monitoring")
     assert "SYSTEM MONITORING REPORT" in run["stdout"] and run["duration_seconds"] > 0
     assert run["hostname"] and run["platform"] == sys.platform and run["completed_at"] >= run["started_at"]
+    # owned by the CLI's own process, so a scheduler never takes it for a run queued from the dashboard
+    assert run["owner"].startswith(f"direct:{run['hostname']}:")
     notifications = rows(workspace, "SELECT job_execution_id FROM notifications")
     assert notifications and {row["job_execution_id"] for row in notifications} == {run["id"]}
 

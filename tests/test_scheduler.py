@@ -31,7 +31,7 @@ def environ(tmp: Path, url: str, **settings: str) -> dict[str, str]:
     env_file = tmp / f"{abs(hash(url))}.env"
     env_file.write_text("".join(f"{key}={value}\n" for key, value in
                                 {"DATABASE_URL": url, "LOG_FILE": "off", "SCHEDULER_TIMEZONE": "UTC",
-                                 **settings}.items()))
+                                 "DASHBOARD_ENABLED": "false", **settings}.items()))
     return {**clean_environ(), "AUTOMATION_ENV_FILE": str(env_file), "PYTHONUNBUFFERED": "1"}
 
 

@@ -18,15 +18,17 @@ from sqlalchemy.exc import IntegrityError
 
 from dashboard.dependencies import Reader, settings_of, write_access
 from dashboard.errors import found_or_404
-from dashboard.manual_runs import ManualRuns
 from dashboard.params import DEFAULT_PAGE, Limit, Offset
 from dashboard.responses import json_response
 from dashboard.routers import area_router
 from dashboard.schedules import next_run
 from scheduler.cron_command import zone_or_default
+from scheduler.executions import queue_manual_run
 from scheduler.job_definitions import JobSettingError, checked_job_values
+from scheduler.service import STALE_AFTER_SECONDS
 from storage import ExecutionStatus, JobType, db
 from storage.database import write_transaction
+from storage.scheduler_queries import newest_heartbeat
 from storage.job_queries import (
     delete_job,
     execution,
@@ -185,13 +187,19 @@ def disable_job(request: Request, job_id: int) -> Response:
 
 @router.post("/{job_id}/execute", summary="Run the job now; answers at once with the pending run",
              status_code=202, dependencies=[Depends(write_access)])
-def execute(request: Request, job_id: int) -> Response:
-    runs: ManualRuns = request.app.state.manual_runs
-    execution_id = runs.start(job_id)
+def execute(reader: Reader, job_id: int) -> Response:
+    """The run is queued as a pending manual row that a running scheduler takes within about a second (and
+    records as its own, so a scheduler that dies mid-run leaves it marked abandoned). With no scheduler beating,
+    nothing is queued: 503."""
+    _job_or_404(reader, job_id)
+    heartbeat, _ = newest_heartbeat(reader)
+    reader.rollback()
+    if heartbeat is None or (datetime.now(timezone.utc) - heartbeat).total_seconds() > STALE_AFTER_SECONDS:
+        raise HTTPException(503, "no scheduler is running to run the job: start one with `python main.py run`")
+    execution_id = queue_manual_run(job_id)
     if execution_id is None:
         raise HTTPException(404, f"no job with id {job_id}")
-    with db.engine.connect() as reader:
-        row = execution(reader, execution_id)
+    row = execution(reader, execution_id)
     return json_response(row, status_code=202, headers={"Location": f"/jobs/executions/{execution_id}"})
 
 
