@@ -21,8 +21,8 @@ from scheduler.cron import CronError, fire_times, parse_cron, zone_named
 from scheduler.cron_command import check_count, print_times, zone_or_default
 from config.settings import Settings
 from scheduler.executions import JobDefinitionError, RetryPolicy, execute_job
-from scheduler.job_definitions import JobSettingError, checked_job_values
-from storage import ExecutionTrigger, Job, JobExecution, JobType, db
+from scheduler.job_definitions import NEW_JOB_DEFAULTS, JobSettingError, checked_job_values, require_script
+from storage import ExecutionTrigger, Job, JobExecution, db
 
 
 def run_jobs(args: argparse.Namespace, settings: Settings) -> int:
@@ -127,8 +127,8 @@ def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
                             sys.executable, f"main.py jobs run {job.name} --trigger os-cron", str(PROJECT_ROOT),
                             job.timeout_seconds)
         except NotExpressible as error:
-            raise JobSettingError("cron_expression", job.cron_expression,
-                                  f"a schedule Task Scheduler can express: {error}") from None
+            raise JobDefinitionError(f"cron_expression={job.cron_expression!r} is invalid; expected a schedule "
+                                     f"Task Scheduler can express: {error}") from None
     output = Path(args.output or f"{args.name}.xml").resolve()
     task.write(output, encoding="UTF-16", xml_declaration=True)
     print(f'schtasks /Create /XML "{output}" /TN "{args.name}" /F')
@@ -150,10 +150,8 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 
 
 def _add(args: argparse.Namespace, settings: Settings) -> int:
-    values = {"job_type": JobType.CUSTOM, "timeout_seconds": 300, "max_retries": 0,
-              **_given_settings(args, settings)}
-    if values["job_type"] is not JobType.MONITORING and not values.get("script_path"):
-        raise JobSettingError("--script", None, "a script for every job type but MONITORING")
+    values = {**NEW_JOB_DEFAULTS, **_given_settings(args, settings)}
+    require_script(values["job_type"], values.get("script_path"))
     with db.session_scope(writes=True) as session:
         if session.scalar(select(Job.id).where(Job.name == args.name)) is not None:
             raise JobSettingError("name", args.name, "a name no other job has")

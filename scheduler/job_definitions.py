@@ -1,5 +1,6 @@
-"""Checking a job's settings before they reach the jobs table (the CLI now, the API later): one line that names
-the option, the bad value and what is allowed."""
+"""Checking a job's settings before they reach the jobs table, for the CLI and the API alike: one line that
+names the setting (as a `jobs add` option on the command line, as a field in the API), the bad value and what
+is allowed."""
 
 from __future__ import annotations
 
@@ -17,11 +18,34 @@ MAX_RETRIES = 100
 CATCH_UP_POLICIES = ("skip", "latest", "all")
 
 
-class JobSettingError(ValueError):
-    """str() is the one line shown to the user."""
+# The `jobs add`/`jobs edit` option of each jobs column that has one.
+CLI_OPTIONS = {"cron_expression": "--cron", "timezone": "--tz", "job_type": "--type", "script_path": "--script",
+               "script_args": "--args", "timeout_seconds": "--timeout", "max_retries": "--retries",
+               "catch_up": "--catch-up", "catch_up_grace_seconds": "--catch-up-grace"}
+# A new job's settings where none are given.
+NEW_JOB_DEFAULTS: dict[str, Any] = {"job_type": JobType.CUSTOM, "timeout_seconds": 300, "max_retries": 0}
 
-    def __init__(self, option: str, value: object, allowed: str) -> None:
-        super().__init__(f"{option}={value!r} is invalid; expected {allowed}")
+
+class JobSettingError(ValueError):
+    """str() is the one line shown on the command line (naming the option); `field_message` the API's (naming
+    the field)."""
+
+    def __init__(self, field: str, value: object, allowed: str) -> None:
+        self.field, self.value, self.allowed = field, value, allowed
+        super().__init__(self._message(CLI_OPTIONS.get(field, field)))
+
+    @property
+    def field_message(self) -> str:
+        return self._message(self.field)
+
+    def _message(self, name: str) -> str:
+        return f"{name}={self.value!r} is invalid; expected {self.allowed}"
+
+
+def require_script(job_type: JobType, script_path: str | None) -> None:
+    """Every job but a MONITORING one runs a script."""
+    if job_type is not JobType.MONITORING and not script_path:
+        raise JobSettingError("script_path", script_path, "a script for every job type but MONITORING")
 
 
 def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
@@ -32,37 +56,38 @@ def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]
         try:
             zone = zone_named(values["timezone"])
         except CronError:
-            raise JobSettingError("--tz", values["timezone"], "an IANA time zone such as Europe/Berlin") from None
+            raise JobSettingError("timezone", values["timezone"], "an IANA time zone such as Europe/Berlin") from None
         checked["timezone"] = values["timezone"]
     if values.get("cron_expression") is not None:
         try:
             parse_cron(values["cron_expression"], zone)
         except CronError as error:
-            raise JobSettingError("--cron", values["cron_expression"], f"a cron expression that can fire ({error})") \
-                from None
+            raise JobSettingError("cron_expression", values["cron_expression"],
+                                  f"a cron expression that can fire ({error})") from None
         checked["cron_expression"] = " ".join(values["cron_expression"].split())
     if values.get("job_type") is not None:
         names = [member.name for member in JobType]
         if values["job_type"].upper() not in names:
-            raise JobSettingError("--type", values["job_type"], "one of " + ", ".join(names))
+            raise JobSettingError("job_type", values["job_type"], "one of " + ", ".join(names))
         checked["job_type"] = JobType[values["job_type"].upper()]
     if values.get("script_path") is not None:
         script = Path(values["script_path"])
         if not (script if script.is_absolute() else PROJECT_ROOT / script).is_file():
-            raise JobSettingError("--script", values["script_path"], "an existing file (relative to the project root)")
+            raise JobSettingError("script_path", values["script_path"],
+                                  "an existing file (relative to the project root)")
         checked["script_path"] = values["script_path"]
     if values.get("script_args") is not None:
         checked["script_args"] = _arguments(values["script_args"])
     if values.get("timeout_seconds") is not None:
-        checked["timeout_seconds"] = _bounded("--timeout", values["timeout_seconds"], 1, MAX_TIMEOUT_SECONDS)
+        checked["timeout_seconds"] = _bounded("timeout_seconds", values["timeout_seconds"], 1, MAX_TIMEOUT_SECONDS)
     if values.get("max_retries") is not None:
-        checked["max_retries"] = _bounded("--retries", values["max_retries"], 0, MAX_RETRIES)
+        checked["max_retries"] = _bounded("max_retries", values["max_retries"], 0, MAX_RETRIES)
     if values.get("catch_up") is not None:
         if values["catch_up"] not in CATCH_UP_POLICIES:
-            raise JobSettingError("--catch-up", values["catch_up"], "one of " + ", ".join(CATCH_UP_POLICIES))
+            raise JobSettingError("catch_up", values["catch_up"], "one of " + ", ".join(CATCH_UP_POLICIES))
         checked["catch_up"] = values["catch_up"]
     if values.get("catch_up_grace_seconds") is not None:
-        checked["catch_up_grace_seconds"] = _bounded("--catch-up-grace", values["catch_up_grace_seconds"], 0,
+        checked["catch_up_grace_seconds"] = _bounded("catch_up_grace_seconds", values["catch_up_grace_seconds"], 0,
                                                      MAX_TIMEOUT_SECONDS)
     if values.get("retry_timeouts") is not None:
         checked["retry_timeouts"] = bool(values["retry_timeouts"])
@@ -77,11 +102,11 @@ def _arguments(raw: str) -> str:
     except ValueError:
         arguments = None
     if not isinstance(arguments, list) or not all(isinstance(item, str) for item in arguments):
-        raise JobSettingError("--args", raw, 'a JSON list of strings such as ["--days", "7"]')
+        raise JobSettingError("script_args", raw, 'a JSON list of strings such as ["--days", "7"]')
     return json.dumps(arguments)
 
 
-def _bounded(option: str, value: int, minimum: int, maximum: int) -> int:
+def _bounded(field: str, value: int, minimum: int, maximum: int) -> int:
     if not minimum <= value <= maximum:
-        raise JobSettingError(option, value, f"a whole number from {minimum} to {maximum}")
+        raise JobSettingError(field, value, f"a whole number from {minimum} to {maximum}")
     return value

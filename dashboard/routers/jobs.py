@@ -24,9 +24,9 @@ from dashboard.routers import area_router
 from dashboard.schedules import next_run
 from scheduler.cron_command import zone_or_default
 from scheduler.executions import queue_manual_run
-from scheduler.job_definitions import JobSettingError, checked_job_values
+from scheduler.job_definitions import NEW_JOB_DEFAULTS, JobSettingError, checked_job_values, require_script
 from scheduler.service import STALE_AFTER_SECONDS
-from storage import ExecutionStatus, JobType, db
+from storage import ExecutionStatus, db
 from storage.database import write_transaction
 from storage.scheduler_queries import newest_heartbeat
 from storage.job_queries import (
@@ -43,12 +43,6 @@ from storage.job_queries import (
 
 router = area_router("jobs", "/jobs")
 Status = Annotated[ExecutionStatus | None, Query(description="only runs with this status")]
-
-# The CLI option each field is checked as (scheduler.job_definitions names options in its messages).
-_FIELD_OF_OPTION = {"--cron": "cron_expression", "--tz": "timezone", "--type": "job_type", "--script": "script_path",
-                    "--args": "script_args", "--timeout": "timeout_seconds", "--retries": "max_retries",
-                    "--catch-up": "catch_up", "--catch-up-grace": "catch_up_grace_seconds"}
-
 
 class JobChanges(BaseModel):
     """Fields to set; those left out (or null) keep their value."""
@@ -84,15 +78,13 @@ def _checked(given: dict[str, Any], current: dict[str, Any], default_zone_name: 
         merged["script_args"] = json.dumps(merged["script_args"])
     try:
         checked = checked_job_values(merged, zone_or_default(default_zone_name))
+        changes = {key: value for key, value in checked.items() if key in values}
+        require_script(changes.get("job_type", current.get("job_type", NEW_JOB_DEFAULTS["job_type"])),
+                       changes.get("script_path", current.get("script_path")))
     except JobSettingError as error:
-        option, _, rest = str(error).partition("=")
-        raise HTTPException(422, f"{_FIELD_OF_OPTION.get(option, option)}={rest}") from None
-    changes = {key: value for key, value in checked.items() if key in values}
+        raise HTTPException(422, error.field_message) from None
     if "enabled" in values:
         changes["enabled"] = values["enabled"]
-    job_type = changes.get("job_type", current.get("job_type", JobType.CUSTOM))
-    if job_type is not JobType.MONITORING and not changes.get("script_path", current.get("script_path")):
-        raise HTTPException(422, "script_path=None is invalid; expected a script for every job type but MONITORING")
     return changes
 
 
@@ -122,8 +114,7 @@ def jobs(request: Request, reader: Reader) -> Response:
 @router.post("", summary="Add a job", status_code=201, dependencies=[Depends(write_access)])
 def add_job(request: Request, body: NewJob) -> Response:
     given = body.model_dump(exclude={"name"})
-    values = {"job_type": JobType.CUSTOM, "timeout_seconds": 300, "max_retries": 0, "enabled": True,
-              **_checked(given, {}, settings_of(request).scheduler_timezone)}
+    values = {**NEW_JOB_DEFAULTS, "enabled": True, **_checked(given, {}, settings_of(request).scheduler_timezone)}
     try:
         with write_transaction(db.engine) as writer:
             if job_id_named(writer, body.name) is not None:
