@@ -77,27 +77,52 @@ def sqlite_and_postgresql(tmp_path: Path) -> Iterator[list[str]]:
         yield [f"sqlite:///{tmp_path / 'scheduler.db'}", postgresql_url]
 
 
+def queue_manual_runs(url: str, job_name: str, count: int) -> None:
+    """What "Run now" in the dashboard leaves for the schedulers: pending manual rows without an owner."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            job_id = connection.execute(text("SELECT id FROM jobs WHERE name = :name"), {"name": job_name}).scalar()
+            insert = text("INSERT INTO job_executions (job_id, job_name, status, trigger, retry_count) "
+                          "VALUES (:id, :name, 'pending', 'manual', 0)")
+            for _ in range(count):
+                connection.execute(insert, {"id": job_id, "name": job_name})
+    finally:
+        engine.dispose()
+
+
 def test_three_schedulers_run_every_slot_exactly_once(tmp_path: Path) -> None:
-    """...and their monitoring runs are forked from each scheduler's pre-imported worker."""
+    """...and every queued manual run exactly once, and their monitoring runs are forked from each scheduler's
+    pre-imported worker."""
     script = tmp_path / "tick.py"
-    script.write_text("import os, time\ntime.sleep(0.5)\nprint('ran', os.environ['AUTOMATION_SCHEDULED_FOR'])\n")
+    script.write_text("import os, sys, time\n"
+                      "with open(sys.argv[1], 'a') as runs:\n"
+                      "    runs.write(os.environ['AUTOMATION_JOB_EXECUTION_ID'] + '\\n')\n"
+                      "time.sleep(0.5)\nprint('ran', os.environ['AUTOMATION_SCHEDULED_FOR'])\n")
     with sqlite_and_postgresql(tmp_path) as urls, ExitStack() as stack:
         schedulers: dict[str, list[subprocess.Popen]] = {}
         for url in urls:
             env = environ(tmp_path, url, LOG_LEVEL="DEBUG")
             main_py(env, "db", "init")
             main_py(env, "jobs", "edit", "system_monitoring", "--cron", "* * * * *")
-            main_py(env, "jobs", "add", "tick", "--cron", "* * * * *", "--script", str(script))
+            main_py(env, "jobs", "add", "tick", "--cron", "* * * * *", "--script", str(script),
+                    f"--args=[\"{tmp_path / f'runs-{len(schedulers)}.log'}\"]")
             schedulers[url] = [start_scheduler(env, tmp_path / f"s{len(schedulers)}-{index}.log") for index in range(3)]
             for process in schedulers[url]:
                 stack.callback(lambda process=process: process.poll() is None and process.kill())
         time.sleep(3)  # all six are up
+        for url in urls:
+            queue_manual_runs(url, "tick", 5)
         first_slot = next_minute(datetime.now(timezone.utc))
         wait_for(lambda: datetime.now(timezone.utc) > first_slot + timedelta(seconds=8), 75, "a slot to pass")
         assert all(stop(process) == 0 for processes in schedulers.values() for process in processes)
         for number, url in enumerate(urls):
+            queued = query(url, "SELECT id, status, owner FROM job_executions WHERE trigger = 'manual'")
+            assert len(queued) == 5 and all(status == "success" and owner for _, status, owner in queued), queued
+            started = (tmp_path / f"runs-{number}.log").read_text().split()
+            assert sorted(started.count(str(row[0])) for row in queued) == [1] * 5, started  # none twice
             runs = query(url, "SELECT scheduled_for, status, trigger, stdout, owner FROM job_executions "
-                              "WHERE job_name = 'tick' ORDER BY scheduled_for")
+                              "WHERE job_name = 'tick' AND trigger = 'schedule' ORDER BY scheduled_for")
             slots = [row[0] if isinstance(row[0], datetime) else datetime.fromisoformat(row[0]) for row in runs]
             assert first_slot.replace(tzinfo=None) in [slot.replace(tzinfo=None) for slot in slots], (url, runs)
             assert len(slots) == len(set(slots)), f"a slot ran twice: {runs}"
