@@ -86,6 +86,18 @@ def test_downsampled_buckets_match_a_python_recomputation(server: Server, query:
         assert len(reply["items"]) <= 40
 
 
+def test_points_bound_the_buckets_when_the_start_has_the_larger_fraction_of_a_second(server: Server) -> None:
+    start, end = START - timedelta(seconds=0.5), START + timedelta(seconds=37)  # 00:00:29.75 to 00:01:07.25
+    points = 38  # the range touches 39 whole seconds (29 to 67), one more than floor(end - start) + 1
+    reply = server.ok(f"/monitoring/metrics?hostname={SYNTHETIC}&start_time={start.isoformat().replace('+', '%2B')}"
+                      f"&end_time={end.isoformat().replace('+', '%2B')}&points={points}")
+    origin = math.floor(start.timestamp())
+    indexes = [(utc(item["time"]).timestamp() - origin) / reply["step_seconds"] for item in reply["items"]]
+    assert len(indexes) == 2 and max(indexes) < points, (reply["step_seconds"], indexes)
+    assert_buckets(reply["items"], minute_samples(SYNTHETIC, START, COUNT, every_seconds=37), start, end,
+                   reply["step_seconds"])
+
+
 def test_downsampling_pages_and_defaults(server: Server) -> None:
     whole = server.ok(f"/monitoring/metrics?hostname={SYNTHETIC}&start_time=2026-03-01T00:00:00Z"
                       f"&end_time=2026-03-02T00:00:00Z&step=1h")

@@ -31,6 +31,7 @@ from storage.job_queries import runs_by_status
 from storage.metrics_queries import (
     CHART_COLUMNS,
     buckets,
+    epoch_seconds,
     host_summaries,
     hostnames,
     latest_sample_id,
@@ -103,8 +104,10 @@ def _step_seconds(step: str | None, points: int | None, start: datetime, end: da
             raise HTTPException(422, f"step={step!r} is invalid; expected at least 1 second")
         return math.ceil(seconds)
     assert points is not None
-    span = math.floor((end - start).total_seconds()) + 1
-    return max(1, math.ceil(span / points))
+    # Buckets count whole seconds from floor(start); a range whose start has the larger fraction of a second
+    # (00:00:00.9 to 00:00:02.1) touches one whole second more than floor(end - start) + 1.
+    span_seconds = epoch_seconds(end) - epoch_seconds(start) + 1
+    return max(1, math.ceil(span_seconds / points))
 
 
 @router.get("/metrics", summary="Stored samples, newest first; with points or step, downsampled into buckets")
