@@ -1,6 +1,7 @@
 """Query parameters several routes share: time range bounds and page sizes, with their limits in one place.
 
-Times are ISO 8601; `Z` and offsets are honoured and a time without an offset is taken as UTC.
+Times are ISO 8601; `Z` and offsets are honoured and a time without an offset is taken as UTC. They must lie
+from the Unix epoch (the clock the downsampling buckets count in) to the end of year 9999.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fastapi import HTTPException, Query
 
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 StartTime = Annotated[datetime | None, Query(description="ISO 8601, e.g. 2026-11-01T00:00:00Z; no offset = UTC")]
 EndTime = Annotated[datetime | None, Query(description="ISO 8601, inclusive; no offset = UTC")]
@@ -27,10 +29,23 @@ def as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
+def _bound(moment: datetime | None, name: str) -> datetime | None:
+    """`moment` in UTC, or a 422 naming it when it lies outside the years the API serves (an offset can push
+    0001-01-01 or 9999-12-31 past what a datetime holds: that is a 422 too, not an OverflowError)."""
+    try:
+        converted = as_utc(moment)
+    except OverflowError:
+        converted = None
+    if moment is not None and (converted is None or converted < EARLIEST_TIME):
+        raise HTTPException(422, f"{name}={moment.isoformat()} is out of range; expected a time from "
+                                 f"1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z")
+    return converted
+
+
 def time_range(start: datetime | None, end: datetime | None, start_name: str = "start_time",
                end_name: str = "end_time") -> tuple[datetime | None, datetime | None]:
-    """Both bounds in UTC; a start after the end is a 422 naming both."""
-    start, end = as_utc(start), as_utc(end)
+    """Both bounds in UTC; a bound outside the served years, or a start after the end, is a 422 naming it."""
+    start, end = _bound(start, start_name), _bound(end, end_name)
     if start is not None and end is not None and start > end:
         raise HTTPException(422, f"{start_name}={start.isoformat()} is after {end_name}={end.isoformat()}; "
                                  f"expected {start_name} <= {end_name}")

@@ -116,6 +116,10 @@ def test_downsampling_pages_and_defaults(server: Server) -> None:
     ("end_time=2026-13-01T00:00:00", "end_time"), ("points=0", "points"), ("points=5000", "points"),
     ("step=soon", "step"), ("step=0", "step"), ("points=10&step=1h", "points"),
     ("start_time=2026-03-02T00:00:00Z&end_time=2026-03-01T00:00:00Z", "start_time"),
+    # out of range, before or after the offset is applied (no OverflowError, no 500)
+    ("start_time=0001-01-01T00:00:00%2B01:00", "start_time=0001-01-01T00:00:00+01:00 is out of range"),
+    ("end_time=9999-12-31T23:00:00-05:00", "end_time=9999-12-31T23:00:00-05:00 is out of range"),
+    ("end_time=1969-12-31T23:59:59Z&points=10", "end_time=1969-12-31T23:59:59+00:00 is out of range"),
 ])
 def test_bad_parameters_are_a_422_naming_them(server: Server, query: str, names: str) -> None:
     reply = server.get(f"/monitoring/metrics?{query}")
@@ -134,6 +138,7 @@ def test_notifications_filter_and_one_with_its_deliveries(server: Server) -> Non
     assert server.get("/monitoring/notifications/999999").status == 404
     assert server.get("/monitoring/notifications/abc").status == 422
     assert server.get("/monitoring/notifications?level=disk").status == 422
+    assert server.get("/monitoring/notifications?end_time=0001-01-01T00:00:00%2B01:00").status == 422
 
 
 def test_stats_hosts_and_thresholds(server: Server) -> None:

@@ -67,6 +67,7 @@ def test_current_and_processes_are_live(server: Server) -> None:
     ("/api/v1/metrics/cpu?limit=0", "limit"), ("/api/v1/metrics/memory?limit=5000", "limit"),
     ("/api/v1/metrics/disk?start=not-a-date", "start"), ("/api/v1/metrics/network?end=2026-02-30", "end"),
     ("/api/v1/metrics/cpu?start=2026-05-02T00:00:00Z&end=2026-05-01T00:00:00Z", "start"),
+    ("/api/v1/metrics/gpu?end=0001-01-01T00:00:00%2B01:00", "end"),
     ("/api/v1/metrics/processes?limit=0", "limit"), ("/api/v1/metrics/processes?limit=101", "limit"),
     ("/api/v1/metrics/processes?sort_by=disk", "sort_by"),
 ])
