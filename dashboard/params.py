@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import HTTPException, Query
+from fastapi import HTTPException, Path, Query
+
+from storage.types import MAX_ID
 
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
@@ -19,6 +21,7 @@ StartTime = Annotated[datetime | None, Query(description="ISO 8601, e.g. 2026-11
 EndTime = Annotated[datetime | None, Query(description="ISO 8601, inclusive; no offset = UTC")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"rows per page (1-{MAX_PAGE})")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip (newest first)")]
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row's id")]
 Hostname = Annotated[str | None, Query(max_length=255, description="one host's samples (default: every host)")]
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, update
 from sqlalchemy.engine import Connection
 
 from alerts.incidents import ACTIVE_STATUSES
 from storage import tables
+from storage.types import MAX_ID
 
 
 def list_incidents(connection: Connection, active: bool | None, limit: int, offset: int = 0) -> list[dict[str, Any]]:
@@ -46,9 +47,13 @@ def add_silence(connection: Connection, pattern: str, until: datetime, reason: s
 
 
 def end_silences(connection: Connection, target: str, now: datetime) -> int:
-    """End the active silences with id `target` (all digits) or pattern `target`; how many ended."""
+    """End the active silences with id `target` (all ASCII digits) or pattern `target`; how many ended."""
     silences = tables.alert_silences
-    chosen = (silences.c.id == int(target)) if target.isdigit() else (silences.c.pattern == target)
+    if target.isascii() and target.isdigit():  # str.isdigit alone takes "²", which int() refuses
+        # a larger id names no silence (and could not even be bound)
+        chosen = silences.c.id == int(target) if int(target) <= MAX_ID else false()
+    else:
+        chosen = silences.c.pattern == target
     return connection.execute(update(silences).where(chosen, silences.c.removed_at.is_(None), silences.c.until > now)
                               .values(removed_at=now)).rowcount
 

@@ -8,6 +8,10 @@ from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+# The largest id a query can look up: SQLite's INTEGER (and a 64-bit bind parameter) holds no more, and
+# binding a larger one raises instead of finding nothing.
+MAX_ID = 2**63 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stored as naive UTC (sortable text in SQLite, microseconds in MySQL); read back timezone-aware UTC.

@@ -115,6 +115,10 @@ def test_changing_the_zone_checks_the_expression_again_and_unknown_ids_are_404(s
     assert server.get("/jobs/999/executions").status == 404
     assert server.get("/jobs/executions/999").status == 404
     assert server.get("/jobs/executions?status=lost").status == 422
+    for path in (f"/jobs/{2**63}", "/jobs/0", f"/jobs/executions/{2**63}", f"/jobs/{2**63}/executions"):
+        reply = server.get(path)  # past what an id column holds: named, not a database error
+        assert reply.status == 422 and reply.json()["detail"].split("=")[0] in ("job_id", "execution_id"), reply.text
+    assert server.request("DELETE", f"/jobs/{2**63}", token=TOKEN).status == 422
 
 
 @contextmanager

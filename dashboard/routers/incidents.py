@@ -19,7 +19,7 @@ from alerts.commands import (
 )
 from dashboard.dependencies import Reader, write_access
 from dashboard.errors import found_or_404
-from dashboard.params import DEFAULT_PAGE, Limit, Offset
+from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
 from dashboard.responses import json_response
 from dashboard.routers import area_router
 from storage.incident_actions import active_silences, incident, list_incidents
@@ -53,13 +53,13 @@ def silences(reader: Reader) -> Response:
 
 
 @router.get("/{incident_id}", summary="One incident")
-def one_incident(reader: Reader, incident_id: int) -> Response:
+def one_incident(reader: Reader, incident_id: RowId) -> Response:
     return json_response(found_or_404(incident(reader, incident_id), "incident", incident_id))
 
 
 @router.post("/{incident_id}/ack", summary="Acknowledge an active incident: no more reminders for it",
              dependencies=[Depends(write_access)])
-def acknowledge(incident_id: int, body: Acknowledgement | None = None) -> Response:
+def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Response:
     try:
         acknowledge_incident(incident_id, (body or Acknowledgement()).by)
     except IncidentNotFound:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dashboard.dependencies import Reader, settings_of, write_access
 from dashboard.errors import found_or_404
-from dashboard.params import DEFAULT_PAGE, Limit, Offset
+from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
 from dashboard.responses import json_response
 from dashboard.routers import area_router
 from dashboard.schedules import next_run
@@ -132,17 +132,17 @@ def all_executions(reader: Reader, status: Status = None, limit: Limit = DEFAULT
 
 
 @router.get("/executions/{execution_id}", summary="One run, with its output")
-def one_execution(reader: Reader, execution_id: int) -> Response:
+def one_execution(reader: Reader, execution_id: RowId) -> Response:
     return json_response(found_or_404(execution(reader, execution_id), "execution", execution_id))
 
 
 @router.get("/{job_id}", summary="One job with its next run and last run")
-def one_job(request: Request, job_id: int) -> Response:
+def one_job(request: Request, job_id: RowId) -> Response:
     return _reply_with_job(request, job_id)
 
 
 @router.put("/{job_id}", summary="Change a job's settings", dependencies=[Depends(write_access)])
-def change_job(request: Request, job_id: int, body: JobChanges) -> Response:
+def change_job(request: Request, job_id: RowId, body: JobChanges) -> Response:
     with write_transaction(db.engine) as writer:
         changes = _checked(body.model_dump(), _job_or_404(writer, job_id), settings_of(request).scheduler_timezone)
         if changes:
@@ -152,7 +152,7 @@ def change_job(request: Request, job_id: int, body: JobChanges) -> Response:
 
 @router.delete("/{job_id}", summary="Remove a job (its runs stay, unlinked)", status_code=204,
                dependencies=[Depends(write_access)])
-def remove_job(job_id: int) -> Response:
+def remove_job(job_id: RowId) -> Response:
     with write_transaction(db.engine) as writer:
         if not delete_job(writer, job_id):
             raise HTTPException(404, f"no job with id {job_id}")
@@ -167,18 +167,18 @@ def _switch(request: Request, job_id: int, enabled: bool) -> Response:
 
 
 @router.post("/{job_id}/enable", summary="Let the scheduler run the job", dependencies=[Depends(write_access)])
-def enable_job(request: Request, job_id: int) -> Response:
+def enable_job(request: Request, job_id: RowId) -> Response:
     return _switch(request, job_id, True)
 
 
 @router.post("/{job_id}/disable", summary="Stop scheduling the job", dependencies=[Depends(write_access)])
-def disable_job(request: Request, job_id: int) -> Response:
+def disable_job(request: Request, job_id: RowId) -> Response:
     return _switch(request, job_id, False)
 
 
 @router.post("/{job_id}/execute", summary="Run the job now; answers at once with the pending run",
              status_code=202, dependencies=[Depends(write_access)])
-def execute(reader: Reader, job_id: int) -> Response:
+def execute(reader: Reader, job_id: RowId) -> Response:
     """The run is queued as a pending manual row that a running scheduler takes within about a second (and
     records as its own, so a scheduler that dies mid-run leaves it marked abandoned). With no scheduler beating,
     nothing is queued: 503."""
@@ -195,7 +195,7 @@ def execute(reader: Reader, job_id: int) -> Response:
 
 
 @router.get("/{job_id}/executions", summary="A job's runs, newest first (without their output)")
-def job_executions(reader: Reader, job_id: int, status: Status = None, limit: Limit = DEFAULT_PAGE,
+def job_executions(reader: Reader, job_id: RowId, status: Status = None, limit: Limit = DEFAULT_PAGE,
                    offset: Offset = 0) -> Response:
     _job_or_404(reader, job_id)
     return json_response({"items": list_executions(reader, job_id, status, limit, offset), "limit": limit,

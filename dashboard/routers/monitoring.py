@@ -21,7 +21,7 @@ from dashboard.cache import TimedCache
 from dashboard.dependencies import Reader, settings_of
 from dashboard.errors import found_or_404
 from dashboard.live_sample import LiveSample, LiveSampler
-from dashboard.params import DEFAULT_PAGE, EndTime, Hostname, Limit, Offset, StartTime, time_range
+from dashboard.params import DEFAULT_PAGE, EndTime, Hostname, Limit, Offset, RowId, StartTime, time_range
 from dashboard.responses import encode_json, json_response
 from dashboard.routers import area_router
 from dashboard.thresholds import threshold_levels
@@ -145,7 +145,7 @@ def notifications(reader: Reader, level: Level = None,
 
 
 @router.get("/notifications/{notification_id}", summary="One notification and its deliveries")
-def notification(reader: Reader, notification_id: int) -> Response:
+def notification(reader: Reader, notification_id: RowId) -> Response:
     return json_response(found_or_404(notification_with_deliveries(reader, notification_id), "notification",
                                       notification_id))
 
