@@ -35,5 +35,9 @@ class TimedCache(Generic[Value]):
             value = entry[1] if entry is not None and time.monotonic() - entry[0] < self._max_age_seconds else None
             if value is None:
                 value = compute()
-                self._entries[key] = (time.monotonic(), value)
+                now = time.monotonic()
+                # Expired entries go, so a key asked for once (a mistyped hostname) is not kept for good
+                self._entries = {old_key: entry for old_key, entry in self._entries.items()
+                                 if now - entry[0] < self._max_age_seconds}
+                self._entries[key] = (now, value)
             return value
