@@ -1,4 +1,5 @@
-"""FastAPI dependencies shared by the routers: the settings, a database connection, and the token checks.
+"""FastAPI dependencies shared by the routers: the settings, a database connection, the token checks, and the
+check that no parameter holds a NUL character.
 
 Writes always need `Authorization: Bearer <API_TOKEN>`; reads only with API_READ_AUTH=true. Tokens are compared
 in constant time and never logged or echoed. The checks are `async` (no I/O): FastAPI runs them on the event
@@ -55,3 +56,11 @@ async def read_access(request: Request) -> None:
     dashboard = settings_of(request).dashboard
     if dashboard.read_auth and dashboard.token is not None:
         _check_bearer(request, dashboard.token)
+
+
+async def no_nul_parameters(request: Request) -> None:
+    """PostgreSQL text cannot hold a NUL character: a path or query parameter with one is a 422 naming it here,
+    not a 500 from the driver (bodies are checked by dashboard.payloads.Payload)."""
+    for name, value in (*request.path_params.items(), *request.query_params.multi_items()):
+        if isinstance(value, str) and "\x00" in value:
+            raise HTTPException(422, f"{name}={value!r} is invalid; expected text without NUL (\\x00) characters")

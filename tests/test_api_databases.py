@@ -49,3 +49,5 @@ def test_read_routes(tmp_path: Path, backend: str) -> None:
             assert "memory_percent" in {row["metric"] for row in server.ok("/incidents")["items"]}
             assert server.ok("/monitoring/stats")["hosts"][0]["samples"] in (1, COUNT)
             assert "automation_memory_usage_ratio" in server.get("/metrics").text
+            for path in (f"/monitoring/metrics?hostname={HOST}%00", "/monitoring/notifications?channel=%00"):
+                assert server.get(path).status == 422, path  # a NUL PostgreSQL cannot hold: named, not a 500

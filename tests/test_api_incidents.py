@@ -60,7 +60,8 @@ def test_silences_are_checked_listed_and_ended(server: Server) -> None:
     assert "silence 1: memory_percent" in main_py(server.env, "alerts", "list").stdout
     for body, field in (({"pattern": "cpu_percent", "until": "soon"}, "until="),
                         ({"pattern": "cpu_percent", "until": "2020-01-01T00:00:00Z"}, "in the past"),
-                        ({"pattern": "", "until": "1h"}, "pattern")):
+                        ({"pattern": "", "until": "1h"}, "pattern"),
+                        ({"pattern": "cpu\x00", "until": "1h"}, "pattern='cpu\\x00' is invalid")):
         reply = server.request("POST", "/incidents/silences", body=body, token=TOKEN)
         assert reply.status == 422 and field in reply.json()["detail"], reply.text
     assert server.request("DELETE", f"/incidents/silences/{silence['id']}", token=TOKEN).json() == {"ended": 1}
@@ -68,3 +69,4 @@ def test_silences_are_checked_listed_and_ended(server: Server) -> None:
     assert server.request("DELETE", f"/incidents/silences/{silence['id']}", token=TOKEN).status == 404
     for target in (str(2**63), "%C2%B2"):  # an id no column holds; "²", a digit to str.isdigit but not to int()
         assert server.request("DELETE", f"/incidents/silences/{target}", token=TOKEN).status == 404, target
+    assert server.request("DELETE", "/incidents/silences/cpu%00", token=TOKEN).status == 422

@@ -96,6 +96,8 @@ def test_add_change_switch_and_remove_a_job(server: Server, script: Path) -> Non
     ({"cron_expression": "@daily", "script_args": "--loud"}, "script_args", "list"),
     ({"cron_expression": "@daily", "colour": "red"}, "colour", "Extra inputs"),
     ({"script_path": "main.py"}, "cron_expression", "Field required"),
+    ({"cron_expression": "@daily", "description": "a\x00b"}, "description", "without NUL"),  # PostgreSQL refuses NUL
+    ({"cron_expression": "@daily", "script_args": ["ok", "a\x00b"]}, "script_args", "without NUL"),
 ])
 def test_bad_job_settings_are_a_422_that_says_why(server: Server, body: dict[str, Any], field: str,
                                                   reason: str) -> None:

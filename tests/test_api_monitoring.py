@@ -120,6 +120,7 @@ def test_downsampling_pages_and_defaults(server: Server) -> None:
     ("start_time=0001-01-01T00:00:00%2B01:00", "start_time=0001-01-01T00:00:00+01:00 is out of range"),
     ("end_time=9999-12-31T23:00:00-05:00", "end_time=9999-12-31T23:00:00-05:00 is out of range"),
     ("end_time=1969-12-31T23:59:59Z&points=10", "end_time=1969-12-31T23:59:59+00:00 is out of range"),
+    ("hostname=web%001", "hostname='web\\x001' is invalid; expected text without NUL"),  # PostgreSQL cannot hold it
 ])
 def test_bad_parameters_are_a_422_naming_them(server: Server, query: str, names: str) -> None:
     reply = server.get(f"/monitoring/metrics?{query}")

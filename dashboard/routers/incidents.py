@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import Depends, HTTPException
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from alerts.commands import (
     AlertCommandError,
@@ -20,6 +20,7 @@ from alerts.commands import (
 from dashboard.dependencies import Reader, write_access
 from dashboard.errors import found_or_404
 from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
+from dashboard.payloads import Payload
 from dashboard.responses import json_response
 from dashboard.routers import area_router
 from storage.incident_actions import active_silences, incident, list_incidents
@@ -28,11 +29,11 @@ router = area_router("incidents", "/incidents")
 _STATUS = {"active": True, "resolved": False, "all": None}
 
 
-class Acknowledgement(BaseModel):
+class Acknowledgement(Payload):
     by: str = Field("dashboard", min_length=1, max_length=255, description="who acknowledged it")
 
 
-class SilenceRequest(BaseModel):
+class SilenceRequest(Payload):
     pattern: str = Field(min_length=1, max_length=512, description="glob over metric, metric:resource or "
                                                                    "host:metric:resource, e.g. disk_percent:/var*")
     until: str = Field(min_length=1, max_length=64, description="a duration from now (30m, 2h, 1d) or an ISO 8601 "

@@ -12,13 +12,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.dependencies import Reader, settings_of, write_access
 from dashboard.errors import found_or_404
 from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
+from dashboard.payloads import Payload
 from dashboard.responses import json_response
 from dashboard.routers import area_router
 from dashboard.schedules import next_run
@@ -44,7 +45,7 @@ from storage.job_queries import (
 router = area_router("jobs", "/jobs")
 Status = Annotated[ExecutionStatus | None, Query(description="only runs with this status")]
 
-class JobChanges(BaseModel):
+class JobChanges(Payload):
     """Fields to set; those left out (or null) keep their value."""
 
     model_config = ConfigDict(extra="forbid")

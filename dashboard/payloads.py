@@ -1,0 +1,18 @@
+"""The base of the JSON bodies the API accepts: no text in them may hold a NUL character, which PostgreSQL
+cannot store, so such a body is a 422 naming the field instead of a 500 from the driver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, field_validator
+
+
+class Payload(BaseModel):
+    @field_validator("*")
+    @classmethod
+    def _without_nul(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("expected text without NUL (\\x00) characters")
+        return value
