@@ -7,7 +7,7 @@ automation_sample_timestamp_seconds says how old it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -101,9 +101,10 @@ class _Families:
         return iter(self._families.values())
 
 
-def _add_rows(families: _Families, rows: Iterable[dict[str, Any]], specs: Iterable[tuple], labels: list[str],
-              values_of: Any, counter: bool = False) -> None:
-    """One sample per row and spec whose column has a value; specs are (column, name, help[, scale])."""
+def _add_rows(families: _Families, rows: Iterable[dict[str, Any]], specs: Iterable[tuple[Any, ...]], labels: list[str],
+              values_of: Callable[[dict[str, Any]], list[str]], counter: bool = False) -> None:
+    """One sample per row and spec whose column has a value; specs are (column, name, help[, scale]) and
+    values_of gives a row's label values."""
     for row in rows:
         for column, name, documentation, *scale in specs:
             value = row.get(column)

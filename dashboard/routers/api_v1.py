@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Query, Request
@@ -46,8 +47,8 @@ async def processes(request: Request, limit: Annotated[int, Query(ge=1, le=100)]
                           "count": len(rows), "processes": rows})
 
 
-def _series(request: Request, reader: Connection, metric: str, hostname: str | None, start: StartTime,
-            end: EndTime, limit: int) -> Response:
+def _series(request: Request, reader: Connection, metric: str, hostname: str | None, start: datetime | None,
+            end: datetime | None, limit: int) -> Response:
     start, end = time_range(start, end, "start", "end")
     host = hostname or settings_of(request).hostname
     if metric == "gpu":

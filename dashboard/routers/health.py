@@ -12,6 +12,8 @@ from dashboard.routers import area_router
 from scheduler.cron_command import zone_or_default
 
 router = area_router("health", guarded=False)
+
+
 @router.get("/monitoring/health", summary="Database reachable, scheduler heartbeat, last monitoring run; 503 if not")
 @router.get("/api/v1/health", summary="The same health document as /monitoring/health")
 def health(request: Request) -> Response:

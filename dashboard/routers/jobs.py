@@ -29,7 +29,6 @@ from scheduler.job_definitions import NEW_JOB_DEFAULTS, JobSettingError, checked
 from scheduler.service import STALE_AFTER_SECONDS
 from storage import ExecutionStatus, db
 from storage.database import write_transaction
-from storage.scheduler_queries import newest_heartbeat
 from storage.job_queries import (
     delete_job,
     execution,
@@ -41,6 +40,7 @@ from storage.job_queries import (
     list_jobs,
     update_job,
 )
+from storage.scheduler_queries import newest_heartbeat
 
 router = area_router("jobs", "/jobs")
 Status = Annotated[ExecutionStatus | None, Query(description="only runs with this status")]
