@@ -18,6 +18,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from storage import tables
+from storage.time_filters import in_time_range
 
 # system_metrics columns a chart draws, averaged and maximised per bucket.
 CHART_COLUMNS = ("cpu_percent", "memory_percent", "swap_percent", "disk_percent", "load_1m", "load_5m",
@@ -82,11 +83,7 @@ def _range(statement: Any, hostname: str | None, start: datetime | None, end: da
     metrics = tables.system_metrics
     if hostname is not None:
         statement = statement.where(metrics.c.hostname == hostname)
-    if start is not None:
-        statement = statement.where(metrics.c.timestamp >= start)
-    if end is not None:
-        statement = statement.where(metrics.c.timestamp <= end)
-    return statement
+    return in_time_range(statement, metrics.c.timestamp, start, end)
 
 
 def list_samples(connection: Connection, hostname: str | None, start: datetime | None, end: datetime | None,

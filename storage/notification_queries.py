@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from storage import tables
+from storage.time_filters import in_time_range
 
 
 def list_notifications(connection: Connection, level: str | None, channel: str | None, start: datetime | None,
@@ -20,10 +21,7 @@ def list_notifications(connection: Connection, level: str | None, channel: str |
         statement = statement.where(table.c.level == level)
     if channel is not None:
         statement = statement.where(table.c.channel == channel)
-    if start is not None:
-        statement = statement.where(table.c.sent_at >= start)
-    if end is not None:
-        statement = statement.where(table.c.sent_at <= end)
+    statement = in_time_range(statement, table.c.sent_at, start, end)
     statement = statement.order_by(table.c.sent_at.desc(), table.c.id.desc()).limit(limit).offset(offset)
     return [dict(row) for row in connection.execute(statement).mappings()]
 
