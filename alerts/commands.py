@@ -11,6 +11,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from config.alert_settings import parse_duration
+from config.field_errors import FieldError
 from config.fields import ConfigError
 from scripts.monitoring.alert_text import format_duration
 from storage import db
@@ -28,6 +29,12 @@ class AlertCommandError(ValueError):
     """A bad argument; str() is the one line for the user."""
 
 
+class AlertArgumentError(FieldError, AlertCommandError):
+    """A bad PATTERN or --until (`pattern`, `until` in the API)."""
+
+    CLI_NAMES = {"until": "--until", "pattern": "PATTERN"}
+
+
 def run_alerts(args: argparse.Namespace) -> int:
     try:
         return {"list": _list, "ack": _ack, "silence": _silence, "unsilence": _unsilence}[args.alerts_command](args)
@@ -43,13 +50,13 @@ def parse_until(raw: str, now: datetime) -> datetime:
         pass
     try:
         moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise AlertCommandError(f"--until={raw!r} is invalid; expected a duration such as 30m, 2h or 1d, or an "
-                                f"ISO 8601 time such as 2026-12-01T08:00:00+01:00") from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: an offset that takes it past year 9999 or before 1
+        raise AlertArgumentError("until", raw, "is invalid; expected a duration such as 30m, 2h or 1d, or an ISO "
+                                               "8601 time such as 2026-12-01T08:00:00+01:00") from None
     if moment <= now:
-        raise AlertCommandError(f"--until={raw!r} is in the past; expected a later time")
-    return moment.astimezone(timezone.utc)
+        raise AlertArgumentError("until", raw, "is in the past; expected a later time")
+    return moment
 
 
 class IncidentNotFound(AlertCommandError):
@@ -75,8 +82,8 @@ def silence_incidents(pattern: str, until: str, reason: str | None) -> tuple[int
     """A new silence: its id, its pattern and when it ends. PATTERN and --until are checked first."""
     pattern = pattern.strip()
     if not pattern or len(pattern) > 512:
-        raise AlertCommandError(f"PATTERN={pattern!r} is invalid; expected a glob of 1 to 512 characters "
-                                f"such as disk_percent or 'web1:*'")
+        raise AlertArgumentError("pattern", pattern, "is invalid; expected a glob of 1 to 512 characters such as "
+                                                     "disk_percent or 'web1:*'")
     now = datetime.now(timezone.utc)
     ends = parse_until(until, now)
     with db.engine.begin() as connection:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from config.field_errors import FieldError
 from config.paths import PROJECT_ROOT
 from scheduler.cron import CronError, parse_cron, zone_named
 from storage import JobType
@@ -26,20 +27,14 @@ CLI_OPTIONS = {"cron_expression": "--cron", "timezone": "--tz", "job_type": "--t
 NEW_JOB_DEFAULTS: dict[str, Any] = {"job_type": JobType.CUSTOM, "timeout_seconds": 300, "max_retries": 0}
 
 
-class JobSettingError(ValueError):
-    """str() is the one line shown on the command line (naming the option); `field_message` the API's (naming
-    the field)."""
+class JobSettingError(FieldError):
+    """A bad job setting: `--cron='61 * * * *' is invalid; expected ...` on the command line,
+    `cron_expression=...` in the API."""
+
+    CLI_NAMES = CLI_OPTIONS
 
     def __init__(self, field: str, value: object, allowed: str) -> None:
-        self.field, self.value, self.allowed = field, value, allowed
-        super().__init__(self._message(CLI_OPTIONS.get(field, field)))
-
-    @property
-    def field_message(self) -> str:
-        return self._message(self.field)
-
-    def _message(self, name: str) -> str:
-        return f"{name}={self.value!r} is invalid; expected {self.allowed}"
+        super().__init__(field, value, f"is invalid; expected {allowed}")
 
 
 def require_script(job_type: JobType, script_path: str | None) -> None:

@@ -126,6 +126,9 @@ def test_bad_alert_commands_are_one_line_and_exit_2(workspace: Workspace) -> Non
     env = workspace.environ()
     for arguments, expected in ((["ack", "7"], "error: no incident with id 7"),
                                 (["silence", "cpu_percent", "--until", "soon"], "error: --until='soon' is invalid"),
+                                (["silence", "cpu_percent", "--until", "9999-12-31T23:00:00-05:00"],
+                                 "error: --until='9999-12-31T23:00:00-05:00' is invalid"),
+                                (["silence", " ", "--until", "1h"], "error: PATTERN='' is invalid"),
                                 (["unsilence", "nothing"], "error: no active silence 'nothing'")):
         result = subprocess.run([sys.executable, str(MAIN), "alerts", *arguments], env=env, capture_output=True,
                                 text=True)

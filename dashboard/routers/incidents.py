@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from alerts.commands import (
+    AlertArgumentError,
     AlertCommandError,
     IncidentNotFound,
     IncidentResolved,
@@ -75,8 +76,8 @@ def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Resp
 def silence(body: SilenceRequest) -> Response:
     try:
         silence_id, pattern, until = silence_incidents(body.pattern, body.until, body.reason)
-    except AlertCommandError as error:
-        raise HTTPException(422, str(error).replace("--until", "until").replace("PATTERN", "pattern")) from None
+    except AlertArgumentError as error:
+        raise HTTPException(422, error.field_message) from None
     return json_response({"id": silence_id, "pattern": pattern, "until": until, "reason": body.reason},
                          status_code=201)
 
