@@ -6,6 +6,7 @@
     python main.py monitor [--json | --nagios] [--no-save] [--quiet]   run the system monitor job once
     python main.py db init                                              create or upgrade the database
     python main.py db upgrade                                           apply pending schema migrations
+    python main.py db prune [--dry-run]                                 delete history older than RETENTION_*
     python main.py cron next "30 1 * * *" --tz America/New_York -n 5    check a cron expression
     python main.py jobs list | jobs next NAME -n 5                      the jobs and their next runs
 
@@ -16,6 +17,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 from collections.abc import Callable
 
 
@@ -41,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     database_commands.add_parser("init", help="create every table (idempotent; upgrades an older schema) and "
                                               "register the built-in system_monitoring job if absent")
     database_commands.add_parser("upgrade", help="apply pending schema migrations, keeping every row")
+    prune = database_commands.add_parser(
+        "prune", help="delete history older than the RETENTION_* settings (the data_retention job runs this daily)",
+        description="Delete samples, notifications, resolved incidents, ended silences and finished job runs "
+                    "older than RETENTION_METRICS_DAYS, RETENTION_NOTIFICATIONS_DAYS and "
+                    "RETENTION_JOB_EXECUTIONS_DAYS, in small batches.")
+    prune.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
 
     from alerts.cli_arguments import add_alerts_arguments
     from scheduler.cli_arguments import add_cron_arguments, add_jobs_arguments
@@ -70,7 +81,7 @@ def _settings(with_logging: bool = True):  # type: ignore[no-untyped-def]
     return settings
 
 
-def run_db(action: str) -> int:
+def run_db(action: str, dry_run: bool = False) -> int:
     settings = _settings()
     if settings is None:
         return 2
@@ -83,6 +94,9 @@ def run_db(action: str) -> int:
     shown_url = make_url(settings.database_url).render_as_string(hide_password=True)
     try:
         db.configure(settings.database_url, settings.database_busy_timeout_seconds)
+        if action == "prune":
+            init_database()
+            return _prune(settings, dry_run)
         if action == "init":
             init_database()
             from scheduler.builtin_jobs import register_builtin_jobs
@@ -98,6 +112,23 @@ def run_db(action: str) -> int:
         print(f"database error on {shown_url}: {one_line(error)}", file=sys.stderr)
         return 1
     print(f"database {shown_url} is at schema revision {revision}")
+    return 0
+
+
+def _prune(settings: Settings, dry_run: bool) -> int:
+    """Print one line per table: what was (or would be) deleted, or that it is kept forever."""
+    from datetime import datetime, timezone
+
+    from storage import db
+    from storage.retention import prune
+
+    for result in prune(db.engine, settings.retention, datetime.now(timezone.utc), dry_run=dry_run):
+        if result.older_than is None:
+            print(f"{result.table}: kept forever ({result.setting}=off)")
+        else:
+            verb = "would be deleted" if dry_run else "deleted"
+            print(f"{result.table}: {result.rows} row(s) older than "
+                  f"{result.older_than.isoformat(timespec='seconds')} {verb} ({result.setting})")
     return 0
 
 
@@ -130,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_with_args(args)
     if args.command == "db":
-        return run_db(args.db_command)
+        return run_db(args.db_command, dry_run=getattr(args, "dry_run", False))
     if args.command in ("cron", "jobs", "alerts"):
         return run_scheduler_command(args)
     if args.command == "serve":

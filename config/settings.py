@@ -17,6 +17,7 @@ from config.alert_settings import ALERT_KEYS, AlertSettings, parse_alert_setting
 from config.dashboard_settings import DASHBOARD_KEYS, DashboardSettings, parse_dashboard_settings
 from config.fields import ConfigError, parse_bool, parse_choice, parse_int, parse_list, parse_number, parse_subset
 from config.notify_settings import NOTIFY_KEYS, NotifySettings, parse_notify_settings
+from config.retention_settings import RETENTION_KEYS, RetentionSettings, parse_retention_settings
 from config.paths import DEFAULT_ENV_FILE, resolve_path
 from config.thresholds import MetricThresholds, normalize_mountpoint, parse_thresholds
 
@@ -42,7 +43,7 @@ SETTING_KEYS = (
     "MONITOR_HOSTNAME", "MONITOR_TOP_PROCESSES", "MONITOR_DISABLED_COLLECTORS", "MONITOR_SYSTEM_DISK",
     "DISK_IGNORE_FSTYPES", "DISK_IGNORE_MOUNTS", "NETWORK_IGNORE_INTERFACES", "SCHEDULER_TIMEZONE",
     "SCHEDULER_STOP_WAIT_SECONDS", "SCHEDULER_RETRY_BASE_SECONDS", "SCHEDULER_RETRY_MAX_SECONDS",
-    "SCHEDULER_PREFORK", *ALERT_KEYS, *NOTIFY_KEYS, *DASHBOARD_KEYS,
+    "SCHEDULER_PREFORK", *ALERT_KEYS, *NOTIFY_KEYS, *DASHBOARD_KEYS, *RETENTION_KEYS,
 )
 
 
@@ -72,6 +73,7 @@ class Settings(NamedTuple):
     alerts: AlertSettings
     notify: NotifySettings
     dashboard: DashboardSettings
+    retention: RetentionSettings
 
 
 def read_values(environ: Mapping[str, str] | None = None) -> tuple[Path | None, dict[str, str]]:
@@ -125,6 +127,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         alerts=parse_alert_settings(values),
         notify=parse_notify_settings(values),
         dashboard=parse_dashboard_settings(values),
+        retention=parse_retention_settings(values),
     )
 
 

@@ -18,11 +18,23 @@ SYSTEM_MONITORING = dict(
 )
 
 
+DATA_RETENTION = dict(
+    name="data_retention",
+    description="Deletes history older than the RETENTION_* settings (python main.py db prune)",
+    job_type=JobType.CLEANUP,
+    script_path="main.py",
+    script_args='["db", "prune"]',
+    cron_expression="17 3 * * *",
+    enabled=True,
+    timeout_seconds=3600,
+)
+
+
 def register_builtin_jobs(session: Session) -> list[str]:
     """Add each built-in job whose name is not taken; returns the names added. An existing row is never
     changed, so a user's edits (another schedule, disabled) survive every `db init`."""
     added = []
-    for values in (SYSTEM_MONITORING,):
+    for values in (SYSTEM_MONITORING, DATA_RETENTION):
         if session.scalar(select(Job.id).where(Job.name == values["name"])) is None:
             session.add(Job(**values))
             added.append(str(values["name"]))

@@ -245,8 +245,9 @@ notifications = Table(
     Column("sent_at", UTCDateTime, nullable=False, default=utc_now),
     Column("success", Boolean, nullable=False, default=True),
     Column("error_message", Text),
-    Column("job_execution_id", ForeignKey("job_executions.id", ondelete="SET NULL")),
-    Column("system_metric_id", ForeignKey("system_metrics.id", ondelete="SET NULL")),
+    # indexed: deleting an old sample or run finds the notifications that name it (db prune, foreign keys)
+    Column("job_execution_id", ForeignKey("job_executions.id", ondelete="SET NULL"), index=True),
+    Column("system_metric_id", ForeignKey("system_metrics.id", ondelete="SET NULL"), index=True),
     Column("host", String(255)),
     Column("metric", String(64)),
     Column("resource", String(512)),

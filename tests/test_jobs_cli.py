@@ -1,4 +1,4 @@
-"""`main.py db init` registers the built-in job; `jobs list` and `jobs next` read the jobs table."""
+"""`main.py db init` registers the built-in jobs; `jobs list` and `jobs next` read the jobs table."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ def jobs(workspace: Workspace) -> list[tuple]:
         connection.close()
 
 
-def test_db_init_registers_the_monitoring_job_once_and_keeps_edits(workspace: Workspace) -> None:
+def test_db_init_registers_the_built_in_jobs_once_and_keeps_edits(workspace: Workspace) -> None:
     first = workspace.run("db", "init", script=MAIN)
     assert first.returncode == 0, first.stderr
     assert "registered the built-in job system_monitoring" in first.stdout
     assert jobs(workspace) == [("system_monitoring", "MONITORING", "scripts/monitoring/system_monitor.py",
-                                "*/5 * * * *", 1, 60)]
+                                "*/5 * * * *", 1, 60), ("data_retention", "CLEANUP", "main.py", "17 3 * * *", 1, 3600)]
     connection = sqlite3.connect(workspace.database)
     with connection:
         connection.execute("UPDATE jobs SET cron_expression = '*/10 * * * *', enabled = 0")
@@ -38,10 +38,10 @@ def test_jobs_list_and_next(workspace: Workspace) -> None:
     assert workspace.run("db", "init", script=MAIN).returncode == 0
     listing = workspace.run("jobs", "list", script=MAIN)
     assert listing.returncode == 0, listing.stderr
-    header, row = listing.stdout.splitlines()
+    header, retention, row = listing.stdout.splitlines()  # by name
     assert header.split()[:5] == ["NAME", "TYPE", "SCHEDULE", "ENABLED", "TIMEOUT"] and "Asia/Tokyo" in header
     assert row.split()[:5] == ["system_monitoring", "MONITORING", "*/5", "*", "*"]
-    assert row.rstrip().endswith("+09:00")
+    assert row.rstrip().endswith("+09:00") and retention.split()[:3] == ["data_retention", "CLEANUP", "17"]
     upcoming = workspace.run("jobs", "next", "system_monitoring", "-n", "3", script=MAIN)
     lines = upcoming.stdout.splitlines()
     assert upcoming.returncode == 0 and len(lines) == 3 and all(line.endswith("+09:00 JST") for line in lines)
@@ -70,15 +70,15 @@ def test_add_edit_enable_disable_remove(workspace: Workspace) -> None:
                           "--description", "a second monitor run", script=MAIN)
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip() == "added job nightly (0 3 * * *)"
-    assert jobs(workspace)[1] == ("nightly", "CUSTOM", "scripts/monitoring/system_monitor.py", "0 3 * * *", 1, 120)
+    assert jobs(workspace)[2] == ("nightly", "CUSTOM", "scripts/monitoring/system_monitor.py", "0 3 * * *", 1, 120)
     edited = workspace.run("jobs", "edit", "nightly", "--cron", "@daily", "--retries", "2", script=MAIN)
     assert edited.stdout.strip() == "changed cron_expression, max_retries of job nightly"
     assert workspace.run("jobs", "disable", "nightly", script=MAIN).stdout.strip() == "disabled job nightly"
-    assert jobs(workspace)[1][3:5] == ("@daily", 0)
-    assert workspace.run("jobs", "enable", "nightly", script=MAIN).returncode == 0 and jobs(workspace)[1][4] == 1
+    assert jobs(workspace)[2][3:5] == ("@daily", 0)
+    assert workspace.run("jobs", "enable", "nightly", script=MAIN).returncode == 0 and jobs(workspace)[2][4] == 1
     assert workspace.run("jobs", "run", "nightly", script=MAIN).returncode == 0
     assert workspace.run("jobs", "remove", "nightly", script=MAIN).stdout.strip() == "removed job nightly"
-    assert [row[0] for row in jobs(workspace)] == ["system_monitoring"]
+    assert [row[0] for row in jobs(workspace)] == ["system_monitoring", "data_retention"]
     connection = sqlite3.connect(workspace.database)
     try:  # the run's record outlives the job, without the link
         assert connection.execute("SELECT job_id, job_name FROM job_executions").fetchall() == [(None, "nightly")]
