@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _on_stop_signals(stop: Callable[[], None]) -> None:
-    """SIGTERM and SIGINT (Ctrl-C) call `stop`: the one shutdown path of `run` and `serve`."""
+    """SIGTERM and SIGINT (Ctrl-C) call `stop`: the one shutdown path of `run` and `serve`. `stop` runs in a signal
+    handler, between any two bytecodes of the main thread: it may only set flags, never take a lock."""
     import signal
 
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -248,7 +249,7 @@ def run_scheduler(with_dashboard: bool = True) -> int:
         except DashboardError as error:
             server = None
             print(f"warning: the dashboard is not served: {error}; the scheduler runs without it", file=sys.stderr)
-    _on_stop_signals(lambda: (scheduler.stop.set(), server and server.stop()))
+    _on_stop_signals(lambda: (scheduler.request_stop(), server and server.stop()))
     try:
         scheduler.run()
     except Exception as error:  # one line for the user; the traceback goes to the log file at DEBUG

@@ -107,6 +107,7 @@ class Scheduler:
         self.zone = zone_named(zone_name) if zone_name else system_zone()
         self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
+        self._stop_requested = False  # set by request_stop, from a signal handler
         self._cancel = threading.Event()
         self._stop_wait_seconds = stop_wait_seconds
         self._retry = retry
@@ -139,6 +140,9 @@ class Scheduler:
         next_heartbeat = now + timedelta(seconds=HEARTBEAT_SECONDS)
         try:
             while not self.stop.is_set():
+                if self._stop_requested:
+                    self.stop.set()
+                    break
                 try:
                     next_heartbeat = self._tick(next_heartbeat)
                 except DBAPIError as error:  # a database restart must not end the scheduler
@@ -147,6 +151,11 @@ class Scheduler:
                     self.stop.wait(DATABASE_RETRY_SECONDS)
         finally:
             self._wind_down()
+
+    def request_stop(self) -> None:
+        """Stop within CHANGE_POLL_SECONDS; safe in a signal handler, which `stop.set()` is not: Event.set takes
+        the lock that Event.wait holds while the main thread waits, and a signal landing there deadlocks."""
+        self._stop_requested = True
 
     def _tick(self, next_heartbeat: datetime) -> datetime:
         """One pass: pick up job changes, handle due slots, beat; then sleep until the next slot or poll."""
