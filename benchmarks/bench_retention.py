@@ -13,7 +13,6 @@ the batches: the writer should wait milliseconds, not the whole prune.
 from __future__ import annotations
 
 import argparse
-import math
 import multiprocessing
 import os
 import subprocess
@@ -26,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+from common import percentile  # noqa: E402
 
 CHUNK = 20_000
 WRITE_EVERY_SECONDS = 0.05
@@ -91,11 +91,6 @@ def measured_waits(url: str, during: float | None = None,
     result = waits.get(timeout=60)
     process.join(timeout=60)
     return [1000 * value for value in result], elapsed
-
-
-def percentile(values: list[float], percent: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(math.ceil(percent / 100 * len(ordered)) - 1, 0)]
 
 
 def main() -> int:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT)]
-from common import scheduler_database  # noqa: E402
+from common import percentile, scheduler_database  # noqa: E402
 
 from scheduler.runner import start_job_process  # noqa: E402
 TARGET_MEDIAN_MS = 100.0
@@ -50,12 +50,6 @@ JOB_PREFIX = "timeliness-"
 SCRIPT = """#!/bin/sh
 echo "$(date +%s.%N) $AUTOMATION_JOB_NAME $AUTOMATION_SCHEDULED_FOR" >> {lines}
 """
-
-
-def percentile(values: list[float], percent: float) -> float:
-    """Nearest rank: the smallest value with at least `percent` % of the values at or below it."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(percent / 100.0 * len(ordered)) - 1, 0)]
 
 
 def summary(values_ms: list[float]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import sqlite3
@@ -95,3 +96,9 @@ def wait_until_up(url: str, process: subprocess.Popen) -> None:
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer")
+
+
+def percentile(values: list[float], percent: float) -> float:
+    """Nearest rank: the smallest value with at least `percent` % of the values at or below it."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(percent / 100.0 * len(ordered)) - 1, 0)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,15 +26,10 @@ from config.notify_settings import NOTIFY_KEYS, NotifySettings, destination_key,
 from config.settings import SETTING_KEYS, load_settings
 from storage import init_database
 from storage.tables import notification_deliveries, notifications
+from tests.api_server import free_port
 from tests.conftest import ROOT
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Receiver:
