@@ -14,6 +14,7 @@ from alerts.incidents import held_level
 from config.thresholds import METRICS_BY_KEY, Levels
 from scripts.monitoring.monitor import monitor_once
 from scripts.monitoring.sample import DiskReading, DisksReading
+from tests.db_servers import fetch
 from tests.conftest import MAIN, ROOT, Workspace
 
 SCENARIO = {"DISK_THRESHOLD": "80", "DISK_CRITICAL_THRESHOLD": "90", "MONITOR_SYSTEM_DISK": "/scenario"}
@@ -50,12 +51,8 @@ def notifications(workspace: Workspace) -> list[tuple]:
 
 
 def incidents(workspace: Workspace) -> list[tuple]:
-    connection = sqlite3.connect(workspace.database)
-    try:
-        return connection.execute("SELECT status, peak_level, min_value, max_value, sample_count, flapping "
-                                  "FROM alert_incidents ORDER BY id").fetchall()
-    finally:
-        connection.close()
+    sql = "SELECT status, peak_level, min_value, max_value, sample_count, flapping FROM alert_incidents ORDER BY id"
+    return [tuple(row) for row in fetch(f"sqlite:///{workspace.database}", sql)]
 
 
 @pytest.mark.parametrize(("value", "current", "expected"), [

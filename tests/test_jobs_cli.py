@@ -6,16 +6,13 @@ import sqlite3
 
 import pytest
 
+from tests.db_servers import fetch
 from tests.conftest import MAIN, Workspace
 
 
 def jobs(workspace: Workspace) -> list[tuple]:
-    connection = sqlite3.connect(workspace.database)
-    try:
-        return connection.execute("SELECT name, job_type, script_path, cron_expression, enabled, timeout_seconds "
-                                  "FROM jobs ORDER BY id").fetchall()
-    finally:
-        connection.close()
+    sql = "SELECT name, job_type, script_path, cron_expression, enabled, timeout_seconds FROM jobs ORDER BY id"
+    return [tuple(row) for row in fetch(f"sqlite:///{workspace.database}", sql)]
 
 
 def test_db_init_registers_the_built_in_jobs_once_and_keeps_edits(workspace: Workspace) -> None:
