@@ -8,6 +8,7 @@
     python main.py db upgrade                                           apply pending schema migrations
     python main.py db prune [--dry-run]                                 delete history older than RETENTION_*
     python main.py cron next "30 1 * * *" --tz America/New_York -n 5    check a cron expression
+    python main.py prometheus rules                                     alert rules at the .env levels
     python main.py jobs list | jobs next NAME -n 5                      the jobs and their next runs
 
 Exit codes: 0 done, 1 an unexpected error, 2 bad usage or configuration.
@@ -25,7 +26,7 @@ from collections.abc import Callable
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from scripts.monitoring.system_monitor import add_arguments
+    from pipeline.command import add_arguments
 
     parser = argparse.ArgumentParser(prog="main.py", description="Self-hosted automation platform.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -52,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "older than RETENTION_METRICS_DAYS, RETENTION_NOTIFICATIONS_DAYS and "
                     "RETENTION_JOB_EXECUTIONS_DAYS, in small batches.")
     prune.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+
+    prometheus = commands.add_parser("prometheus", help="files for a Prometheus that scrapes /metrics",
+                                     description="Files for a Prometheus server that scrapes the dashboard.")
+    prometheus_commands = prometheus.add_subparsers(dest="prometheus_command", metavar="ACTION", required=True)
+    prometheus_commands.add_parser(
+        "rules", help="print alert rules for the graded metrics at the .env levels (deploy/prometheus/rules.yml "
+                      "is this for .env.example)")
 
     from alerts.cli_arguments import add_alerts_arguments
     from scheduler.cli_arguments import add_cron_arguments, add_jobs_arguments
@@ -87,7 +95,7 @@ def run_db(action: str, dry_run: bool = False) -> int:
         return 2
     from sqlalchemy.engine import make_url
 
-    from scripts.monitoring.system_monitor import one_line
+    from pipeline.command import one_line
     from storage import db, init_database, upgrade_database
     from storage.schema import current_revision
 
@@ -157,16 +165,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "monitor":
-        from scripts.monitoring.system_monitor import run_with_args
+        from pipeline.command import run_with_args
 
         return run_with_args(args)
     if args.command == "db":
         return run_db(args.db_command, dry_run=getattr(args, "dry_run", False))
     if args.command in ("cron", "jobs", "alerts"):
         return run_scheduler_command(args)
+    if args.command == "prometheus":
+        return print_prometheus_rules()
     if args.command == "serve":
         return run_dashboard()
     return run_scheduler(with_dashboard=not getattr(args, "no_dashboard", False))
+
+
+def print_prometheus_rules() -> int:
+    """`python main.py prometheus rules`: the alert rules for the levels of the settings in force."""
+    settings = _settings(with_logging=False)
+    if settings is None:
+        return 2
+    from dashboard.prometheus_rules import rules_yaml
+
+    print(rules_yaml(settings.thresholds), end="")
+    return 0
 
 
 def _on_stop_signals(stop: Callable[[], None]) -> None:
@@ -255,7 +276,7 @@ def run_scheduler(with_dashboard: bool = True) -> int:
     except Exception as error:  # one line for the user; the traceback goes to the log file at DEBUG
         import logging
 
-        from scripts.monitoring.system_monitor import one_line
+        from pipeline.command import one_line
 
         logging.getLogger("automation.scheduler").debug("scheduler failed", exc_info=True)
         print(f"Scheduler failed: {one_line(error)}", file=sys.stderr)

@@ -19,7 +19,7 @@ def add_alerts_arguments(parser: argparse.ArgumentParser) -> None:
         "silence", help="silence incidents matching a pattern until a time",
         description="Silence matching incidents: their notifications rows are written, marked silenced, and "
                     "sent nowhere. PATTERN is a glob over metric, metric:resource or host:metric:resource, "
-                    "e.g. disk_percent, 'disk_percent:/var*', 'web1:*'.")
+                    "e.g. 'disk_*' (every disk metric), 'disk_*:/var*', 'web1:*'.")
     silence.add_argument("pattern")
     silence.add_argument("--until", required=True, help="a duration from now (30m, 2h, 1d) or an ISO 8601 time")
     silence.add_argument("--reason", default=None)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from config.alert_settings import parse_duration
 from config.field_errors import FieldError
 from config.fields import ConfigError
-from scripts.monitoring.alert_text import format_duration
+from monitoring.alert_text import format_duration
 from storage import db
 from storage.incident_actions import (
     acknowledge,
@@ -83,7 +83,7 @@ def silence_incidents(pattern: str, until: str, reason: str | None) -> tuple[int
     pattern = pattern.strip()
     if not pattern or len(pattern) > 512:
         raise AlertArgumentError("pattern", pattern, "is invalid; expected a glob of 1 to 512 characters such as "
-                                                     "disk_percent or 'web1:*'")
+                                                     "'disk_*' or 'web1:*'")
     now = datetime.now(timezone.utc)
     ends = parse_until(until, now)
     with db.engine.begin() as connection:

@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from config.notify_settings import Destination, NotifySettings, admits, level_rank, redact
-from scripts.monitoring.alert_text import format_duration
+from monitoring.alert_text import format_duration
 from storage.database import write_transaction
 from storage.tables import notification_deliveries as deliveries
 from storage.tables import notifications as notifications_table

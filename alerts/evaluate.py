@@ -6,8 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
-from alerts.incidents import TRANSITIONS, Event, Incident, Observation, damp_flapping, step
-from config.alert_settings import AlertSettings
+from monitoring.incidents import TRANSITIONS, AlertSettings, Event, Incident, Observation, damp_flapping, step
 from storage.incident_store import (
     Key,
     clear_flapping,

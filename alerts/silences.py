@@ -1,5 +1,5 @@
 """Which incidents a silence covers: a glob over `metric`, `metric:resource` or `host:metric:resource`,
-e.g. `disk_percent`, `disk_percent:/var*`, `web1:*`."""
+e.g. `disk_*` (every disk metric), `disk_*:/var*`, `web1:*`."""
 
 from __future__ import annotations
 

@@ -5,29 +5,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
 
 from config.fields import ConfigError, parse_int, parse_number
-from config.thresholds import METRICS
+from monitoring.catalogue import GRADED
+from monitoring.incidents import AlertSettings
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _SECONDS_PER_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 DURATION_HELP = "a duration such as 90, 90s, 5m, 2h or 1d, at most 30d"
 
 
-class AlertSettings(NamedTuple):
-    for_seconds: dict[str, float]  # by metric key: how long a breach stays pending before it fires
-    hysteresis_points: float  # an active incident recovers below its threshold minus this
-    repeat_seconds: float  # reminder interval while nothing changes; 0: every run
-    flap_count: int  # more transitions than this within flap_window_seconds is flapping
-    flap_window_seconds: float
-    disk_predict_hours: float  # the window of the disk-usage trend
-    disk_full_within_hours: float  # warn when the trend says full within this; 0: off
-
-
 ALERT_KEYS = ("ALERT_FOR", "ALERT_HYSTERESIS", "ALERT_REPEAT_MINUTES", "ALERT_FLAP_COUNT", "ALERT_FLAP_WINDOW",
               "ALERT_DISK_PREDICT_HOURS", "ALERT_DISK_FULL_WITHIN_HOURS",
-              *(f"{spec.env_prefix}_ALERT_FOR" for spec in METRICS))
+              *(f"{spec.env_prefix}_ALERT_FOR" for spec in GRADED))
 
 
 def parse_duration(key: str, raw: str, maximum_seconds: float = 30 * 86400) -> float:
@@ -47,9 +37,9 @@ def parse_alert_settings(values: Mapping[str, str]) -> AlertSettings:
         return default if value is None or value.strip() == "" else value
 
     general_for = parse_duration("ALERT_FOR", get("ALERT_FOR", "0"))
-    for_seconds = {spec.key: parse_duration(f"{spec.env_prefix}_ALERT_FOR",
-                                            get(f"{spec.env_prefix}_ALERT_FOR", str(general_for)))
-                   for spec in METRICS}
+    for_seconds = {spec.name: parse_duration(f"{spec.env_prefix}_ALERT_FOR",
+                                             get(f"{spec.env_prefix}_ALERT_FOR", str(general_for)))
+                   for spec in GRADED}
     return AlertSettings(
         for_seconds=for_seconds,
         hysteresis_points=parse_number("ALERT_HYSTERESIS", get("ALERT_HYSTERESIS", "5"), 0, 100),

@@ -19,12 +19,13 @@ from config.fields import ConfigError, parse_bool, parse_choice, parse_int, pars
 from config.notify_settings import NOTIFY_KEYS, NotifySettings, parse_notify_settings
 from config.retention_settings import RETENTION_KEYS, RetentionSettings, parse_retention_settings
 from config.paths import DEFAULT_ENV_FILE, resolve_path
-from config.thresholds import MetricThresholds, normalize_mountpoint, parse_thresholds
+from config.thresholds import normalize_mountpoint, parse_thresholds
+from monitoring.collectors import COLLECTOR_NAMES
+from monitoring.levels import MetricThresholds
 
 ENV_FILE_VARIABLE = "AUTOMATION_ENV_FILE"
 DEFAULT_DATABASE_URL = "sqlite:///data/automation.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-COLLECTOR_NAMES = ("cpu", "memory", "disk", "network", "gpu", "sensors", "processes")
 SUPPORTED_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
 DATABASE_URL_HELP = (
     "a SQLAlchemy URL: sqlite:///data/automation.db, postgresql+psycopg://USER@HOST/DB or mysql+pymysql://USER@HOST/DB"

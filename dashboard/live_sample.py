@@ -13,11 +13,12 @@ from typing import Any, NamedTuple
 from config.settings import Settings
 from dashboard.cache import TimedCache
 from dashboard.responses import encode_json
-from scripts.monitoring.monitor import collect_sample
-from scripts.monitoring.persist import baseline_values, sample_rows
-from scripts.monitoring.sample import CounterSnapshot, Sample
-from scripts.monitoring.snapshot import live_snapshot, stored_snapshot
-from storage.metrics_store import SampleRows, StoredCounters
+from monitoring.collectors.registry import figures_of
+from monitoring.sample import CounterSnapshot
+from monitoring.snapshot import live_snapshot, snapshot_of
+from pipeline.monitor import collect_sample
+from storage.metrics_queries import detail_key
+from storage.sample_rows import SampleRows, sample_rows
 
 MAX_AGE_SECONDS = 1.0
 TOP_PROCESSES = 100  # /api/v1/metrics/processes serves up to this many per ranking
@@ -32,16 +33,8 @@ def sample_document(rows: SampleRows) -> dict[str, Any]:
     """A sample in the shape of a stored one: system_metrics columns, detail rows by table name."""
     document: dict[str, Any] = {"id": None, **rows.metric}
     for table_name, values in rows.details.items():
-        document[table_name.removeprefix("system_metric_")] = values
+        document[detail_key(table_name)] = values
     return document
-
-
-def counters_of(rows: SampleRows, sample: Sample) -> CounterSnapshot:
-    """The counters of a live sample, for the next one's rates (the same path as a stored sample's)."""
-    details = rows.details
-    return stored_snapshot(StoredCounters(rows.metric, details.get("system_metric_cpu_cores", []),
-                                          details.get("system_metric_disks", []),
-                                          details.get("system_metric_networks", []), baseline_values(sample)))
 
 
 class LiveSampler:
@@ -64,8 +57,9 @@ class LiveSampler:
 
     def _collect(self) -> LiveSample:
         sample = collect_sample(self._settings, self._previous or live_snapshot(self._settings))
-        rows = sample_rows(sample)
-        self._previous = counters_of(rows, sample)
+        figures = figures_of(sample)
+        rows = sample_rows(sample, figures)
+        self._previous = snapshot_of(sample, figures)
         document = sample_document(rows)
         shown = [row for row in document.get("processes", []) if row["rank"] <= self._shown_processes]
         return LiveSample(document, encode_json({**document, "processes": shown}))

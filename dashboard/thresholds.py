@@ -1,16 +1,53 @@
-"""The .env levels as JSON, so a page colours a figure exactly as the monitor grades it (value strictly above
-a level reaches it)."""
+"""The metric catalogue and the .env levels as JSON, so a page labels, formats and colours a figure exactly as
+the monitor grades it (a value strictly above a level reaches it)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from config.thresholds import MetricThresholds
+from monitoring.catalogue import BY_NAME, CATALOGUE, Kind, Metric
+from monitoring.levels import MetricThresholds
 
 
 def threshold_levels(thresholds: dict[str, MetricThresholds]) -> list[dict[str, Any]]:
-    return [{"metric": key, "label": item.spec.label, "unit": item.spec.unit, "warning": item.default.warning,
-             "critical": item.default.critical,
-             "overrides": {resource: dict(zip(("warning", "critical"), item.levels_for(resource), strict=True))
-                           for resource in item.overridden_resources}}
+    return [{"metric": key, "label": item.spec.label, "unit": item.spec.unit, **_levels(item)}
             for key, item in thresholds.items()]
+
+
+def _levels(item: MetricThresholds) -> dict[str, Any]:
+    return {"warning": item.default.warning, "critical": item.default.critical,
+            "overrides": {resource: dict(zip(("warning", "critical"), item.levels_for(resource), strict=True))
+                          for resource in item.overridden_resources}}
+
+
+def catalogue_document(thresholds: dict[str, MetricThresholds]) -> list[dict[str, Any]]:
+    """Every metric: its name, labels, unit, kind, what it is measured per, where it is stored (the column of
+    its resource's rows, and of the machine's), its API series, and for a graded one its current levels."""
+    return [_metric_document(metric, thresholds.get(metric.name)) for metric in CATALOGUE]
+
+
+def _metric_document(metric: Metric, thresholds: MetricThresholds | None) -> dict[str, Any]:
+    share = metric.share_of
+    return {"metric": metric.name, "label": metric.label, "short_name": metric.short_name,
+            "chart_label": metric.chart_label or metric.short_name or metric.label, "help": metric.help,
+            "unit": metric.unit, "kind": metric.kind, "resource_kind": metric.resource_kind,
+            "column": metric.column, "machine_column": metric.machine_column, "series": metric.series,
+            "charted": metric.charted, "summary": metric.summary,
+            "share_of": None if share is None else {"part": share[0], "whole": share[1],
+                                                    "part_column": _column(share[0], metric),
+                                                    "whole_column": _column(share[1], metric),
+                                                    "unit": BY_NAME[share[0]].unit},
+            "prometheus": _prometheus_name(metric),
+            "graded": metric.graded, **(_levels(thresholds) if thresholds is not None else {})}
+
+
+def _column(name: str, owner: Metric) -> str | None:
+    """Where the part or whole of `owner`'s share is stored in the rows `owner` is (machine or resource)."""
+    other = BY_NAME[name]
+    return other.machine_column if owner.resource_kind is None else other.column
+
+
+def _prometheus_name(metric: Metric) -> str | None:
+    if metric.prometheus is None:
+        return None
+    return f"automation_{metric.prometheus}" + ("_total" if metric.kind is Kind.COUNTER else "")

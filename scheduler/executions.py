@@ -22,11 +22,11 @@ from typing import IO, NamedTuple
 from config.paths import PROJECT_ROOT
 from scheduler.prefork_client import PreforkWorker
 from scheduler.runner import ProcessHandle, run_process
-from scripts.monitoring.system_monitor import EXECUTION_ID_VARIABLE
+from pipeline.command import EXECUTION_ID_VARIABLE
 from storage import ExecutionStatus, ExecutionTrigger, Job, JobExecution, JobType, db
 
 MONITOR_SCRIPT = PROJECT_ROOT / "scripts" / "monitoring" / "system_monitor.py"
-MONITOR_MODULE = "scripts.monitoring.system_monitor"
+MONITOR_MODULE = "pipeline.command"  # what the pre-forked worker runs (the script's own command)
 log = logging.getLogger("automation.scheduler")
 
 

@@ -26,70 +26,22 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
+from pipeline import command
 from scheduler.runner import die_with_parent
-from scripts.monitoring import system_monitor
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
-
-    from config.settings import Settings
-    from scripts.monitoring.monitor import StoredState
 
 MAX_REQUEST_BYTES = 1 << 20
 # The modules the worker can run, by name; their `main(argv) -> int` is what a child calls.
-ENTRY_POINTS: dict[str, Callable[[list[str]], int]] = {"scripts.monitoring.system_monitor": system_monitor.main}
+ENTRY_POINTS: dict[str, Callable[[list[str]], int]] = {"pipeline.command": command.main}
 
 
 def warm_up() -> None:
-    """Do once here what every run would otherwise do first: import what a run imports lazily, build the
-    argument parser (its regular expressions), read the collectors once (psutil's process table, the ignore
-    patterns) and connect to the configured database (its dialect initialised, the statements compiled:
-    counters, disk history, incidents, silences read; a sample inserted and rolled back, so SQLAlchemy's
-    statement cache on the engine, which the children inherit, holds the inserts too).
-    Nothing is kept. Best effort: a run reports any problem itself."""
-    from scripts.monitoring import json_output, monitor, nagios, report  # noqa: F401
-    from scripts.monitoring.collectors import run_collectors
-
-    system_monitor.build_parser().parse_args([])
+    """The monitor's own warm-up (pipeline.command.warm_up), best effort: with a bad .env or an unreachable
+    database the runs will say what is wrong themselves."""
     try:
-        from config.settings import load_settings
-        from storage.database import db
-        from storage.incident_store import active_silence_patterns, load_incidents
-        from storage.schema import SCHEMA_REVISION, current_revision
-
-        settings = load_settings()
-        run_collectors(settings)
-        db.bind(settings.database_url, settings.database_busy_timeout_seconds)
-        try:
-            with db.engine.connect() as connection:
-                current = current_revision(connection) == SCHEMA_REVISION
-            if current:
-                stored = monitor.read_stored(settings)  # the counters and disk history, as a run reads them
-                with db.engine.connect() as connection:
-                    now = datetime.now(timezone.utc)
-                    load_incidents(connection, settings.hostname)
-                    active_silence_patterns(connection, now)
-                    connection.rollback()
-                    _insert_and_roll_back(connection, settings, stored)
-        finally:
-            db.engine.dispose()  # no open connection may cross a fork
-    except Exception as error:  # noqa: BLE001 - a bad .env or an unreachable database: the runs will say so
+        command.warm_up()
+    except Exception as error:  # noqa: BLE001
         print(f"prefork worker: warm-up incomplete ({type(error).__name__}: {error})", file=sys.stderr)
-
-
-def _insert_and_roll_back(connection: Connection, settings: Settings, stored: StoredState) -> None:
-    from scripts.monitoring.monitor import collect_sample
-    from scripts.monitoring.persist import baseline_values, sample_rows
-    from scripts.monitoring.snapshot import live_snapshot
-    from storage.metrics_store import save_sample
-
-    sample = collect_sample(settings, stored.previous or live_snapshot(settings))
-    with connection.begin() as transaction:
-        save_sample(connection, sample_rows(sample), [], baseline_values(sample))
-        transaction.rollback()
 
 
 class PreforkServer:

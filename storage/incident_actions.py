@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import false, func, select, update
 from sqlalchemy.engine import Connection
 
-from alerts.incidents import ACTIVE_STATUSES
+from monitoring.incidents import ACTIVE_STATUSES
 from storage import tables
 from storage.types import MAX_ID
 

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from alerts.incidents import ACTIVE_STATUSES, Incident
+from monitoring.incidents import ACTIVE_STATUSES, Incident, IncidentStatus
+from monitoring.levels import Level
 from storage import tables
 
 _FIELDS = [field.name for field in dataclasses.fields(Incident)]
@@ -25,7 +26,8 @@ def load_incidents(connection: Connection, host: str) -> tuple[dict[Key, Inciden
     active: dict[Key, Incident] = {}
     flapping: dict[Key, Incident] = {}
     for row in rows:
-        incident = Incident(**row)
+        incident = Incident(**{**row, "status": IncidentStatus(row["status"]),
+                                "peak_level": Level(row["peak_level"]) if row["peak_level"] else None})
         key = (incident.metric, incident.resource)
         if incident.active:
             active[key] = incident

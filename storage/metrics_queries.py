@@ -17,17 +17,24 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from monitoring.catalogue import CHARTED_COLUMNS
 from storage import tables
+from storage.sample_rows import RESOURCE_TABLES
 from storage.time_filters import in_time_range
 
-# system_metrics columns a chart draws, averaged and maximised per bucket.
-CHART_COLUMNS = ("cpu_percent", "memory_percent", "swap_percent", "disk_percent", "load_1m", "load_5m",
-                 "load_15m", "load_per_core", "network_sent_bytes_per_second", "network_recv_bytes_per_second",
-                 "disk_read_bytes_per_second", "disk_write_bytes_per_second")
 # Detail tables returned with one sample, by the key they get in it ("system_metric_" dropped).
 DETAIL_TABLES = ("system_metric_cpu_cores", "system_metric_disks", "system_metric_networks", "system_metric_gpus",
                  "system_metric_gpu_processes", "system_metric_sensors", "system_metric_processes",
                  "system_metric_collectors")
+
+
+def detail_key(table_name: str) -> str:
+    """The key a detail table's rows get in a sample: `disks` for system_metric_disks."""
+    return table_name.removeprefix("system_metric_")
+
+
+# The key of each kind of resource's rows in a sample.
+RESOURCE_KEYS = {kind: detail_key(table_name) for kind, table_name in RESOURCE_TABLES.items()}
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -115,18 +122,18 @@ def sample_with_details(connection: Connection, sample_id: int) -> dict[str, Any
         table = tables.metadata.tables[table_name]
         columns = [column for column in table.c if column.name not in ("id", "system_metric_id")]
         rows = connection.execute(select(*columns).where(table.c.system_metric_id == sample_id).order_by(table.c.id))
-        sample[table_name.removeprefix("system_metric_")] = [dict(detail) for detail in rows.mappings()]
+        sample[detail_key(table_name)] = [dict(detail) for detail in rows.mappings()]
     return sample
 
 
 def buckets(connection: Connection, hostname: str | None, start: datetime, end: datetime, step_seconds: int,
             limit: int, offset: int) -> list[dict[str, Any]]:
     """Per host and step-long bucket of [start, end]: its start time, sample count and the average and maximum
-    of each chart column (None where no sample had a value), newest bucket first."""
+    of each charted column (monitoring.catalogue.CHARTED_COLUMNS) (None where no sample had a value), newest bucket first."""
     metrics = tables.system_metrics
     origin = epoch_seconds(start)
     index = _IntegerDivision(_EpochSeconds(metrics.c.timestamp) - origin, step_seconds).label("bucket")
-    aggregates = [aggregate for name in CHART_COLUMNS
+    aggregates = [aggregate for name in CHARTED_COLUMNS
                   for aggregate in (func.avg(metrics.c[name]).label(f"{name}__avg"),
                                     func.max(metrics.c[name]).label(f"{name}__max"))]
     statement = _range(select(metrics.c.hostname, index, func.count().label("samples"), *aggregates),
@@ -138,7 +145,7 @@ def buckets(connection: Connection, hostname: str | None, start: datetime, end: 
         point: dict[str, Any] = {
             "time": _UNIX_EPOCH + timedelta(seconds=origin + int(row["bucket"]) * step_seconds),
             "hostname": row["hostname"], "samples": row["samples"]}
-        for name in CHART_COLUMNS:
+        for name in CHARTED_COLUMNS:
             average = row[f"{name}__avg"]
             point[name] = {"avg": None if average is None else float(average), "max": row[f"{name}__max"]}
         result.append(point)

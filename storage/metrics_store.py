@@ -4,24 +4,33 @@ usage history the disk-full forecast is fitted to.
 Core statements on storage.tables, one transaction per call: a one-shot run from cron pays no ORM mapping.
 """
 
+from __future__ import annotations
+
+import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, RowMapping
 
+from monitoring.catalogue import BY_NAME, Metric, ResourceKind
+from monitoring.collectors.registry import RATE_COUNTERS
+from monitoring.figures import IDENTITY_ATTRIBUTES, Figures, ResourceFigures
+from monitoring.sample import CounterSnapshot
 from storage import tables
+from storage.sample_rows import RESOURCE_TABLES, SampleRows
 
-
-class SampleRows(NamedTuple):
-    """Values of one system_metrics row and of its detail rows, keyed by detail table name."""
-
-    metric: dict[str, Any]
-    details: dict[str, list[dict[str, Any]]]
+# Only the columns rates start from: compiling a select of every column costs more than the whole query.
+_COUNTERS = [BY_NAME[name] for name in RATE_COUNTERS]
+_MACHINE_COUNTERS = [metric for metric in _COUNTERS if metric.resource_kind is None]
+# The process baseline belongs to the sample taken within this of it (both are written by one run).
+_BASELINE_TOLERANCE_SECONDS = 1.0
 
 
 class StoredCounters(NamedTuple):
-    """The newest sample of a host with the detail rows that hold counters, and the host's process baseline."""
+    """The newest sample of a host with the detail rows that hold counters, and the host's process baseline:
+    id, timestamp, boot time and the machine's counters; each core's, mount's and interface's identity and
+    counters (the counter columns are the catalogue's)."""
 
     metric: RowMapping
     cores: list[RowMapping]
@@ -29,19 +38,33 @@ class StoredCounters(NamedTuple):
     networks: list[RowMapping]
     baseline: RowMapping | None
 
+    def snapshot(self) -> CounterSnapshot:
+        """The counters as the next sample's rates read them."""
+        metric = self.metric
+        resources = [ResourceFigures(kind, {name: row[name] for name in IDENTITY_ATTRIBUTES[kind]},
+                                     {counter.name: row[counter.column] for counter in _counters_of(kind)})
+                     for kind, rows in zip(_RESOURCE_KINDS, (self.cores, self.disks, self.networks), strict=True)
+                     for row in rows]
+        machine = {counter.name: metric[counter.column] for counter in _MACHINE_COUNTERS}
+        return CounterSnapshot(taken_at=metric["timestamp"],
+                               boot_time=metric["boot_time"].timestamp() if metric["boot_time"] else None,
+                               counters=Figures.of(machine, resources), processes=self._processes())
 
-# Only the columns rates start from: compiling a select of every column costs more than the whole query.
-_METRIC_COUNTERS = ("id", "timestamp", "boot_time", "cpu_busy_seconds_total", "cpu_seconds_total",
-                    "disk_read_bytes_total", "disk_write_bytes_total", "disk_read_count_total",
-                    "disk_write_count_total")
-_DETAIL_COUNTERS = {
-    "system_metric_cpu_cores": ("core_index", "busy_seconds_total", "seconds_total"),
-    "system_metric_disks": ("io_device", "read_bytes_total", "write_bytes_total", "read_count_total",
-                            "write_count_total"),
-    "system_metric_networks": ("interface", "bytes_sent_total", "bytes_recv_total", "packets_sent_total",
-                               "packets_recv_total", "errors_in_total", "errors_out_total", "drops_in_total",
-                               "drops_out_total"),
-}
+    def _processes(self) -> dict[int, tuple[float, float]]:
+        baseline = self.baseline
+        if baseline is None or abs((baseline["taken_at"] - self.metric["timestamp"]).total_seconds()) >= \
+                _BASELINE_TOLERANCE_SECONDS:
+            return {}
+        return {int(pid): (pair[0], pair[1]) for pid, pair in json.loads(baseline["counters_json"]).items()}
+
+
+# The resources whose rows hold counters, in StoredCounters' order.
+_RESOURCE_KINDS = (ResourceKind.CORE, ResourceKind.MOUNT, ResourceKind.INTERFACE)
+assert {metric.resource_kind for metric in _COUNTERS} <= {None, *_RESOURCE_KINDS}, "StoredCounters misses a kind"
+
+
+def _counters_of(kind: ResourceKind) -> list[Metric]:
+    return [metric for metric in _COUNTERS if metric.resource_kind is kind]
 
 
 def latest_counters(connection: Connection, hostname: str, not_after: datetime) -> StoredCounters | None:
@@ -49,16 +72,18 @@ def latest_counters(connection: Connection, hostname: str, not_after: datetime) 
     that was wrong must not block every later rate)."""
     metrics = tables.system_metrics
     metric = connection.execute(
-        select(*(metrics.c[name] for name in _METRIC_COUNTERS))
+        select(metrics.c.id, metrics.c.timestamp, metrics.c.boot_time,
+               *(metrics.c[counter.column] for counter in _MACHINE_COUNTERS))
         .where(metrics.c.hostname == hostname, metrics.c.timestamp <= not_after)
         .order_by(metrics.c.timestamp.desc(), metrics.c.id.desc()).limit(1)
     ).mappings().first()
     if metric is None:
         return None
 
-    def details(table_name: str) -> list[RowMapping]:
-        table = tables.metadata.tables[table_name]
-        statement = (select(*(table.c[name] for name in _DETAIL_COUNTERS[table_name]))
+    def details(kind: ResourceKind) -> list[RowMapping]:
+        table = tables.metadata.tables[RESOURCE_TABLES[kind]]
+        statement = (select(*(table.c[name] for name in IDENTITY_ATTRIBUTES[kind]),
+                            *(table.c[counter.column] for counter in _counters_of(kind)))
                      .where(table.c.system_metric_id == metric["id"]).order_by(table.c.id))
         return list(connection.execute(statement).mappings())
 
@@ -66,8 +91,7 @@ def latest_counters(connection: Connection, hostname: str, not_after: datetime) 
     baseline = connection.execute(
         select(baselines.c.taken_at, baselines.c.counters_json).where(baselines.c.hostname == hostname)
     ).mappings().first()
-    return StoredCounters(metric, details("system_metric_cpu_cores"), details("system_metric_disks"),
-                          details("system_metric_networks"), baseline)
+    return StoredCounters(metric, *(details(kind) for kind in _RESOURCE_KINDS), baseline)
 
 
 def disk_usage_history(connection: Connection, hostname: str, since: datetime,
@@ -118,6 +142,11 @@ def _upsert_baseline(dialect: str, values: dict[str, Any]) -> Any:
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     return dialect_insert(table).values(**values).on_conflict_do_update(index_elements=["hostname"], set_=changed)
+
+
+def insert_samples(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """system_metrics rows alone, in one executemany (loading history: benchmarks, imports)."""
+    connection.execute(insert(tables.system_metrics), rows)
 
 
 def insert_notification(connection: Connection, values: dict[str, Any]) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from config.paths import PROJECT_ROOT
 from storage.database import SQLITE_BEGIN_OPTION, db
 
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 MIGRATIONS_DIR = PROJECT_ROOT / "storage" / "migrations"
 _LOCK_NAME = "automation_platform_schema"
 LOCK_TIMEOUT_SECONDS = 60

@@ -1,6 +1,11 @@
 """The schema, as SQLAlchemy Core tables: the one definition that the ORM models, the migrations' checks and
 the monitor's fast write path share.
 
+The metric columns of system_metrics and of the per-resource detail tables come from the metric catalogue
+(monitoring.catalogue: each metric's column, value type and whether it is always present); the columns that
+identify a sample or a resource are written here. A new metric's column appears here by itself, and needs a
+migration (storage/migrations).
+
 Core tables cost a few milliseconds to build; ORM mapping of the same columns costs tens, which a one-shot
 monitor run started by cron should not pay. Columns ending in `_total` are cumulative counters as read; the
 next sample of the same host computes its rates (`_per_second`) from them. GB columns are GiB (2**30 bytes),
@@ -25,6 +30,7 @@ from sqlalchemy import (
     false,
 )
 
+from monitoring.catalogue import ResourceKind, ValueType, machine_columns, stored_in
 from storage.enums import ExecutionStatus, ExecutionTrigger, JobType
 from storage.types import LongText, UTCDateTime, utc_now
 
@@ -48,8 +54,16 @@ def _doubles(*names: str) -> list[Column]:
     return [Column(name, Double) for name in names]
 
 
-def _counters(*names: str, nullable: bool = True) -> list[Column]:
-    return [Column(name, BigInteger, nullable=nullable) for name in names]
+_COLUMN_TYPES = {ValueType.FLOAT: Double, ValueType.INTEGER: Integer, ValueType.BIG_INTEGER: BigInteger,
+                 ValueType.BOOLEAN: Boolean}
+
+
+def _metric_columns(resource_kind: ResourceKind | None) -> list[Column]:
+    """The catalogue's metric columns of system_metrics (None) or of the detail table of `resource_kind`."""
+    if resource_kind is None:
+        return [Column(column, _COLUMN_TYPES[metric.value_type]) for column, metric in machine_columns()]
+    return [Column(metric.column, _COLUMN_TYPES[metric.value_type], nullable=not metric.required)
+            for metric in stored_in(resource_kind)]
 
 
 def _detail(name: str, *columns: Column) -> Table:
@@ -61,11 +75,6 @@ def _detail(name: str, *columns: Column) -> Table:
         *columns,
     )
 
-
-_IO_RATES = ("read_bytes_per_second", "write_bytes_per_second", "read_ops_per_second", "write_ops_per_second")
-_NIC_RATES = ("sent_bytes_per_second", "recv_bytes_per_second", "packets_sent_per_second",
-              "packets_recv_per_second", "errors_in_per_second", "errors_out_per_second",
-              "drops_in_per_second", "drops_out_per_second")
 
 jobs = Table(
     "jobs", metadata,
@@ -134,22 +143,8 @@ system_metrics = Table(
     Column("hostname", String(255), nullable=False),
     Column("platform", String(32)),
     Column("boot_time", UTCDateTime),
-    *_doubles("cpu_percent"),
-    Column("cpu_count", Integer),
-    Column("cpu_physical_count", Integer),
-    *_doubles("cpu_frequency_mhz", "cpu_busy_seconds_total", "cpu_seconds_total",
-              "load_1m", "load_5m", "load_15m", "load_per_core",
-              "memory_total_gb", "memory_used_gb", "memory_available_gb", "memory_percent",
-              "swap_total_gb", "swap_used_gb", "swap_percent"),
     Column("disk_mountpoint", String(512), doc="the system disk of the disk_* columns"),
-    *_doubles("disk_total_gb", "disk_used_gb", "disk_percent"),
-    *_counters("disk_read_bytes_total", "disk_write_bytes_total", "disk_read_count_total", "disk_write_count_total"),
-    *_doubles(*(f"disk_{name}" for name in _IO_RATES)),
-    *_doubles("network_sent_mb", "network_recv_mb", "network_sent_bytes_per_second",
-              "network_recv_bytes_per_second", "network_packets_sent_per_second",
-              "network_packets_recv_per_second", "network_errors_per_second", "network_drops_per_second"),
-    Column("gpu_count", Integer),
-    *_doubles("rate_interval_seconds", "collection_seconds"),
+    *_metric_columns(None),
     Index("ix_system_metrics_hostname_timestamp", "hostname", "timestamp"),
     Index("ix_system_metrics_timestamp", "timestamp"),  # newest first across hosts (dashboard, seed queries)
 )
@@ -157,9 +152,7 @@ system_metrics = Table(
 system_metric_cpu_cores = _detail(
     "system_metric_cpu_cores",
     Column("core_index", Integer, nullable=False),
-    Column("percent", Double),
-    Column("busy_seconds_total", Double, nullable=False),
-    Column("seconds_total", Double, nullable=False),
+    *_metric_columns(ResourceKind.CORE),
 )
 
 system_metric_disks = _detail(
@@ -168,20 +161,13 @@ system_metric_disks = _detail(
     Column("device", String(512)),
     Column("fstype", String(64)),
     Column("io_device", String(255), doc="the device's name in the I/O counters (dm-0)"),
-    *_counters("total_bytes", "used_bytes", "free_bytes"),
-    Column("percent", Double),
-    *_counters("read_bytes_total", "write_bytes_total", "read_count_total", "write_count_total"),
-    *_doubles(*_IO_RATES),
+    *_metric_columns(ResourceKind.MOUNT),
 )
 
 system_metric_networks = _detail(
     "system_metric_networks",
     Column("interface", String(255), nullable=False),
-    Column("is_up", Boolean),
-    Column("speed_mbps", Integer),
-    *_counters("bytes_sent_total", "bytes_recv_total", "packets_sent_total", "packets_recv_total",
-               "errors_in_total", "errors_out_total", "drops_in_total", "drops_out_total", nullable=False),
-    *_doubles(*_NIC_RATES),
+    *_metric_columns(ResourceKind.INTERFACE),
 )
 
 system_metric_gpus = _detail(
@@ -189,9 +175,8 @@ system_metric_gpus = _detail(
     Column("gpu_index", Integer, nullable=False),
     Column("name", String(255)),
     Column("uuid", String(128)),
-    *_doubles("utilization_percent", "memory_utilization_percent", "memory_total_mib", "memory_used_mib",
-              "memory_percent", "temperature_celsius", "power_draw_watts", "power_limit_watts", "fan_percent"),
     Column("error_message", Text, doc="fields NVML could not read"),
+    *_metric_columns(ResourceKind.GPU),
 )
 
 system_metric_gpu_processes = _detail(
@@ -206,7 +191,7 @@ system_metric_sensors = _detail(
     "system_metric_sensors",
     Column("chip", String(128), nullable=False),
     Column("label", String(128)),
-    *_doubles("current_celsius", "high_celsius", "critical_celsius"),
+    *_metric_columns(ResourceKind.SENSOR),
 )
 
 system_metric_processes = _detail(
@@ -217,7 +202,7 @@ system_metric_processes = _detail(
     Column("name", String(255)),
     Column("username", String(255)),
     *_doubles("cpu_percent", "memory_percent"),
-    *_counters("rss_bytes"),
+    Column("rss_bytes", BigInteger),
 )
 
 system_metric_collectors = _detail(

@@ -12,16 +12,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.monitoring import collectors, system_monitor  # noqa: E402
-from scripts.monitoring.sample import DiskReading, DisksReading  # noqa: E402
+from monitoring.collectors import registry  # noqa: E402
+from scripts.monitoring import system_monitor  # noqa: E402
+from monitoring.collectors.disk import DiskReading, DisksReading  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
     mount, used_bytes, total_bytes = argv[0], int(argv[1]), int(argv[2])
     reading = DiskReading(mount, "/dev/injected", "ext4", total_bytes, used_bytes, total_bytes - used_bytes,
                           round(100.0 * used_bytes / total_bytes, 1))
-    collectors.COLLECTORS.clear()
-    collectors.COLLECTORS["disk"] = lambda settings: DisksReading([reading], None)
+    registry.COLLECTORS.clear()
+    registry.COLLECTORS["disk"] = lambda settings: DisksReading([reading], None)
     return system_monitor.main(argv[3:])
 
 

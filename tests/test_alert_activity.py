@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from scripts.monitoring.alert_text import format_duration
+from monitoring.alert_text import format_duration
 from tests.conftest import ROOT, Workspace
 
 DRIVER = ROOT / "tests" / "disk_driver.py"

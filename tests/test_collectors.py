@@ -10,8 +10,9 @@ import psutil
 import pytest
 
 from config.settings import load_settings
-from scripts.monitoring.collectors import COLLECTORS, cpu, disk, memory, network, processes, run_collectors, sensors
-from scripts.monitoring.collectors.patterns import matches_any
+from monitoring.collectors.registry import COLLECTORS, run_collectors
+from monitoring.collectors import cpu, disk, memory, network, processes, sensors
+from monitoring.collectors.patterns import matches_any
 
 SETTINGS = load_settings({})
 
@@ -90,7 +91,7 @@ def test_processes_include_this_one() -> None:
 
 
 def test_top_processes_get_names_and_owners() -> None:
-    from scripts.monitoring.sample import ProcessInfo
+    from monitoring.collectors.processes import ProcessInfo
 
     infos = [ProcessInfo(os.getpid(), None, None, 5.0, 1.0, 100), ProcessInfo(2**22 + 7, None, None, 1.0, 1.0, 1)]
     known: dict[int, tuple[str | None, str | None]] = {}

@@ -10,7 +10,8 @@ import pytest
 from config.fields import ConfigError
 from config.paths import PROJECT_ROOT
 from config.settings import SETTING_KEYS, load_settings
-from config.thresholds import Levels, threshold_keys
+from monitoring.levels import Levels
+from config.thresholds import threshold_keys
 from tests.conftest import MAIN, Workspace
 
 

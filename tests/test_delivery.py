@@ -427,8 +427,8 @@ def test_a_monitoring_run_delivers_its_incident_rows(workspace, receiver: Receiv
     """End to end: the monitor writes the firing row, queues it for the destination in the same transaction
     and sends it after the commit; the next run's resolved row follows."""
     from config.settings import load_settings
-    from scripts.monitoring.monitor import monitor_once
-    from scripts.monitoring.sample import DiskReading, DisksReading
+    from pipeline.monitor import monitor_once
+    from monitoring.collectors.disk import DiskReading, DisksReading
 
     workspace.write_env(DISK_THRESHOLD="80", DISK_CRITICAL_THRESHOLD="90", MONITOR_SYSTEM_DISK="/scenario",
                         NOTIFY_URLS=f"info={receiver.url()}")

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from alerts.disk_forecast import MIN_SAMPLES, MIN_SPAN_FRACTION, forecast_disk
-from scripts.monitoring.sample import GIB
+from monitoring.disk_forecast import MIN_SAMPLES, MIN_SPAN_FRACTION, forecast_disk
+from monitoring.units import GIB
 from storage import db, init_database
 from storage.metrics_store import SampleRows, disk_usage_history, save_sample
 from tests.conftest import MAIN, ROOT, Workspace

@@ -21,10 +21,12 @@ import pynvml
 import pytest
 
 from config.settings import Settings
-from scripts.monitoring.collectors import COLLECTORS, gpu, run_collectors
-from scripts.monitoring.monitor import MonitorResult, monitor_once
-from scripts.monitoring.report import render_report
-from scripts.monitoring.sample import GIB, MIB, GpuProcess, GpusReading
+from monitoring.collectors.registry import COLLECTORS, run_collectors
+from monitoring.collectors import gpu
+from pipeline.monitor import MonitorResult, monitor_once
+from pipeline.report import render_report
+from monitoring.units import GIB, MIB
+from monitoring.collectors.gpu import GpuProcess, GpusReading
 from tests.fakes import fake_pynvml, install_fake_pynvml
 from tests.fakes.fake_pynvml import FakeDevice, FakeNvml, FakeProcess
 

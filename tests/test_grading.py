@@ -6,34 +6,28 @@ from datetime import datetime, timezone
 
 import pytest
 
-from alerts.incidents import held_level
+from monitoring.incidents import held_level
 from config.fields import ConfigError
 from config.settings import load_settings
-from config.thresholds import GPU, INTERFACE, METRICS, METRICS_BY_KEY, MOUNT, Levels
-from scripts.monitoring.alert_text import alert_line, alert_message, alert_title
-from scripts.monitoring.grading import CRITICAL, WARNING, Measurement, grade, grade_value, measurements
-from scripts.monitoring.nagios import nagios_line
-from scripts.monitoring.sample import (
-    GIB,
-    MIB,
-    CpuReading,
-    CpuTimes,
-    DiskReading,
-    DisksReading,
-    GpuReading,
-    GpusReading,
-    InterfaceReading,
-    MemoryReading,
-    NetworkReading,
-    NicCounters,
-    NicRates,
-    ProcessCounters,
-    ProcessesReading,
-    ProcessInfo,
-    Sample,
-)
+from monitoring.catalogue import BY_NAME, GRADED, ResourceKind
+from monitoring.collectors.registry import figures_of
+from monitoring.levels import Levels
+from monitoring.alert_text import alert_line, alert_message, alert_title
+from monitoring.levels import Level
+from monitoring.grading import Measurement, grade, measurements
+from monitoring.levels import grade_value
+from pipeline.nagios import nagios_line
+from monitoring.units import GIB, MIB
+from monitoring.collectors.cpu import CpuReading, CpuTimes
+from monitoring.collectors.disk import DiskReading, DisksReading
+from monitoring.collectors.gpu import GpuReading, GpusReading
+from monitoring.collectors.network import InterfaceReading, NetworkReading, NicCounters, NicRates
+from monitoring.collectors.memory import MemoryReading
+from monitoring.collectors.processes import ProcessCounters, ProcessesReading, ProcessInfo
+from monitoring.sample import Sample
 
 DEFAULTS = load_settings({}).thresholds
+WARNING, CRITICAL = Level.WARNING, Level.CRITICAL
 
 
 @pytest.mark.parametrize(("value", "levels", "expected"), [
@@ -106,7 +100,7 @@ def _sample() -> Sample:
 
 
 def test_measurements_of_a_sample() -> None:
-    found = {(m.metric, m.resource): m.value for m in measurements(_sample())}
+    found = {(m.metric, m.resource): m.value for m in measurements(figures_of(_sample()))}
     assert found == {
         ("cpu_percent", None): 85.5, ("load_per_core", None): 2.5, ("memory_percent", None): 96.2,
         ("disk_percent", "/"): 72.3, ("disk_percent", "/data"): 92.0,
@@ -117,7 +111,7 @@ def test_measurements_of_a_sample() -> None:
 
 def test_alert_wording_keeps_the_seed_lines() -> None:
     sample = _sample()
-    alerts = {alert.metric: alert for alert in grade(measurements(sample), DEFAULTS)}
+    alerts = {alert.metric: alert for alert in grade(measurements(figures_of(sample)), DEFAULTS)}
     assert alert_line(alerts["cpu_percent"]) == "CPU usage is 85.5% (threshold: 80%)"
     assert alert_line(alerts["memory_percent"]) == (
         "Memory usage is 96.2% (7.70GB / 8.00GB, threshold: 85%, critical: 95%)")
@@ -129,7 +123,7 @@ def test_alert_wording_keeps_the_seed_lines() -> None:
 
 def test_cpu_and_memory_messages_name_the_top_three_processes() -> None:
     sample = _sample()
-    alerts = {alert.metric: alert for alert in grade(measurements(sample), DEFAULTS)}
+    alerts = {alert.metric: alert for alert in grade(measurements(figures_of(sample)), DEFAULTS)}
     cpu_message = alert_message(alerts["cpu_percent"], sample)
     assert cpu_message.endswith("Top processes by CPU: python (pid 10, 60.0% CPU), java (pid 11, 20.0% CPU), "
                                 "gzip (pid 12, 5.0% CPU)")
@@ -155,7 +149,7 @@ def _network_sample() -> Sample:
 
 
 def test_measurements_of_network_interfaces() -> None:
-    found = {(m.metric, m.resource): m.value for m in measurements(_network_sample())}
+    found = {(m.metric, m.resource): m.value for m in measurements(figures_of(_network_sample()))}
     assert found == {
         ("network_recv_bytes_per_second", "eth0"): 50 * MIB, ("network_sent_bytes_per_second", "eth0"): 5 * MIB,
         ("network_errors_per_second", "eth0"): 3, ("network_drops_per_second", "eth0"): 4,
@@ -184,13 +178,13 @@ NETWORK_CASES = [
 @pytest.mark.parametrize(("settings", "expected"), [case[1:] for case in NETWORK_CASES],
                          ids=[case[0] for case in NETWORK_CASES])
 def test_network_grading(settings: dict[str, str], expected: set[tuple[str, str, str]]) -> None:
-    alerts = grade(measurements(_network_sample()), load_settings(settings).thresholds)
+    alerts = grade(measurements(figures_of(_network_sample())), load_settings(settings).thresholds)
     assert {(alert.metric, alert.resource, alert.level) for alert in alerts} == expected
 
 
 def test_network_alert_wording_and_perfdata() -> None:
     thresholds = load_settings({"NETWORK_RECV_THRESHOLD": str(10 * MIB), "NETWORK_ERRORS_THRESHOLD": "1"}).thresholds
-    found = measurements(_network_sample())
+    found = measurements(figures_of(_network_sample()))
     alerts = {alert.metric: alert for alert in grade(found, thresholds)}
     assert alert_line(alerts["network_recv_bytes_per_second"]) == (
         "Network receive rate of eth0 is 50.00 MB/s (link 1000 Mbit/s, threshold: 10.00 MB/s)")
@@ -201,17 +195,18 @@ def test_network_alert_wording_and_perfdata() -> None:
     assert "net_sent" not in line and "net_drops" not in line  # not graded: left out
 
 
-SAMPLE_RESOURCES = {MOUNT: "/var/log", GPU: "GPU-8f2c1a3e", INTERFACE: "Ethernet 2"}
-PER_RESOURCE = [spec for spec in METRICS if spec.resource_kind]
+SAMPLE_RESOURCES = {ResourceKind.MOUNT: "/var/log", ResourceKind.GPU: "GPU-8f2c1a3e",
+                    ResourceKind.INTERFACE: "Ethernet 2"}
+PER_RESOURCE = [spec for spec in GRADED if spec.resource_kind]
 
 
-@pytest.mark.parametrize("spec", PER_RESOURCE, ids=[spec.key for spec in PER_RESOURCE])
+@pytest.mark.parametrize("spec", PER_RESOURCE, ids=[spec.name for spec in PER_RESOURCE])
 def test_every_metric_with_resources_takes_per_resource_overrides(spec) -> None:  # type: ignore[no-untyped-def]
     resource = SAMPLE_RESOURCES[spec.resource_kind]
     thresholds = load_settings({f"{spec.env_prefix}_THRESHOLD_OVERRIDES": f"{resource}=7",
                                 f"{spec.env_prefix}_CRITICAL_THRESHOLD_OVERRIDES": f"{resource}=off"}).thresholds
-    assert thresholds[spec.key].levels_for(resource) == Levels(7, None)
-    assert thresholds[spec.key].levels_for("other") == Levels(spec.warning, spec.critical)
+    assert thresholds[spec.name].levels_for(resource) == Levels(7, None)
+    assert thresholds[spec.name].levels_for("other") == Levels(spec.warning, spec.critical)
     with pytest.raises(ConfigError) as raised:
         load_settings({f"{spec.env_prefix}_THRESHOLD_OVERRIDES": f"{resource}"})
     assert raised.value.key == f"{spec.env_prefix}_THRESHOLD_OVERRIDES"
@@ -237,4 +232,4 @@ HYSTERESIS_CASES = [
 @pytest.mark.parametrize(("metric", "levels", "current", "value", "held"), HYSTERESIS_CASES)
 def test_hysteresis_by_kind_of_metric(metric: str, levels: Levels, current: str | None, value: float,
                                       held: str | None) -> None:
-    assert held_level(value, levels, current, METRICS_BY_KEY[metric], 5) == held
+    assert held_level(value, levels, current, BY_NAME[metric], 5) == held

@@ -10,10 +10,11 @@ import time
 
 import pytest
 
-from alerts.incidents import held_level
-from config.thresholds import METRICS_BY_KEY, Levels
-from scripts.monitoring.monitor import monitor_once
-from scripts.monitoring.sample import DiskReading, DisksReading
+from monitoring.incidents import held_level
+from monitoring.catalogue import BY_NAME
+from monitoring.levels import Levels
+from pipeline.monitor import monitor_once
+from monitoring.collectors.disk import DiskReading, DisksReading
 from tests.db_servers import fetch
 from tests.conftest import MAIN, ROOT, Workspace
 
@@ -22,8 +23,8 @@ DRIVER = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 from config.settings import load_settings
-from scripts.monitoring.monitor import monitor_once
-from scripts.monitoring.sample import DiskReading, DisksReading
+from pipeline.monitor import monitor_once
+from monitoring.collectors.disk import DiskReading, DisksReading
 value = float(sys.argv[1])
 disk = lambda settings: DisksReading([DiskReading("/scenario", "/dev/x", "ext4", 100, int(value), 100 - int(value),
                                                   value)], None)
@@ -61,7 +62,7 @@ def incidents(workspace: Workspace) -> list[tuple]:
     (75, "WARNING", None), (78, "WARNING", "WARNING"), (95, "WARNING", "CRITICAL"),  # escalation is at once
 ])
 def test_hysteresis(value: float, current: str | None, expected: str | None) -> None:
-    assert held_level(value, Levels(80, 90), current, METRICS_BY_KEY["disk_percent"], 5) == expected
+    assert held_level(value, Levels(80, 90), current, BY_NAME["disk_percent"], 5) == expected
 
 
 def test_a_lasting_breach_is_one_firing_row_and_each_change_one_more(workspace: Workspace, settings_for) -> None:

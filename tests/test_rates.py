@@ -6,21 +6,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from scripts.monitoring.rates import apply_rates, counter_delta, cpu_percent
-from scripts.monitoring.sample import (
-    CounterSnapshot,
-    CpuReading,
-    CpuTimes,
-    DiskReading,
-    DisksReading,
-    InterfaceReading,
-    IoCounters,
-    NetworkReading,
-    NicCounters,
-    ProcessCounters,
-    ProcessesReading,
-    Sample,
-)
+from monitoring.collectors.registry import apply_rates
+from monitoring.rates import counter_delta
+from monitoring.collectors.cpu import cpu_percent
+from monitoring.sample import CounterSnapshot, Sample
+from monitoring.snapshot import snapshot_of
+from monitoring.collectors.cpu import CpuReading, CpuTimes
+from monitoring.collectors.disk import DiskReading, DisksReading, IoCounters
+from monitoring.collectors.network import InterfaceReading, NetworkReading, NicCounters
+from monitoring.collectors.processes import ProcessCounters, ProcessesReading
 
 BOOT = 1_700_000_000.0
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -63,12 +57,9 @@ def _sample(at: datetime, boot: float = BOOT, *, cpu: tuple[float, float] = (0, 
 
 def _snapshot_of(sample: Sample, processes: dict[int, tuple[float, float]] | None = None) -> CounterSnapshot:
     """What the next run reads back from the database for `sample`."""
-    assert sample.cpu and sample.disks and sample.network
-    return CounterSnapshot(
-        taken_at=sample.timestamp, boot_time=sample.boot_time, cpu=sample.cpu.times, cores=sample.cpu.core_times,
-        disk_total=sample.disks.io_total, disks={"sda1": sample.disks.mounts[0].io},  # type: ignore[dict-item]
-        nics={nic.name: nic.counters for nic in sample.network.interfaces}, processes=processes or {},
-    )
+    snapshot = snapshot_of(sample)
+    snapshot.processes = processes or {}
+    return snapshot
 
 
 def test_rates_average_over_the_time_since_the_previous_sample() -> None:

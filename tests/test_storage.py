@@ -253,8 +253,8 @@ def test_naive_timestamps_are_taken_as_utc(engine: Engine) -> None:
 
 def test_saved_sample_counters_read_back_exactly(engine: Engine, settings_for: Callable[..., object]) -> None:
     """The next run's rates start from these counters: doubles must stay doubles (MySQL's FLOAT would not)."""
-    from scripts.monitoring.monitor import monitor_once
-    from scripts.monitoring.persist import baseline_values, sample_rows
+    from pipeline.monitor import monitor_once
+    from storage.sample_rows import baseline_values, sample_rows
 
     sample = monitor_once(settings_for(), save=False).sample
     rows = sample_rows(sample)
@@ -290,8 +290,8 @@ def test_saved_sample_counters_read_back_exactly(engine: Engine, settings_for: C
 
 def test_latest_counters_picks_the_newest_sample_not_the_last_inserted_nor_one_from_the_future(
         engine: Engine, settings_for: Callable[..., object]) -> None:
-    from scripts.monitoring.monitor import monitor_once
-    from scripts.monitoring.persist import baseline_values, sample_rows
+    from pipeline.monitor import monitor_once
+    from storage.sample_rows import baseline_values, sample_rows
 
     sample = monitor_once(settings_for(), save=False).sample
     newest, older, future = sample_rows(sample), sample_rows(sample), sample_rows(sample)

@@ -10,9 +10,9 @@ from datetime import datetime
 import psutil
 import pytest
 
-from scripts.monitoring.collectors import COLLECTORS
-from scripts.monitoring.monitor import monitor_once
-from scripts.monitoring.report import render_report
+from monitoring.collectors.registry import COLLECTORS
+from pipeline.monitor import monitor_once
+from pipeline.report import render_report
 from tests.conftest import MAIN, Workspace
 
 # Host-dependent metrics switched off where a test counts alerts: a busy CI machine must not add one.

@@ -15,22 +15,16 @@ from dashboard.params import DEFAULT_PAGE, EndTime, Limit, StartTime, time_range
 from dashboard.responses import json_response
 from dashboard.routers import area_router
 from dashboard.routers.monitoring import live_sample
+from monitoring.catalogue import SERIES, series_columns
 from storage.metrics_queries import gpu_series, list_samples
 
 router = area_router("api v1", "/api/v1")
 Host = Annotated[str | None, Query(max_length=255, description="default: this server's MONITOR_HOSTNAME")]
 
-SERIES_COLUMNS = {
-    "cpu": ("cpu_percent", "cpu_count", "cpu_physical_count", "cpu_frequency_mhz", "load_1m", "load_5m",
-            "load_15m", "load_per_core"),
-    "memory": ("memory_total_gb", "memory_used_gb", "memory_available_gb", "memory_percent", "swap_total_gb",
-               "swap_used_gb", "swap_percent"),
-    "disk": ("disk_mountpoint", "disk_total_gb", "disk_used_gb", "disk_percent", "disk_read_bytes_per_second",
-             "disk_write_bytes_per_second", "disk_read_ops_per_second", "disk_write_ops_per_second"),
-    "network": ("network_sent_mb", "network_recv_mb", "network_sent_bytes_per_second",
-                "network_recv_bytes_per_second", "network_packets_sent_per_second",
-                "network_packets_recv_per_second", "network_errors_per_second", "network_drops_per_second"),
-}
+# Each series' system_metrics columns: the catalogue's metrics of that series (the disk series also names the
+# system disk they are of).
+SERIES_COLUMNS = {series: (("disk_mountpoint",) if series == "disk" else ()) + series_columns(series)
+                  for series in SERIES}
 
 
 @router.get("/metrics/current", summary="A live sample of this machine (as /monitoring/metrics/current)")

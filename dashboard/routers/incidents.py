@@ -36,7 +36,7 @@ class Acknowledgement(Payload):
 
 class SilenceRequest(Payload):
     pattern: str = Field(min_length=1, max_length=512, description="glob over metric, metric:resource or "
-                                                                   "host:metric:resource, e.g. disk_percent:/var*")
+                                                                   "host:metric:resource, e.g. disk_*:/var*")
     until: str = Field(min_length=1, max_length=64, description="a duration from now (30m, 2h, 1d) or an ISO 8601 "
                                                                 "time")
     reason: str | None = Field(None, max_length=1000)

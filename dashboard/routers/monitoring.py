@@ -1,6 +1,6 @@
 """/monitoring/*: the seed platform's routes: samples (live, stored, downsampled), notifications, stats.
 
-Stored samples come back in the system_metrics columns (the seed's names: cpu_percent, memory_used_gb, ...) with,
+Stored samples come back in the system_metrics columns (the seed's names; GET /monitoring/catalogue lists them) with,
 for a single sample, its detail rows under cpu_cores, disks, networks, gpus, gpu_processes, sensors, processes
 and collectors. The live sample of /monitoring/metrics/current has the same shape (id null).
 """
@@ -24,12 +24,12 @@ from dashboard.live_sample import LiveSample, LiveSampler
 from dashboard.params import DEFAULT_PAGE, EndTime, Hostname, Limit, Offset, RowId, StartTime, time_range
 from dashboard.responses import encode_json, json_response
 from dashboard.routers import area_router
-from dashboard.thresholds import threshold_levels
+from dashboard.thresholds import catalogue_document, threshold_levels
+from monitoring.catalogue import CHARTED_COLUMNS
 from storage import db
 from storage.incident_actions import active_counts
 from storage.job_queries import runs_by_status
 from storage.metrics_queries import (
-    CHART_COLUMNS,
     buckets,
     epoch_seconds,
     host_summaries,
@@ -69,6 +69,12 @@ def hosts(reader: Reader) -> Response:
 @router.get("/thresholds", summary="The WARNING and CRITICAL levels the monitor grades against (.env)")
 def thresholds(request: Request) -> Response:
     return json_response({"items": threshold_levels(settings_of(request).thresholds)})
+
+
+@router.get("/catalogue", summary="Every metric: labels, unit, kind, where it is stored, its API series and, "
+                                  "for a graded one, the levels it is graded against")
+def catalogue(request: Request) -> Response:
+    return json_response({"items": catalogue_document(settings_of(request).thresholds)})
 
 
 @router.get("/metrics/latest", summary="The newest stored sample with its detail rows (at most 1 s old)")
@@ -130,7 +136,7 @@ def metrics(reader: Reader, hostname: Hostname = None, start_time: StartTime = N
     step_seconds = _step_seconds(step, points, start, end)
     items = buckets(reader, hostname, start, end, step_seconds, limit or MAX_POINTS, offset)
     return json_response({"items": items, "hostname": hostname, "start_time": start, "end_time": end,
-                          "step_seconds": step_seconds, "columns": CHART_COLUMNS, "limit": limit or MAX_POINTS,
+                          "step_seconds": step_seconds, "columns": CHARTED_COLUMNS, "limit": limit or MAX_POINTS,
                           "offset": offset})
 
 

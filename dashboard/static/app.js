@@ -16,7 +16,7 @@ const state = {
   range: RANGES[chosenRange] ? chosenRange : "24h",
   level: localStorage.getItem(STORE.level) || "",
   token: localStorage.getItem(STORE.token) || "",
-  thresholds: null,        // {metric: {warning, critical, overrides: {resource: {warning, critical}}}}
+  catalogue: null,         // {metric: {label, unit, machine_column, share_of, warning, critical, overrides, ...}}
   incidents: [],           // active incidents of every host
   executionId: null,       // the run whose detail is open
   serverHost: null,        // the machine the server runs on (its figures are sampled live)
@@ -194,10 +194,10 @@ function items(payload) {
 
 const LEVEL_RANK = { ok: 0, warning: 1, critical: 2 };
 
-/** ok / warning / critical of a value against the thresholds the API gave (a value strictly above a level). */
+/** ok / warning / critical of a value against the levels the API gave (a value strictly above a level). */
 function thresholdLevel(metric, resource, value) {
-  if (!isNumber(value) || !state.thresholds) return "unknown";
-  const spec = state.thresholds[metric];
+  if (!isNumber(value) || !state.catalogue) return "unknown";
+  const spec = state.catalogue[metric];
   if (!spec) return "unknown";
   const override = resource && spec.overrides ? spec.overrides[resource] || {} : {};
   const warning = "warning" in override ? override.warning : spec.warning;
@@ -226,7 +226,7 @@ function worstLevel(...levels) {
 }
 
 function metricLabel(metric) {
-  return (state.thresholds && state.thresholds[metric] && state.thresholds[metric].label) || metric;
+  return (state.catalogue && state.catalogue[metric] && state.catalogue[metric].label) || metric;
 }
 
 function levelOf(metric, resource, value) {
@@ -238,6 +238,23 @@ function levelOf(metric, resource, value) {
 }
 
 // ---------------------------------------------------------------- current figures
+
+/** A tile for each summary metric of the catalogue the sample has (memory, swap, I/O wait, steal ...): its
+ * value, what it is a share of, coloured by its levels. A share of nothing (a machine without swap) is left out. */
+function summaryTiles(sample) {
+  return Object.values(state.catalogue || {}).filter((spec) => spec.summary && spec.machine_column).map((spec) => {
+    const value = sample[spec.machine_column];
+    if (!isNumber(value)) return null;
+    const share = spec.share_of;
+    let detail = "";
+    if (share) {
+      const whole = sample[share.whole_column];
+      if (!isNumber(whole) || whole <= 0) return null;
+      detail = `${fmtNumber(sample[share.part_column], 1)} / ${fmtNumber(whole, 1)} ${share.unit}`;
+    }
+    return tile(spec.chart_label, fmtValue(spec.metric, value), detail, levelOf(spec.metric, "", value));
+  });
+}
 
 function tile(label, value, detail, level) {
   return el("div", { class: `tile level-${level}`, dataset: { level } },
@@ -272,22 +289,13 @@ function renderCurrent(sample, live) {
   $("#sample-time").replaceChildren(live ? "live sample of the server's machine, " : "stored sample taken ",
     timeNode(sample.timestamp, !live));
 
-  const memoryDetail = isNumber(sample.memory_total_gb)
-    ? `${fmtNumber(sample.memory_used_gb, 1)} / ${fmtNumber(sample.memory_total_gb, 1)} GiB` : "";
   const load = [sample.load_1m, sample.load_5m, sample.load_15m].map((value) => fmtNumber(value, 2)).join(" / ");
-  const swapTile = isNumber(sample.swap_total_gb) && sample.swap_total_gb > 0
-    ? tile("Swap", fmtPercent(sample.swap_percent),
-      `${fmtNumber(sample.swap_used_gb, 1)} / ${fmtNumber(sample.swap_total_gb, 1)} GiB`,
-      levelOf("swap_percent", "", sample.swap_percent))
-    : null;
   tiles.replaceChildren(...[
     tile("CPU", fmtPercent(sample.cpu_percent), isNumber(sample.cpu_count) ? `${sample.cpu_count} cores` : "",
       levelOf("cpu_percent", "", sample.cpu_percent)),
     tile("Load 1/5/15 min", fmtNumber(sample.load_5m, 2), `${load} · ${fmtNumber(sample.load_per_core, 2)} per core`,
       levelOf("load_per_core", "", sample.load_per_core)),
-    tile("Memory", fmtPercent(sample.memory_percent), memoryDetail,
-      levelOf("memory_percent", "", sample.memory_percent)),
-    swapTile,
+    ...summaryTiles(sample),
     tile("Network ↑", fmtBytes(sample.network_sent_bytes_per_second, "/s"),
       `${fmtNumber(sample.network_sent_mb, 0)} MiB since boot`, "unknown"),
     tile("Network ↓", fmtBytes(sample.network_recv_bytes_per_second, "/s"),
@@ -499,14 +507,12 @@ async function loadHosts() {
   return hosts;
 }
 
-async function loadThresholds() {
-  const payload = await api("/monitoring/thresholds");
-  const thresholds = {};
-  for (const spec of items(payload)) {
-    thresholds[spec.metric] = { warning: spec.warning, critical: spec.critical, overrides: spec.overrides || {},
-      label: spec.label, unit: spec.unit };
-  }
-  state.thresholds = thresholds;
+/** The metric catalogue: every metric's labels, unit, columns and, for a graded one, its levels. */
+async function loadCatalogue() {
+  const payload = await api("/monitoring/catalogue");
+  const catalogue = {};
+  for (const spec of items(payload)) catalogue[spec.metric] = { ...spec, overrides: spec.overrides || {} };
+  state.catalogue = catalogue;
 }
 
 async function loadCurrent() {
@@ -592,10 +598,10 @@ function shortResource(resource) {
   return gpu ? `${gpu[1]}…` : resource;
 }
 
-/** A graded value with its metric's unit (from the thresholds document). */
+/** A value with its metric's unit (from the catalogue). */
 function fmtValue(metric, value) {
   if (!isNumber(value)) return "–";
-  const unit = state.thresholds && state.thresholds[metric] ? state.thresholds[metric].unit : "";
+  const unit = state.catalogue && state.catalogue[metric] ? state.catalogue[metric].unit : "";
   if (unit === "%") return `${value.toFixed(1)}%`;
   if (unit === "B/s") return fmtBytes(value, "/s");
   if (unit === "C") return `${value.toFixed(0)} °C`;
@@ -826,7 +832,7 @@ async function refreshOnce() {
     }
   };
   // Thresholds (levels, labels, units) and active incidents first: the figures are coloured by both.
-  await Promise.all([attempt(loadHosts), attempt(state.thresholds ? async () => {} : loadThresholds),
+  await Promise.all([attempt(loadHosts), attempt(state.catalogue ? async () => {} : loadCatalogue),
     attempt(loadHealth)]);
   await attempt(loadIncidents);
   await Promise.all([attempt(loadCurrent), attempt(loadHistory), attempt(loadNotifications),

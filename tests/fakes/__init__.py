@@ -17,7 +17,7 @@ def install_fake_pynvml(monkeypatch: pytest.MonkeyPatch, directory: Path) -> Fak
     Everything is undone when the test ends."""
     control_device = directory / "nvidiactl"
     control_device.touch()
-    monkeypatch.setattr("scripts.monitoring.collectors.gpu.NVIDIA_CONTROL_DEVICE", str(control_device))
+    monkeypatch.setattr("monitoring.collectors.gpu.NVIDIA_CONTROL_DEVICE", str(control_device))
     state = FakeNvml()
     monkeypatch.setattr(fake_pynvml, "state", state)
     monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml)

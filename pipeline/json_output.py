@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from alerts.incidents import Incident
-from scripts.monitoring.alert_text import alert_line
-from scripts.monitoring.grading import Alert
-from scripts.monitoring.sample import Sample
+from monitoring.alert_text import alert_line
+from monitoring.grading import Alert
+from monitoring.incidents import Incident
+from monitoring.sample import Sample
 
 
-def render_json(sample: Sample, alerts: list[Alert], sample_id: int | None,
+def render_json(sample: Sample, alerts: Sequence[Alert], sample_id: int | None,
                 incidents: Mapping[tuple[str, str], Incident] = MappingProxyType({})) -> str:
     """Each alert carries its incident's id, status (pending, warning, critical), since when and for how many
     seconds it has been so; null where no incident state is known (--no-save)."""
@@ -23,12 +23,6 @@ def render_json(sample: Sample, alerts: list[Alert], sample_id: int | None,
     if sample.processes is not None:
         del document["processes"]["table"]  # every process's counters: the top lists carry what matters
     document["id"] = sample_id
-    if sample.cpu is not None:  # derived values that are graded, not stored fields
-        document["cpu"]["load_per_core"] = sample.cpu.load_per_core
-    if sample.gpus is not None:
-        for gpu, shown in zip(sample.gpus.devices, document["gpus"]["devices"], strict=True):
-            shown["memory_percent"] = gpu.memory_percent
-    document["rate_interval_seconds"] = sample.rate_interval_seconds
     document["alerts"] = [
         {"level": alert.level, "metric": alert.metric, "resource": alert.resource, "value": alert.value,
          "threshold": alert.threshold, "warning_threshold": alert.levels.warning,
@@ -47,9 +41,11 @@ def _incident_fields(incident: Incident | None, now: datetime) -> dict[str, Any]
 
 
 def _plain(value: Any) -> Any:
-    """Dataclasses and NamedTuples as dicts, recursively (dataclasses.asdict keeps NamedTuples as lists)."""
+    """Dataclasses and NamedTuples as dicts, recursively (dataclasses.asdict keeps NamedTuples as lists); a
+    reading's JSON_PROPERTIES (derived values that are graded) beside its fields."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {item.name: _plain(getattr(value, item.name)) for item in dataclasses.fields(value)}
+        names = [item.name for item in dataclasses.fields(value)] + list(getattr(value, "JSON_PROPERTIES", ()))
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, tuple) and hasattr(value, "_asdict"):
         return {name: _plain(item) for name, item in value._asdict().items()}
     if isinstance(value, (list, tuple)):

@@ -4,25 +4,26 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from config.thresholds import GPU, INTERFACE, MOUNT, MetricThresholds
-from scripts.monitoring.alert_text import alert_line
-from scripts.monitoring.grading import CRITICAL, WARNING, Alert, Measurement
-from scripts.monitoring.sample import CollectorOutcome
+from monitoring.alert_text import alert_line
+from monitoring.catalogue import ResourceKind, Unit
+from monitoring.grading import Alert, Measurement
+from monitoring.levels import Level, MetricThresholds
+from monitoring.sample import CollectorOutcome
 
 OK, WARNING_EXIT, CRITICAL_EXIT, UNKNOWN = 0, 1, 2, 3
 _PLAIN_LABEL = re.compile(r"^[A-Za-z0-9_./:-]+$")
 
 
-def nagios_exit_code(alerts: list[Alert]) -> int:
-    if any(alert.level == CRITICAL for alert in alerts):
+def nagios_exit_code(alerts: Sequence[Alert]) -> int:
+    if any(alert.level is Level.CRITICAL for alert in alerts):
         return CRITICAL_EXIT
-    return WARNING_EXIT if any(alert.level == WARNING for alert in alerts) else OK
+    return WARNING_EXIT if any(alert.level is Level.WARNING for alert in alerts) else OK
 
 
-def nagios_line(measurements: list[Measurement], alerts: list[Alert], thresholds: Mapping[str, MetricThresholds],
-                collectors: list[CollectorOutcome]) -> str:
+def nagios_line(measurements: Sequence[Measurement], alerts: Sequence[Alert],
+                thresholds: Mapping[str, MetricThresholds], collectors: Sequence[CollectorOutcome]) -> str:
     """The status follows the alerts; failed collectors are named, so an OK with a blind spot says so."""
     state = {OK: "OK", WARNING_EXIT: "WARNING", CRITICAL_EXIT: "CRITICAL"}[nagios_exit_code(alerts)]
     summary = "; ".join(alert_line(alert) for alert in alerts) if alerts else "all metrics within normal range"
@@ -50,15 +51,15 @@ def _reported(measurement: Measurement, thresholds: Mapping[str, MetricThreshold
 def _perfdata(measurement: Measurement, thresholds: Mapping[str, MetricThresholds]) -> str:
     spec = measurement.spec
     levels = thresholds[measurement.metric].levels_for(*measurement.override_names)
-    label = spec.short_name.lower().replace(" ", "_")  # cpu, memory, disk, gpu_temp, ...
-    if spec.resource_kind in (MOUNT, INTERFACE):
+    label = (spec.short_name or spec.name).lower().replace(" ", "_")  # cpu, memory, disk, gpu_temp, ...
+    if spec.resource_kind in (ResourceKind.MOUNT, ResourceKind.INTERFACE):
         label += f"_{measurement.resource}"  # disk_/ , disk_/var, net_recv_eth0
-    elif spec.resource_kind == GPU:
+    elif spec.resource_kind is ResourceKind.GPU:
         label += f"_{measurement.override_names[-1]}"  # by index: gpu_temp_0
     if not _PLAIN_LABEL.match(label):
         label = "'" + label.replace("'", "''") + "'"
-    unit = "%" if spec.unit == "%" else ""
-    maximum = "100" if spec.unit == "%" else ""
+    unit = "%" if spec.unit is Unit.PERCENT else ""
+    maximum = "100" if spec.unit is Unit.PERCENT else ""
     return f"{label}={measurement.value:.2f}{unit};{_level(levels.warning)};{_level(levels.critical)};0;{maximum}"
 
 

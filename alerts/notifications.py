@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from alerts.incidents import DE_ESCALATED, ESCALATED, FLAPPING, REMINDER, RESOLVED, STABLE, Event, Observation
-from config.alert_settings import AlertSettings
-from scripts.monitoring.alert_text import alert_message, alert_title, format_duration, format_value
-from scripts.monitoring.grading import Alert
-from scripts.monitoring.sample import Sample
+from monitoring.alert_text import alert_message, alert_title, format_duration, format_value
+from monitoring.grading import Alert
+from monitoring.incidents import AlertSettings, Event, EventKind, Observation
+from monitoring.sample import Sample
 
 CHANNEL = "system_monitoring"
 TITLE_MAX_LENGTH = 255
@@ -33,27 +32,27 @@ def _words(event: Event, observation: Observation, sample: Sample, settings: Ale
     lasted = format_duration((sample.timestamp - incident.since).total_seconds())
     window = format_duration(settings.flap_window_seconds)
     now = format_value(spec, measurement.value)
-    if event.kind == RESOLVED:
+    if event.kind is EventKind.RESOLVED:
         return (f"[RESOLVED] {subject} on {host}",
                 f"{subject} is back to {now} after {lasted}; peak "
                 f"{format_value(spec, incident.max_value)} ({incident.peak_level}); min/avg/max "
                 f"{format_value(spec, incident.min_value)}/{format_value(spec, incident.average_value)}/"
                 f"{format_value(spec, incident.max_value)} over {incident.sample_count} samples")
-    if event.kind == FLAPPING:
+    if event.kind is EventKind.FLAPPING:
         return (f"[FLAPPING] {subject} on {host}",
                 f"{subject} changed state more than {settings.flap_count} times within {window} (now "
                 f"{now}); its notifications pause until it is stable for {window}")
-    if event.kind == STABLE:
+    if event.kind is EventKind.STABLE:
         state = incident.level if incident.active and incident.level else "OK"
         return (f"[STABLE] {subject} on {host}",
                 f"{subject} has not changed state for {window}: now {now} ({state})")
     alert = Alert(measurement, event.level, incident.threshold, observation.levels)
     title, message = alert_title(alert, host), alert_message(alert, sample)
-    if event.kind == ESCALATED:
+    if event.kind is EventKind.ESCALATED:
         title += f" (up from {event.previous_level})"
-    elif event.kind == DE_ESCALATED:
+    elif event.kind is EventKind.DE_ESCALATED:
         title += f" (down from {event.previous_level})"
-    elif event.kind == REMINDER:
+    elif event.kind is EventKind.REMINDER:
         title = f"{title} (still, for {lasted})"
         message += f". Active for {lasted}"
     return title, message

@@ -9,12 +9,22 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import psutil
 
-from config.settings import Settings
-from scripts.monitoring.sample import MIB, GpuProcess, GpuReading, GpusReading
+from monitoring.catalogue import ResourceKind
+from monitoring.collectors import CollectorSettings
+from monitoring.figures import Figures, ResourceFigures
+from monitoring.units import MIB
+
+if TYPE_CHECKING:
+    from monitoring.sample import Sample
+
+PRODUCES = ("gpu_count", "gpu_utilization_percent", "gpu_memory_utilization_percent", "gpu_memory_total_mib",
+            "gpu_memory_used_mib", "gpu_memory_percent", "gpu_temperature_celsius", "gpu_power_draw_watts",
+            "gpu_power_limit_watts", "gpu_fan_percent")
 
 # On Linux NVML cannot work without this device node; checking it first spares importing pynvml (~40 ms).
 NVIDIA_CONTROL_DEVICE = "/dev/nvidiactl"
@@ -24,7 +34,46 @@ _NO_GPU_ERRORS = ("NVMLError_LibraryNotFound", "NVMLError_DriverNotLoaded")
 log = logging.getLogger(__name__)
 
 
-def collect(settings: Settings) -> GpusReading:
+class GpuProcess(NamedTuple):
+    pid: int
+    name: str | None
+    used_memory_mib: float | None
+
+
+@dataclass(eq=False)
+class GpuReading:
+    JSON_PROPERTIES = ("memory_percent",)  # derived, graded: --json shows it beside the fields
+
+    index: int
+    name: str | None = None
+    uuid: str | None = None
+    utilization_percent: float | None = None
+    memory_utilization_percent: float | None = None
+    memory_total_mib: float | None = None
+    memory_used_mib: float | None = None
+    temperature_celsius: float | None = None
+    power_draw_watts: float | None = None
+    power_limit_watts: float | None = None
+    fan_percent: float | None = None
+    processes: list[GpuProcess] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def memory_percent(self) -> float | None:
+        if self.memory_total_mib and self.memory_used_mib is not None:
+            return 100.0 * self.memory_used_mib / self.memory_total_mib
+        return None
+
+
+@dataclass(eq=False)
+class GpusReading:
+    """Every NVIDIA GPU NVML sees; empty without a driver. `problems` holds NVML errors worth recording."""
+
+    devices: list[GpuReading] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def collect(settings: CollectorSettings) -> GpusReading:
     if sys.platform.startswith("linux") and not os.path.exists(NVIDIA_CONTROL_DEVICE):
         log.info("GPU: no NVIDIA driver (%s missing); no GPUs to report", NVIDIA_CONTROL_DEVICE)
         return GpusReading()
@@ -130,3 +179,17 @@ def _watts(milliwatts: int | None) -> float | None:
 
 def _text(value: str | bytes | None) -> str | None:
     return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def figures(reading: GpusReading, sample: Sample) -> Figures:
+    gpus = [ResourceFigures(ResourceKind.GPU,
+                            {"gpu_index": gpu.index, "name": gpu.name, "uuid": gpu.uuid,
+                             "error_message": "; ".join(gpu.problems) or None},
+                            {"gpu_utilization_percent": gpu.utilization_percent,
+                             "gpu_memory_utilization_percent": gpu.memory_utilization_percent,
+                             "gpu_memory_total_mib": gpu.memory_total_mib, "gpu_memory_used_mib": gpu.memory_used_mib,
+                             "gpu_memory_percent": gpu.memory_percent, "gpu_temperature_celsius": gpu.temperature_celsius,
+                             "gpu_power_draw_watts": gpu.power_draw_watts, "gpu_power_limit_watts": gpu.power_limit_watts,
+                             "gpu_fan_percent": gpu.fan_percent})
+            for gpu in reading.devices]
+    return Figures.of({"gpu_count": len(reading.devices)}, gpus, kind=ResourceKind.GPU)

@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from alerts.incidents import PENDING, Incident
-from config.thresholds import MetricThresholds
-from scripts.monitoring.alert_text import activity, alert_line, format_threshold
-from scripts.monitoring.grading import CRITICAL, Alert
-from scripts.monitoring.sample import Sample
-from scripts.monitoring.units import byte_rate, used_of_total
+from monitoring.alert_text import activity, alert_line, format_threshold, format_value
+from monitoring.catalogue import CATALOGUE
+from monitoring.collectors.registry import figures_of
+from monitoring.figures import Figures
+from monitoring.grading import Alert, detail
+from monitoring.incidents import Incident, IncidentStatus
+from monitoring.levels import Level, MetricThresholds
+from monitoring.sample import Sample
+from monitoring.units import byte_rate, used_of_total
 
 RULE = "=" * 60
+# Machine-wide figures with a line of their own, after the CPU line (memory, swap, I/O wait, steal, ...).
+_SUMMARY = tuple(metric for metric in CATALOGUE if metric.summary)
 
 
-def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, MetricThresholds],
-                  incidents: Mapping[tuple[str, str], Incident] = MappingProxyType({})) -> str:
+def render_report(sample: Sample, alerts: Sequence[Alert], thresholds: Mapping[str, MetricThresholds],
+                  incidents: Mapping[tuple[str, str], Incident] = MappingProxyType({}),
+                  figures: Figures | None = None) -> str:
     """The report; each alert with how long its incident (from `incidents`, by metric and resource) has been
-    active or pending."""
+    active or pending. `figures`: figures_of(sample), when the caller has them already."""
     lines = [RULE, "📊 SYSTEM MONITORING REPORT", RULE,
              f"Timestamp: {sample.timestamp:%Y-%m-%d %H:%M:%S} UTC",
              f"Hostname: {sample.hostname}",
              f"Platform: {sample.platform}",
              "",
              "📈 Current Metrics:"]
-    lines += [f"   {line}" for line in _metric_lines(sample)]
+    lines += [f"   {line}" for line in _metric_lines(sample, figures_of(sample) if figures is None else figures)]
     lines += ["", "⚙️  Thresholds:"]
     for metric in thresholds.values():
         spec, levels = metric.spec, metric.default
@@ -53,13 +59,14 @@ def render_report(sample: Sample, alerts: list[Alert], thresholds: Mapping[str, 
 
 
 def _mark(alert: Alert, incident: Incident | None) -> str:
-    if incident is not None and incident.status == PENDING:
+    if incident is not None and incident.status == IncidentStatus.PENDING:
         return "⏳"
-    return "🔴" if alert.level == CRITICAL else "⚠️ "
+    return "🔴" if alert.level is Level.CRITICAL else "⚠️ "
 
 
-def _metric_lines(sample: Sample) -> list[str]:
-    lines = _cpu_and_memory_lines(sample) + _disk_lines(sample) + _network_lines(sample) + _gpu_lines(sample)
+def _metric_lines(sample: Sample, figures: Figures) -> list[str]:
+    lines = _cpu_lines(sample) + _summary_lines(figures) + _disk_lines(sample) + _network_lines(sample)
+    lines += _gpu_lines(sample)
     if sample.processes is not None and sample.processes.top_cpu:
         top = ", ".join(f"{info.name} ({info.cpu_percent:.1f}%)" for info in sample.processes.top_cpu[:3])
         lines.append(f"Top CPU:  {top}")
@@ -68,18 +75,24 @@ def _metric_lines(sample: Sample) -> list[str]:
     return lines
 
 
-def _cpu_and_memory_lines(sample: Sample) -> list[str]:
-    lines = []
+def _cpu_lines(sample: Sample) -> list[str]:
     cpu = sample.cpu
-    if cpu is not None:
-        percent = "n/a" if cpu.percent is None else f"{cpu.percent:.1f}%"
-        load = "" if cpu.load_1m is None else f", load {cpu.load_1m:.2f} / {cpu.load_5m:.2f} / {cpu.load_15m:.2f}"
-        lines.append(f"CPU:      {percent} ({cpu.logical_count} cores{load})")
-    memory = sample.memory
-    if memory is not None:
-        lines.append(f"Memory:   {memory.percent:.1f}% ({used_of_total(memory.used_bytes, memory.total_bytes)})")
-        lines.append(f"Swap:     {memory.swap_percent:.1f}% "
-                     f"({used_of_total(memory.swap_used_bytes, memory.swap_total_bytes)})")
+    if cpu is None:
+        return []
+    percent = "n/a" if cpu.percent is None else f"{cpu.percent:.1f}%"
+    load = "" if cpu.load_1m is None else f", load {cpu.load_1m:.2f} / {cpu.load_5m:.2f} / {cpu.load_15m:.2f}"
+    return [f"CPU:      {percent} ({cpu.logical_count} cores{load})"]
+
+
+def _summary_lines(figures: Figures) -> list[str]:
+    """`Memory:   2.4% (0.56GB / 23.54GB)`: each summary metric the sample has, with what it is a share of."""
+    lines = []
+    for metric in _SUMMARY:
+        value = figures.machine.get(metric.name)
+        if value is not None:
+            share = detail(metric, figures.machine) if metric.share_of else None
+            lines.append(f"{metric.short_name + ':':<9} {format_value(metric, float(value))}"
+                         + (f" ({share})" if share else ""))
     return lines
 
 

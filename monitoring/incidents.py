@@ -1,5 +1,5 @@
 """The incident lifecycle, as a pure function: an incident's previous state and one observation in; its new
-state and the events to notify out. No I/O: alerts.incident_store loads and saves the state.
+state and the events to notify out. No I/O: storage.incident_store loads and saves the state.
 
 An incident is one breach of (host, metric, resource): pending until it has lasted ALERT_FOR, then WARNING or
 CRITICAL; it escalates at once, but steps down or recovers only below its threshold minus ALERT_HYSTERESIS.
@@ -14,17 +14,50 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from config.alert_settings import AlertSettings
-from config.thresholds import Levels, MetricSpec
-from scripts.monitoring.grading import CRITICAL, WARNING, Alert, Measurement, grade_value
+from monitoring.catalogue import Metric
+from monitoring.grading import Alert, Measurement
+from monitoring.levels import Level, Levels, grade_value
+from monitoring.text_enum import TextEnum
 
-PENDING, OK = "pending", "ok"
-ACTIVE_STATUSES = (PENDING, WARNING.lower(), CRITICAL.lower())
-_RANK = {None: 0, WARNING: 1, CRITICAL: 2}
 
-FIRING, ESCALATED, DE_ESCALATED, REMINDER, RESOLVED = "firing", "escalated", "de-escalated", "reminder", "resolved"
-FLAPPING, STABLE = "flapping", "stable"
-TRANSITIONS = (FIRING, RESOLVED)  # what counts towards flapping
+class IncidentStatus(TextEnum):
+    """alert_incidents.status: pending until it has lasted ALERT_FOR, then its level; ok once resolved."""
+
+    PENDING = "pending"
+    WARNING = "warning"
+    CRITICAL = "critical"
+    OK = "ok"
+
+
+class EventKind(TextEnum):
+    """notifications.event: what happened to an incident."""
+
+    FIRING = "firing"
+    ESCALATED = "escalated"
+    DE_ESCALATED = "de-escalated"
+    REMINDER = "reminder"
+    RESOLVED = "resolved"
+    FLAPPING = "flapping"
+    STABLE = "stable"
+
+
+class AlertSettings(NamedTuple):
+    """How graded samples become incidents (config.alert_settings reads them from .env's ALERT_* keys)."""
+
+    for_seconds: dict[str, float]  # by metric name: how long a breach stays pending before it fires
+    hysteresis_points: float  # an active incident recovers below its threshold minus this
+    repeat_seconds: float  # reminder interval while nothing changes; 0: every run
+    flap_count: int  # more transitions than this within flap_window_seconds is flapping
+    flap_window_seconds: float
+    disk_predict_hours: float  # the window of the disk-usage trend
+    disk_full_within_hours: float  # warn when the trend says full within this; 0: off
+
+
+ACTIVE_STATUSES = (IncidentStatus.PENDING, IncidentStatus.WARNING, IncidentStatus.CRITICAL)
+_RANK = {None: 0, Level.WARNING: 1, Level.CRITICAL: 2}
+_STATUS_OF = {Level.WARNING: IncidentStatus.WARNING, Level.CRITICAL: IncidentStatus.CRITICAL}
+_FIRING_LEVELS = {status: level for level, status in _STATUS_OF.items()}
+TRANSITIONS = (EventKind.FIRING, EventKind.RESOLVED)  # what counts towards flapping
 
 
 @dataclass(frozen=True)
@@ -34,7 +67,7 @@ class Incident:
     host: str
     metric: str
     resource: str
-    status: str  # pending, warning, critical; ok once resolved
+    status: IncidentStatus
     started_at: datetime
     last_seen_at: datetime
     threshold: float
@@ -44,7 +77,7 @@ class Incident:
     sum_value: float
     sample_count: int
     id: int | None = None
-    peak_level: str | None = None
+    peak_level: Level | None = None
     fired_at: datetime | None = None
     resolved_at: datetime | None = None
     last_notified_at: datetime | None = None
@@ -52,9 +85,9 @@ class Incident:
     flapping: bool = False
 
     @property
-    def level(self) -> str | None:
+    def level(self) -> Level | None:
         """WARNING or CRITICAL while firing; None while pending or resolved."""
-        return self.status.upper() if self.status in (WARNING.lower(), CRITICAL.lower()) else None
+        return _FIRING_LEVELS.get(self.status)
 
     @property
     def average_value(self) -> float:
@@ -71,10 +104,10 @@ class Incident:
 
 
 class Event(NamedTuple):
-    kind: str  # firing, escalated, de-escalated, reminder, resolved, flapping, stable
-    level: str  # of the notifications row: WARNING, CRITICAL or INFO
+    kind: EventKind
+    level: Level  # of the notifications row: WARNING, CRITICAL or INFO
     incident: Incident
-    previous_level: str | None = None  # for escalations and de-escalations
+    previous_level: Level | None = None  # for escalations and de-escalations
 
 
 class Observation(NamedTuple):
@@ -89,14 +122,14 @@ class Observation(NamedTuple):
         return self.measurement.metric, self.measurement.resource or ""
 
 
-def held_level(value: float, levels: Levels, current: str | None, spec: MetricSpec,
-               hysteresis_points: float) -> str | None:
+def held_level(value: float, levels: Levels, current: Level | None, spec: Metric,
+               hysteresis_points: float) -> Level | None:
     """The level an incident at `current` keeps: it escalates as soon as the value crosses a higher threshold,
     but drops a level only once the value is below that level's threshold minus the hysteresis."""
     graded = grade_value(value, levels)
     raw = graded[0] if graded else None
     held = None
-    for level, threshold in ((CRITICAL, levels.critical), (WARNING, levels.warning)):
+    for level, threshold in ((Level.CRITICAL, levels.critical), (Level.WARNING, levels.warning)):
         if (threshold is not None and _RANK[level] <= _RANK[current]
                 and value > threshold - spec.recovery_margin(threshold, hysteresis_points)):
             held = level
@@ -112,30 +145,31 @@ def step(incident: Incident | None, observation: Observation, host: str, now: da
     current = incident.level if incident is not None and incident.active else None
     level = held_level(value, levels, current, observation.measurement.spec, settings.hysteresis_points)
     if level is None:
-        if incident is None or incident.status == PENDING:
+        if incident is None or incident.status == IncidentStatus.PENDING:
             return None, []  # a breach shorter than ALERT_FOR leaves nothing behind
-        resolved = replace(incident, status=OK, resolved_at=now, last_seen_at=now, last_value=value,
+        resolved = replace(incident, status=IncidentStatus.OK, resolved_at=now, last_seen_at=now, last_value=value,
                            last_notified_at=now)  # min/avg/max stay those of the active samples
-        return resolved, [Event(RESOLVED, "INFO", resolved, current)]
-    threshold = levels.critical if level == CRITICAL else levels.warning
+        return resolved, [Event(EventKind.RESOLVED, Level.INFO, resolved, current)]
+    threshold = levels.critical if level is Level.CRITICAL else levels.warning
     assert threshold is not None
     if incident is None:
         metric, resource = observation.key
-        incident = Incident(host, metric, resource, PENDING, now, now, threshold, value, value, value, 0.0, 0)
+        incident = Incident(host, metric, resource, IncidentStatus.PENDING, now, now, threshold, value, value, value,
+                            0.0, 0)
     incident = _observed(incident, value, now, threshold)
-    if incident.status == PENDING:
+    if incident.status == IncidentStatus.PENDING:
         if (now - incident.started_at).total_seconds() < observation.for_seconds:
             return incident, []
-        fired = replace(incident, status=level.lower(), fired_at=now, peak_level=level, last_notified_at=now)
-        return fired, [Event(FIRING, level, fired)]
+        fired = replace(incident, status=_STATUS_OF[level], fired_at=now, peak_level=level, last_notified_at=now)
+        return fired, [Event(EventKind.FIRING, level, fired)]
     if level != current:
-        kind = ESCALATED if _RANK[level] > _RANK[current] else DE_ESCALATED
+        kind = EventKind.ESCALATED if _RANK[level] > _RANK[current] else EventKind.DE_ESCALATED
         peak = level if _RANK[level] > _RANK[incident.peak_level] else incident.peak_level
-        changed = replace(incident, status=level.lower(), peak_level=peak, last_notified_at=now)
+        changed = replace(incident, status=_STATUS_OF[level], peak_level=peak, last_notified_at=now)
         return changed, [Event(kind, level, changed, current)]
     if incident.acknowledged_at is None and _reminder_due(incident, now, settings.repeat_seconds):
         reminded = replace(incident, last_notified_at=now)
-        return reminded, [Event(REMINDER, level, reminded)]
+        return reminded, [Event(EventKind.REMINDER, level, reminded)]
     return incident, []
 
 
@@ -154,7 +188,7 @@ def current_alerts(observations: list[Observation], active: dict[tuple[str, str]
             assert graded is not None
             level = graded[0]
         alerts.append(Alert(observation.measurement, level, incident.threshold, observation.levels))
-    return sorted(alerts, key=lambda alert: alert.level != CRITICAL)
+    return sorted(alerts, key=lambda alert: alert.level is not Level.CRITICAL)
 
 
 def damp_flapping(incident: Incident | None, events: list[Event], flapping_since: Incident | None,
@@ -168,11 +202,12 @@ def damp_flapping(incident: Incident | None, events: list[Event], flapping_since
     if flapping_since is None:
         if transitioned and transitions_in_window > settings.flap_count and incident is not None:
             flapping = replace(incident, flapping=True)
-            return flapping, [Event(FLAPPING, WARNING, flapping)], False
+            return flapping, [Event(EventKind.FLAPPING, Level.WARNING, flapping)], False
         return incident, events, False
     if transitions_in_window == 0:
         settled = replace(incident or flapping_since, flapping=False)
-        return (settled if incident is not None else None), [Event(STABLE, settled.level or "INFO", settled)], True
+        stable = Event(EventKind.STABLE, settled.level or Level.INFO, settled)
+        return (settled if incident is not None else None), [stable], True
     return (replace(incident, flapping=True) if incident is not None else None), [], False
 
 

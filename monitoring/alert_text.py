@@ -3,33 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from alerts.incidents import PENDING, Incident
-from config.thresholds import MetricSpec
-from scripts.monitoring.grading import CRITICAL, Alert
-from scripts.monitoring.sample import ProcessInfo, Sample
-from scripts.monitoring.units import byte_rate
+from monitoring.catalogue import Metric, Unit
+from monitoring.grading import Alert
+from monitoring.incidents import Incident, IncidentStatus
+from monitoring.levels import Level
+from monitoring.units import byte_rate
+
+if TYPE_CHECKING:
+    from monitoring.collectors.processes import ProcessInfo
+    from monitoring.sample import Sample
 
 TOP_PROCESSES_IN_MESSAGE = 3
-_UNIT_SUFFIXES = {"%": "%", "C": "°C", "/s": "/s"}
+_UNIT_SUFFIXES = {Unit.PERCENT: "%", Unit.CELSIUS: "°C", Unit.PER_SECOND: "/s"}
 
 
-def format_value(spec: MetricSpec, value: float) -> str:
+def format_value(spec: Metric, value: float) -> str:
     """A measured value as people read it: `85.5%`, `84°C`, `12.50 MB/s`, `3.20/s`, `2.50`."""
-    if spec.unit == "%":
+    if spec.unit is Unit.PERCENT:
         return f"{value:.1f}%"
-    if spec.unit == "C":
+    if spec.unit is Unit.CELSIUS:
         return f"{value:.0f}°C"
-    if spec.unit == "B/s":
+    if spec.unit is Unit.BYTES_PER_SECOND:
         return byte_rate(value)
     return f"{value:.2f}" + _UNIT_SUFFIXES.get(spec.unit, "")
 
 
-def format_threshold(spec: MetricSpec, threshold: float | None) -> str:
+def format_threshold(spec: Metric, threshold: float | None) -> str:
     """A level as set: `80%`, `90°C`, `95.37 MB/s`, `off`."""
     if threshold is None:
         return "off"
-    if spec.unit == "B/s":
+    if spec.unit is Unit.BYTES_PER_SECOND:
         return byte_rate(threshold)
     return f"{threshold:g}" + _UNIT_SUFFIXES.get(spec.unit, "")
 
@@ -40,7 +45,7 @@ def alert_line(alert: Alert) -> str:
     subject = spec.label + (f" of {measurement.display}" if measurement.display else "")
     details = [measurement.detail] if measurement.detail else []
     details.append(f"threshold: {format_threshold(spec, alert.levels.warning)}")
-    if alert.level == CRITICAL:
+    if alert.level is Level.CRITICAL:
         details.append(f"critical: {format_threshold(spec, alert.levels.critical)}")
     return f"{subject} is {format_value(spec, alert.value)} ({', '.join(details)})"
 
@@ -50,7 +55,7 @@ def activity(incident: Incident | None, now: datetime) -> str:
     nothing where no incident state is known (a run with --no-save)."""
     if incident is None:
         return ""
-    state = "pending" if incident.status == PENDING else "active"
+    state = "pending" if incident.status == IncidentStatus.PENDING else "active"
     return f" — {state} for {format_duration((now - incident.since).total_seconds())}"
 
 
@@ -61,13 +66,14 @@ def alert_title(alert: Alert, hostname: str) -> str:
 
 
 def alert_message(alert: Alert, sample: Sample) -> str:
-    """The report line, plus the processes most responsible for CPU and memory alerts."""
+    """The report line, plus the processes most responsible where the metric is explained by a top list
+    (CPU and memory usage)."""
     message = alert_line(alert)
-    processes = sample.processes
-    if processes is not None and alert.metric == "cpu_percent":
-        message += ". Top processes by CPU: " + _list(processes.top_cpu, "cpu")
-    elif processes is not None and alert.metric == "memory_percent":
-        message += ". Top processes by memory: " + _list(processes.top_memory, "memory")
+    processes, by = sample.processes, alert.measurement.spec.explained_by
+    if processes is not None and by == "cpu":
+        message += ". Top processes by CPU: " + _list(processes.top_cpu, by)
+    elif processes is not None and by == "memory":
+        message += ". Top processes by memory: " + _list(processes.top_memory, by)
     return message
 
 

@@ -1,4 +1,5 @@
-"""One monitoring run: collect -> save -> grade -> notify. The orchestration, without any printing."""
+"""One monitoring run of this machine: collect -> save -> grade -> incidents -> notify. The orchestration,
+without any printing (pipeline.command prints the result)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -15,20 +15,22 @@ import psutil
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.evaluate import evaluate
-from alerts.incidents import Incident, Observation, current_alerts
+from alerts.notifications import event_values
 from alerts.silences import silenced_by
 from config.settings import Settings
-from scripts.monitoring.collectors import processes, run_collectors
-from scripts.monitoring.forecasts import forecast_measurements
-from scripts.monitoring.grading import Alert, Measurement, grade, measurements
-from scripts.monitoring.notify import event_values
-from scripts.monitoring.persist import baseline_values, sample_rows
-from scripts.monitoring.rates import apply_rates
-from scripts.monitoring.sample import CounterSnapshot, Sample
-from scripts.monitoring.snapshot import live_snapshot, stored_snapshot
+from monitoring.collectors import processes
+from monitoring.collectors.registry import apply_rates, figures_of, fill_sample, run_collectors
+from monitoring.figures import Figures
+from monitoring.forecasts import forecast_measurements
+from monitoring.grading import Alert, Measurement, grade, measurements
+from monitoring.incidents import Incident, Observation, current_alerts
+from monitoring.levels import Level
+from monitoring.sample import CounterSnapshot, Sample
+from monitoring.snapshot import live_snapshot
 from storage.database import db, sqlite_file, write_transaction
-from storage.incident_store import active_silence_patterns
+from storage.incident_store import active_silence_patterns, load_incidents
 from storage.metrics_store import disk_usage_history, insert_notification, latest_counters, save_sample
+from storage.sample_rows import baseline_values, sample_rows
 from storage.schema import SCHEMA_REVISION, current_revision, init_database
 
 # The first run on a host has no stored counters to compute rates against: it reads them twice this far apart.
@@ -37,17 +39,19 @@ FIRST_RUN_WINDOW_SECONDS = 0.25
 log = logging.getLogger("automation.monitor")
 
 
-@dataclass(eq=False)
-class MonitorResult:
-    """`alerts` are the graded values; once saved, one per active incident (pending ones included), which
-    `incidents` holds by (metric, resource)."""
+class MonitorResult(NamedTuple):
+    """A run's outcome. `grades` are the measurements graded against their levels; `alerts` are what the run
+    alerts on: once saved, one per active incident (pending ones included, a firing one at the level its
+    hysteresis holds), which `incidents` holds by (metric, resource); without saving, the grades."""
 
     sample: Sample
-    measurements: list[Measurement]
-    alerts: list[Alert]
+    figures: Figures
+    measurements: tuple[Measurement, ...]
+    grades: tuple[Alert, ...]
+    alerts: tuple[Alert, ...]
     sample_id: int | None = None
     notification_count: int = 0
-    incidents: dict[tuple[str, str], Incident] = field(default_factory=dict)
+    incidents: Mapping[tuple[str, str], Incident] = MappingProxyType({})
 
 
 class StoredState(NamedTuple):
@@ -57,21 +61,33 @@ class StoredState(NamedTuple):
     disk_history: Mapping[str, list[tuple[datetime, float]]] = MappingProxyType({})
 
 
+class _Saved(NamedTuple):
+    sample_id: int
+    incidents: dict[tuple[str, str], Incident]
+    alerts: list[Alert]
+    notification_count: int
+
+
 def monitor_once(settings: Settings, save: bool = True,
-                 collectors: dict[str, Callable[[Settings], Any]] | None = None,
+                 collectors: dict[str, Callable[[Any], Any]] | None = None,
                  job_execution_id: int | None = None) -> MonitorResult:
     """Collect a sample, compute its rates and disk forecasts, grade it and (unless `save` is off) store it
     with its incidents; `job_execution_id` ties the notifications to the scheduler's run that made them."""
     log.info("System Monitoring Started")
     stored = _stored_state(settings, create=save)
     sample = collect_sample(settings, _rates_baseline(settings, stored.previous), collectors)
-    found = measurements(sample) + forecast_measurements(sample, stored.disk_history, settings.alerts)
-    result = MonitorResult(sample, found, grade(found, settings.thresholds))
-    log.debug("Metrics collected: CPU=%s%%, Memory=%s%%, Disk=%s%%",
-              sample.cpu.percent if sample.cpu else None, sample.memory.percent if sample.memory else None,
-              sample.system_disk_reading.percent if sample.system_disk_reading else None)
+    figures = figures_of(sample)
+    found = measurements(figures) + forecast_measurements(figures, sample.timestamp, stored.disk_history,
+                                                          settings.alerts)
+    grades = grade(found, settings.thresholds)
+    log.debug("Metrics collected: %s", ", ".join(
+        f"{measured.metric}{'@' + measured.resource if measured.resource else ''}={measured.value:g}"
+        for measured in found))
+    result = MonitorResult(sample, figures, tuple(found), tuple(grades), tuple(grades))
     if save:
-        _save(result, settings, job_execution_id)
+        saved = _save(sample, figures, found, settings, job_execution_id)
+        result = result._replace(sample_id=saved.sample_id, incidents=MappingProxyType(saved.incidents),
+                                 alerts=tuple(saved.alerts), notification_count=saved.notification_count)
         log.debug("Metrics saved to database (id %s, %d notification(s))", result.sample_id, result.notification_count)
     for alert in result.alerts:
         log.warning("%s alert: %s=%.2f (threshold %g)%s", alert.level, alert.metric, alert.value, alert.threshold,
@@ -81,23 +97,46 @@ def monitor_once(settings: Settings, save: bool = True,
 
 
 def collect_sample(settings: Settings, previous: CounterSnapshot,
-                   collectors: dict[str, Callable[[Settings], Any]] | None = None) -> Sample:
+                   collectors: dict[str, Callable[[Any], Any]] | None = None) -> Sample:
     """Run the collectors and derive rates and the named top processes against `previous`."""
     sample = Sample(timestamp=datetime.now(timezone.utc), hostname=settings.hostname, platform=sys.platform,
                     boot_time=psutil.boot_time(), system_disk=settings.system_disk)
     readings, sample.collectors = run_collectors(settings, collectors)
-    sample.cpu, sample.memory, sample.disks = readings.get("cpu"), readings.get("memory"), readings.get("disk")
-    sample.network, sample.gpus = readings.get("network"), readings.get("gpu")
-    sample.sensors, sample.processes = readings.get("sensors"), readings.get("processes")
+    fill_sample(sample, readings)
     apply_rates(sample, previous, settings.top_processes)
     if sample.processes is not None:
-        known: dict[int, tuple[str | None, str | None]] = {}
-        sample.processes.top_cpu = processes.with_names(sample.processes.top_cpu, known)
-        sample.processes.top_memory = processes.with_names(sample.processes.top_memory, known)
+        processes.name_top_processes(sample.processes)
     if sample.disks is not None and sample.system_disk_reading is None:
         log.warning("MONITOR_SYSTEM_DISK=%s is not a monitored mount point: the disk_* columns stay empty",
                     settings.system_disk)
     return sample
+
+
+def warm_up(settings: Settings) -> None:
+    """Do once, in a process that will run the monitor many times (the scheduler's pre-forked worker), what
+    each run would otherwise do first: import what runs import lazily, read the collectors once, connect to the
+    database (its dialect initialised) and compile every statement a run executes: the reads (counters, disk
+    history, incidents, silences) and the sample's inserts (a sample inserted and rolled back), so SQLAlchemy's
+    statement cache on the engine holds them. Nothing is kept; the engine is disposed of, so no connection
+    crosses a fork."""
+    run_collectors(settings)
+    db.bind(settings.database_url, settings.database_busy_timeout_seconds)
+    try:
+        with db.engine.connect() as connection:
+            current = current_revision(connection) == SCHEMA_REVISION
+        if not current:
+            return  # the first run creates or upgrades the schema; it has nothing to warm yet
+        stored = read_stored(settings)
+        sample = collect_sample(settings, stored.previous or live_snapshot(settings))
+        with db.engine.connect() as connection:
+            load_incidents(connection, settings.hostname)
+            active_silence_patterns(connection, datetime.now(timezone.utc))
+            connection.rollback()
+            with connection.begin() as transaction:
+                save_sample(connection, sample_rows(sample), [], baseline_values(sample))
+                transaction.rollback()
+    finally:
+        db.engine.dispose()
 
 
 def _rates_baseline(settings: Settings, previous: CounterSnapshot | None) -> CounterSnapshot:
@@ -137,7 +176,7 @@ def read_stored(settings: Settings, require_current_schema: bool = False) -> Sto
         stored = latest_counters(connection, settings.hostname, not_after=now)
         since = now - timedelta(hours=settings.alerts.disk_predict_hours)
         history = disk_usage_history(connection, settings.hostname, since, now) if forecasting else {}
-    return StoredState(stored_snapshot(stored) if stored else None, history)
+    return StoredState(stored.snapshot() if stored is not None else None, history)
 
 
 def observations(found: list[Measurement], settings: Settings) -> list[Observation]:
@@ -148,29 +187,28 @@ def observations(found: list[Measurement], settings: Settings) -> list[Observati
             for measurement in found]
 
 
-def _save(result: MonitorResult, settings: Settings, job_execution_id: int | None) -> None:
+def _save(sample: Sample, figures: Figures, found: list[Measurement], settings: Settings,
+          job_execution_id: int | None) -> _Saved:
     """The sample, its details and the process baseline; the incidents it moves, their notifications and
     their deliveries, in one transaction (IMMEDIATE on SQLite: one run at a time reads and writes the incident
     state); then whatever deliveries are due are sent, within ALERT_DELIVERY_TIMEOUT_SECONDS."""
-    sample = result.sample
     with write_transaction(db.engine) as connection:
-        result.sample_id = save_sample(connection, sample_rows(sample), [], baseline_values(sample))
-        observed = observations(result.measurements, settings)
-        raised, result.incidents = evaluate(connection, sample.hostname, observed, sample.timestamp, settings.alerts)
-        result.alerts = current_alerts(observed, result.incidents)
+        sample_id = save_sample(connection, sample_rows(sample, figures), [], baseline_values(sample))
+        observed = observations(found, settings)
+        raised, incidents = evaluate(connection, sample.hostname, observed, sample.timestamp, settings.alerts)
         silences = active_silence_patterns(connection, sample.timestamp) if raised else []
         written = []
-        for event, observation in sorted(raised, key=lambda item: item[0].level != "CRITICAL"):
+        for event, observation in sorted(raised, key=lambda item: item[0].level is not Level.CRITICAL):
             silenced = silenced_by(silences, sample.hostname, *observation.key)
             values = event_values(event, observation, sample, settings.alerts, job_execution_id, silenced)
-            written.append((insert_notification(connection, {**values, "system_metric_id": result.sample_id}),
+            written.append((insert_notification(connection, {**values, "system_metric_id": sample_id}),
                             event.level, silenced))
         if settings.notify.destinations:
             from alerts.delivery import queue_deliveries
 
             queue_deliveries(connection, written, settings.notify, sample.timestamp)
-    result.notification_count = len(raised)
     if settings.notify.destinations:  # after the commit: the rows are the record even if sending fails
         from alerts.delivery import deliver_due
 
         deliver_due(db.engine, settings.notify)
+    return _Saved(sample_id, incidents, current_alerts(observed, incidents), len(raised))

@@ -1,9 +1,12 @@
-"""How sizes and rates are written for people, the same in the report and in alert messages."""
+"""Byte multiples, and how sizes and rates are written for people, the same in the report and in alert messages."""
 
-from scripts.monitoring.sample import GIB, MIB
+from __future__ import annotations
+
+MIB = 2**20
+GIB = 2**30
 
 
-def used_of_total(used_bytes: int, total_bytes: int) -> str:
+def used_of_total(used_bytes: float, total_bytes: float) -> str:
     """`7.70GB / 8.00GB`, GiB as the seed platform prints them."""
     return f"{used_bytes / GIB:.2f}GB / {total_bytes / GIB:.2f}GB"
 

@@ -1,0 +1,91 @@
+"""Prometheus alert rules for the graded metrics at the .env levels: `python main.py prometheus rules`.
+
+One rule per graded metric and level that is set, on the series /metrics exposes (or the catalogue's
+`rule_expression` where the graded figure is not a series of its own), its level scaled as the series is
+(percentages become ratios). deploy/prometheus/rules.yml is this output for .env.example's levels; a test
+checks that it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from dashboard.prometheus import NAMESPACE
+from monitoring.alert_text import format_threshold
+from monitoring.catalogue import GRADED, Metric, ResourceKind, Unit
+from monitoring.levels import MetricThresholds
+
+# How long a breach must last before the alert fires: the monitor stores a sample every 5 minutes by default,
+# so 10m means the breach was seen in at least two samples.
+FOR_BY_SEVERITY = {"warning": "10m", "critical": "5m"}
+_VALUE = {Unit.PERCENT: "{{ $value | humanizePercentage }}", Unit.CELSIUS: "{{ $value }} °C",
+          Unit.BYTES_PER_SECOND: "{{ $value | humanize1024 }}B/s"}
+_RESOURCE: dict[ResourceKind | None, str] = {ResourceKind.MOUNT: " of {{ $labels.mountpoint }}", ResourceKind.GPU: " of GPU {{ $labels.gpu }}",
+             ResourceKind.INTERFACE: " of {{ $labels.interface }}"}
+
+_HEADER = """\
+# Alert rules on the platform's /metrics, with the WARNING and CRITICAL levels of .env.example (ratios where the
+# metric is a percentage, so 80 % is 0.8). Written by `python main.py prometheus rules` from the metric catalogue;
+# run it again with your own .env to get rules with your levels. Check with: promtool check rules rules.yml
+#
+# `for:` keeps an alert pending until the breach has lasted that long; the monitor stores a sample every 5 minutes
+# by default, so 10m means the breach was seen in at least two samples.
+
+groups:
+  - name: automation-platform-resources
+    rules:
+"""
+_PLATFORM_RULES = """\
+  - name: automation-platform-itself
+    rules:
+      - alert: MonitoringSamplesStale
+        expr: time() - automation_sample_timestamp_seconds > 900
+        for: 5m
+        labels: {severity: warning}
+        annotations:
+          summary: "No monitoring sample from {{ $labels.host }} for {{ $value | humanizeDuration }}"
+      - alert: SchedulerDown
+        expr: time() - automation_scheduler_heartbeat_timestamp_seconds > 60 or automation_schedulers_running == 0
+        for: 2m
+        labels: {severity: critical}
+        annotations:
+          summary: "No scheduler has beaten for over a minute: no job runs"
+      - alert: JobRunsFailing
+        expr: increase(automation_job_runs_total{status=~"failed|timeout|abandoned"}[1h]) > 0
+        for: 0m
+        labels: {severity: warning}
+        annotations:
+          summary: "Job {{ $labels.job }} had {{ $value | printf \\"%.0f\\" }} {{ $labels.status }} run(s) in the last hour"
+"""
+
+
+def rules_yaml(thresholds: Mapping[str, MetricThresholds]) -> str:
+    """The rules file for these levels (YAML, as promtool reads it)."""
+    rules = []
+    for metric in GRADED:
+        expression = metric.rule_expression or (f"{NAMESPACE}_{metric.prometheus}" if metric.prometheus else None)
+        if expression is None:
+            continue
+        levels = thresholds[metric.name].default
+        group = [_rule(metric, expression, severity, level)
+                 for severity, level in (("warning", levels.warning), ("critical", levels.critical))
+                 if level is not None]
+        if group:
+            rules.append("\n".join(group))
+    return _HEADER + "\n\n".join(rules) + "\n\n" + _PLATFORM_RULES
+
+
+def _rule(metric: Metric, expression: str, severity: str, level: float) -> str:
+    name = "".join(word[:1].upper() + word[1:].lower()
+                   for word in re.findall(r"[A-Za-z0-9]+", re.sub(r"\(.*?\)", "", metric.label)))
+    value = _VALUE.get(metric.unit, '{{ $value | printf "%.2f" }}')
+    subject = metric.label + _RESOURCE.get(metric.resource_kind, "")
+    summary = (f"{subject} on {{{{ $labels.host }}}} is {value} "
+               f"({severity} above {format_threshold(metric, level)})").replace('"', '\\"')
+    return (f"      - alert: {name}{severity.capitalize()}\n"
+            f"        expr: {expression} > {level * metric.prometheus_scale:g}\n"
+            f"        for: {FOR_BY_SEVERITY[severity]}\n"
+            f"        labels: {{severity: {severity}, metric: {metric.name}}}\n"
+            f"        annotations:\n"
+            f"          summary: \"{summary}\"")

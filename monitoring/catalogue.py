@@ -1,0 +1,397 @@
+"""The metric catalogue: one declaration per metric, and the one place that knows each metric's unit, kind,
+storage column, .env levels, hysteresis, Prometheus name, API series and labels.
+
+Everything else derives from it: the threshold settings (config.thresholds), grading (monitoring.grading), the
+tables' metric columns (storage.tables), the rows a sample is stored as (storage.sample_rows), the Prometheus
+exposition and its alert rules (dashboard.prometheus, `main.py prometheus-rules`), the API's series and the page's
+labels and levels (`GET /monitoring/catalogue`). A collector declares the metrics it produces (its PRODUCES) and
+hands their values over by these names (monitoring.figures).
+
+Metrics are declared in the order people read them: the report's Thresholds block and the API list the graded
+ones in this order (the seed's CPU, memory and disk first). Units are honest: the seed's `*_gb` columns hold GiB
+and its `*_mb` columns MiB, and keep those names because the seed's SQL uses them.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from monitoring.text_enum import TextEnum
+from monitoring.units import GIB, MIB
+
+
+class Kind(TextEnum):
+    GAUGE = "gauge"  # a level as read (memory in use)
+    COUNTER = "counter"  # cumulative since boot as the OS counts it; the next sample's rates start from it
+    RATE = "rate"  # derived from two readings of counters (per second, or a share of the time that passed)
+
+
+class ResourceKind(TextEnum):
+    """What a per-resource metric is measured per; a metric of the whole machine has none."""
+
+    CORE = "core"
+    MOUNT = "mount"
+    INTERFACE = "interface"
+    GPU = "gpu"
+    SENSOR = "sensor"
+
+
+class Hysteresis(TextEnum):
+    """How far below its threshold an active incident must fall to leave that level (ALERT_HYSTERESIS)."""
+
+    POINTS = "points"  # as points on a 0-100 scale: percentages, degrees
+    PERCENT_OF_THRESHOLD = "percent"  # as a percentage of the threshold: unbounded figures (load, rates)
+    NONE = "none"  # a prediction recovers as soon as it no longer predicts the breach
+
+
+class ValueType(TextEnum):
+    FLOAT = "float"
+    INTEGER = "integer"
+    BIG_INTEGER = "big_integer"  # byte and operation counters, sizes in bytes
+    BOOLEAN = "boolean"
+
+
+class Unit(TextEnum):
+    """A metric's unit as the API and the page show it."""
+
+    PERCENT = "%"
+    GIB = "GiB"
+    MIB = "MiB"
+    BYTES = "B"
+    BYTES_PER_SECOND = "B/s"
+    PER_SECOND = "/s"
+    CELSIUS = "C"
+    WATTS = "W"
+    MHZ = "MHz"
+    SECONDS = "s"
+    MBIT_PER_SECOND = "Mbit/s"
+    NUMBER = ""  # counts, load averages, flags
+
+
+class Metric(NamedTuple):
+    """One metric.
+
+    Storage: a machine-wide metric is stored in system_metrics.`column`; a per-resource one in `column` of its
+    resource's detail table, and, where the machine has a figure of its own (the system disk's usage, the sum over
+    the interfaces), that figure in system_metrics.`host_column`.
+    Grading: a metric with an `env_prefix` P is graded against P_THRESHOLD and P_CRITICAL_THRESHOLD (defaults
+    `warning` and `critical`, at most `maximum`; per-resource metrics also take P_THRESHOLD_OVERRIDES and
+    P_CRITICAL_THRESHOLD_OVERRIDES). `share_of` names the part and the whole it is a share of (its alert detail;
+    a share of nothing is not graded), `detail` a template of other figures of the same scope for its alert
+    detail, `explained_by` the top-process list ('cpu' or 'memory') an alert on it names.
+    Exposition: `prometheus` is the name after the `automation_` namespace (a counter's without `_total`), whose
+    value is the stored one times `prometheus_scale` (base units); `rule_expression` stands for the metric in
+    Prometheus alert rules where it is not a series of its own. `series` is the /api/v1/metrics/<series> route
+    its machine-wide column is listed in; `charted` columns are averaged per bucket by /monitoring/metrics.
+    `summary` metrics have a line of their own in the report and a tile on the page.
+    """
+
+    name: str
+    unit: Unit
+    kind: Kind
+    label: str  # for people: "CPU usage is 85.5% ..."
+    help: str  # one sentence: what it is
+    resource_kind: ResourceKind | None = None
+    column: str | None = None
+    host_column: str | None = None
+    value_type: ValueType = ValueType.FLOAT
+    required: bool = False  # always present where its resource is (NOT NULL)
+    env_prefix: str | None = None
+    warning: float | None = None
+    critical: float | None = None
+    maximum: float = 100.0
+    hysteresis: Hysteresis = Hysteresis.POINTS
+    short_name: str | None = None  # the report's Thresholds block, Nagios perfdata labels
+    chart_label: str | None = None  # the page's tiles and charts; short_name when not set
+    share_of: tuple[str, str] | None = None
+    detail: str | None = None
+    explained_by: str | None = None
+    prometheus: str | None = None
+    prometheus_scale: float = 1.0
+    rule_expression: str | None = None
+    series: str | None = None
+    charted: bool = False
+    summary: bool = False
+
+    @property
+    def graded(self) -> bool:
+        return self.env_prefix is not None
+
+    @property
+    def machine_column(self) -> str | None:
+        """The system_metrics column holding the machine-wide figure, if any."""
+        return self.column if self.resource_kind is None else self.host_column
+
+    def recovery_margin(self, threshold: float, hysteresis_points: float) -> float:
+        """ALERT_HYSTERESIS as this metric's hysteresis mode reads it."""
+        if self.hysteresis is Hysteresis.NONE:
+            return 0.0
+        if self.hysteresis is Hysteresis.PERCENT_OF_THRESHOLD:
+            return threshold * hysteresis_points / 100
+        return hysteresis_points
+
+
+_CORE, _MOUNT, _INTERFACE = ResourceKind.CORE, ResourceKind.MOUNT, ResourceKind.INTERFACE
+_GPU, _SENSOR = ResourceKind.GPU, ResourceKind.SENSOR
+_GAUGE, _COUNTER, _RATE = Kind.GAUGE, Kind.COUNTER, Kind.RATE
+_INTEGER, _BIG, _BOOLEAN = ValueType.INTEGER, ValueType.BIG_INTEGER, ValueType.BOOLEAN
+_BY_RATE = Hysteresis.PERCENT_OF_THRESHOLD
+_LINK = "link {network_speed_mbps} Mbit/s"
+
+
+def _interface_counter(name: str, column: str, prometheus: str, help_text: str) -> Metric:
+    """An interface's cumulative counter, as psutil reads it."""
+    return Metric(name, Unit.BYTES if "bytes" in column else Unit.NUMBER, _COUNTER, help_text, help_text, _INTERFACE, column,
+                  value_type=_BIG, required=True, prometheus=prometheus)
+
+
+def _interface_rate(name: str, column: str, unit: Unit, label: str, host_column: str | None = None) -> Metric:
+    """An interface's rate since the previous sample; `host_column` holds the sum over the interfaces."""
+    return Metric(name, unit, _RATE, label, f"{label} since the previous sample", _INTERFACE, column, host_column,
+                  series="network" if host_column else None)
+
+
+def _device_io(name: str, column: str, kind: Kind, unit: Unit, help_text: str, prometheus: str | None = None,
+               resource_kind: ResourceKind | None = _MOUNT, series: str | None = None) -> Metric:
+    """Disk I/O of a mount's device (or, without a resource kind, of every device together)."""
+    return Metric(name, unit, kind, help_text, help_text, resource_kind, column,
+                  value_type=_BIG if kind is _COUNTER else ValueType.FLOAT, prometheus=prometheus, series=series,
+                  charted=series is not None and "bytes" in name)
+
+
+CATALOGUE: tuple[Metric, ...] = (
+    # --- CPU ----------------------------------------------------------------------------------------------------
+    Metric("cpu_percent", Unit.PERCENT, _RATE, "CPU usage", "Busy share of all CPUs since the previous sample",
+           column="cpu_percent", env_prefix="CPU", warning=80, critical=95, short_name="CPU",
+           explained_by="cpu", prometheus="cpu_usage_ratio", prometheus_scale=0.01, series="cpu", charted=True),
+    Metric("cpu_count", Unit.NUMBER, _GAUGE, "Logical CPUs", "Logical CPUs", column="cpu_count", value_type=_INTEGER,
+           prometheus="cpus", series="cpu"),
+    Metric("cpu_physical_count", Unit.NUMBER, _GAUGE, "Physical CPU cores", "Physical CPU cores",
+           column="cpu_physical_count", value_type=_INTEGER, series="cpu"),
+    Metric("cpu_frequency_mhz", Unit.MHZ, _GAUGE, "CPU frequency", "Current CPU frequency", column="cpu_frequency_mhz",
+           prometheus="cpu_frequency_hertz", prometheus_scale=1e6, series="cpu"),
+    Metric("cpu_busy_seconds_total", Unit.SECONDS, _COUNTER, "CPU busy time",
+           "CPU seconds spent busy (all CPUs) since boot", column="cpu_busy_seconds_total",
+           prometheus="cpu_busy_seconds"),
+    Metric("cpu_seconds_total", Unit.SECONDS, _COUNTER, "CPU time", "CPU seconds elapsed (all CPUs) since boot",
+           column="cpu_seconds_total", prometheus="cpu_seconds"),
+    Metric("cpu_core_percent", Unit.PERCENT, _RATE, "CPU core usage", "Busy share of one CPU", _CORE, "percent",
+           prometheus="cpu_core_usage_ratio", prometheus_scale=0.01),
+    Metric("cpu_core_busy_seconds_total", Unit.SECONDS, _COUNTER, "CPU core busy time",
+           "CPU seconds one CPU spent busy since boot", _CORE, "busy_seconds_total", required=True),
+    Metric("cpu_core_seconds_total", Unit.SECONDS, _COUNTER, "CPU core time", "CPU seconds of one CPU since boot",
+           _CORE, "seconds_total", required=True),
+    # --- memory -------------------------------------------------------------------------------------------------
+    Metric("memory_total_gb", Unit.GIB, _GAUGE, "Physical memory", "Physical memory", column="memory_total_gb",
+           prometheus="memory_total_bytes", prometheus_scale=GIB, series="memory"),
+    Metric("memory_used_gb", Unit.GIB, _GAUGE, "Memory in use", "Memory in use", column="memory_used_gb",
+           prometheus="memory_used_bytes", prometheus_scale=GIB, series="memory"),
+    Metric("memory_available_gb", Unit.GIB, _GAUGE, "Memory available", "Memory available without swapping",
+           column="memory_available_gb", prometheus="memory_available_bytes", prometheus_scale=GIB,
+           series="memory"),
+    Metric("memory_percent", Unit.PERCENT, _GAUGE, "Memory usage", "Share of memory in use", column="memory_percent",
+           env_prefix="MEMORY", warning=85, critical=95, short_name="Memory",
+           share_of=("memory_used_gb", "memory_total_gb"), explained_by="memory", prometheus="memory_usage_ratio",
+           prometheus_scale=0.01, series="memory", charted=True, summary=True),
+    # --- disks --------------------------------------------------------------------------------------------------
+    Metric("disk_total_gb", Unit.GIB, _GAUGE, "System disk size", "Size of the system disk (MONITOR_SYSTEM_DISK)",
+           column="disk_total_gb", series="disk"),
+    Metric("disk_used_gb", Unit.GIB, _GAUGE, "System disk used", "Space used on the system disk (MONITOR_SYSTEM_DISK)",
+           column="disk_used_gb", series="disk"),
+    Metric("disk_percent", Unit.PERCENT, _GAUGE, "Disk usage", "Share of the filesystem used", _MOUNT, "percent",
+           "disk_percent", env_prefix="DISK", warning=90, critical=95, short_name="Disk",
+           share_of=("disk_used_bytes", "disk_total_bytes"), prometheus="filesystem_usage_ratio",
+           prometheus_scale=0.01, series="disk", charted=True),
+    Metric("disk_full_prediction", Unit.PERCENT, _GAUGE, "Projected disk usage",
+           "The mount's usage the trend of the last ALERT_DISK_PREDICT_HOURS projects ALERT_DISK_FULL_WITHIN_HOURS "
+           "ahead, in percent of its capacity now (above 100: full within that time)", _MOUNT,
+           env_prefix="DISK_FULL", warning=100, critical=None, hysteresis=Hysteresis.NONE, short_name="Disk full"),
+    Metric("disk_total_bytes", Unit.BYTES, _GAUGE, "Filesystem size", "Filesystem size", _MOUNT, "total_bytes",
+           value_type=_BIG, prometheus="filesystem_size_bytes"),
+    Metric("disk_used_bytes", Unit.BYTES, _GAUGE, "Filesystem space used", "Filesystem space used", _MOUNT,
+           "used_bytes", value_type=_BIG, prometheus="filesystem_used_bytes"),
+    Metric("disk_free_bytes", Unit.BYTES, _GAUGE, "Filesystem space free", "Filesystem space free for users", _MOUNT,
+           "free_bytes", value_type=_BIG, prometheus="filesystem_free_bytes"),
+    _device_io("disk_read_bytes_total", "disk_read_bytes_total", _COUNTER, Unit.BYTES,
+               "Bytes read from every device since boot", resource_kind=None),
+    _device_io("disk_write_bytes_total", "disk_write_bytes_total", _COUNTER, Unit.BYTES,
+               "Bytes written to every device since boot", resource_kind=None),
+    _device_io("disk_read_count_total", "disk_read_count_total", _COUNTER, Unit.NUMBER,
+               "Reads completed by every device since boot", resource_kind=None),
+    _device_io("disk_write_count_total", "disk_write_count_total", _COUNTER, Unit.NUMBER,
+               "Writes completed by every device since boot", resource_kind=None),
+    _device_io("disk_read_bytes_per_second", "disk_read_bytes_per_second", _RATE, Unit.BYTES_PER_SECOND,
+               "Disk read rate", resource_kind=None, series="disk"),
+    _device_io("disk_write_bytes_per_second", "disk_write_bytes_per_second", _RATE, Unit.BYTES_PER_SECOND,
+               "Disk write rate", resource_kind=None, series="disk"),
+    _device_io("disk_read_ops_per_second", "disk_read_ops_per_second", _RATE, Unit.PER_SECOND, "Disk reads per second",
+               resource_kind=None, series="disk"),
+    _device_io("disk_write_ops_per_second", "disk_write_ops_per_second", _RATE, Unit.PER_SECOND,
+               "Disk writes per second", resource_kind=None, series="disk"),
+    _device_io("device_read_bytes_total", "read_bytes_total", _COUNTER, Unit.BYTES, "Bytes read from the device",
+               "disk_read_bytes"),
+    _device_io("device_write_bytes_total", "write_bytes_total", _COUNTER, Unit.BYTES, "Bytes written to the device",
+               "disk_written_bytes"),
+    _device_io("device_read_count_total", "read_count_total", _COUNTER, Unit.NUMBER, "Reads completed",
+               "disk_reads_completed"),
+    _device_io("device_write_count_total", "write_count_total", _COUNTER, Unit.NUMBER, "Writes completed",
+               "disk_writes_completed"),
+    _device_io("device_read_bytes_per_second", "read_bytes_per_second", _RATE, Unit.BYTES_PER_SECOND,
+               "Device read rate"),
+    _device_io("device_write_bytes_per_second", "write_bytes_per_second", _RATE, Unit.BYTES_PER_SECOND,
+               "Device write rate"),
+    _device_io("device_read_ops_per_second", "read_ops_per_second", _RATE, Unit.PER_SECOND, "Device reads per second"),
+    _device_io("device_write_ops_per_second", "write_ops_per_second", _RATE, Unit.PER_SECOND,
+               "Device writes per second"),
+    # --- swap ---------------------------------------------------------------------------------------------------
+    Metric("swap_total_gb", Unit.GIB, _GAUGE, "Swap space", "Swap space", column="swap_total_gb",
+           prometheus="swap_total_bytes", prometheus_scale=GIB, series="memory"),
+    Metric("swap_used_gb", Unit.GIB, _GAUGE, "Swap in use", "Swap in use", column="swap_used_gb",
+           prometheus="swap_used_bytes", prometheus_scale=GIB, series="memory"),
+    Metric("swap_percent", Unit.PERCENT, _GAUGE, "Swap usage", "Share of swap in use", column="swap_percent",
+           env_prefix="SWAP", warning=80, critical=95, short_name="Swap", share_of=("swap_used_gb", "swap_total_gb"),
+           prometheus="swap_usage_ratio", prometheus_scale=0.01, series="memory", charted=True, summary=True),
+    # --- load ---------------------------------------------------------------------------------------------------
+    Metric("load_1m", Unit.NUMBER, _GAUGE, "Load average (1 min)", "Load average over 1 minute", column="load_1m",
+           prometheus="load1", series="cpu", charted=True),
+    Metric("load_5m", Unit.NUMBER, _GAUGE, "Load average (5 min)", "Load average over 5 minutes", column="load_5m",
+           prometheus="load5", series="cpu", charted=True),
+    Metric("load_15m", Unit.NUMBER, _GAUGE, "Load average (15 min)", "Load average over 15 minutes", column="load_15m",
+           prometheus="load15", series="cpu", charted=True),
+    Metric("load_per_core", Unit.NUMBER, _GAUGE, "Load average (5 min) per core",
+           "The 5-minute load average per logical CPU", column="load_per_core", env_prefix="LOAD", warning=2.0,
+           critical=4.0, maximum=1000, hysteresis=_BY_RATE, short_name="Load",
+           detail="load {load_5m:.2f} on {cpu_count} cores", rule_expression="automation_load5 / automation_cpus",
+           series="cpu", charted=True),
+    # --- GPUs ---------------------------------------------------------------------------------------------------
+    Metric("gpu_count", Unit.NUMBER, _GAUGE, "GPUs", "NVIDIA GPUs NVML sees", column="gpu_count", value_type=_INTEGER),
+    Metric("gpu_utilization_percent", Unit.PERCENT, _GAUGE, "GPU utilization", "Share of time the GPU was busy", _GPU,
+           "utilization_percent", env_prefix="GPU_UTILIZATION", warning=90, critical=95, short_name="GPU util",
+           prometheus="gpu_utilization_ratio", prometheus_scale=0.01),
+    Metric("gpu_memory_utilization_percent", Unit.PERCENT, _GAUGE, "GPU memory activity",
+           "Share of time the GPU's memory was read or written", _GPU, "memory_utilization_percent"),
+    Metric("gpu_memory_total_mib", Unit.MIB, _GAUGE, "GPU memory", "GPU framebuffer memory", _GPU, "memory_total_mib",
+           prometheus="gpu_memory_total_bytes", prometheus_scale=MIB),
+    Metric("gpu_memory_used_mib", Unit.MIB, _GAUGE, "GPU memory in use", "GPU framebuffer memory in use", _GPU,
+           "memory_used_mib", prometheus="gpu_memory_used_bytes", prometheus_scale=MIB),
+    Metric("gpu_memory_percent", Unit.PERCENT, _GAUGE, "GPU memory usage", "Share of GPU framebuffer memory in use",
+           _GPU, "memory_percent", env_prefix="GPU_MEMORY", warning=90, critical=95, short_name="GPU mem",
+           share_of=("gpu_memory_used_mib", "gpu_memory_total_mib"), prometheus_scale=0.01,
+           rule_expression="automation_gpu_memory_used_bytes / automation_gpu_memory_total_bytes"),
+    Metric("gpu_temperature_celsius", Unit.CELSIUS, _GAUGE, "GPU temperature", "GPU temperature", _GPU,
+           "temperature_celsius", env_prefix="GPU_TEMPERATURE", warning=80, critical=90, maximum=150,
+           short_name="GPU temp", prometheus="gpu_temperature_celsius"),
+    Metric("gpu_power_draw_watts", Unit.WATTS, _GAUGE, "GPU power draw", "GPU power draw", _GPU, "power_draw_watts",
+           prometheus="gpu_power_watts"),
+    Metric("gpu_power_limit_watts", Unit.WATTS, _GAUGE, "GPU power limit", "GPU power limit", _GPU, "power_limit_watts",
+           prometheus="gpu_power_limit_watts"),
+    Metric("gpu_fan_percent", Unit.PERCENT, _GAUGE, "GPU fan speed", "GPU fan speed as a share of its maximum", _GPU,
+           "fan_percent", prometheus="gpu_fan_speed_ratio", prometheus_scale=0.01),
+    # --- network ------------------------------------------------------------------------------------------------
+    Metric("network_sent_mb", Unit.MIB, _COUNTER, "Network sent since boot",
+           "MiB sent since boot over the counted interfaces", column="network_sent_mb", series="network"),
+    Metric("network_recv_mb", Unit.MIB, _COUNTER, "Network received since boot",
+           "MiB received since boot over the counted interfaces", column="network_recv_mb", series="network"),
+    Metric("network_recv_bytes_per_second", Unit.BYTES_PER_SECOND, _RATE, "Network receive rate",
+           "Bytes received per second since the previous sample", _INTERFACE, "recv_bytes_per_second",
+           "network_recv_bytes_per_second", env_prefix="NETWORK_RECV", maximum=1e12, hysteresis=_BY_RATE,
+           short_name="Net recv", detail=_LINK, series="network", charted=True),
+    Metric("network_sent_bytes_per_second", Unit.BYTES_PER_SECOND, _RATE, "Network send rate",
+           "Bytes sent per second since the previous sample", _INTERFACE, "sent_bytes_per_second",
+           "network_sent_bytes_per_second", env_prefix="NETWORK_SENT", maximum=1e12, hysteresis=_BY_RATE,
+           short_name="Net sent", detail=_LINK, series="network", charted=True),
+    Metric("network_errors_per_second", Unit.PER_SECOND, _RATE, "Network errors",
+           "Receive and transmit errors per second since the previous sample", _INTERFACE,
+           host_column="network_errors_per_second", env_prefix="NETWORK_ERRORS", maximum=1e9, hysteresis=_BY_RATE,
+           short_name="Net errors", detail=_LINK, series="network"),
+    Metric("network_drops_per_second", Unit.PER_SECOND, _RATE, "Network drops",
+           "Packets dropped on receive and transmit per second since the previous sample", _INTERFACE,
+           host_column="network_drops_per_second", env_prefix="NETWORK_DROPS", maximum=1e9, hysteresis=_BY_RATE,
+           short_name="Net drops", detail=_LINK, series="network"),
+    Metric("network_up", Unit.NUMBER, _GAUGE, "Interface up", "Whether the interface is up (1) or down (0)", _INTERFACE,
+           "is_up", value_type=_BOOLEAN, prometheus="network_up"),
+    Metric("network_speed_mbps", Unit.MBIT_PER_SECOND, _GAUGE, "Link speed", "The interface's link speed", _INTERFACE,
+           "speed_mbps", value_type=_INTEGER),
+    _interface_counter("network_bytes_sent_total", "bytes_sent_total", "network_transmit_bytes", "Bytes sent"),
+    _interface_counter("network_bytes_recv_total", "bytes_recv_total", "network_receive_bytes", "Bytes received"),
+    _interface_counter("network_packets_sent_total", "packets_sent_total", "network_transmit_packets",
+                       "Packets sent"),
+    _interface_counter("network_packets_recv_total", "packets_recv_total", "network_receive_packets",
+                       "Packets received"),
+    _interface_counter("network_errors_in_total", "errors_in_total", "network_receive_errors", "Receive errors"),
+    _interface_counter("network_errors_out_total", "errors_out_total", "network_transmit_errors",
+                       "Transmit errors"),
+    _interface_counter("network_drops_in_total", "drops_in_total", "network_receive_drop",
+                       "Received packets dropped"),
+    _interface_counter("network_drops_out_total", "drops_out_total", "network_transmit_drop",
+                       "Packets to send dropped"),
+    _interface_rate("network_packets_sent_per_second", "packets_sent_per_second", Unit.PER_SECOND, "Packets sent per second",
+                    "network_packets_sent_per_second"),
+    _interface_rate("network_packets_recv_per_second", "packets_recv_per_second", Unit.PER_SECOND,
+                    "Packets received per second", "network_packets_recv_per_second"),
+    _interface_rate("network_errors_in_per_second", "errors_in_per_second", Unit.PER_SECOND, "Receive errors per second"),
+    _interface_rate("network_errors_out_per_second", "errors_out_per_second", Unit.PER_SECOND,
+                    "Transmit errors per second"),
+    _interface_rate("network_drops_in_per_second", "drops_in_per_second", Unit.PER_SECOND,
+                    "Received packets dropped per second"),
+    _interface_rate("network_drops_out_per_second", "drops_out_per_second", Unit.PER_SECOND,
+                    "Packets to send dropped per second"),
+    # --- where the CPU time went (VMs: steal; storage-bound machines: I/O wait) ---------------------------------
+    Metric("cpu_iowait_seconds_total", Unit.SECONDS, _COUNTER, "CPU I/O wait time",
+           "CPU seconds spent idle while I/O was outstanding (all CPUs) since boot",
+           column="cpu_iowait_seconds_total", prometheus="cpu_iowait_seconds"),
+    Metric("cpu_steal_seconds_total", Unit.SECONDS, _COUNTER, "CPU steal time",
+           "CPU seconds the hypervisor ran other guests while this one wanted to run (all CPUs) since boot",
+           column="cpu_steal_seconds_total", prometheus="cpu_steal_seconds"),
+    Metric("cpu_iowait_percent", Unit.PERCENT, _RATE, "CPU I/O wait",
+           "Share of CPU time spent idle while I/O was outstanding since the previous sample",
+           column="cpu_iowait_percent", env_prefix="CPU_IOWAIT", short_name="iowait", chart_label="I/O wait",
+           prometheus="cpu_iowait_ratio", prometheus_scale=0.01, series="cpu", charted=True, summary=True),
+    Metric("cpu_steal_percent", Unit.PERCENT, _RATE, "CPU steal",
+           "Share of CPU time the hypervisor gave to other guests since the previous sample",
+           column="cpu_steal_percent", env_prefix="CPU_STEAL", short_name="steal", chart_label="Steal",
+           prometheus="cpu_steal_ratio", prometheus_scale=0.01, series="cpu", charted=True, summary=True),
+    # --- hardware sensors ---------------------------------------------------------------------------------------
+    Metric("sensor_temperature_celsius", Unit.CELSIUS, _GAUGE, "Sensor temperature", "Hardware sensor temperature",
+           _SENSOR, "current_celsius", prometheus="temperature_celsius"),
+    Metric("sensor_high_celsius", Unit.CELSIUS, _GAUGE, "Sensor high temperature",
+           "The temperature the sensor's chip calls high", _SENSOR, "high_celsius"),
+    Metric("sensor_critical_celsius", Unit.CELSIUS, _GAUGE, "Sensor critical temperature",
+           "The temperature the sensor's chip calls critical", _SENSOR, "critical_celsius"),
+    # --- the sample itself --------------------------------------------------------------------------------------
+    Metric("rate_interval_seconds", Unit.SECONDS, _GAUGE, "Rate interval",
+           "Seconds since the previous sample: what the rates average over", column="rate_interval_seconds"),
+    Metric("collection_seconds", Unit.SECONDS, _GAUGE, "Collection time", "Time the monitor's collectors took together",
+           column="collection_seconds", prometheus="collection_duration_seconds"),
+)
+
+BY_NAME: dict[str, Metric] = {metric.name: metric for metric in CATALOGUE}
+GRADED: tuple[Metric, ...] = tuple(metric for metric in CATALOGUE if metric.graded)
+# The resource kinds in the order their figures are graded and reported (as the catalogue first names them).
+RESOURCE_KINDS: tuple[ResourceKind, ...] = tuple(dict.fromkeys(
+    metric.resource_kind for metric in CATALOGUE if metric.resource_kind is not None))
+
+
+def metric_named(name: str) -> Metric:
+    """The metric called `name`; KeyError names it when there is none."""
+    return BY_NAME[name]
+
+
+def stored_in(resource_kind: ResourceKind | None) -> tuple[Metric, ...]:
+    """The metrics with a column in system_metrics (None) or in the detail table of `resource_kind`."""
+    return tuple(metric for metric in CATALOGUE
+                 if metric.column is not None and metric.resource_kind is resource_kind)
+
+
+def machine_columns() -> tuple[tuple[str, Metric], ...]:
+    """Every system_metrics column a metric fills, with that metric."""
+    return tuple((column, metric) for metric in CATALOGUE if (column := metric.machine_column) is not None)
+
+
+def series_columns(series: str) -> tuple[str, ...]:
+    """The system_metrics columns of /api/v1/metrics/<series>."""
+    return tuple(column for column, metric in machine_columns() if metric.series == series)
+
+
+SERIES: tuple[str, ...] = tuple(dict.fromkeys(metric.series for metric in CATALOGUE if metric.series))
+CHARTED_COLUMNS: tuple[str, ...] = tuple(column for column, metric in machine_columns() if metric.charted)

@@ -1,0 +1,29 @@
+"""The collectors: one module per source. Each has `collect(settings)`, which reads its source into a typed
+reading and never sleeps, `figures(reading, sample)`, which names the reading's values as the catalogue does, and
+PRODUCES, the catalogue metrics it hands over; those with counters also have `apply_rates(reading, previous,
+elapsed_seconds)`. monitoring.collectors.registry runs them.
+
+This module stays light (no psutil): config checks MONITOR_DISABLED_COLLECTORS against COLLECTOR_NAMES.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+COLLECTOR_NAMES = ("cpu", "memory", "disk", "network", "gpu", "sensors", "processes")
+
+
+class CollectorSettings(Protocol):
+    """The settings collectors read (config.settings.Settings has them)."""
+
+    @property
+    def system_disk(self) -> str: ...
+
+    @property
+    def disk_ignore_fstypes(self) -> frozenset[str]: ...
+
+    @property
+    def disk_ignore_mounts(self) -> tuple[str, ...]: ...
+
+    @property
+    def network_ignore_interfaces(self) -> tuple[str, ...]: ...

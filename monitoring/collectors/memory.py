@@ -1,0 +1,51 @@
+"""Memory and swap usage."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import psutil
+
+from monitoring.collectors import CollectorSettings
+from monitoring.figures import Figures
+from monitoring.units import GIB
+
+if TYPE_CHECKING:
+    from monitoring.sample import Sample
+
+PRODUCES = ("memory_total_gb", "memory_used_gb", "memory_available_gb", "memory_percent", "swap_total_gb",
+            "swap_used_gb", "swap_percent")
+
+
+class MemoryReading(NamedTuple):
+    total_bytes: int
+    used_bytes: int
+    available_bytes: int
+    percent: float
+    swap_total_bytes: int
+    swap_used_bytes: int
+    swap_percent: float
+
+
+def collect(settings: CollectorSettings) -> MemoryReading:
+    memory = psutil.virtual_memory()
+    swap = psutil.swap_memory()
+    return MemoryReading(
+        total_bytes=memory.total,
+        used_bytes=memory.used,
+        available_bytes=memory.available,
+        percent=float(memory.percent),
+        swap_total_bytes=swap.total,
+        swap_used_bytes=swap.used,
+        swap_percent=float(swap.percent),
+    )
+
+
+def figures(reading: MemoryReading, sample: Sample) -> Figures:
+    """Sizes in GiB, as the seed's *_gb columns hold them."""
+    return Figures.of({
+        "memory_total_gb": reading.total_bytes / GIB, "memory_used_gb": reading.used_bytes / GIB,
+        "memory_available_gb": reading.available_bytes / GIB, "memory_percent": reading.percent,
+        "swap_total_gb": reading.swap_total_bytes / GIB, "swap_used_gb": reading.swap_used_bytes / GIB,
+        "swap_percent": reading.swap_percent,
+    })

@@ -1,0 +1,61 @@
+"""Rates from cumulative counters: the average over the time since the previous sample of the same host.
+
+Pure functions over plain numbers; each collector with counters applies them to its own reading (its
+`apply_rates`), monitoring.collectors.registry.apply_rates to a whole sample. A counter that went down was either
+wrapped or reset:
+- after a reboot (boot time changed) every counter restarts from zero at boot time;
+- otherwise it wrapped if it was within WRAP_MARGIN of the 32-bit or 64-bit limit and is now below that
+  margin (psutil's counters are 64-bit on current systems; 32-bit ones remain on old kernels and drivers);
+- any other decrease is a reset (driver reload, interface re-created), counted from zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from monitoring.sample import CounterSnapshot
+
+REBOOT_TOLERANCE_SECONDS = 5.0
+# How close to its limit a counter must have been to have wrapped (a quarter of the 32-bit range).
+WRAP_MARGIN = 2**30
+
+
+def counter_delta(previous: int, current: int) -> int:
+    """How much a cumulative counter grew, allowing for wrap-around and resets."""
+    if current >= previous:
+        return current - previous
+    for limit in (2**32, 2**64):
+        if limit - WRAP_MARGIN <= previous < limit and current < WRAP_MARGIN:
+            return current + limit - previous
+    return current
+
+
+def share_percent(part_before: float | None, total_before: float | None, part_now: float,
+                  total_now: float) -> float | None:
+    """The share (0-100) of the growth of `total` that `part` grew by, such as busy CPU time of all CPU time.
+    Counters that went down restarted: the share is then the average since they did."""
+    if part_before is None or total_before is None:
+        return None
+    total, part = total_now - total_before, part_now - part_before
+    if total < 0 or part < 0:
+        total, part = total_now, part_now
+    if total <= 0:
+        return None
+    return round(min(max(100.0 * part / total, 0.0), 100.0), 2)
+
+
+def per_second(previous: Sequence[int], current: Sequence[int], elapsed_seconds: float) -> list[float]:
+    """Field by field growth of two readings of the same counters, per second."""
+    return [counter_delta(before, after) / elapsed_seconds for before, after in zip(previous, current, strict=True)]
+
+
+def zero_snapshot(boot_time: float) -> CounterSnapshot:
+    """The baseline after a reboot: every counter was zero at boot time."""
+    return CounterSnapshot(taken_at=datetime.fromtimestamp(boot_time, timezone.utc), boot_time=boot_time,
+                           zero_for_missing=True)
+
+
+def rebooted(previous: CounterSnapshot, boot_time: float | None) -> bool:
+    return (previous.boot_time is not None and boot_time is not None
+            and abs(previous.boot_time - boot_time) > REBOOT_TOLERANCE_SECONDS)
