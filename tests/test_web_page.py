@@ -364,6 +364,12 @@ def test_host_picker_switches_every_part(server: Server, watched: Watched) -> No
     # The real monitor runs breached a memory level of 0.5 %: the incident colours the tile although the
     # server grades against the default 85 %.
     assert page.locator(".tile", has_text="Memory").get_attribute("data-level") == "critical"
+    # Summary metrics of the catalogue get a tile each, with their unit; I/O wait and steal are ungraded here.
+    if sample["cpu_iowait_percent"] is not None:
+        iowait = page.locator(".tile", has_text="I/O wait")
+        assert iowait.locator(".value").inner_text() == f"{sample['cpu_iowait_percent']:.1f}%"
+        assert iowait.get_attribute("data-level") == "unknown"
+        assert page.locator(".tile", has_text="Steal").count() == 1
     assert chart_request(watched)["hostname"] == other
     watched.assert_clean()
 
