@@ -1,7 +1,8 @@
 """Rates from cumulative counters: the average over the time since the previous sample of the same host.
 
-Pure functions over plain numbers; each collector with counters applies them to its own reading (its
-`apply_rates`), monitoring.collectors.registry.apply_rates to a whole sample. A counter that went down was either
+The counters rates start from (CounterSnapshot), and pure functions over plain numbers; each collector with
+counters applies them to its own reading (its `apply_rates`), monitoring.collectors.registry.apply_rates to a
+whole sample. A counter that went down was either
 wrapped or reset:
 - after a reboot (boot time changed) every counter restarts from zero at boot time;
 - otherwise it wrapped if it was within WRAP_MARGIN of the 32-bit or 64-bit limit and is now below that
@@ -11,14 +12,52 @@ wrapped or reset:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from monitoring.sample import CounterSnapshot
+from monitoring.catalogue import ResourceKind
+from monitoring.figures import Figures, Value
 
 REBOOT_TOLERANCE_SECONDS = 5.0
 # How close to its limit a counter must have been to have wrapped (a quarter of the 32-bit range).
 WRAP_MARGIN = 2**30
+
+
+@dataclass(eq=False)
+class CounterSnapshot:
+    """The cumulative counters rates are computed against: those of the previous stored sample, a live read
+    0.25 s earlier (first run on a host), or all zeros at boot time (after a reboot: `zero_for_missing`).
+    `counters` holds the counter metrics by name; `processes` each process's (create time, CPU seconds)."""
+
+    taken_at: datetime
+    boot_time: float | None
+    counters: Figures = field(default_factory=Figures.of)
+    processes: dict[int, tuple[float, float]] = field(default_factory=dict)
+    zero_for_missing: bool = False
+
+    @property
+    def has_counters(self) -> bool:
+        """False for a stored row without any (a seed platform row): rates need a live window then."""
+        resources = (resource.values for items in self.counters.resources.values() for resource in items)
+        return any(value is not None for values in (self.counters.machine, *resources) for value in values.values())
+
+    def machine_counters(self, names: Iterable[str]) -> list[Value] | None:
+        """The machine-wide counters `names`, or None when the first is unknown (zeros after a reboot)."""
+        return self.counters_in(self.counters.machine, names)
+
+    def resource_counters(self, kind: ResourceKind, attribute: str) -> dict[object, Mapping[str, Value]]:
+        """Each resource's counters of `kind` by `attribute` (a device name, an interface, a core index)."""
+        return self.counters.keyed(kind, attribute)
+
+    def counters_in(self, values: Mapping[str, Value] | None, names: Iterable[str]) -> list[Value] | None:
+        """`names` from one resource's (or the machine's) counters: None where the first is unknown, unless
+        every counter counts from zero (after a reboot); a later one unknown reads as zero."""
+        names = tuple(names)
+        if values is None or values.get(names[0]) is None:
+            return [0] * len(names) if self.zero_for_missing else None
+        return [values.get(name) or 0 for name in names]
+
 
 
 def counter_delta(previous: int, current: int) -> int:

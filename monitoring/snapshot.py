@@ -11,7 +11,8 @@ import psutil
 from monitoring.collectors import processes
 from monitoring.collectors.registry import MODULES, RATE_COUNTERS, MonitorSettings, fill_sample, figures_of
 from monitoring.figures import Figures
-from monitoring.sample import CounterSnapshot, Sample
+from monitoring.rates import CounterSnapshot
+from monitoring.sample import Sample
 
 # The collectors whose readings hold counters (processes: each one's CPU seconds).
 _WITH_COUNTERS = ("cpu", "disk", "network", "processes")

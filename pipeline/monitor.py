@@ -25,7 +25,8 @@ from monitoring.forecasts import forecast_measurements
 from monitoring.grading import Alert, Measurement, grade, measurements
 from monitoring.incidents import Incident, Observation, current_alerts
 from monitoring.levels import Level
-from monitoring.sample import CounterSnapshot, Sample
+from monitoring.rates import CounterSnapshot
+from monitoring.sample import Sample
 from monitoring.snapshot import live_snapshot
 from storage.database import db, sqlite_file, write_transaction
 from storage.incident_store import active_silence_patterns, load_incidents

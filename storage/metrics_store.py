@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from monitoring.catalogue import BY_NAME, Metric, ResourceKind
 from monitoring.collectors.registry import RATE_COUNTERS
 from monitoring.figures import IDENTITY_ATTRIBUTES, Figures, ResourceFigures
-from monitoring.sample import CounterSnapshot
+from monitoring.rates import CounterSnapshot
 from storage import tables
 from storage.sample_rows import RESOURCE_TABLES, SampleRows
 

@@ -9,7 +9,8 @@ import pytest
 from monitoring.collectors.registry import apply_rates
 from monitoring.rates import counter_delta
 from monitoring.collectors.cpu import cpu_percent
-from monitoring.sample import CounterSnapshot, Sample
+from monitoring.rates import CounterSnapshot
+from monitoring.sample import Sample
 from monitoring.snapshot import snapshot_of
 from monitoring.collectors.cpu import CpuReading, CpuTimes
 from monitoring.collectors.disk import DiskReading, DisksReading, IoCounters

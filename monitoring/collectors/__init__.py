@@ -27,3 +27,10 @@ class CollectorSettings(Protocol):
 
     @property
     def network_ignore_interfaces(self) -> tuple[str, ...]: ...
+
+
+class SampleContext(Protocol):
+    """What a collector's figures() reads of the sample besides its own reading (monitoring.sample.Sample)."""
+
+    @property
+    def system_disk(self) -> str: ...

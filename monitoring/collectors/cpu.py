@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import psutil
 
 from monitoring.catalogue import ResourceKind
-from monitoring.collectors import CollectorSettings
+from monitoring.collectors import CollectorSettings, SampleContext
 from monitoring.figures import Figures, ResourceFigures
-from monitoring.rates import share_percent
+from monitoring.rates import CounterSnapshot, share_percent
 
-if TYPE_CHECKING:
-    from monitoring.sample import CounterSnapshot, Sample
 
 PRODUCES = ("cpu_percent", "cpu_count", "cpu_physical_count", "cpu_frequency_mhz", "cpu_busy_seconds_total",
             "cpu_seconds_total", "cpu_core_percent", "cpu_core_busy_seconds_total", "cpu_core_seconds_total",
@@ -127,7 +125,7 @@ def _share_since(previous: CounterSnapshot, name: str, total_before: float | Non
     return share_percent(part_before[0], total_before, part_now, total_now)
 
 
-def figures(reading: CpuReading, sample: Sample) -> Figures:
+def figures(reading: CpuReading, sample: SampleContext) -> Figures:
     times = reading.times
     machine = {"cpu_percent": reading.percent, "cpu_count": reading.logical_count,
                "cpu_physical_count": reading.physical_count, "cpu_frequency_mhz": reading.frequency_mhz,

@@ -5,19 +5,17 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import psutil
 
 from monitoring.catalogue import ResourceKind
-from monitoring.collectors import CollectorSettings
+from monitoring.collectors import CollectorSettings, SampleContext
 from monitoring.collectors.patterns import matches_any
 from monitoring.figures import Figures, ResourceFigures, Value, named_values
-from monitoring.rates import per_second
+from monitoring.rates import CounterSnapshot, per_second
 from monitoring.units import GIB
 
-if TYPE_CHECKING:
-    from monitoring.sample import CounterSnapshot, Sample
 
 PRODUCES = ("disk_total_gb", "disk_used_gb", "disk_percent", "disk_total_bytes", "disk_used_bytes",
             "disk_free_bytes", "disk_read_bytes_total", "disk_write_bytes_total", "disk_read_count_total",
@@ -177,13 +175,13 @@ def apply_rates(reading: DisksReading, previous: CounterSnapshot, elapsed_second
             disk.rates = IoRates(*per_second(device, disk.io, elapsed_seconds))  # type: ignore[arg-type]
 
 
-def figures(reading: DisksReading, sample: Sample) -> Figures:
+def figures(reading: DisksReading, sample: SampleContext) -> Figures:
     """Each mount, and for the machine the system disk's size and usage (in GiB, as the seed's disk_* columns
     hold them) and the I/O of every device together."""
     machine: dict[str, Value] = {**named_values(_MACHINE_COUNTERS, reading.io_total),
                                  **named_values(_MACHINE_RATES, reading.io_total_rates)}
     attributes = {}
-    system = sample.system_disk_reading
+    system = reading.mount(sample.system_disk)
     if system is not None:
         attributes["disk_mountpoint"] = system.mountpoint
         machine |= {"disk_total_gb": system.total_bytes / GIB, "disk_used_gb": system.used_bytes / GIB,

@@ -10,17 +10,15 @@ import logging
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import psutil
 
 from monitoring.catalogue import ResourceKind
-from monitoring.collectors import CollectorSettings
+from monitoring.collectors import CollectorSettings, SampleContext
 from monitoring.figures import Figures, ResourceFigures
 from monitoring.units import MIB
 
-if TYPE_CHECKING:
-    from monitoring.sample import Sample
 
 PRODUCES = ("gpu_count", "gpu_utilization_percent", "gpu_memory_utilization_percent", "gpu_memory_total_mib",
             "gpu_memory_used_mib", "gpu_memory_percent", "gpu_temperature_celsius", "gpu_power_draw_watts",
@@ -181,7 +179,7 @@ def _text(value: str | bytes | None) -> str | None:
     return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
-def figures(reading: GpusReading, sample: Sample) -> Figures:
+def figures(reading: GpusReading, sample: SampleContext) -> Figures:
     gpus = [ResourceFigures(ResourceKind.GPU,
                             {"gpu_index": gpu.index, "name": gpu.name, "uuid": gpu.uuid,
                              "error_message": "; ".join(gpu.problems) or None},

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import psutil
 
-from monitoring.collectors import CollectorSettings
+from monitoring.collectors import CollectorSettings, SampleContext
 from monitoring.figures import Figures
 from monitoring.units import GIB
 
-if TYPE_CHECKING:
-    from monitoring.sample import Sample
 
 PRODUCES = ("memory_total_gb", "memory_used_gb", "memory_available_gb", "memory_percent", "swap_total_gb",
             "swap_used_gb", "swap_percent")
@@ -41,7 +39,7 @@ def collect(settings: CollectorSettings) -> MemoryReading:
     )
 
 
-def figures(reading: MemoryReading, sample: Sample) -> Figures:
+def figures(reading: MemoryReading, sample: SampleContext) -> Figures:
     """Sizes in GiB, as the seed's *_gb columns hold them."""
     return Figures.of({
         "memory_total_gb": reading.total_bytes / GIB, "memory_used_gb": reading.used_bytes / GIB,

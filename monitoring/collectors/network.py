@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import psutil
 
 from monitoring.catalogue import ResourceKind
-from monitoring.collectors import CollectorSettings
+from monitoring.collectors import CollectorSettings, SampleContext
 from monitoring.collectors.patterns import matches_any
 from monitoring.figures import Figures, ResourceFigures, Value, named_values
-from monitoring.rates import per_second
+from monitoring.rates import CounterSnapshot, per_second
 from monitoring.units import MIB
 
-if TYPE_CHECKING:
-    from monitoring.sample import CounterSnapshot, Sample
 
 PRODUCES = ("network_sent_mb", "network_recv_mb", "network_recv_bytes_per_second", "network_sent_bytes_per_second",
             "network_errors_per_second", "network_drops_per_second", "network_up", "network_speed_mbps",
@@ -122,7 +120,7 @@ def apply_rates(reading: NetworkReading, previous: CounterSnapshot, elapsed_seco
     reading.total_rates = NicRates(*(sum(values) for values in zip(*rates, strict=True))) if rates else None
 
 
-def figures(reading: NetworkReading, sample: Sample) -> Figures:
+def figures(reading: NetworkReading, sample: SampleContext) -> Figures:
     interfaces = [ResourceFigures(ResourceKind.INTERFACE, {"interface": nic.name},
                                   {"network_up": nic.is_up, "network_speed_mbps": nic.speed_mbps,
                                    **named_values(_COUNTERS, nic.counters), **_rate_figures(nic.rates)})

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import psutil
 
-from monitoring.collectors import CollectorSettings
+from monitoring.collectors import CollectorSettings, SampleContext
 from monitoring.figures import Figures
 
-if TYPE_CHECKING:
-    from monitoring.sample import Sample
 
 PRODUCES: tuple[str, ...] = ()
 _ATTRS = ["pid", "create_time", "cpu_times", "memory_info"]
@@ -110,7 +108,7 @@ def counters(reading: ProcessesReading) -> dict[int, tuple[float, float]]:
     return {row.pid: (row.create_time, row.cpu_seconds) for row in reading.table}
 
 
-def figures(reading: ProcessesReading, sample: Sample) -> Figures:
+def figures(reading: ProcessesReading, sample: SampleContext) -> Figures:
     return Figures.of()
 
 

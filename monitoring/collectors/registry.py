@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from monitoring.collectors import COLLECTOR_NAMES, CollectorSettings, cpu, disk, gpu, memory, network, processes, sensors
 from monitoring.figures import Figures
-from monitoring.rates import rebooted, zero_snapshot
-from monitoring.sample import CollectorOutcome, CounterSnapshot, Sample
+from monitoring.rates import CounterSnapshot, rebooted, zero_snapshot
+from monitoring.sample import CollectorOutcome, Sample
 
 MODULES: dict[str, ModuleType] = {"cpu": cpu, "memory": memory, "disk": disk, "network": network, "gpu": gpu,
                                   "sensors": sensors, "processes": processes}

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import psutil
 
 from monitoring.catalogue import ResourceKind
-from monitoring.collectors import CollectorSettings
+from monitoring.collectors import CollectorSettings, SampleContext
 from monitoring.figures import Figures, ResourceFigures
 
-if TYPE_CHECKING:
-    from monitoring.sample import Sample
 
 PRODUCES = ("sensor_temperature_celsius", "sensor_high_celsius", "sensor_critical_celsius")
 
@@ -35,7 +33,7 @@ def collect(settings: CollectorSettings) -> list[SensorReading]:
     ]
 
 
-def figures(reading: list[SensorReading], sample: Sample) -> Figures:
+def figures(reading: list[SensorReading], sample: SampleContext) -> Figures:
     return Figures.of(resources=[
         ResourceFigures(ResourceKind.SENSOR, {"chip": sensor.chip, "label": sensor.label},
                         {"sensor_temperature_celsius": sensor.current_celsius,
