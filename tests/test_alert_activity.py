@@ -50,6 +50,7 @@ def alert_lines(report: str) -> list[str]:
     return [line.strip() for line in report.splitlines() if " [WARNING] " in line or " [CRITICAL] " in line]
 
 
+@pytest.mark.slow
 def test_every_run_shows_how_long_each_alert_has_been_pending_or_active(workspace: Workspace) -> None:
     workspace.write_env(**SCENARIO)
     subject = "Disk usage of /scenario is {}.0% ({}.00GB / 100.00GB, threshold: 80%)"

@@ -147,6 +147,7 @@ def test_run_now_is_refused_while_no_scheduler_runs(server: Server, script: Path
     assert server.ok(f"/jobs/{job['id']}/executions")["items"] == []  # nothing queued that nobody would run
 
 
+@pytest.mark.slow
 def test_run_now_queues_a_manual_run_that_a_scheduler_completes_with_its_output(server: Server,
                                                                                  script: Path) -> None:
     job = write(server, "POST", "/jobs", {"name": "greeter", "cron_expression": "0 0 1 1 *",

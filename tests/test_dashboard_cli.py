@@ -58,6 +58,7 @@ def test_run_serves_the_dashboard_beside_the_scheduler(tmp_path: Path) -> None:
     assert not answers(port)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arguments, settings", [(["--no-dashboard"], {"API_HOST": "0.0.0.0"}),
                                                  ([], {"DASHBOARD_ENABLED": "false"})])
 def test_the_scheduler_alone(tmp_path: Path, arguments: list[str], settings: dict[str, str]) -> None:
@@ -77,6 +78,7 @@ def test_the_scheduler_alone(tmp_path: Path, arguments: list[str], settings: dic
     assert "Dashboard serving" not in output
 
 
+@pytest.mark.slow
 def test_a_busy_port_stops_serve_but_not_run(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'automation.db'}"
     with socket.socket() as taken:

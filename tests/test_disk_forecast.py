@@ -142,6 +142,7 @@ def prediction_rows(workspace: Workspace) -> list[tuple]:
                                   "WHERE metric = 'disk_full_prediction' ORDER BY id").fetchall()
 
 
+@pytest.mark.slow
 def test_a_filling_disk_warns_with_the_predicted_time_then_recovers_without_hysteresis(workspace: Workspace) -> None:
     workspace.write_env(MONITOR_HOSTNAME="forecast-host", MONITOR_SYSTEM_DISK="/data", DISK_THRESHOLD="off",
                         DISK_CRITICAL_THRESHOLD="off")

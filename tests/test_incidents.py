@@ -65,6 +65,7 @@ def test_hysteresis(value: float, current: str | None, expected: str | None) -> 
     assert held_level(value, Levels(80, 90), current, BY_NAME["disk_percent"], 5) == expected
 
 
+@pytest.mark.slow
 def test_a_lasting_breach_is_one_firing_row_and_each_change_one_more(workspace: Workspace, settings_for) -> None:
     drive(settings_for, [85] * 10 + [95, 88, 84, 78, 70])
     assert notifications(workspace) == [("firing", "WARNING", 85, 0), ("escalated", "CRITICAL", 95, 0),
@@ -77,16 +78,19 @@ def test_reminders_follow_the_repeat_setting(workspace: Workspace, settings_for)
     assert [row[0] for row in notifications(workspace)] == ["firing", "reminder", "reminder", "reminder"]
 
 
+@pytest.mark.slow
 def test_a_value_bouncing_around_the_threshold_is_no_storm(workspace: Workspace, settings_for) -> None:
     drive(settings_for, [81, 79] * 10)  # within the hysteresis: one incident that never recovers
     assert notifications(workspace) == [("firing", "WARNING", 81, 0)]
 
 
+@pytest.mark.slow
 def test_flapping_becomes_one_notification_then_quiet(workspace: Workspace, settings_for) -> None:
     drive(settings_for, [85, 70] * 10, ALERT_HYSTERESIS="0", ALERT_FLAP_COUNT="3")
     assert [row[0] for row in notifications(workspace)] == ["firing", "resolved", "firing", "flapping"]
 
 
+@pytest.mark.slow
 def test_flapping_ends_with_one_stable_row(workspace: Workspace, settings_for) -> None:
     drive(settings_for, [85, 70, 85, 70], ALERT_HYSTERESIS="0", ALERT_FLAP_COUNT="2", ALERT_FLAP_WINDOW="2s")
     time.sleep(2.2)
@@ -94,6 +98,7 @@ def test_flapping_ends_with_one_stable_row(workspace: Workspace, settings_for) -
     assert [row[0] for row in notifications(workspace)] == ["firing", "resolved", "flapping", "stable"]
 
 
+@pytest.mark.slow
 def test_alert_for_holds_a_breach_pending(workspace: Workspace, settings_for) -> None:
     drive(settings_for, [85, 85, 70], DISK_ALERT_FOR="1h")  # a short spike: no row, no incident left
     assert notifications(workspace) == [] and incidents(workspace) == []
@@ -104,6 +109,7 @@ def test_alert_for_holds_a_breach_pending(workspace: Workspace, settings_for) ->
     assert notifications(workspace) == [("firing", "WARNING", 86, 0)]
 
 
+@pytest.mark.slow
 def test_acknowledged_incidents_get_no_reminders_and_silenced_rows_are_marked(workspace: Workspace,
                                                                                settings_for) -> None:
     drive(settings_for, [85], ALERT_REPEAT_MINUTES="0")
@@ -134,6 +140,7 @@ def test_bad_alert_commands_are_one_line_and_exit_2(workspace: Workspace) -> Non
         assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_the_scenario_as_separate_processes(workspace: Workspace) -> None:
     """The state lives only in the database: one process per sample gives the same rows."""
     workspace.write_env(**SCENARIO)

@@ -60,6 +60,7 @@ def test_jobs_next_of_an_unknown_or_broken_job_is_one_line(workspace: Workspace)
     assert "never: cron expression '0 0 31 2 *' can never fire" in workspace.run("jobs", "list", script=MAIN).stdout
 
 
+@pytest.mark.slow
 def test_add_edit_enable_disable_remove(workspace: Workspace) -> None:
     assert workspace.run("db", "init", script=MAIN).returncode == 0
     added = workspace.run("jobs", "add", "nightly", "--cron", "0  3 * * *", "--script",
@@ -101,6 +102,7 @@ BAD_JOB_SETTINGS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "message"), BAD_JOB_SETTINGS, ids=[" ".join(a[:3]) for a, _ in BAD_JOB_SETTINGS])
 def test_bad_job_settings_are_one_line_and_change_nothing(workspace: Workspace, args: list[str],
                                                           message: str) -> None:

@@ -51,6 +51,7 @@ def test_output_is_capped_at_both_ends(tmp_path: Path) -> None:
     assert cap_output(b"short") == "short"
 
 
+@pytest.mark.slow
 def test_a_timeout_ends_the_whole_process_group(tmp_path: Path) -> None:
     """The job starts a grandchild that ignores nothing and sleeps: both must be gone after the timeout."""
     pid_file = tmp_path / "grandchild.pid"
@@ -65,6 +66,7 @@ def test_a_timeout_ends_the_whole_process_group(tmp_path: Path) -> None:
     assert not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == psutil.STATUS_ZOMBIE
 
 
+@pytest.mark.slow
 def test_a_job_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path: Path) -> None:
     code = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
             "time.sleep(120)")
@@ -73,6 +75,7 @@ def test_a_job_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path: P
     assert outcome.stdout == "ready\n"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux only")
 @pytest.mark.parametrize("path", [os.defpath, ""], ids=["through setpriv", "through a preexec_fn (no setpriv)"])
 def test_the_job_gets_sigterm_when_its_parent_dies(tmp_path: Path, path: str) -> None:

@@ -91,6 +91,7 @@ def queue_manual_runs(url: str, job_name: str, count: int) -> None:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_three_schedulers_run_every_slot_exactly_once(tmp_path: Path) -> None:
     """...and every queued manual run exactly once, and their monitoring runs are forked from each scheduler's
     pre-imported worker."""
@@ -136,6 +137,7 @@ def test_three_schedulers_run_every_slot_exactly_once(tmp_path: Path) -> None:
             assert all(f"execution {row[0]}: forked from the pre-imported worker" in logs for row in monitoring)
 
 
+@pytest.mark.slow
 def test_sigterm_cancels_a_running_job_and_kill_9_leaves_it_abandoned(tmp_path: Path) -> None:
     """Two databases, one minute: on the first the scheduler is killed with SIGKILL mid-run and the next
     scheduler marks the run abandoned; on the second SIGTERM ends the run after the stop wait: cancelled."""
@@ -208,6 +210,7 @@ def test_a_job_added_with_sql_is_picked_up_within_two_seconds(tmp_path: Path) ->
     assert os.path.exists(tmp_path / "changes.db")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("policy", "grace", "caught_up", "missed"), [
     ("skip", "3600", 0, 5),
     ("latest", "3600", 1, 4),
@@ -263,6 +266,7 @@ def test_slots_missed_while_no_scheduler_ran(tmp_path: Path, policy: str, grace:
     assert rows[5][1] in (("success", "skipped") if caught_up else ("success",))
 
 
+@pytest.mark.slow
 def test_the_scheduler_outlives_a_dropped_database_connection(tmp_path: Path) -> None:
     """PostgreSQL ends every connection of the scheduler (as a server restart would): it logs, reconnects and
     carries on picking up job changes."""

@@ -285,6 +285,7 @@ def test_page_shows_the_seeded_host_with_levels_and_charts(server: Server, watch
     watched.assert_clean()
 
 
+@pytest.mark.slow
 def test_strings_from_the_api_are_shown_as_text(server: Server, watched: Watched) -> None:
     page = watched.page
     watched.open(server, f"?host={HOST}")
@@ -298,6 +299,7 @@ def test_strings_from_the_api_are_shown_as_text(server: Server, watched: Watched
     watched.assert_clean()
 
 
+@pytest.mark.slow
 def test_range_picker_asks_for_the_chosen_range(server: Server, watched: Watched) -> None:
     page = watched.page
     watched.open(server, f"?host={HOST}&range=24h")
@@ -325,6 +327,7 @@ def test_range_picker_asks_for_the_chosen_range(server: Server, watched: Watched
     watched.assert_clean()
 
 
+@pytest.mark.slow
 def test_notification_level_filter(server: Server, watched: Watched) -> None:
     page = watched.page
     watched.open(server, f"?host={HOST}")
@@ -342,6 +345,7 @@ def test_notification_level_filter(server: Server, watched: Watched) -> None:
     watched.assert_clean()
 
 
+@pytest.mark.slow
 def test_host_picker_switches_every_part(server: Server, watched: Watched) -> None:
     page = watched.page
     watched.open(server, f"?host={HOST}")
@@ -374,6 +378,7 @@ def test_host_picker_switches_every_part(server: Server, watched: Watched) -> No
     watched.assert_clean()
 
 
+@pytest.mark.slow
 def test_run_now_needs_the_token_then_runs_and_shows_the_output(server: Server, watched: Watched) -> None:
     page = watched.page
     watched.open(server)
@@ -425,6 +430,7 @@ def test_run_now_needs_the_token_then_runs_and_shows_the_output(server: Server, 
     watched.assert_clean()
 
 
+@pytest.mark.slow
 def test_acknowledge_an_incident(server: Server, browser: Browser) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(f"localStorage.setItem('dashboard.token', {TOKEN!r})")  # saved in an earlier visit
@@ -443,6 +449,7 @@ def test_acknowledge_an_incident(server: Server, browser: Browser) -> None:
     context.close()
 
 
+@pytest.mark.slow
 def test_page_refreshes_by_itself(server: Server, watched: Watched) -> None:
     """A run started elsewhere shows up after the page's own refresh interval, with nothing clicked."""
     page = watched.page
@@ -461,6 +468,7 @@ def test_page_refreshes_by_itself(server: Server, watched: Watched) -> None:
     watched.assert_clean()
 
 
+@pytest.mark.slow
 def test_dark_scheme_and_phone_screenshots(server: Server, browser: Browser) -> None:
     dark = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="dark")
     watched = Watched(dark.new_page())
