@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import sys
 
+import pytest
+
 from tests.conftest import MAIN, Workspace
 
 
@@ -58,9 +60,7 @@ def test_a_failing_script_with_arguments(workspace: Workspace) -> None:
     assert run["stdout"].startswith("['--days', '7'] os-cron ") and run["error_message"] == "exited with code 4"
 
 
-# This module does not import pytest, and its import block is being edited elsewhere: the mark is reached
-# through sys.modules (pytest is loaded when it runs). Becomes @pytest.mark.slow once the module imports pytest.
-@sys.modules["pytest"].mark.slow
+@pytest.mark.slow
 def test_a_timeout_is_recorded(workspace: Workspace) -> None:
     assert workspace.run("db", "init", script=MAIN).returncode == 0
     script = workspace.path / "slow.py"
@@ -81,7 +81,7 @@ def test_bad_script_args_are_a_failed_run_with_the_reason(workspace: Workspace) 
     assert run["status"] == "failed" and "expected a JSON list of strings" in run["error_message"]
 
 
-@sys.modules["pytest"].mark.slow
+@pytest.mark.slow
 def test_history_and_cron_line(workspace: Workspace) -> None:
     workspace.write_env(SCHEDULER_TIMEZONE="Europe/Berlin")
     assert workspace.run("db", "init", script=MAIN).returncode == 0
@@ -117,7 +117,7 @@ def test_a_failed_run_is_retried_with_backoff_until_it_succeeds(workspace: Works
     assert run["error_message"] == "attempt 1: exited with code 5; attempt 2: exited with code 5"
 
 
-@sys.modules["pytest"].mark.slow
+@pytest.mark.slow
 def test_retries_stop_at_max_retries_and_timeouts_are_not_retried_by_default(workspace: Workspace) -> None:
     workspace.write_env(SCHEDULER_RETRY_BASE_SECONDS="0.1", SCHEDULER_RETRY_MAX_SECONDS="0.1")
     assert workspace.run("db", "init", script=MAIN).returncode == 0
