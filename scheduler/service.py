@@ -9,8 +9,8 @@ even with several schedulers on one database, and leaves a job_executions row fo
 - A slot found more than LATE_GRACE_SECONDS late (the machine slept, the loop was held up) is recorded as missed.
 - Crash safety: each scheduler writes a heartbeat; runs left pending or running by one that stopped, died
   (same host, process gone) or fell silent for STALE_AFTER_SECONDS are marked abandoned.
-- Stopping (SIGTERM/SIGINT): no new runs; running ones get STOP_WAIT_SECONDS, then their process groups are
-  ended and the runs recorded as cancelled.
+- Stopping (SIGTERM/SIGINT): no new runs; running ones get SCHEDULER_STOP_WAIT_SECONDS, then their process
+  groups are ended and the runs recorded as cancelled.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from config import defaults
 from scheduler.cron import CronError, CronSchedule, fire_times, parse_cron, system_zone, zone_named
 from scheduler.executions import DEFAULT_RETRY, RetryPolicy, execution_values, run_execution
 from scheduler.prefork_client import PreforkWorker
@@ -41,7 +42,6 @@ HEARTBEAT_SECONDS = 5.0
 STALE_AFTER_SECONDS = 60.0
 CHANGE_POLL_SECONDS = 1.0
 LATE_GRACE_SECONDS = 60.0
-STOP_WAIT_SECONDS = 30.0  # the default of SCHEDULER_STOP_WAIT_SECONDS
 DATABASE_RETRY_SECONDS = 5.0
 CHANNEL = "scheduler"
 
@@ -102,7 +102,7 @@ def _runs_going(connection: Connection, job_ids: list[int]) -> dict[int, int]:
 
 
 class Scheduler:
-    def __init__(self, zone_name: str | None, stop_wait_seconds: float = STOP_WAIT_SECONDS,
+    def __init__(self, zone_name: str | None, stop_wait_seconds: float = defaults.SCHEDULER_STOP_WAIT_SECONDS,
                  retry: RetryPolicy = DEFAULT_RETRY, prefork: bool = True):
         self.zone = zone_named(zone_name) if zone_name else system_zone()
         self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -419,7 +419,7 @@ class Scheduler:
                 log.warning("%d run(s) of stopped schedulers marked abandoned", result.rowcount)
 
     def _wind_down(self) -> None:
-        """Give running jobs STOP_WAIT_SECONDS, then end them (recorded as cancelled)."""
+        """Give running jobs the stop wait (SCHEDULER_STOP_WAIT_SECONDS), then end them (recorded as cancelled)."""
         running = {future for future in self._running if not future.done()}
         if running:
             log.info("stopping: waiting up to %.0f s for %d running job(s)", self._stop_wait_seconds, len(running))
