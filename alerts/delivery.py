@@ -24,12 +24,12 @@ from sqlalchemy.engine import Connection, Engine
 from config.notify_settings import Destination, NotifySettings, admits, level_rank, redact
 from scripts.monitoring.alert_text import format_duration
 from storage.database import write_transaction
+from storage.enums import DeliveryStatus
 from storage.tables import notification_deliveries as deliveries
 from storage.tables import notifications as notifications_table
 from storage.types import utc_now
 
-PENDING, RETRYING, DELIVERED, EXPIRED = "pending", "retrying", "delivered", "expired"
-WAITING = (PENDING, RETRYING)
+WAITING = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
 RETRY_BASE_SECONDS = 60.0  # the first retry waits this long, then 2x, 4x ...
 RETRY_MAX_SECONDS = 3600.0  # ... at most this long
 BATCH_LIMIT = 500  # due deliveries taken per run, oldest first; the rest wait for the next run
@@ -75,7 +75,7 @@ def queue_deliveries(connection: Connection, notifications: list[tuple[int, str,
     in the caller's transaction; silenced rows get none. Returns how many were queued."""
     rows = [
         {"notification_id": notification_id, "destination": destination.masked,
-         "destination_key": destination.key, "status": PENDING, "attempts": 0, "created_at": now}
+         "destination_key": destination.key, "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now}
         for notification_id, level, silenced in notifications if not silenced
         for destination in settings.destinations if admits(destination, settings, level)
     ]
@@ -147,7 +147,7 @@ def _expire(connection: Connection, settings: NotifySettings, now: datetime) -> 
         result = connection.execute(
             update(deliveries)
             .where(deliveries.c.id == row.id, deliveries.c.status == row.status, deliveries.c.attempts == row.attempts)
-            .values(status=EXPIRED, next_attempt_at=None, error_message=message[:ERROR_MAX_LENGTH]))
+            .values(status=DeliveryStatus.EXPIRED, next_attempt_at=None, error_message=message[:ERROR_MAX_LENGTH]))
         if result.rowcount == 1:
             log.warning("Notification %s to %s %s", row.notification_id, row.destination, message)
             expired.append(row.notification_id)
@@ -303,12 +303,14 @@ def _record(connection: Connection, claimed: list[_Due], outcomes: dict[int, _Ou
         if outcome is None:
             values: dict[str, Any] = {"next_attempt_at": due.previous_next_attempt_at}
         elif outcome.ok:
-            values = {"status": DELIVERED, "attempts": due.attempts + 1, "last_attempt_at": outcome.finished_at,
-                      "delivered_at": outcome.finished_at, "next_attempt_at": None, "error_message": None}
+            values = {"status": DeliveryStatus.DELIVERED, "attempts": due.attempts + 1,
+                      "last_attempt_at": outcome.finished_at, "delivered_at": outcome.finished_at,
+                      "next_attempt_at": None, "error_message": None}
         else:
             retry_at = outcome.finished_at + timedelta(seconds=retry_delay_seconds(due.attempts + 1))
-            values = {"status": RETRYING, "attempts": due.attempts + 1, "last_attempt_at": outcome.finished_at,
-                      "next_attempt_at": retry_at, "error_message": outcome.error}
+            values = {"status": DeliveryStatus.RETRYING, "attempts": due.attempts + 1,
+                      "last_attempt_at": outcome.finished_at, "next_attempt_at": retry_at,
+                      "error_message": outcome.error}
         result = connection.execute(
             update(deliveries).where(deliveries.c.id == due.id, deliveries.c.next_attempt_at == due.lease)
             .values(**values))
@@ -338,12 +340,12 @@ def _summarize(connection: Connection, notification_ids: set[int]) -> None:
         for row in rows:
             by_notification.setdefault(row.notification_id, []).append(row)
         for notification_id, group in by_notification.items():
-            failing = [row for row in group if row.status in (RETRYING, EXPIRED)]
+            failing = [row for row in group if row.status in (DeliveryStatus.RETRYING, DeliveryStatus.EXPIRED)]
             if failing:
                 last = max(failing, key=lambda row: (row.last_attempt_at is not None, row.last_attempt_at or 0, row.id))
                 values: dict[str, Any] = {"success": False,
                                           "error_message": f"{last.destination}: {last.error_message}"}
-            elif all(row.status == DELIVERED for row in group):
+            elif all(row.status == DeliveryStatus.DELIVERED for row in group):
                 values = {"success": True, "error_message": None}
             else:
                 continue

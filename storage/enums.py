@@ -1,8 +1,21 @@
-"""Enumerations stored in the jobs tables (by member name, e.g. 'MONITORING', in a VARCHAR)."""
+"""Enumerations stored in VARCHAR columns: the jobs tables' (by member name, e.g. 'MONITORING', or by value) and
+the deliveries' status (by value, as TextEnum)."""
 
 from __future__ import annotations
 
 import enum
+
+
+class TextEnum(str, enum.Enum):
+    """A str enum whose str() and format() are its value: PyMySQL escapes a str subclass through str(), which
+    for a plain (str, Enum) member is 'Class.MEMBER', so binding such a member to a String column would store
+    that instead of the value."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, format_spec: str) -> str:
+        return format(str(self.value), format_spec)
 
 
 class JobType(str, enum.Enum):
@@ -34,3 +47,12 @@ class ExecutionTrigger(str, enum.Enum):
     MANUAL = "manual"
     CATCH_UP = "catch-up"
     OS_CRON = "os-cron"
+
+
+class DeliveryStatus(TextEnum):
+    """A notification_deliveries row: waiting (pending, then retrying after a failure) or done."""
+
+    PENDING = "pending"
+    RETRYING = "retrying"
+    DELIVERED = "delivered"
+    EXPIRED = "expired"
