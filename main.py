@@ -108,9 +108,10 @@ def run_db(action: str, dry_run: bool = False) -> int:
         if action == "init":
             init_database()
             from scheduler.builtin_jobs import register_builtin_jobs
+            from storage.database import write_transaction
 
-            with db.session_scope() as session:
-                for name in register_builtin_jobs(session):
+            with write_transaction(db.engine) as connection:
+                for name in register_builtin_jobs(connection):
                     print(f"registered the built-in job {name}")
         else:
             upgrade_database()

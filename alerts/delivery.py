@@ -4,8 +4,8 @@ notification_deliveries.
 queue_deliveries() runs inside the transaction that writes the rows, so a row and its deliveries commit
 together; deliver_due() sends what is due after that, within ALERT_DELIVERY_TIMEOUT_SECONDS, and a failure is
 retried on later runs with exponential backoff until ALERT_DELIVERY_MAX_AGE, then expired: nothing is dropped
-silently. Core, not the ORM, and Apprise imported only when something is sent: the one-shot monitor run stays
-cheap.
+silently. The rows are read and written through storage.delivery_store (Core, not the ORM), and Apprise is
+imported only when something is sent: the one-shot monitor run stays cheap.
 """
 
 from __future__ import annotations
@@ -18,18 +18,25 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from config.notify_settings import Destination, NotifySettings, admits, level_rank, redact
 from monitoring.alert_text import format_duration
 from storage.database import write_transaction
-from storage.tables import notification_deliveries as deliveries
-from storage.tables import notifications as notifications_table
+from storage.delivery_store import (
+    add_deliveries,
+    deliveries_of,
+    due_deliveries,
+    expirable_deliveries,
+    expire_delivery,
+    record_attempt,
+    set_notification_outcome,
+    take_delivery,
+    waiting_count,
+)
+from storage.enums import DeliveryStatus
 from storage.types import utc_now
 
-PENDING, RETRYING, DELIVERED, EXPIRED = "pending", "retrying", "delivered", "expired"
-WAITING = (PENDING, RETRYING)
 RETRY_BASE_SECONDS = 60.0  # the first retry waits this long, then 2x, 4x ...
 RETRY_MAX_SECONDS = 3600.0  # ... at most this long
 BATCH_LIMIT = 500  # due deliveries taken per run, oldest first; the rest wait for the next run
@@ -75,12 +82,12 @@ def queue_deliveries(connection: Connection, notifications: list[tuple[int, str,
     in the caller's transaction; silenced rows get none. Returns how many were queued."""
     rows = [
         {"notification_id": notification_id, "destination": destination.masked,
-         "destination_key": destination.key, "status": PENDING, "attempts": 0, "created_at": now}
+         "destination_key": destination.key, "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now}
         for notification_id, level, silenced in notifications if not silenced
         for destination in settings.destinations if admits(destination, settings, level)
     ]
     if rows:
-        connection.execute(deliveries.insert(), rows)
+        add_deliveries(connection, rows)
     return len(rows)
 
 
@@ -101,13 +108,13 @@ def deliver_due(engine: Engine, settings: NotifySettings, now: datetime | None =
         _summarize(connection, set(expired_ids))
         claimed = _claim(connection, settings, start_at) if settings.destinations else []
         if not claimed:
-            left = _waiting(connection)
+            left = waiting_count(connection)
     if claimed:
         outcomes, unfinished = _send_all(claimed, settings, deadline, clock)
         with write_transaction(engine) as connection:
             delivered, failed = _record(connection, claimed, outcomes, unfinished, settings, clock())
             _summarize(connection, {due.notification_id for due in claimed})
-            left = _waiting(connection)
+            left = waiting_count(connection)
     report = DeliveryReport(delivered, failed, len(expired_ids), left)
     if delivered or failed or expired_ids:
         log.info("Notification deliveries: %d delivered, %d failed, %d expired, %d waiting", *report)
@@ -119,36 +126,20 @@ def retry_delay_seconds(attempts: int) -> float:
     return min(RETRY_BASE_SECONDS * 2 ** min(max(attempts - 1, 0), 20), RETRY_MAX_SECONDS)
 
 
-def _waiting(connection: Connection) -> int:
-    return connection.scalar(
-        select(func.count()).select_from(deliveries).where(deliveries.c.status.in_(WAITING))) or 0
-
-
 def _expire(connection: Connection, settings: NotifySettings, now: datetime) -> list[int]:
     """Give up on waiting deliveries whose notification is older than the max age or whose destination is no
     longer configured; returns their notifications' ids."""
     keys = [destination.key for destination in settings.destinations]
     oldest = now - timedelta(seconds=settings.delivery_max_age_seconds)
-    rows = connection.execute(
-        select(deliveries.c.id, deliveries.c.notification_id, deliveries.c.destination, deliveries.c.destination_key,
-               deliveries.c.status, deliveries.c.attempts, deliveries.c.error_message)
-        .join(notifications_table, notifications_table.c.id == deliveries.c.notification_id)
-        .where(deliveries.c.status.in_(WAITING),
-               or_(notifications_table.c.sent_at < oldest, deliveries.c.destination_key.not_in(keys)))
-    ).all()
     expired: list[int] = []
-    for row in rows:
+    for row in expirable_deliveries(connection, keys, oldest):
         if row.destination_key not in keys:
             reason = "its destination is no longer configured (NOTIFY_URLS, EMAIL_*, SLACK_*)"
         else:
             max_age = format_duration(settings.delivery_max_age_seconds)
             reason = f"not delivered within ALERT_DELIVERY_MAX_AGE ({max_age}) after {row.attempts} attempt(s)"
         message = f"expired: {reason}" + (f"; last error: {row.error_message}" if row.error_message else "")
-        result = connection.execute(
-            update(deliveries)
-            .where(deliveries.c.id == row.id, deliveries.c.status == row.status, deliveries.c.attempts == row.attempts)
-            .values(status=EXPIRED, next_attempt_at=None, error_message=message[:ERROR_MAX_LENGTH]))
-        if result.rowcount == 1:
+        if expire_delivery(connection, row, message[:ERROR_MAX_LENGTH]):
             log.warning("Notification %s to %s %s", row.notification_id, row.destination, message)
             expired.append(row.notification_id)
     return expired
@@ -159,27 +150,9 @@ def _claim(connection: Connection, settings: NotifySettings, now: datetime) -> l
     deadline (compare-and-set), so another process running at the same time does not send it too."""
     by_key = {destination.key: destination for destination in settings.destinations}
     lease = now + timedelta(seconds=settings.delivery_timeout_seconds + CLAIM_MARGIN_SECONDS)
-    n = notifications_table.c
-    rows = connection.execute(
-        select(deliveries.c.id, deliveries.c.notification_id, deliveries.c.destination_key, deliveries.c.status,
-               deliveries.c.attempts, deliveries.c.next_attempt_at, n.title, n.message, n.level, n.host, n.metric,
-               n.resource, n.value, n.threshold, n.sent_at)
-        .join(notifications_table, n.id == deliveries.c.notification_id)
-        .where(deliveries.c.status.in_(WAITING), deliveries.c.destination_key.in_(list(by_key)),
-               or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now))
-        .order_by(n.sent_at, deliveries.c.id)
-        .limit(BATCH_LIMIT)
-    ).all()
     claimed: list[_Due] = []
-    for row in rows:
-        unchanged = (deliveries.c.next_attempt_at.is_(None) if row.next_attempt_at is None
-                     else deliveries.c.next_attempt_at == row.next_attempt_at)
-        result = connection.execute(
-            update(deliveries)
-            .where(deliveries.c.id == row.id, deliveries.c.status == row.status,
-                   deliveries.c.attempts == row.attempts, unchanged)
-            .values(next_attempt_at=lease))
-        if result.rowcount == 1:
+    for row in due_deliveries(connection, list(by_key), now, BATCH_LIMIT):
+        if take_delivery(connection, row, lease):
             claimed.append(_Due(row.id, row.notification_id, row.attempts, row.next_attempt_at, lease,
                                 by_key[row.destination_key], row.title, message_body(row),
                                 _NOTIFY_TYPES[level_rank(row.level)]))
@@ -188,14 +161,14 @@ def _claim(connection: Connection, settings: NotifySettings, now: datetime) -> l
 
 def message_body(row: Any) -> str:
     """The notification's message, then one line per detail it has (host, metric, resource, value, ...)."""
-    lines = [f"{label}: {_text(getattr(row, column))}" for label, column in _DETAILS
+    lines = [f"{label}: {_shown(getattr(row, column))}" for label, column in _DETAILS
              if getattr(row, column) not in (None, "")]
     if getattr(row, "sent_at", None) is not None:
         lines.append(f"Time: {row.sent_at:%Y-%m-%d %H:%M:%S} UTC")
     return "\n".join([row.message.rstrip(), "", *lines]) if lines else row.message
 
 
-def _text(value: object) -> str:
+def _shown(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".")
     return str(value)
@@ -303,16 +276,15 @@ def _record(connection: Connection, claimed: list[_Due], outcomes: dict[int, _Ou
         if outcome is None:
             values: dict[str, Any] = {"next_attempt_at": due.previous_next_attempt_at}
         elif outcome.ok:
-            values = {"status": DELIVERED, "attempts": due.attempts + 1, "last_attempt_at": outcome.finished_at,
-                      "delivered_at": outcome.finished_at, "next_attempt_at": None, "error_message": None}
+            values = {"status": DeliveryStatus.DELIVERED, "attempts": due.attempts + 1,
+                      "last_attempt_at": outcome.finished_at, "delivered_at": outcome.finished_at,
+                      "next_attempt_at": None, "error_message": None}
         else:
             retry_at = outcome.finished_at + timedelta(seconds=retry_delay_seconds(due.attempts + 1))
-            values = {"status": RETRYING, "attempts": due.attempts + 1, "last_attempt_at": outcome.finished_at,
-                      "next_attempt_at": retry_at, "error_message": outcome.error}
-        result = connection.execute(
-            update(deliveries).where(deliveries.c.id == due.id, deliveries.c.next_attempt_at == due.lease)
-            .values(**values))
-        if result.rowcount != 1 or outcome is None:
+            values = {"status": DeliveryStatus.RETRYING, "attempts": due.attempts + 1,
+                      "last_attempt_at": outcome.finished_at, "next_attempt_at": retry_at,
+                      "error_message": outcome.error}
+        if not record_attempt(connection, due.id, due.lease, values) or outcome is None:
             continue  # not ours any more (expired meanwhile), or not tried
         if outcome.ok:
             delivered += 1
@@ -326,26 +298,13 @@ def _record(connection: Connection, claimed: list[_Due], outcomes: dict[int, _Ou
 def _summarize(connection: Connection, notification_ids: set[int]) -> None:
     """notifications.success/error_message from their deliveries: False with the last error while any was tried
     without success (retrying or expired), True once all are delivered."""
-    ids = sorted(notification_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        rows = connection.execute(
-            select(deliveries.c.notification_id, deliveries.c.status, deliveries.c.destination,
-                   deliveries.c.error_message, deliveries.c.last_attempt_at, deliveries.c.id)
-            .where(deliveries.c.notification_id.in_(chunk))
-        ).all()
-        by_notification: dict[int, list[Any]] = {}
-        for row in rows:
-            by_notification.setdefault(row.notification_id, []).append(row)
-        for notification_id, group in by_notification.items():
-            failing = [row for row in group if row.status in (RETRYING, EXPIRED)]
-            if failing:
-                last = max(failing, key=lambda row: (row.last_attempt_at is not None, row.last_attempt_at or 0, row.id))
-                values: dict[str, Any] = {"success": False,
-                                          "error_message": f"{last.destination}: {last.error_message}"}
-            elif all(row.status == DELIVERED for row in group):
-                values = {"success": True, "error_message": None}
-            else:
-                continue
-            connection.execute(update(notifications_table).where(notifications_table.c.id == notification_id)
-                               .values(**values))
+    by_notification: dict[int, list[Any]] = {}
+    for row in deliveries_of(connection, notification_ids):
+        by_notification.setdefault(row.notification_id, []).append(row)
+    for notification_id, group in by_notification.items():
+        failing = [row for row in group if row.status in (DeliveryStatus.RETRYING, DeliveryStatus.EXPIRED)]
+        if failing:
+            last = max(failing, key=lambda row: (row.last_attempt_at is not None, row.last_attempt_at or 0, row.id))
+            set_notification_outcome(connection, notification_id, False, f"{last.destination}: {last.error_message}")
+        elif all(row.status == DeliveryStatus.DELIVERED for row in group):
+            set_notification_outcome(connection, notification_id, True, None)

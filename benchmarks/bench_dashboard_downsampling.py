@@ -27,8 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path[:0] = [str(ROOT)]  # the project, as from its root; this folder is already first (common.py)
 from common import free_port, wait_until_up  # noqa: E402
 
 from monitoring.catalogue import CHARTED_COLUMNS  # noqa: E402
@@ -44,14 +43,14 @@ def fill(database: Path) -> float:
     """A year of per-minute samples ending at END, every charted column filled; returns the seconds it took."""
     from sqlalchemy import create_engine
 
-    from storage.metrics_store import insert_samples
+    from storage.bulk_samples import add_samples
 
     start = END - timedelta(minutes=SAMPLES - 1)
     engine = create_engine(f"sqlite:///{database}")
     started = time.perf_counter()
     with engine.begin() as connection:
         for first in range(0, SAMPLES, CHUNK):
-            insert_samples(connection, [
+            add_samples(connection, [
                 {"timestamp": start + timedelta(minutes=index), "hostname": HOST, "platform": "linux",
                  **{column: 50 + 40 * math.sin(index / 720 + offset) for offset, column in enumerate(CHARTED_COLUMNS)}}
                 for index in range(first, min(first + CHUNK, SAMPLES))])

@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import free_port, wait_until_up  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

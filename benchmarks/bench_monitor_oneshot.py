@@ -13,14 +13,12 @@ PYTHONDONTWRITEBYTECODE is set (as on these machines) every run would otherwise 
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import alternate, run_measured  # noqa: E402
+from common import alternate, compile_project, run_measured  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WALL_RATIO_TARGET = 1.25
@@ -31,8 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args()
-    for package in ("config", "storage", "scripts"):
-        compileall.compile_dir(ROOT / package, quiet=1)
+    compile_project()
     with tempfile.TemporaryDirectory() as workdir:
         env_file = Path(workdir) / ".env"
         env_file.write_text(f"DATABASE_URL=sqlite:///{workdir}/bench.db\nLOG_FILE={workdir}/bench.log\n")

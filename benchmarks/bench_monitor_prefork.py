@@ -17,7 +17,6 @@ these machines, a fresh run would otherwise recompile every module and cost more
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import resource
 import statistics
@@ -29,7 +28,8 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT)]  # the project, as from its root
+from common import compile_project  # noqa: E402
 from scheduler.executions import MONITOR_MODULE, MONITOR_SCRIPT  # noqa: E402
 from scheduler.prefork_client import PreforkWorker  # noqa: E402
 from scheduler.runner import run_process  # noqa: E402
@@ -71,8 +71,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    for package in ("config", "storage", "scripts", "scheduler"):
-        compileall.compile_dir(ROOT / package, quiet=1)
+    compile_project()
     with tempfile.TemporaryDirectory() as workdir:
         env_file = Path(workdir) / ".env"
         env_file.write_text(f"DATABASE_URL=sqlite:///{workdir}/bench.db\nLOG_FILE={workdir}/bench.log\n")

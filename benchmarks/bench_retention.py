@@ -2,10 +2,10 @@
 
 Fills a temporary SQLite database (after `python main.py db init`) with 525,600 samples of one host, each with
 two per-core detail rows, then runs storage.retention.prune as `db prune` does. Meanwhile a second process
-writes a one-row transaction every 50 ms (as a monitor run or a scheduler claim would) and records how long each
-waited for the write lock. Figures: the prune's rows per second, as a ratio to the fill's in the same run, and
-the writer's longest and p99 wait during the prune against its waits with nothing else running. The point of
-the batches: the writer should wait milliseconds, not the whole prune.
+writes a one-row transaction every 50 ms (a scheduler's heartbeat; a monitor run or a scheduler claim is as
+short) and records how long each waited for the write lock. Figures: the prune's rows per second, as a ratio to
+the fill's in the same run, and the writer's longest and p99 wait during the prune against its waits with
+nothing else running. The point of the batches: the writer should wait milliseconds, not the whole prune.
 
     python benchmarks/bench_retention.py [--days 365] [--keep-days 90]
 """
@@ -34,9 +34,10 @@ WRITE_EVERY_SECONDS = 0.05
 
 def fill(url: str, days: int, now: datetime) -> tuple[int, float]:
     """Per-minute samples of the last `days` days with two core rows each; (rows, seconds)."""
-    from sqlalchemy import create_engine, insert, select
+    from sqlalchemy import create_engine
 
-    from storage import tables
+    from monitoring.catalogue import CHARTED_COLUMNS
+    from storage.bulk_samples import add_sample_details, add_samples, sample_ids
 
     samples = days * 1440
     start = now - timedelta(minutes=samples)
@@ -44,12 +45,12 @@ def fill(url: str, days: int, now: datetime) -> tuple[int, float]:
     started = time.perf_counter()
     with engine.begin() as connection:
         for first in range(0, samples, CHUNK):
-            connection.execute(insert(tables.system_metrics), [
-                {"timestamp": start + timedelta(minutes=index), "hostname": "bench", "cpu_percent": index % 100}
+            add_samples(connection, [
+                {"timestamp": start + timedelta(minutes=index), "hostname": "bench", CHARTED_COLUMNS[0]: index % 100}
                 for index in range(first, min(first + CHUNK, samples))])
-        ids = list(connection.scalars(select(tables.system_metrics.c.id)))
+        ids = sample_ids(connection)
         for first in range(0, len(ids), CHUNK):
-            connection.execute(insert(tables.system_metric_cpu_cores), [
+            add_sample_details(connection, "system_metric_cpu_cores", [
                 {"system_metric_id": sample_id, "core_index": core, "busy_seconds_total": 1.0, "seconds_total": 2.0}
                 for sample_id in ids[first:first + CHUNK] for core in (0, 1)])
     seconds = time.perf_counter() - started
@@ -59,16 +60,18 @@ def fill(url: str, days: int, now: datetime) -> tuple[int, float]:
 
 def writer(url: str, stop: Any, waits: Any) -> None:
     """A small write transaction every WRITE_EVERY_SECONDS; each one's duration goes to `waits` (seconds)."""
-    from sqlalchemy import text
-
     from storage.database import create_database_engine, write_transaction
+    from storage.scheduler_store import record_heartbeat, register_instance
 
     engine = create_database_engine(url)
+    instance_id = f"bench-writer:{os.getpid()}"
+    with write_transaction(engine) as connection:
+        register_instance(connection, instance_id, "bench", os.getpid(), datetime.now(timezone.utc))
     measured = []
     while not stop.is_set():
         started = time.perf_counter()
         with write_transaction(engine) as connection:
-            connection.execute(text("UPDATE jobs SET updated_at = updated_at WHERE id = 1"))
+            record_heartbeat(connection, instance_id, datetime.now(timezone.utc))
         measured.append(time.perf_counter() - started)
         time.sleep(WRITE_EVERY_SECONDS)
     waits.put(measured)

@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT)]  # the project, as from its root
 from config.settings import load_settings  # noqa: E402
 from dashboard.live_sample import LiveSampler  # noqa: E402
 

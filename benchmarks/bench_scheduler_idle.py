@@ -20,7 +20,6 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import free_port, scheduler_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

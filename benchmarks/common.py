@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import math
 import os
 import socket
@@ -18,6 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def compile_project() -> None:
+    """Byte-compile every package of the project, as Python does on a first run by itself; where
+    PYTHONDONTWRITEBYTECODE is set (as on these machines) every run would otherwise recompile them from source."""
+    for package in sorted(path for path in ROOT.iterdir() if (path / "__init__.py").is_file()):
+        compileall.compile_dir(package, quiet=1)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 
 from config.alert_settings import ALERT_KEYS, AlertSettings, parse_alert_settings
 from config.dashboard_settings import DASHBOARD_KEYS, DashboardSettings, parse_dashboard_settings
+from config import defaults
 from config.fields import ConfigError, parse_bool, parse_choice, parse_int, parse_list, parse_number, parse_subset
 from config.notify_settings import NOTIFY_KEYS, NotifySettings, parse_notify_settings
 from config.retention_settings import RETENTION_KEYS, RetentionSettings, parse_retention_settings
@@ -86,7 +87,7 @@ def read_values(environ: Mapping[str, str] | None = None) -> tuple[Path | None, 
         raise ConfigError(ENV_FILE_VARIABLE, explicit, "the path of an existing .env file")
     file_values = dotenv_values(env_file) if env_file.is_file() else {}
     merged = {key: value for key, value in file_values.items() if value is not None}
-    merged.update(environ)
+    merged |= environ
     return (env_file if env_file.is_file() else None), merged
 
 
@@ -103,7 +104,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         env_file=env_file,
         database_url=resolve_database_url(get("DATABASE_URL", DEFAULT_DATABASE_URL)),
         database_busy_timeout_seconds=parse_number(
-            "DATABASE_BUSY_TIMEOUT_SECONDS", get("DATABASE_BUSY_TIMEOUT_SECONDS", "30"), 0, 3600),
+            "DATABASE_BUSY_TIMEOUT_SECONDS",
+            get("DATABASE_BUSY_TIMEOUT_SECONDS", str(defaults.DATABASE_BUSY_TIMEOUT_SECONDS)), 0, 3600),
         log_level=parse_choice("LOG_LEVEL", get("LOG_LEVEL", "INFO"), LOG_LEVELS),
         log_file=None if log_file_raw.casefold() in {"", "off"} else resolve_path(log_file_raw),
         log_max_bytes=parse_int("LOG_MAX_BYTES", get("LOG_MAX_BYTES", str(10 * 1024 * 1024)), 0, 2**40),
@@ -118,11 +120,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         network_ignore_interfaces=parse_list(values.get("NETWORK_IGNORE_INTERFACES", DEFAULT_IGNORED_INTERFACES)),
         scheduler_timezone=_time_zone(get("SCHEDULER_TIMEZONE", "")),
         scheduler_stop_wait_seconds=parse_number(
-            "SCHEDULER_STOP_WAIT_SECONDS", get("SCHEDULER_STOP_WAIT_SECONDS", "30"), 0, 3600),
+            "SCHEDULER_STOP_WAIT_SECONDS",
+            get("SCHEDULER_STOP_WAIT_SECONDS", str(defaults.SCHEDULER_STOP_WAIT_SECONDS)), 0, 3600),
         scheduler_retry_base_seconds=parse_number(
-            "SCHEDULER_RETRY_BASE_SECONDS", get("SCHEDULER_RETRY_BASE_SECONDS", "10"), 0, 86400),
-        scheduler_retry_max_seconds=_retry_cap(get("SCHEDULER_RETRY_MAX_SECONDS", "600"),
-                                               get("SCHEDULER_RETRY_BASE_SECONDS", "10")),
+            "SCHEDULER_RETRY_BASE_SECONDS",
+            get("SCHEDULER_RETRY_BASE_SECONDS", str(defaults.SCHEDULER_RETRY_BASE_SECONDS)), 0, 86400),
+        scheduler_retry_max_seconds=_retry_cap(
+            get("SCHEDULER_RETRY_MAX_SECONDS", str(defaults.SCHEDULER_RETRY_MAX_SECONDS)),
+            get("SCHEDULER_RETRY_BASE_SECONDS", str(defaults.SCHEDULER_RETRY_BASE_SECONDS))),
         scheduler_prefork=parse_bool("SCHEDULER_PREFORK", get("SCHEDULER_PREFORK", "true")),
         thresholds=parse_thresholds(values),
         alerts=parse_alert_settings(values),

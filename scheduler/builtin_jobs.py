@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
-from storage import Job, JobType
+from storage import JobType
+from storage.job_queries import insert_job, job_id_named
 
 SYSTEM_MONITORING = dict(
     name="system_monitoring",
@@ -30,12 +30,12 @@ DATA_RETENTION = dict(
 )
 
 
-def register_builtin_jobs(session: Session) -> list[str]:
+def register_builtin_jobs(connection: Connection) -> list[str]:
     """Add each built-in job whose name is not taken; returns the names added. An existing row is never
     changed, so a user's edits (another schedule, disabled) survive every `db init`."""
     added = []
     for values in (SYSTEM_MONITORING, DATA_RETENTION):
-        if session.scalar(select(Job.id).where(Job.name == values["name"])) is None:
-            session.add(Job(**values))
+        if job_id_named(connection, str(values["name"])) is None:
+            insert_job(connection, values)
             added.append(str(values["name"]))
     return added

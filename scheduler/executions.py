@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, NamedTuple
 
+from config import defaults
 from config.paths import PROJECT_ROOT
 from scheduler.prefork_client import PreforkWorker
 from scheduler.runner import ProcessHandle, run_process
@@ -37,8 +38,8 @@ class JobDefinitionError(ValueError):
 class RetryPolicy(NamedTuple):
     """Exponential backoff between attempts: base, 2 x base, 4 x base ... at most cap."""
 
-    base_seconds: float = 10.0
-    cap_seconds: float = 600.0
+    base_seconds: float = defaults.SCHEDULER_RETRY_BASE_SECONDS
+    cap_seconds: float = defaults.SCHEDULER_RETRY_MAX_SECONDS
 
     def delay_seconds(self, retry_number: int) -> float:
         return min(self.base_seconds * 2 ** (retry_number - 1), self.cap_seconds)

@@ -1,7 +1,8 @@
-"""`main.py jobs list|next|run|history|cron-line`: the jobs table from the command line.
+"""`main.py jobs list|next|run|history|cron-line|schtasks|add|edit|enable|disable|remove`: the jobs table from the
+command line; jobs are added and changed through scheduler.job_service, as in the API.
 
-Every bad input (an unknown job, a count out of range, a job row that cannot run) is one line on stderr and
-exit code 2; a run that fails is exit code 1.
+Every bad input (an unknown job, a bad name or setting, a count out of range, a job row that cannot run) is one
+line on stderr and exit code 2; a run that fails is exit code 1.
 """
 
 from __future__ import annotations
@@ -11,75 +12,73 @@ import shlex
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from config.paths import PROJECT_ROOT
 from scheduler.cron import CronError, fire_times, parse_cron, zone_named
 from scheduler.cron_command import check_count, print_times, zone_or_default
 from config.settings import Settings
 from scheduler.executions import JobDefinitionError, RetryPolicy, execute_job
-from scheduler.job_definitions import NEW_JOB_DEFAULTS, JobSettingError, checked_job_values, require_script
-from storage import ExecutionTrigger, Job, JobExecution, db
+from scheduler.job_definitions import JobSettingError
+from scheduler.job_service import JobNotFound, add_job, change_job, existing_job, remove_job, set_enabled
+from storage import ExecutionTrigger, db
+from storage.job_queries import list_executions, list_jobs
 
 
 def run_jobs(args: argparse.Namespace, settings: Settings) -> int:
     action: Callable[[argparse.Namespace, Settings], int] = _ACTIONS[args.jobs_command]
     try:
         return action(args, settings)
+    except JobNotFound as error:
+        print(f"error: {error}; `python main.py jobs list` shows the jobs", file=sys.stderr)
+        return 2
     except (CronError, JobDefinitionError, JobSettingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
 
-def _job_named(session: Session, name: str) -> Job:
-    job = session.scalar(select(Job).where(Job.name == name))
-    if job is None:
-        raise JobDefinitionError(f"no job named {name!r}; `python main.py jobs list` shows the jobs")
-    return job
-
-
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     zone, now = zone_or_default(settings.scheduler_timezone), datetime.now(timezone.utc)
-    with db.session_scope() as session:
-        jobs = session.scalars(select(Job).order_by(Job.name)).all()
-        print(f"{'NAME':<24} {'TYPE':<12} {'SCHEDULE':<16} {'ENABLED':<8} {'TIMEOUT':>8}  NEXT RUN ({zone.key})")
-        for job in jobs:
-            print(f"{job.name:<24} {job.job_type.name:<12} {job.cron_expression:<16} "
-                  f"{'yes' if job.enabled else 'no':<8} {job.timeout_seconds:>7}s  {_next_run(job, zone, now)}")
+    with db.engine.connect() as connection:
+        jobs = list_jobs(connection)  # by name
+    print(f"{'NAME':<24} {'TYPE':<12} {'SCHEDULE':<16} {'ENABLED':<8} {'TIMEOUT':>8}  NEXT RUN ({zone.key})")
+    for job in jobs:
+        print(f"{job['name']:<24} {job['job_type'].name:<12} {job['cron_expression']:<16} "
+              f"{'yes' if job['enabled'] else 'no':<8} {job['timeout_seconds']:>7}s  {_next_run(job, zone, now)}")
     return 0
 
 
-def _next_run(job: Job, zone: ZoneInfo, now: datetime) -> str:
-    if not job.enabled:
+def _next_run(job: dict[str, Any], zone: ZoneInfo, now: datetime) -> str:
+    if not job["enabled"]:
         return "-"
     try:
-        [moment] = fire_times(parse_cron(job.cron_expression, _job_zone(job, zone)), now, 1)
+        [moment] = fire_times(parse_cron(job["cron_expression"], _job_zone(job, zone)), now, 1)
     except CronError as error:
         return f"never: {error}"
     return moment.isoformat(sep=" ")
 
 
-def _job_zone(job: Job, default: ZoneInfo) -> ZoneInfo:
-    return zone_named(job.timezone) if job.timezone else default
+def _job_zone(job: dict[str, Any], default: ZoneInfo) -> ZoneInfo:
+    return zone_named(job["timezone"]) if job["timezone"] else default
+
+
+def _job_named(name: str) -> dict[str, Any]:
+    with db.engine.connect() as connection:
+        return existing_job(connection, name)
 
 
 def _next(args: argparse.Namespace, settings: Settings) -> int:
     check_count(args.count)
     zone = zone_or_default(settings.scheduler_timezone)
-    with db.session_scope() as session:
-        job = _job_named(session, args.name)
-        schedule = parse_cron(job.cron_expression, _job_zone(job, zone))
+    job = _job_named(args.name)
+    schedule = parse_cron(job["cron_expression"], _job_zone(job, zone))
     print_times(fire_times(schedule, datetime.now(timezone.utc), args.count))
     return 0
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    with db.session_scope() as session:
-        job_id = _job_named(session, args.name).id
-    run = execute_job(job_id, ExecutionTrigger(args.trigger), retry=retry_policy(settings))
+    run = execute_job(_job_named(args.name)["id"], ExecutionTrigger(args.trigger), retry=retry_policy(settings))
     exit_code = "" if run.exit_code is None else f" (exit code {run.exit_code})"
     reason = f": {run.error_message}" if run.error_message else ""
     print(f"{args.name}: {run.status.value} in {run.duration_seconds or 0:.2f} s{exit_code} - execution {run.id}"
@@ -88,29 +87,26 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _history(args: argparse.Namespace, settings: Settings) -> int:
-    with db.session_scope() as session:
-        job = _job_named(session, args.name)
-        runs = session.scalars(select(JobExecution).where(JobExecution.job_id == job.id)
-                               .order_by(JobExecution.id.desc()).limit(max(args.count, 1))).all()
-        print(f"{'ID':>6}  {'STATUS':<10} {'TRIGGER':<9} {'STARTED (UTC)':<19}  {'SECONDS':>8}  {'EXIT':>4}  ERROR")
-        for run in runs:
-            started = f"{run.started_at:%Y-%m-%d %H:%M:%S}" if run.started_at else "-"
-            seconds = "-" if run.duration_seconds is None else f"{run.duration_seconds:.2f}"
-            exit_code = "-" if run.exit_code is None else str(run.exit_code)
-            print(f"{run.id:>6}  {run.status.value:<10} {run.trigger.value:<9} {started:<19}  {seconds:>8}  "
-                  f"{exit_code:>4}  {run.error_message or ''}")
+    with db.engine.connect() as connection:
+        runs = list_executions(connection, existing_job(connection, args.name)["id"], None, max(args.count, 1), 0)
+    print(f"{'ID':>6}  {'STATUS':<10} {'TRIGGER':<9} {'STARTED (UTC)':<19}  {'SECONDS':>8}  {'EXIT':>4}  ERROR")
+    for run in runs:  # newest first
+        started = f"{run['started_at']:%Y-%m-%d %H:%M:%S}" if run["started_at"] else "-"
+        seconds = "-" if run["duration_seconds"] is None else f"{run['duration_seconds']:.2f}"
+        exit_code = "-" if run["exit_code"] is None else str(run["exit_code"])
+        print(f"{run['id']:>6}  {run['status'].value:<10} {run['trigger'].value:<9} {started:<19}  {seconds:>8}  "
+              f"{exit_code:>4}  {run['error_message'] or ''}")
     return 0
 
 
 def _cron_line(args: argparse.Namespace, settings: Settings) -> int:
     """`CRON_TZ=` (cronie) keeps the schedule in the platform's zone; the wrapper records the run itself."""
-    with db.session_scope() as session:
-        job = _job_named(session, args.name)
-        command = (f"cd {shlex.quote(str(PROJECT_ROOT))} && {shlex.quote(sys.executable)} main.py jobs run "
-                   f"{shlex.quote(job.name)} --trigger os-cron")
-        if settings.scheduler_timezone:
-            print(f"CRON_TZ={settings.scheduler_timezone}")
-        print(f"{job.cron_expression} {command}")
+    job = _job_named(args.name)
+    command = (f"cd {shlex.quote(str(PROJECT_ROOT))} && {shlex.quote(sys.executable)} main.py jobs run "
+               f"{shlex.quote(job['name'])} --trigger os-cron")
+    if settings.scheduler_timezone:
+        print(f"CRON_TZ={settings.scheduler_timezone}")
+    print(f"{job['cron_expression']} {command}")
     return 0
 
 
@@ -120,15 +116,14 @@ def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
 
     from scheduler.schtasks import NotExpressible, task_xml
 
-    with db.session_scope() as session:
-        job = _job_named(session, args.name)
-        try:
-            task = task_xml(job.cron_expression, job.description or f"automation platform job {job.name}",
-                            sys.executable, f"main.py jobs run {job.name} --trigger os-cron", str(PROJECT_ROOT),
-                            job.timeout_seconds)
-        except NotExpressible as error:
-            raise JobDefinitionError(f"cron_expression={job.cron_expression!r} is invalid; expected a schedule "
-                                     f"Task Scheduler can express: {error}") from None
+    job = _job_named(args.name)
+    try:
+        task = task_xml(job["cron_expression"], job["description"] or f"automation platform job {job['name']}",
+                        sys.executable, f"main.py jobs run {job['name']} --trigger os-cron", str(PROJECT_ROOT),
+                        job["timeout_seconds"])
+    except NotExpressible as error:
+        raise JobDefinitionError(f"cron_expression={job['cron_expression']!r} is invalid; expected a schedule "
+                                 f"Task Scheduler can express: {error}") from None
     output = Path(args.output or f"{args.name}.xml").resolve()
     task.write(output, encoding="UTF-16", xml_declaration=True)
     print(f'schtasks /Create /XML "{output}" /TN "{args.name}" /F')
@@ -139,10 +134,11 @@ _SETTING_OPTIONS = ("cron", "job_type", "script_path", "script_args", "timeout_s
                     "timezone", "catch_up", "catch_up_grace_seconds", "retry_timeouts")
 
 
-def _given_settings(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
+def _given_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The job settings given as options, by column name; None where an option is not given."""
     given = {name: getattr(args, name, None) for name in _SETTING_OPTIONS}
     given["cron_expression"] = given.pop("cron")
-    return checked_job_values(given, zone_or_default(settings.scheduler_timezone))
+    return given
 
 
 def retry_policy(settings: Settings) -> RetryPolicy:
@@ -150,35 +146,25 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 
 
 def _add(args: argparse.Namespace, settings: Settings) -> int:
-    values = {**NEW_JOB_DEFAULTS, **_given_settings(args, settings)}
-    require_script(values["job_type"], values.get("script_path"))
-    with db.session_scope(writes=True) as session:
-        if session.scalar(select(Job.id).where(Job.name == args.name)) is not None:
-            raise JobSettingError("name", args.name, "a name no other job has")
-        session.add(Job(name=args.name, enabled=not args.disabled, **values))
-    print(f"added job {args.name} ({values['cron_expression']})")
+    added = add_job(args.name, {**_given_settings(args), "enabled": not args.disabled}, settings.scheduler_timezone)
+    print(f"added job {args.name} ({added.values['cron_expression']})")
     return 0
 
 
 def _edit(args: argparse.Namespace, settings: Settings) -> int:
-    values = _given_settings(args, settings)
-    if not values:
+    given = _given_settings(args)
+    if all(value is None for value in given.values()):
         raise JobSettingError("options", None, "at least one setting to change (see jobs edit --help)")
-    with db.session_scope(writes=True) as session:
-        job = _job_named(session, args.name)
-        for name, value in values.items():
-            setattr(job, name, value)
-    print(f"changed {', '.join(sorted(values))} of job {args.name}")
+    changed = change_job(args.name, given, settings.scheduler_timezone)
+    print(f"changed {', '.join(sorted(changed.values))} of job {args.name}")
     return 0
 
 
 def _switch(args: argparse.Namespace, settings: Settings) -> int:
-    with db.session_scope(writes=True) as session:
-        job = _job_named(session, args.name)
-        if args.jobs_command == "remove":
-            session.delete(job)
-        else:
-            job.enabled = args.jobs_command == "enable"
+    if args.jobs_command == "remove":
+        remove_job(args.name)
+    else:
+        set_enabled(args.name, args.jobs_command == "enable")
     print(f"{args.jobs_command}d job {args.name}")  # enabled, disabled, removed
     return 0
 

@@ -5,6 +5,7 @@ is allowed."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +15,8 @@ from config.paths import PROJECT_ROOT
 from scheduler.cron import CronError, parse_cron, zone_named
 from storage import JobType
 
+NAME_MAX_LENGTH = 128  # jobs.name is a VARCHAR(128)
+NAME_PATTERN = r"^\S(.*\S)?$"  # not empty, no white space at either end, one line
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 MAX_RETRIES = 100
 CATCH_UP_POLICIES = ("skip", "latest", "all")
@@ -35,6 +38,13 @@ class JobSettingError(FieldError):
 
     def __init__(self, field: str, value: object, allowed: str) -> None:
         super().__init__(field, value, f"is invalid; expected {allowed}")
+
+
+def check_name(name: str) -> None:
+    """A job's name is what people type after `jobs run`: no surrounding white space, and it fits the column."""
+    if len(name) > NAME_MAX_LENGTH or not re.fullmatch(NAME_PATTERN, name):
+        raise JobSettingError("name", name, f"a name of 1 to {NAME_MAX_LENGTH} characters on one line, without "
+                                            f"white space at either end")
 
 
 def require_script(job_type: JobType, script_path: str | None) -> None:

@@ -141,7 +141,7 @@ class PreforkServer:
             sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
             os.chdir(request["cwd"])
             os.environ.clear()
-            os.environ.update(request["env"])
+            os.environ |= request["env"]
             time.tzset()  # the job's TZ, if it sets one
             sys.argv = [request["module"], *request["args"]]
             code = entry(list(request["args"]))

@@ -127,7 +127,7 @@ def _day_rules(days: Sequence, months: Sequence, weekdays: Sequence) -> list[obj
     rules: list[object] = []
     if days == ["*"] and weekdays == ["*"]:
         if months == ["*"]:
-            return [lambda trigger: _text(_element(_element(trigger, "ScheduleByDay"), "DaysInterval"), "1")]
+            return [lambda trigger: _set_text(_element(_element(trigger, "ScheduleByDay"), "DaysInterval"), "1")]
         return [lambda trigger: _by_month(trigger, list(range(1, 32)), month_list)]
     if days != ["*"]:
         rules.append(lambda trigger: _by_month(trigger, list(days), month_list))
@@ -137,7 +137,7 @@ def _day_rules(days: Sequence, months: Sequence, weekdays: Sequence) -> list[obj
     return rules
 
 
-def _text(element: ElementTree.Element, text: str) -> None:
+def _set_text(element: ElementTree.Element, text: str) -> None:
     element.text = text
 
 

@@ -9,8 +9,8 @@ even with several schedulers on one database, and leaves a job_executions row fo
 - A slot found more than LATE_GRACE_SECONDS late (the machine slept, the loop was held up) is recorded as missed.
 - Crash safety: each scheduler writes a heartbeat; runs left pending or running by one that stopped, died
   (same host, process gone) or fell silent for STALE_AFTER_SECONDS are marked abandoned.
-- Stopping (SIGTERM/SIGINT): no new runs; running ones get STOP_WAIT_SECONDS, then their process groups are
-  ended and the runs recorded as cancelled.
+- Stopping (SIGTERM/SIGINT): no new runs; running ones get SCHEDULER_STOP_WAIT_SECONDS, then their process
+  groups are ended and the runs recorded as cancelled.
 """
 
 from __future__ import annotations
@@ -26,22 +26,38 @@ from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
 import psutil
-from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError
 
+from config import defaults
 from scheduler.cron import CronError, CronSchedule, fire_times, parse_cron, system_zone, zone_named
 from scheduler.executions import DEFAULT_RETRY, RetryPolicy, execution_values, run_execution
 from scheduler.prefork_client import PreforkWorker
-from storage import ExecutionStatus, ExecutionTrigger, Job, JobExecution, Notification, db, tables
-from storage.database import SQLITE_BEGIN_OPTION, write_transaction
+from storage import ExecutionStatus, ExecutionTrigger, JobExecution, db
+from storage.database import write_transaction
+from storage.scheduler_store import (
+    abandon_runs,
+    add_notification_once,
+    claim_slot,
+    data_version,
+    enabled_jobs,
+    jobs_fingerprint,
+    jobs_summary,
+    last_slot,
+    mark_skipped,
+    mark_stopped,
+    queued_manual_runs,
+    record_heartbeat,
+    register_instance,
+    runs_going,
+    scheduler_instances,
+    take_queued_run,
+)
 
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER_SECONDS = 60.0
 CHANGE_POLL_SECONDS = 1.0
 LATE_GRACE_SECONDS = 60.0
-STOP_WAIT_SECONDS = 30.0  # the default of SCHEDULER_STOP_WAIT_SECONDS
 DATABASE_RETRY_SECONDS = 5.0
 CHANNEL = "scheduler"
 
@@ -91,18 +107,8 @@ def _slots_between(schedule: CronSchedule, after: datetime, until: datetime) -> 
     return slots
 
 
-def _runs_going(connection: Connection, job_ids: list[int]) -> dict[int, int]:
-    """Runs pending or running, per job, among `job_ids`."""
-    executions = tables.job_executions
-    return dict(connection.execute(
-        select(executions.c.job_id, func.count()).where(
-            executions.c.job_id.in_(job_ids),
-            executions.c.status.in_([ExecutionStatus.RUNNING, ExecutionStatus.PENDING]))
-        .group_by(executions.c.job_id)).tuples().all())
-
-
 class Scheduler:
-    def __init__(self, zone_name: str | None, stop_wait_seconds: float = STOP_WAIT_SECONDS,
+    def __init__(self, zone_name: str | None, stop_wait_seconds: float = defaults.SCHEDULER_STOP_WAIT_SECONDS,
                  retry: RetryPolicy = DEFAULT_RETRY, prefork: bool = True):
         self.zone = zone_named(zone_name) if zone_name else system_zone()
         self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -224,8 +230,8 @@ class Scheduler:
             self._next_due[job.id] = self._next_fire_time(job, max(last, horizon))
 
     def _last_slot(self, job_id: int) -> datetime | None:
-        with db.session_scope() as session:
-            return session.scalar(select(func.max(JobExecution.scheduled_for)).where(JobExecution.job_id == job_id))
+        with db.engine.connect() as connection:
+            return last_slot(connection, job_id)
 
     def _run_in_order(self, execution_ids: list[int]) -> None:
         for execution_id in execution_ids:
@@ -241,9 +247,8 @@ class Scheduler:
         the same minute, one commit instead of one per slot (each waiting for SQLite's write lock behind the
         runs already started) keeps the last slot of the minute on time."""
         claimed: list[tuple[LoadedJob, datetime, int]] = []
-        executions = tables.job_executions
         with write_transaction(db.engine) as connection:
-            busy = _runs_going(connection, [job.id for job, _ in due])
+            busy = runs_going(connection, [job.id for job, _ in due])
             for job, slot in due:
                 late = (now - slot).total_seconds() > LATE_GRACE_SECONDS
                 execution_id = self._claim_in(connection, job, slot, ExecutionStatus.MISSED if late else
@@ -254,9 +259,7 @@ class Scheduler:
                     log.warning("job %s: slot %s missed (found %.0f s late)", job.name, slot.isoformat(),
                                 (now - slot).total_seconds())
                 elif busy.get(job.id, 0) >= job.max_instances:
-                    connection.execute(update(executions).where(executions.c.id == execution_id).values(
-                        status=ExecutionStatus.SKIPPED, completed_at=utc_now(),
-                        error_message="the previous run was still running"))
+                    mark_skipped(connection, execution_id, "the previous run was still running", utc_now())
                     log.warning("job %s: slot %s skipped, the previous run is still running", job.name,
                                 slot.isoformat())
                 else:
@@ -268,18 +271,14 @@ class Scheduler:
     def _take_queued_runs(self) -> None:
         """Runs asked for from the dashboard wait as pending manual rows without an owner; the scheduler that
         makes itself their owner (a conditional update) runs them, whatever the job's max_instances."""
-        executions = tables.job_executions
-        waiting = [executions.c.status == ExecutionStatus.PENDING, executions.c.owner.is_(None),
-                   executions.c.trigger == ExecutionTrigger.MANUAL]
         assert self._watch is not None
-        queued = self._watch.execute(select(executions.c.id).where(*waiting).order_by(executions.c.id)).scalars().all()
+        queued = queued_manual_runs(self._watch)
         self._watch.rollback()
         if not queued:
             return
         with write_transaction(db.engine) as connection:
-            taken = [execution_id for execution_id in queued if connection.execute(
-                update(executions).where(executions.c.id == execution_id, *waiting)
-                .values(owner=self.instance_id)).rowcount == 1]
+            taken = [execution_id for execution_id in queued if take_queued_run(connection, execution_id,
+                                                                                 self.instance_id)]
         for execution_id in taken:
             self._running.add(self._pool.submit(self._run, execution_id))
             log.info("execution %d: a manual run, taken from the queue", execution_id)
@@ -292,17 +291,12 @@ class Scheduler:
 
     def _claim_in(self, connection: Connection, job: LoadedJob, slot: datetime, status: ExecutionStatus,
                   trigger: ExecutionTrigger) -> int | None:
-        """Insert the slot's row in a savepoint: when another scheduler holds the slot (the unique index
-        refuses the row) or the job is gone (its foreign key), only this insert is undone, not the other
-        claims of the transaction."""
+        """Claim the slot within the caller's transaction (a savepoint of its own): None when another scheduler
+        holds it or the job is gone."""
         values = execution_values(job.id, job.name, trigger, slot, self.instance_id, status)
         if status is ExecutionStatus.MISSED:
-            values.update(completed_at=utc_now(), error_message="its time passed while no scheduler could run it")
-        try:
-            with connection.begin_nested():
-                return connection.execute(tables.job_executions.insert(), values).inserted_primary_key[0]
-        except IntegrityError:
-            return None
+            values |= {"completed_at": utc_now(), "error_message": "its time passed while no scheduler could run it"}
+        return claim_slot(connection, values)
 
     def _run(self, execution_id: int) -> None:
         try:
@@ -327,27 +321,19 @@ class Scheduler:
         if self._watch is None:
             self._watch = db.engine.connect()
         if self._watch.dialect.name == "sqlite":
-            version = self._watch.exec_driver_sql("PRAGMA data_version").scalar()
-            mark = self._change_mark if version == self._data_version else self._fingerprint()
+            version = data_version(self._watch)
+            mark = self._change_mark if version == self._data_version else jobs_fingerprint(self._watch)
             self._data_version = version
         else:
-            mark = tuple(self._watch.execute(select(func.count(), func.max(tables.jobs.c.updated_at),
-                                                     func.sum(tables.jobs.c.id))).one())
+            mark = jobs_summary(self._watch)
         self._watch.rollback()  # no read transaction left open: the next check must see new commits
         changed, self._change_mark = mark != self._change_mark, mark
         return changed
 
-    def _fingerprint(self) -> int:
-        assert self._watch is not None
-        jobs = tables.jobs
-        columns = (jobs.c.id, jobs.c.cron_expression, jobs.c.enabled, jobs.c.timezone, jobs.c.max_instances,
-                   jobs.c.catch_up, jobs.c.catch_up_grace_seconds, jobs.c.updated_at)
-        return hash(tuple(tuple(row) for row in self._watch.execute(select(*columns).order_by(jobs.c.id))))
-
     def _reload_jobs(self, now: datetime) -> None:
         jobs: dict[int, LoadedJob] = {}
-        with db.session_scope(writes=True) as session:  # it may record a job's error
-            for job in session.scalars(select(Job).where(Job.enabled.is_(True))):
+        with write_transaction(db.engine) as connection:  # it may record a job's error
+            for job in enabled_jobs(connection):
                 known = self._jobs.get(job.id)
                 try:
                     zone = zone_named(job.timezone) if job.timezone else self.zone
@@ -355,7 +341,7 @@ class Scheduler:
                         and known.schedule.zone == zone
                     schedule = known.schedule if unchanged else parse_cron(job.cron_expression, zone)
                 except CronError as error:
-                    self._record_job_error(session, job, str(error))
+                    self._record_job_error(connection, job.name, str(error))
                     continue
                 jobs[job.id] = LoadedJob(job.id, job.name, schedule, max(job.max_instances or 1, 1),
                                          job.catch_up, job.catch_up_grace_seconds)
@@ -370,56 +356,41 @@ class Scheduler:
         self._jobs = jobs
 
     @staticmethod
-    def _record_job_error(session: Session, job: Job, error: str) -> None:
+    def _record_job_error(connection: Connection, job_name: str, error: str) -> None:
         """A job the scheduler cannot schedule: one notifications row per job and expression, not one a tick."""
-        message = f"job {job.name} is not scheduled: {error}"
-        exists = session.scalar(select(Notification.id).where(
-            Notification.channel == CHANNEL, Notification.resource == job.name, Notification.message == message))
-        if exists is None:
+        message = f"job {job_name} is not scheduled: {error}"
+        if add_notification_once(connection, {
+                "title": f"[ERROR] job {job_name} cannot be scheduled", "message": message, "level": "ERROR",
+                "channel": CHANNEL, "success": True, "metric": "cron_expression", "resource": job_name}):
             log.error("%s", message)
-            session.add(Notification(title=f"[ERROR] job {job.name} cannot be scheduled", message=message,
-                                     level="ERROR", channel=CHANNEL, success=True, metric="cron_expression",
-                                     resource=job.name))
 
     # --- instances, heartbeats, orphans ---------------------------------------------------------------------
 
     def _register(self, now: datetime) -> None:
         with db.engine.begin() as connection:
-            connection.execute(tables.scheduler_instances.insert().values(
-                id=self.instance_id, hostname=socket.gethostname(), pid=os.getpid(), started_at=now,
-                heartbeat_at=now))
+            register_instance(connection, self.instance_id, socket.gethostname(), os.getpid(), now)
 
     def _heartbeat(self, now: datetime) -> None:
-        instances = tables.scheduler_instances
         with db.engine.begin() as connection:
-            connection.execute(update(instances).where(instances.c.id == self.instance_id).values(heartbeat_at=now))
+            record_heartbeat(connection, self.instance_id, now)
 
     def _abandon_orphans(self, now: datetime) -> None:
         """Runs of schedulers that stopped, died on this host, or went silent, are not coming back."""
-        instances = tables.scheduler_instances
         host = socket.gethostname()
-        with db.engine.connect().execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}) as connection, \
-                connection.begin():
-            gone = [row.id for row in connection.execute(select(instances.c.id, instances.c.hostname, instances.c.pid,
-                                                                instances.c.heartbeat_at, instances.c.stopped_at))
+        with write_transaction(db.engine) as connection:
+            gone = [row.id for row in scheduler_instances(connection)
                     if row.id != self.instance_id and (
                         row.stopped_at is not None
                         or row.heartbeat_at < now - timedelta(seconds=STALE_AFTER_SECONDS)
                         or (row.hostname == host and not psutil.pid_exists(row.pid)))]
             if not gone:
                 return
-            executions = tables.job_executions
-            result = connection.execute(
-                update(executions)
-                .where(executions.c.owner.in_(gone),
-                       executions.c.status.in_([ExecutionStatus.RUNNING, ExecutionStatus.PENDING]))
-                .values(status=ExecutionStatus.ABANDONED, completed_at=now,
-                        error_message="its scheduler stopped before the run finished"))
-            if result.rowcount:
-                log.warning("%d run(s) of stopped schedulers marked abandoned", result.rowcount)
+            abandoned = abandon_runs(connection, gone, "its scheduler stopped before the run finished", now)
+            if abandoned:
+                log.warning("%d run(s) of stopped schedulers marked abandoned", abandoned)
 
     def _wind_down(self) -> None:
-        """Give running jobs STOP_WAIT_SECONDS, then end them (recorded as cancelled)."""
+        """Give running jobs the stop wait (SCHEDULER_STOP_WAIT_SECONDS), then end them (recorded as cancelled)."""
         running = {future for future in self._running if not future.done()}
         if running:
             log.info("stopping: waiting up to %.0f s for %d running job(s)", self._stop_wait_seconds, len(running))
@@ -430,10 +401,8 @@ class Scheduler:
         self._pool.shutdown(wait=True)
         if self._worker is not None:
             self._worker.close()
-        instances = tables.scheduler_instances
         with db.engine.begin() as connection:
-            connection.execute(update(instances).where(instances.c.id == self.instance_id)
-                               .values(stopped_at=utc_now(), heartbeat_at=utc_now()))
+            mark_stopped(connection, self.instance_id, utc_now())
         if self._watch is not None:
             self._watch.close()
         log.info("Scheduler %s stopped", self.instance_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from storage.database import Database, db
-from storage.enums import ExecutionStatus, ExecutionTrigger, JobType
+from storage.enums import DeliveryStatus, ExecutionStatus, ExecutionTrigger, JobType
 from storage.schema import init_database, upgrade_database
 
 _MODELS = ("AlertIncident", "AlertSilence", "Base", "Job", "JobExecution", "Notification", "ProcessCpuBaseline",
@@ -18,7 +18,7 @@ _MODELS = ("AlertIncident", "AlertSilence", "Base", "Job", "JobExecution", "Noti
            "SystemMetricGpuProcess", "SystemMetricNetwork", "SystemMetricProcess", "SystemMetricSensor",
            "NotificationDelivery")
 
-__all__ = ["Database", "ExecutionStatus", "ExecutionTrigger", "JobType", "db", "init_database",
+__all__ = ["Database", "DeliveryStatus", "ExecutionStatus", "ExecutionTrigger", "JobType", "db", "init_database",
            "upgrade_database", *_MODELS]
 
 

@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.defaults import DATABASE_BUSY_TIMEOUT_SECONDS
+
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 
 
@@ -26,7 +28,7 @@ class Database:
         self._session_factory: sessionmaker[Session] | None = None
         self._bound_to: tuple[str, float] | None = None
 
-    def configure(self, url: str, busy_timeout_seconds: float = 30.0) -> Engine:
+    def configure(self, url: str, busy_timeout_seconds: float = DATABASE_BUSY_TIMEOUT_SECONDS) -> Engine:
         """(Re)bind to `url`; a SQLite file's folder is created when missing."""
         self.dispose()
         self._engine = create_database_engine(url, busy_timeout_seconds)
@@ -44,7 +46,7 @@ class Database:
         assert self._engine is not None
         return self._engine
 
-    def bind(self, url: str, busy_timeout_seconds: float = 30.0) -> Engine:
+    def bind(self, url: str, busy_timeout_seconds: float = DATABASE_BUSY_TIMEOUT_SECONDS) -> Engine:
         """Bind to `url` unless already bound to it: a warm engine (a pre-forked worker's) is kept."""
         if self._engine is not None and self._bound_to == (url, busy_timeout_seconds):
             return self._engine
@@ -98,7 +100,7 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
-def create_database_engine(url: str, busy_timeout_seconds: float = 30.0) -> Engine:
+def create_database_engine(url: str, busy_timeout_seconds: float = DATABASE_BUSY_TIMEOUT_SECONDS) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         options: dict[str, Any] = {"pool_pre_ping": True}

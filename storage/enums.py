@@ -1,8 +1,11 @@
-"""Enumerations stored in the jobs tables (by member name, e.g. 'MONITORING', in a VARCHAR)."""
+"""Enumerations stored in VARCHAR columns: the jobs tables' (by member name, e.g. 'MONITORING', or by value) and
+the deliveries' status (by value, as TextEnum)."""
 
 from __future__ import annotations
 
 import enum
+
+from monitoring.text_enum import TextEnum
 
 
 class JobType(str, enum.Enum):
@@ -34,3 +37,12 @@ class ExecutionTrigger(str, enum.Enum):
     MANUAL = "manual"
     CATCH_UP = "catch-up"
     OS_CRON = "os-cron"
+
+
+class DeliveryStatus(TextEnum):
+    """A notification_deliveries row: waiting (pending, then retrying after a failure) or done."""
+
+    PENDING = "pending"
+    RETRYING = "retrying"
+    DELIVERED = "delivered"
+    EXPIRED = "expired"

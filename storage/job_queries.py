@@ -1,12 +1,12 @@
-"""The jobs table and run history for the dashboard: jobs with their last run, pages of runs, and job rows
-written from values already checked (scheduler.job_definitions)."""
+"""The jobs table and run history for the dashboard and the `jobs` commands: jobs with their last run, pages of
+runs, and job rows written from values already checked (scheduler.job_service)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from storage import tables
@@ -22,8 +22,15 @@ def list_jobs(connection: Connection) -> list[dict[str, Any]]:
 
 
 def job(connection: Connection, job_id: int) -> dict[str, Any] | None:
-    jobs = tables.jobs
-    row = connection.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
+    return _job_where(connection, tables.jobs.c.id == job_id)
+
+
+def job_named(connection: Connection, name: str) -> dict[str, Any] | None:
+    return _job_where(connection, tables.jobs.c.name == name)
+
+
+def _job_where(connection: Connection, condition: ColumnElement[bool]) -> dict[str, Any] | None:
+    row = connection.execute(select(tables.jobs).where(condition)).mappings().first()
     return None if row is None else dict(row)
 
 

@@ -144,11 +144,6 @@ def _upsert_baseline(dialect: str, values: dict[str, Any]) -> Any:
     return dialect_insert(table).values(**values).on_conflict_do_update(index_elements=["hostname"], set_=changed)
 
 
-def insert_samples(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """system_metrics rows alone, in one executemany (loading history: benchmarks, imports)."""
-    connection.execute(insert(tables.system_metrics), rows)
-
-
 def insert_notification(connection: Connection, values: dict[str, Any]) -> int:
     """One notifications row; its id (for its deliveries)."""
     return int(connection.execute(insert(tables.notifications).values(**values)).inserted_primary_key[0])

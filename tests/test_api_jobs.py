@@ -108,6 +108,15 @@ def test_bad_job_settings_are_a_422_that_says_why(server: Server, body: dict[str
     assert "bad" not in {job["name"] for job in server.ok("/jobs")["items"]}
 
 
+@pytest.mark.parametrize("name", ["", " hello", "hello ", "x" * 129],
+                         ids=["empty", "leading space", "trailing space", "129 characters"])
+def test_a_bad_name_is_a_422_as_on_the_command_line(server: Server, name: str) -> None:
+    reply = server.request("POST", "/jobs", body={"name": name, "cron_expression": "@daily", "job_type": "MONITORING"},
+                           token=TOKEN)
+    assert reply.status == 422 and reply.json()["detail"].startswith("name="), reply.text
+    assert name not in {job["name"] for job in server.ok("/jobs")["items"]}
+
+
 def test_changing_the_zone_checks_the_expression_again_and_unknown_ids_are_404(server: Server) -> None:
     reply = server.request("PUT", "/jobs/1", body={"timezone": "Nowhere/City"}, token=TOKEN)
     assert reply.status == 422 and reply.json()["detail"].startswith("timezone=")

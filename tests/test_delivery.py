@@ -24,10 +24,13 @@ from alerts.delivery import DeliveryReport, deliver_due, queue_deliveries, with_
 from config.fields import ConfigError
 from config.notify_settings import NOTIFY_KEYS, NotifySettings, destination_key, mask_url, parse_notify_settings
 from config.settings import SETTING_KEYS, load_settings
-from storage import init_database
+from storage import DeliveryStatus, init_database
 from storage.tables import notification_deliveries, notifications
 from tests.api_server import free_port
 from tests.conftest import ROOT
+from tests.db_servers import fetch
+
+pytest_plugins = ["db_servers"]
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
@@ -252,6 +255,25 @@ def test_a_destination_removed_from_the_settings_expires_its_rows(engine: Engine
     assert (removed.status, removed.attempts) == ("expired", 0)
     assert "no longer configured" in removed.error_message
     assert notification(engine, notification_id).success is False
+
+
+def test_every_status_is_stored_as_its_value_on_every_backend(database_url: str, receiver: Receiver) -> None:
+    """Statuses are DeliveryStatus members bound to a VARCHAR: each driver must store the value ('pending'),
+    never the member's name (PyMySQL formats a str subclass with str())."""
+    assert str(DeliveryStatus.RETRYING) == f"{DeliveryStatus.RETRYING}" == "retrying"
+    engine = init_database(database_url)
+    settings = settings_with(NOTIFY_URLS=f"{receiver.url()} json://127.0.0.1:{free_port()}/down",
+                             ALERT_DELIVERY_MAX_AGE="1h")
+    sent = add_notification(engine, settings)  # delivered to the receiver, retrying to the port nobody serves
+    too_old = add_notification(engine, settings, sent_at=NOW - timedelta(hours=2))  # expired to both
+    deliver_due(engine, settings, NOW)
+    queued = add_notification(engine, settings)  # pending to both
+
+    rows = fetch(database_url, "SELECT notification_id, status FROM notification_deliveries ORDER BY id")
+
+    assert [tuple(row) for row in rows] == [(sent, "delivered"), (sent, "retrying"), (too_old, "expired"),
+                                            (too_old, "expired"), (queued, "pending"), (queued, "pending")]
+    assert {status.value for status in DeliveryStatus} == {row.status for row in rows}
 
 
 def test_silenced_rows_get_no_deliveries(engine: Engine, receiver: Receiver) -> None:

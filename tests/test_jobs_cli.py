@@ -114,6 +114,20 @@ def test_bad_job_settings_are_one_line_and_change_nothing(workspace: Workspace, 
     assert jobs(workspace) == before
 
 
+BAD_NAMES = {"empty": "", "leading space": " nightly", "trailing space": "nightly ", "129 characters": "x" * 129}
+
+
+@pytest.mark.parametrize("name", BAD_NAMES.values(), ids=BAD_NAMES.keys())
+def test_a_bad_job_name_is_one_line_and_writes_nothing_as_in_the_api(workspace: Workspace, name: str) -> None:
+    assert workspace.run("db", "init", script=MAIN).returncode == 0
+    before = jobs(workspace)
+    result = workspace.run("jobs", "add", name, "--cron", "@daily", "--type", "monitoring", script=MAIN)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"error: name={name!r} is invalid; expected a name of 1 to 128 characters on one line, "
+                             f"without white space at either end\n")
+    assert jobs(workspace) == before
+
+
 def test_a_job_with_its_own_time_zone(workspace: Workspace) -> None:
     workspace.write_env(SCHEDULER_TIMEZONE="UTC")
     assert workspace.run("db", "init", script=MAIN).returncode == 0

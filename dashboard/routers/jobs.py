@@ -1,12 +1,15 @@
 """/jobs: the jobs table (list, add, change, remove, enable, disable, run now) and the run history.
 
-Settings are checked by scheduler.job_definitions, as for `python main.py jobs add/edit`: a bad cron expression,
-time zone, script or bound is a 422 whose detail names the field, the value and what is allowed.
+Jobs are added, changed, switched and removed through scheduler.job_service, as by `python main.py jobs`: a bad
+name, cron expression, time zone, script or bound is a 422 whose detail names the field, the value and what is
+allowed; a name another job has is a 409, an unknown job a 404.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
@@ -14,7 +17,6 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import ConfigDict, Field
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from dashboard.dependencies import Reader, settings_of, write_access
 from dashboard.errors import found_or_404
@@ -23,23 +25,13 @@ from dashboard.payloads import Payload
 from dashboard.responses import json_response
 from dashboard.routers import area_router
 from dashboard.schedules import next_run
+from scheduler import job_service
 from scheduler.cron_command import zone_or_default
 from scheduler.executions import queue_manual_run
-from scheduler.job_definitions import NEW_JOB_DEFAULTS, JobSettingError, checked_job_values, require_script
+from scheduler.job_definitions import NAME_MAX_LENGTH, NAME_PATTERN, JobSettingError
 from scheduler.service import STALE_AFTER_SECONDS
 from storage import ExecutionStatus, db
-from storage.database import write_transaction
-from storage.job_queries import (
-    delete_job,
-    execution,
-    insert_job,
-    job,
-    job_id_named,
-    last_runs,
-    list_executions,
-    list_jobs,
-    update_job,
-)
+from storage.job_queries import execution, job, last_runs, list_executions, list_jobs
 from storage.scheduler_queries import newest_heartbeat
 
 router = area_router("jobs", "/jobs")
@@ -66,27 +58,29 @@ class JobChanges(Payload):
 
 
 class NewJob(JobChanges):
-    name: str = Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")
+    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH, pattern=NAME_PATTERN)
     cron_expression: str = Field(max_length=128, examples=["*/5 * * * *"])
 
 
-def _checked(given: dict[str, Any], current: dict[str, Any], default_zone_name: str | None) -> dict[str, Any]:
-    """The given fields validated as the CLI validates them; the cron expression is checked in the zone the
-    job will have, and the type against the script it will have."""
-    values = {key: value for key, value in given.items() if value is not None}
-    merged = {"cron_expression": current.get("cron_expression"), "timezone": current.get("timezone"), **values}
-    if isinstance(merged.get("script_args"), list):
-        merged["script_args"] = json.dumps(merged["script_args"])
+def _settings(body: JobChanges) -> dict[str, Any]:
+    """The body's settings as the job service takes them: script_args as JSON text, as on the command line."""
+    settings = body.model_dump(exclude={"name"})
+    if settings["script_args"] is not None:
+        settings["script_args"] = json.dumps(settings["script_args"])
+    return settings
+
+
+@contextmanager
+def _job_service_errors() -> Iterator[None]:
+    """The job service's refusals as HTTP errors: a bad field 422, a name in use 409, an unknown job 404."""
     try:
-        checked = checked_job_values(merged, zone_or_default(default_zone_name))
-        changes = {key: value for key, value in checked.items() if key in values}
-        require_script(changes.get("job_type", current.get("job_type", NEW_JOB_DEFAULTS["job_type"])),
-                       changes.get("script_path", current.get("script_path")))
+        yield
+    except job_service.JobNameTaken as error:
+        raise HTTPException(409, error.conflict_message) from None
     except JobSettingError as error:
         raise HTTPException(422, error.field_message) from None
-    if "enabled" in values:
-        changes["enabled"] = values["enabled"]
-    return changes
+    except job_service.JobNotFound as error:
+        raise HTTPException(404, str(error)) from None
 
 
 def _job_document(row: dict[str, Any], last_run: dict[str, Any] | None, request: Request) -> dict[str, Any]:
@@ -114,16 +108,9 @@ def jobs(request: Request, reader: Reader) -> Response:
 
 @router.post("", summary="Add a job", status_code=201, dependencies=[Depends(write_access)])
 def add_job(request: Request, body: NewJob) -> Response:
-    given = body.model_dump(exclude={"name"})
-    values = {**NEW_JOB_DEFAULTS, "enabled": True, **_checked(given, {}, settings_of(request).scheduler_timezone)}
-    try:
-        with write_transaction(db.engine) as writer:
-            if job_id_named(writer, body.name) is not None:
-                raise HTTPException(409, f"name={body.name!r} is taken; expected a name no other job has")
-            job_id = insert_job(writer, {"name": body.name, **values})
-    except IntegrityError:
-        raise HTTPException(409, f"name={body.name!r} is taken; expected a name no other job has") from None
-    return _reply_with_job(request, job_id, status_code=201)
+    with _job_service_errors():
+        added = job_service.add_job(body.name, _settings(body), settings_of(request).scheduler_timezone)
+    return _reply_with_job(request, added.id, status_code=201)
 
 
 @router.get("/executions", summary="Runs of every job, newest first (without their output)")
@@ -144,26 +131,22 @@ def one_job(request: Request, job_id: RowId) -> Response:
 
 @router.put("/{job_id}", summary="Change a job's settings", dependencies=[Depends(write_access)])
 def change_job(request: Request, job_id: RowId, body: JobChanges) -> Response:
-    with write_transaction(db.engine) as writer:
-        changes = _checked(body.model_dump(), _job_or_404(writer, job_id), settings_of(request).scheduler_timezone)
-        if changes:
-            update_job(writer, job_id, changes)
+    with _job_service_errors():
+        job_service.change_job(job_id, _settings(body), settings_of(request).scheduler_timezone)
     return _reply_with_job(request, job_id)
 
 
 @router.delete("/{job_id}", summary="Remove a job (its runs stay, unlinked)", status_code=204,
                dependencies=[Depends(write_access)])
 def remove_job(job_id: RowId) -> Response:
-    with write_transaction(db.engine) as writer:
-        if not delete_job(writer, job_id):
-            raise HTTPException(404, f"no job with id {job_id}")
+    with _job_service_errors():
+        job_service.remove_job(job_id)
     return Response(status_code=204)
 
 
 def _switch(request: Request, job_id: int, enabled: bool) -> Response:
-    with write_transaction(db.engine) as writer:
-        if not update_job(writer, job_id, {"enabled": enabled}):
-            raise HTTPException(404, f"no job with id {job_id}")
+    with _job_service_errors():
+        job_service.set_enabled(job_id, enabled)
     return _reply_with_job(request, job_id)
 
 

@@ -29,7 +29,7 @@ class CollectorSettings(Protocol):
     def network_ignore_interfaces(self) -> tuple[str, ...]: ...
 
 
-class SampleContext(Protocol):
+class SampleView(Protocol):
     """What a collector's figures() reads of the sample besides its own reading (monitoring.sample.Sample)."""
 
     @property

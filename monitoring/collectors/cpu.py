@@ -10,7 +10,7 @@ from typing import NamedTuple
 import psutil
 
 from monitoring.catalogue import ResourceKind
-from monitoring.collectors import CollectorSettings, SampleContext
+from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures, ResourceFigures
 from monitoring.rates import CounterSnapshot, share_percent
 
@@ -125,7 +125,7 @@ def _share_since(previous: CounterSnapshot, name: str, total_before: float | Non
     return share_percent(part_before[0], total_before, part_now, total_now)
 
 
-def figures(reading: CpuReading, sample: SampleContext) -> Figures:
+def figures(reading: CpuReading, sample: SampleView) -> Figures:
     times = reading.times
     machine = {"cpu_percent": reading.percent, "cpu_count": reading.logical_count,
                "cpu_physical_count": reading.physical_count, "cpu_frequency_mhz": reading.frequency_mhz,

@@ -10,7 +10,7 @@ from typing import NamedTuple
 import psutil
 
 from monitoring.catalogue import ResourceKind
-from monitoring.collectors import CollectorSettings, SampleContext
+from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.collectors.patterns import matches_any
 from monitoring.figures import Figures, ResourceFigures, Value, named_values
 from monitoring.rates import CounterSnapshot, per_second
@@ -175,7 +175,7 @@ def apply_rates(reading: DisksReading, previous: CounterSnapshot, elapsed_second
             disk.rates = IoRates(*per_second(device, disk.io, elapsed_seconds))  # type: ignore[arg-type]
 
 
-def figures(reading: DisksReading, sample: SampleContext) -> Figures:
+def figures(reading: DisksReading, sample: SampleView) -> Figures:
     """Each mount, and for the machine the system disk's size and usage (in GiB, as the seed's disk_* columns
     hold them) and the I/O of every device together."""
     machine: dict[str, Value] = {**named_values(_MACHINE_COUNTERS, reading.io_total),

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import psutil
 
 from monitoring.catalogue import ResourceKind
-from monitoring.collectors import CollectorSettings, SampleContext
+from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures, ResourceFigures
 from monitoring.units import MIB
 
@@ -126,8 +126,8 @@ def _read_device(nvml: Any, index: int) -> GpuReading:
             gpu.problems.append(f"{function.__name__}: {error or type(error).__name__}")
             return None
 
-    gpu.name = _text(read(nvml.nvmlDeviceGetName))
-    gpu.uuid = _text(read(nvml.nvmlDeviceGetUUID))
+    gpu.name = _decoded(read(nvml.nvmlDeviceGetName))
+    gpu.uuid = _decoded(read(nvml.nvmlDeviceGetUUID))
     utilization = read(nvml.nvmlDeviceGetUtilizationRates)
     if utilization is not None:
         gpu.utilization_percent = float(utilization.gpu)
@@ -175,11 +175,11 @@ def _watts(milliwatts: int | None) -> float | None:
     return None if milliwatts is None else milliwatts / 1000.0
 
 
-def _text(value: str | bytes | None) -> str | None:
+def _decoded(value: str | bytes | None) -> str | None:
     return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
-def figures(reading: GpusReading, sample: SampleContext) -> Figures:
+def figures(reading: GpusReading, sample: SampleView) -> Figures:
     gpus = [ResourceFigures(ResourceKind.GPU,
                             {"gpu_index": gpu.index, "name": gpu.name, "uuid": gpu.uuid,
                              "error_message": "; ".join(gpu.problems) or None},

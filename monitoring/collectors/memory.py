@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import psutil
 
-from monitoring.collectors import CollectorSettings, SampleContext
+from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures
 from monitoring.units import GIB
 
@@ -39,7 +39,7 @@ def collect(settings: CollectorSettings) -> MemoryReading:
     )
 
 
-def figures(reading: MemoryReading, sample: SampleContext) -> Figures:
+def figures(reading: MemoryReading, sample: SampleView) -> Figures:
     """Sizes in GiB, as the seed's *_gb columns hold them."""
     return Figures.of({
         "memory_total_gb": reading.total_bytes / GIB, "memory_used_gb": reading.used_bytes / GIB,

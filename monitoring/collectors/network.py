@@ -8,7 +8,7 @@ from typing import NamedTuple
 import psutil
 
 from monitoring.catalogue import ResourceKind
-from monitoring.collectors import CollectorSettings, SampleContext
+from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.collectors.patterns import matches_any
 from monitoring.figures import Figures, ResourceFigures, Value, named_values
 from monitoring.rates import CounterSnapshot, per_second
@@ -120,7 +120,7 @@ def apply_rates(reading: NetworkReading, previous: CounterSnapshot, elapsed_seco
     reading.total_rates = NicRates(*(sum(values) for values in zip(*rates, strict=True))) if rates else None
 
 
-def figures(reading: NetworkReading, sample: SampleContext) -> Figures:
+def figures(reading: NetworkReading, sample: SampleView) -> Figures:
     interfaces = [ResourceFigures(ResourceKind.INTERFACE, {"interface": nic.name},
                                   {"network_up": nic.is_up, "network_speed_mbps": nic.speed_mbps,
                                    **named_values(_COUNTERS, nic.counters), **_rate_figures(nic.rates)})

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import psutil
 
-from monitoring.collectors import CollectorSettings, SampleContext
+from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures
 
 
@@ -108,7 +108,7 @@ def counters(reading: ProcessesReading) -> dict[int, tuple[float, float]]:
     return {row.pid: (row.create_time, row.cpu_seconds) for row in reading.table}
 
 
-def figures(reading: ProcessesReading, sample: SampleContext) -> Figures:
+def figures(reading: ProcessesReading, sample: SampleView) -> Figures:
     return Figures.of()
 
 

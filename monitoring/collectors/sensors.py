@@ -7,7 +7,7 @@ from typing import NamedTuple
 import psutil
 
 from monitoring.catalogue import ResourceKind
-from monitoring.collectors import CollectorSettings, SampleContext
+from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures, ResourceFigures
 
 
@@ -33,7 +33,7 @@ def collect(settings: CollectorSettings) -> list[SensorReading]:
     ]
 
 
-def figures(reading: list[SensorReading], sample: SampleContext) -> Figures:
+def figures(reading: list[SensorReading], sample: SampleView) -> Figures:
     return Figures.of(resources=[
         ResourceFigures(ResourceKind.SENSOR, {"chip": sensor.chip, "label": sensor.label},
                         {"sensor_temperature_celsius": sensor.current_celsius,
