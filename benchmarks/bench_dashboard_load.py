@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from common import free_port, wait_until_up  # noqa: E402
+from common import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RPS, TARGET_P99_MS = 500.0, 50.0

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import alternate, compile_project, run_measured  # noqa: E402
+from common import alternate, compile_project, run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 WALL_RATIO_TARGET = 1.25

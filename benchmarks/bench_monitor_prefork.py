@@ -30,6 +30,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]  # the project, as from its root
 from common import compile_project  # noqa: E402
+
 from scheduler.executions import MONITOR_MODULE, MONITOR_SCRIPT  # noqa: E402
 from scheduler.prefork_client import PreforkWorker  # noqa: E402
 from scheduler.runner import run_process  # noqa: E402
@@ -53,7 +54,7 @@ def measure(worker: PreforkWorker | None, env: dict[str, str], workdir: str) -> 
     arguments = ["--quiet"]
     starter = None
     if worker is not None:
-        def starter(stdout, stderr):  # noqa: ANN001, ANN202 - the runner's Starter
+        def starter(stdout, stderr):
             return worker.spawn(MONITOR_MODULE, arguments, str(ROOT), env, stdout, stderr)
     worker_pid = worker.pid if worker is not None else None  # it reports a child's exit after reaping it
     cpu_before = own_and_children_cpu_seconds() + (worker_cpu_seconds(worker_pid) if worker_pid else 0.0)

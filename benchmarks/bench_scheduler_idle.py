@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 import psutil
-
-from common import free_port, scheduler_database  # noqa: E402
+from common import free_port, scheduler_database
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PERCENT = 1.0

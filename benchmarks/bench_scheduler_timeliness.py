@@ -39,6 +39,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT)]
 from common import percentile, scheduler_database  # noqa: E402
 
 from scheduler.runner import start_job_process  # noqa: E402
+
 TARGET_MEDIAN_MS = 100.0
 TARGET_P99_MS = 500.0
 MINIMUM_SLOTS = 100

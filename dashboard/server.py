@@ -70,7 +70,7 @@ class DashboardServer:
     def _serve(self) -> None:
         try:
             self._server.run(sockets=[self._socket])
-        except BaseException:  # noqa: BLE001 - uvicorn exits (SystemExit) when the app's start-up fails
+        except BaseException:
             log.exception("the dashboard server stopped")
 
     def start(self) -> None:

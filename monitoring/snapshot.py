@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import psutil
 
 from monitoring.collectors import processes
-from monitoring.collectors.registry import MODULES, RATE_COUNTERS, MonitorSettings, fill_sample, figures_of
+from monitoring.collectors.registry import MODULES, RATE_COUNTERS, MonitorSettings, figures_of, fill_sample
 from monitoring.figures import Figures
 from monitoring.rates import CounterSnapshot
 from monitoring.sample import Sample

@@ -21,9 +21,9 @@ from typing import IO, NamedTuple
 
 from config import defaults
 from config.paths import PROJECT_ROOT
+from pipeline.command import EXECUTION_ID_VARIABLE
 from scheduler.prefork_client import PreforkWorker
 from scheduler.runner import ProcessHandle, run_process
-from pipeline.command import EXECUTION_ID_VARIABLE
 from storage import ExecutionStatus, ExecutionTrigger, Job, JobExecution, JobType, db
 
 MONITOR_SCRIPT = PROJECT_ROOT / "scripts" / "monitoring" / "system_monitor.py"

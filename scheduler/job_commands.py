@@ -16,9 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from config.paths import PROJECT_ROOT
+from config.settings import Settings
 from scheduler.cron import CronError, fire_times, parse_cron, zone_named
 from scheduler.cron_command import check_count, print_times, zone_or_default
-from config.settings import Settings
 from scheduler.executions import JobDefinitionError, RetryPolicy, execute_job
 from scheduler.job_definitions import JobSettingError
 from scheduler.job_service import JobNotFound, add_job, change_job, existing_job, remove_job, set_enabled

@@ -7,12 +7,11 @@ step) and only imports Alembic when the database is new or behind.
 from __future__ import annotations
 
 import logging
-
 from contextlib import nullcontext
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from config.paths import PROJECT_ROOT
 from storage.database import SQLITE_BEGIN_OPTION, db

@@ -12,9 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitoring.collectors import registry  # noqa: E402
-from scripts.monitoring import system_monitor  # noqa: E402
-from monitoring.collectors.disk import DiskReading, DisksReading  # noqa: E402
+from monitoring.collectors import registry
+from monitoring.collectors.disk import DiskReading, DisksReading
+from scripts.monitoring import system_monitor
 
 
 def main(argv: list[str]) -> int:

@@ -10,9 +10,9 @@ import psutil
 import pytest
 
 from config.settings import load_settings
-from monitoring.collectors.registry import COLLECTORS, run_collectors
 from monitoring.collectors import cpu, disk, memory, network, processes, sensors
 from monitoring.collectors.patterns import matches_any
+from monitoring.collectors.registry import COLLECTORS, run_collectors
 
 SETTINGS = load_settings({})
 

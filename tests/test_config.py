@@ -10,8 +10,8 @@ import pytest
 from config.fields import ConfigError
 from config.paths import PROJECT_ROOT
 from config.settings import SETTING_KEYS, load_settings
-from monitoring.levels import Levels
 from config.thresholds import threshold_keys
+from monitoring.levels import Levels
 from tests.conftest import MAIN, Workspace
 
 

@@ -43,7 +43,7 @@ class Receiver:
         self.received = received
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 time.sleep(delay)
                 received.append((self.path, json.loads(body)))
@@ -101,7 +101,7 @@ def deliveries_of(engine: Engine, notification_id: int) -> list:
                                   .order_by(notification_deliveries.c.id)).all()
 
 
-def notification(engine: Engine, notification_id: int):  # noqa: ANN201
+def notification(engine: Engine, notification_id: int):
     with engine.connect() as connection:
         return connection.execute(select(notifications).where(notifications.c.id == notification_id)).one()
 
@@ -140,7 +140,7 @@ def test_email_through_a_plain_smtp_server(engine: Engine) -> None:
         def __init__(self) -> None:
             self.envelopes: list = []
 
-        async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook
+        async def handle_DATA(self, server, session, envelope) -> str:
             self.envelopes.append(envelope)
             return "250 Message accepted for delivery"
 
@@ -445,12 +445,12 @@ def test_settings_without_destinations_do_not_import_apprise() -> None:
     assert result.stdout.strip() == "False"
 
 
-def test_a_monitoring_run_delivers_its_incident_rows(workspace, receiver: Receiver) -> None:  # noqa: ANN001
+def test_a_monitoring_run_delivers_its_incident_rows(workspace, receiver: Receiver) -> None:
     """End to end: the monitor writes the firing row, queues it for the destination in the same transaction
     and sends it after the commit; the next run's resolved row follows."""
     from config.settings import load_settings
-    from pipeline.monitor import monitor_once
     from monitoring.collectors.disk import DiskReading, DisksReading
+    from pipeline.monitor import monitor_once
 
     workspace.write_env(DISK_THRESHOLD="80", DISK_CRITICAL_THRESHOLD="90", MONITOR_SYSTEM_DISK="/scenario",
                         NOTIFY_URLS=f"info={receiver.url()}")

@@ -21,12 +21,12 @@ import pynvml
 import pytest
 
 from config.settings import Settings
-from monitoring.collectors.registry import COLLECTORS, run_collectors
 from monitoring.collectors import gpu
+from monitoring.collectors.gpu import GpuProcess, GpusReading
+from monitoring.collectors.registry import COLLECTORS, run_collectors
+from monitoring.units import GIB, MIB
 from pipeline.monitor import MonitorResult, monitor_once
 from pipeline.report import render_report
-from monitoring.units import GIB, MIB
-from monitoring.collectors.gpu import GpuProcess, GpusReading
 from tests.fakes import fake_pynvml, install_fake_pynvml
 from tests.fakes.fake_pynvml import FakeDevice, FakeNvml, FakeProcess
 

@@ -6,25 +6,23 @@ from datetime import datetime, timezone
 
 import pytest
 
-from monitoring.incidents import held_level
 from config.fields import ConfigError
 from config.settings import load_settings
-from monitoring.catalogue import BY_NAME, GRADED, ResourceKind
-from monitoring.collectors.registry import figures_of
-from monitoring.levels import Levels
 from monitoring.alert_text import alert_line, alert_message, alert_title
-from monitoring.levels import Level
-from monitoring.grading import Measurement, grade, measurements
-from monitoring.levels import grade_value
-from pipeline.nagios import nagios_line
-from monitoring.units import GIB, MIB
+from monitoring.catalogue import BY_NAME, GRADED, ResourceKind
 from monitoring.collectors.cpu import CpuReading, CpuTimes
 from monitoring.collectors.disk import DiskReading, DisksReading
 from monitoring.collectors.gpu import GpuReading, GpusReading
-from monitoring.collectors.network import InterfaceReading, NetworkReading, NicCounters, NicRates
 from monitoring.collectors.memory import MemoryReading
+from monitoring.collectors.network import InterfaceReading, NetworkReading, NicCounters, NicRates
 from monitoring.collectors.processes import ProcessCounters, ProcessesReading, ProcessInfo
+from monitoring.collectors.registry import figures_of
+from monitoring.grading import Measurement, grade, measurements
+from monitoring.incidents import held_level
+from monitoring.levels import Level, Levels, grade_value
 from monitoring.sample import Sample
+from monitoring.units import GIB, MIB
+from pipeline.nagios import nagios_line
 
 DEFAULTS = load_settings({}).thresholds
 WARNING, CRITICAL = Level.WARNING, Level.CRITICAL

@@ -10,13 +10,13 @@ import time
 
 import pytest
 
-from monitoring.incidents import held_level
 from monitoring.catalogue import BY_NAME
+from monitoring.collectors.disk import DiskReading, DisksReading
+from monitoring.incidents import held_level
 from monitoring.levels import Levels
 from pipeline.monitor import monitor_once
-from monitoring.collectors.disk import DiskReading, DisksReading
-from tests.db_servers import fetch
 from tests.conftest import MAIN, ROOT, Workspace
+from tests.db_servers import fetch
 
 SCENARIO = {"DISK_THRESHOLD": "80", "DISK_CRITICAL_THRESHOLD": "90", "MONITOR_SYSTEM_DISK": "/scenario"}
 DRIVER = f"""

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from tests.db_servers import fetch
 from tests.conftest import MAIN, Workspace
+from tests.db_servers import fetch
 
 
 def jobs(workspace: Workspace) -> list[tuple]:

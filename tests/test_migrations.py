@@ -16,11 +16,11 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import MAIN, Workspace
+from db_servers import PROJECT_ROOT, SEED_METRICS_QUERY, assert_succeeded, connect, fetch
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, inspect
 from sqlalchemy.engine import Engine, make_url
 
-from conftest import MAIN, Workspace
-from db_servers import PROJECT_ROOT, SEED_METRICS_QUERY, assert_succeeded, connect, fetch
 from storage import tables
 from storage.schema import MIGRATIONS_DIR, SCHEMA_REVISION, init_database
 

@@ -6,16 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitoring.collectors.registry import apply_rates
-from monitoring.rates import counter_delta
-from monitoring.collectors.cpu import cpu_percent
-from monitoring.rates import CounterSnapshot
-from monitoring.sample import Sample
-from monitoring.snapshot import snapshot_of
-from monitoring.collectors.cpu import CpuReading, CpuTimes
+from monitoring.collectors.cpu import CpuReading, CpuTimes, cpu_percent
 from monitoring.collectors.disk import DiskReading, DisksReading, IoCounters
 from monitoring.collectors.network import InterfaceReading, NetworkReading, NicCounters
 from monitoring.collectors.processes import ProcessCounters, ProcessesReading
+from monitoring.collectors.registry import apply_rates
+from monitoring.rates import CounterSnapshot, counter_delta
+from monitoring.sample import Sample
+from monitoring.snapshot import snapshot_of
 
 BOOT = 1_700_000_000.0
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)

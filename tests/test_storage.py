@@ -16,10 +16,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
-
 from conftest import Workspace
 from db_servers import (
     PROJECT_ROOT,
@@ -29,6 +25,10 @@ from db_servers import (
     fetch,
     sqlite_url,
 )
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
 from storage import tables
 from storage.database import db
 from storage.metrics_store import latest_counters, save_sample
@@ -69,7 +69,9 @@ def run_python(code: str, environ: dict[str, str]) -> subprocess.CompletedProces
 
 
 def test_the_documented_imports_work() -> None:
-    from storage import Job, JobType, Notification, SystemMetric, db as storage_db, init_database as init
+    from storage import Job, JobType, Notification, SystemMetric
+    from storage import db as storage_db
+    from storage import init_database as init
 
     assert storage_db is db and init is init_database
     assert Job.__table__ is tables.jobs
@@ -126,11 +128,10 @@ def test_session_scope_commits_when_the_block_succeeds(engine: Engine) -> None:
 def test_session_scope_rolls_back_when_the_block_raises(engine: Engine) -> None:
     from storage import Notification
 
-    with pytest.raises(RuntimeError, match="boom"):
-        with db.session_scope() as session:
-            session.add(Notification(title="t", message="m", level="INFO", channel="system_monitoring"))
-            session.flush()  # the INSERT really reached the database
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), db.session_scope() as session:
+        session.add(Notification(title="t", message="m", level="INFO", channel="system_monitoring"))
+        session.flush()  # the INSERT really reached the database
+        raise RuntimeError("boom")
 
     with engine.connect() as connection:
         assert count(connection, "notifications") == 0
@@ -212,9 +213,8 @@ def test_job_names_are_unique(engine: Engine) -> None:
 
     with db.session_scope() as session:
         session.add(Job(**SEED_JOB, job_type=JobType.MONITORING))
-    with pytest.raises(IntegrityError):
-        with db.session_scope() as session:
-            session.add(Job(**SEED_JOB, job_type=JobType.CUSTOM))
+    with pytest.raises(IntegrityError), db.session_scope() as session:
+        session.add(Job(**SEED_JOB, job_type=JobType.CUSTOM))
 
     with engine.connect() as connection:
         assert count(connection, "jobs") == 1

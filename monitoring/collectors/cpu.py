@@ -14,7 +14,6 @@ from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures, ResourceFigures
 from monitoring.rates import CounterSnapshot, share_percent
 
-
 PRODUCES = ("cpu_percent", "cpu_count", "cpu_physical_count", "cpu_frequency_mhz", "cpu_busy_seconds_total",
             "cpu_seconds_total", "cpu_core_percent", "cpu_core_busy_seconds_total", "cpu_core_seconds_total",
             "load_1m", "load_5m", "load_15m", "load_per_core", "cpu_iowait_seconds_total", "cpu_steal_seconds_total",

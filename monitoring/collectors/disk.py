@@ -16,7 +16,6 @@ from monitoring.figures import Figures, ResourceFigures, Value, named_values
 from monitoring.rates import CounterSnapshot, per_second
 from monitoring.units import GIB
 
-
 PRODUCES = ("disk_total_gb", "disk_used_gb", "disk_percent", "disk_total_bytes", "disk_used_bytes",
             "disk_free_bytes", "disk_read_bytes_total", "disk_write_bytes_total", "disk_read_count_total",
             "disk_write_count_total", "disk_read_bytes_per_second", "disk_write_bytes_per_second",

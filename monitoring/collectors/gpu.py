@@ -19,7 +19,6 @@ from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures, ResourceFigures
 from monitoring.units import MIB
 
-
 PRODUCES = ("gpu_count", "gpu_utilization_percent", "gpu_memory_utilization_percent", "gpu_memory_total_mib",
             "gpu_memory_used_mib", "gpu_memory_percent", "gpu_temperature_celsius", "gpu_power_draw_watts",
             "gpu_power_limit_watts", "gpu_fan_percent")

@@ -10,7 +10,6 @@ from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures
 from monitoring.units import GIB
 
-
 PRODUCES = ("memory_total_gb", "memory_used_gb", "memory_available_gb", "memory_percent", "swap_total_gb",
             "swap_used_gb", "swap_percent")
 

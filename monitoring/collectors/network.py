@@ -14,7 +14,6 @@ from monitoring.figures import Figures, ResourceFigures, Value, named_values
 from monitoring.rates import CounterSnapshot, per_second
 from monitoring.units import MIB
 
-
 PRODUCES = ("network_sent_mb", "network_recv_mb", "network_recv_bytes_per_second", "network_sent_bytes_per_second",
             "network_errors_per_second", "network_drops_per_second", "network_up", "network_speed_mbps",
             "network_bytes_sent_total", "network_bytes_recv_total", "network_packets_sent_total",

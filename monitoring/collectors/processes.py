@@ -14,7 +14,6 @@ import psutil
 from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures
 
-
 PRODUCES: tuple[str, ...] = ()
 _ATTRS = ["pid", "create_time", "cpu_times", "memory_info"]
 # psutil derives a process's create_time from the whole-second boot time, so it can be off by up to 1 s.

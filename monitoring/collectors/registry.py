@@ -14,7 +14,17 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any, Protocol
 
-from monitoring.collectors import COLLECTOR_NAMES, CollectorSettings, cpu, disk, gpu, memory, network, processes, sensors
+from monitoring.collectors import (
+    COLLECTOR_NAMES,
+    CollectorSettings,
+    cpu,
+    disk,
+    gpu,
+    memory,
+    network,
+    processes,
+    sensors,
+)
 from monitoring.figures import Figures
 from monitoring.rates import CounterSnapshot, rebooted, zero_snapshot
 from monitoring.sample import CollectorOutcome, Sample

@@ -10,7 +10,6 @@ from monitoring.catalogue import ResourceKind
 from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures, ResourceFigures
 
-
 PRODUCES = ("sensor_temperature_celsius", "sensor_high_celsius", "sensor_critical_celsius")
 
 

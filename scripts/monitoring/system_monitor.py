@@ -17,7 +17,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: import the project from its root, whatever the working directory
     sys.path[0] = str(Path(__file__).resolve().parents[2])
 
-from pipeline.command import build_parser, run_with_args  # noqa: E402
+from pipeline.command import build_parser, run_with_args
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,9 +18,24 @@ from storage.models.metrics import (
 from storage.models.notifications import Notification
 
 __all__ = [
-    "AlertIncident", "AlertSilence", "Base", "ExecutionStatus", "ExecutionTrigger", "Job", "JobExecution", "JobType",
+    "AlertIncident",
+    "AlertSilence",
+    "Base",
+    "ExecutionStatus",
+    "ExecutionTrigger",
+    "Job",
+    "JobExecution",
+    "JobType",
     "Notification",
-    "ProcessCpuBaseline", "SystemMetric", "SystemMetricCollector", "SystemMetricCpuCore", "SystemMetricDisk",
-    "SystemMetricGpu", "SystemMetricGpuProcess", "SystemMetricNetwork", "SystemMetricProcess", "SystemMetricSensor",
     "NotificationDelivery",
+    "ProcessCpuBaseline",
+    "SystemMetric",
+    "SystemMetricCollector",
+    "SystemMetricCpuCore",
+    "SystemMetricDisk",
+    "SystemMetricGpu",
+    "SystemMetricGpuProcess",
+    "SystemMetricNetwork",
+    "SystemMetricProcess",
+    "SystemMetricSensor",
 ]

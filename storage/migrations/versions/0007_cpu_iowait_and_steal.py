@@ -9,16 +9,15 @@ Revises: 0006
 Create Date: 2026-11-30 09:00:00
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = '0007'
-down_revision: Union[str, Sequence[str], None] = '0006'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = '0006'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 _COLUMNS = ('cpu_iowait_seconds_total', 'cpu_steal_seconds_total', 'cpu_iowait_percent', 'cpu_steal_percent')
 
