@@ -30,46 +30,73 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="main.py", description="Self-hosted automation platform.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    run = commands.add_parser("run", help="run the scheduler (the jobs table's jobs on their cron expressions) and "
-                                          "the dashboard: the default",
-                              description="Run the enabled jobs on their cron expressions and serve the dashboard "
-                                          "(unless DASHBOARD_ENABLED=false) until SIGTERM or Ctrl-C.")
+    run = commands.add_parser(
+        "run",
+        help="run the scheduler (the jobs table's jobs on their cron expressions) and the dashboard: the default",
+        description="Run the enabled jobs on their cron expressions and serve the dashboard "
+        "(unless DASHBOARD_ENABLED=false) until SIGTERM or Ctrl-C.",
+    )
     run.add_argument("--no-dashboard", action="store_true", help="run the scheduler alone")
-    commands.add_parser("serve", help="serve the dashboard alone: JSON API, /metrics, the web page",
-                        description="Serve the dashboard on API_HOST:API_PORT until SIGTERM or Ctrl-C.")
-    add_arguments(commands.add_parser(
-        "monitor", help="run the system monitor job once: collect, save, grade, notify, report",
-        description="Collect system metrics, save them, grade them against the .env thresholds and report."))
+    commands.add_parser(
+        "serve",
+        help="serve the dashboard alone: JSON API, /metrics, the web page",
+        description="Serve the dashboard on API_HOST:API_PORT until SIGTERM or Ctrl-C.",
+    )
+    add_arguments(
+        commands.add_parser(
+            "monitor",
+            help="run the system monitor job once: collect, save, grade, notify, report",
+            description="Collect system metrics, save them, grade them against the .env thresholds and report.",
+        )
+    )
 
-    database = commands.add_parser("db", help="create or upgrade the database",
-                                   description="Manage the database named by DATABASE_URL.")
+    database = commands.add_parser(
+        "db", help="create or upgrade the database", description="Manage the database named by DATABASE_URL."
+    )
     database_commands = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    database_commands.add_parser("init", help="create every table (idempotent; upgrades an older schema) and "
-                                              "register the built-in system_monitoring job if absent")
+    database_commands.add_parser(
+        "init",
+        help="create every table (idempotent; upgrades an older schema) and "
+        "register the built-in system_monitoring job if absent",
+    )
     database_commands.add_parser("upgrade", help="apply pending schema migrations, keeping every row")
     prune = database_commands.add_parser(
-        "prune", help="delete history older than the RETENTION_* settings (the data_retention job runs this daily)",
+        "prune",
+        help="delete history older than the RETENTION_* settings (the data_retention job runs this daily)",
         description="Delete samples, notifications, resolved incidents, ended silences and finished job runs "
-                    "older than RETENTION_METRICS_DAYS, RETENTION_NOTIFICATIONS_DAYS and "
-                    "RETENTION_JOB_EXECUTIONS_DAYS, in small batches.")
+        "older than RETENTION_METRICS_DAYS, RETENTION_NOTIFICATIONS_DAYS and "
+        "RETENTION_JOB_EXECUTIONS_DAYS, in small batches.",
+    )
     prune.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
 
-    prometheus = commands.add_parser("prometheus", help="files for a Prometheus that scrapes /metrics",
-                                     description="Files for a Prometheus server that scrapes the dashboard.")
+    prometheus = commands.add_parser(
+        "prometheus",
+        help="files for a Prometheus that scrapes /metrics",
+        description="Files for a Prometheus server that scrapes the dashboard.",
+    )
     prometheus_commands = prometheus.add_subparsers(dest="prometheus_command", metavar="ACTION", required=True)
     prometheus_commands.add_parser(
-        "rules", help="print alert rules for the graded metrics at the .env levels (deploy/prometheus/rules.yml "
-                      "is this for .env.example)")
+        "rules",
+        help="print alert rules for the graded metrics at the .env levels (deploy/prometheus/rules.yml "
+        "is this for .env.example)",
+    )
 
     from alerts.cli_arguments import add_alerts_arguments
     from scheduler.cli_arguments import add_cron_arguments, add_jobs_arguments
 
-    add_cron_arguments(commands.add_parser("cron", help="check cron expressions",
-                                           description="Check cron expressions."))
-    add_jobs_arguments(commands.add_parser("jobs", help="the jobs in the database",
-                                           description="The jobs the scheduler runs."))
-    add_alerts_arguments(commands.add_parser("alerts", help="incidents: list, acknowledge, silence",
-                                             description="Incidents raised by the monitor job, and silences."))
+    add_cron_arguments(
+        commands.add_parser("cron", help="check cron expressions", description="Check cron expressions.")
+    )
+    add_jobs_arguments(
+        commands.add_parser("jobs", help="the jobs in the database", description="The jobs the scheduler runs.")
+    )
+    add_alerts_arguments(
+        commands.add_parser(
+            "alerts",
+            help="incidents: list, acknowledge, silence",
+            description="Incidents raised by the monitor job, and silences.",
+        )
+    )
     return parser
 
 
@@ -136,8 +163,10 @@ def _prune(settings: Settings, dry_run: bool) -> int:
             print(f"{result.table}: kept forever ({result.setting}=off)")
         else:
             verb = "would be deleted" if dry_run else "deleted"
-            print(f"{result.table}: {result.rows} row(s) older than "
-                  f"{result.older_than.isoformat(timespec='seconds')} {verb} ({result.setting})")
+            print(
+                f"{result.table}: {result.rows} row(s) older than "
+                f"{result.older_than.isoformat(timespec='seconds')} {verb} ({result.setting})"
+            )
     return 0
 
 
@@ -259,8 +288,12 @@ def run_scheduler(with_dashboard: bool = True) -> int:
     _database_ready(settings)
     from scheduler.job_commands import retry_policy
 
-    scheduler = Scheduler(settings.scheduler_timezone, stop_wait_seconds=settings.scheduler_stop_wait_seconds,
-                          retry=retry_policy(settings), prefork=settings.scheduler_prefork)
+    scheduler = Scheduler(
+        settings.scheduler_timezone,
+        stop_wait_seconds=settings.scheduler_stop_wait_seconds,
+        retry=retry_policy(settings),
+        prefork=settings.scheduler_prefork,
+    )
     server = None
     if with_dashboard:
         from dashboard.server import DashboardError, DashboardServer

@@ -52,8 +52,12 @@ def parse_until(raw: str, now: datetime) -> datetime:
         moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
         moment = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
     except (ValueError, OverflowError):  # OverflowError: an offset that takes it past year 9999 or before 1
-        raise AlertArgumentError("until", raw, "is invalid; expected a duration such as 30m, 2h or 1d, or an ISO "
-                                               "8601 time such as 2026-12-01T08:00:00+01:00") from None
+        raise AlertArgumentError(
+            "until",
+            raw,
+            "is invalid; expected a duration such as 30m, 2h or 1d, or an ISO "
+            "8601 time such as 2026-12-01T08:00:00+01:00",
+        ) from None
     if moment <= now:
         raise AlertArgumentError("until", raw, "is in the past; expected a later time")
     return moment
@@ -82,8 +86,9 @@ def silence_incidents(pattern: str, until: str, reason: str | None) -> tuple[int
     """A new silence: its id, its pattern and when it ends. PATTERN and --until are checked first."""
     pattern = pattern.strip()
     if not pattern or len(pattern) > 512:
-        raise AlertArgumentError("pattern", pattern, "is invalid; expected a glob of 1 to 512 characters such as "
-                                                     "'disk_*' or 'web1:*'")
+        raise AlertArgumentError(
+            "pattern", pattern, "is invalid; expected a glob of 1 to 512 characters such as 'disk_*' or 'web1:*'"
+        )
     now = datetime.now(timezone.utc)
     ends = parse_until(until, now)
     with db.engine.begin() as connection:
@@ -111,14 +116,18 @@ def _list(args: argparse.Namespace) -> int:
         start = row["fired_at"] or row["started_at"]
         end = row["resolved_at"] or now
         notes = (" acked" if row["acknowledged_at"] else "") + (" flapping" if row["flapping"] else "")
-        print(f"{row['id']:>5}  {row['status']:<9} {row['host'][:16]:<16} {row['metric']:<24} "
-              f"{(row['resource'] or '-')[:20]:<20} {row['last_value']:>8.2f} {row['max_value']:>8.2f}  "
-              f"{start:%Y-%m-%d %H:%M} UTC ({format_duration((end - start).total_seconds())}){notes}")
+        print(
+            f"{row['id']:>5}  {row['status']:<9} {row['host'][:16]:<16} {row['metric']:<24} "
+            f"{(row['resource'] or '-')[:20]:<20} {row['last_value']:>8.2f} {row['max_value']:>8.2f}  "
+            f"{start:%Y-%m-%d %H:%M} UTC ({format_duration((end - start).total_seconds())}){notes}"
+        )
     if not rows:
         print("no active incidents" if not args.all else "no incidents")
     for silence in silences:
-        print(f"silence {silence['id']}: {silence['pattern']} until {silence['until']:%Y-%m-%d %H:%M} UTC"
-              + (f" ({silence['reason']})" if silence["reason"] else ""))
+        print(
+            f"silence {silence['id']}: {silence['pattern']} until {silence['until']:%Y-%m-%d %H:%M} UTC"
+            + (f" ({silence['reason']})" if silence["reason"] else "")
+        )
     return 0
 
 

@@ -43,8 +43,14 @@ BATCH_LIMIT = 500  # due deliveries taken per run, oldest first; the rest wait f
 CLAIM_MARGIN_SECONDS = 60.0  # a taken row is not due for another process until our deadline plus this
 ERROR_MAX_LENGTH = 2000
 _NOTIFY_TYPES = ("info", "warning", "failure")  # Apprise NotifyType values by level rank
-_DETAILS = (("Host", "host"), ("Metric", "metric"), ("Resource", "resource"), ("Value", "value"),
-            ("Threshold", "threshold"), ("Level", "level"))
+_DETAILS = (
+    ("Host", "host"),
+    ("Metric", "metric"),
+    ("Resource", "resource"),
+    ("Value", "value"),
+    ("Threshold", "threshold"),
+    ("Level", "level"),
+)
 
 log = logging.getLogger("automation.delivery")
 
@@ -76,15 +82,24 @@ class _Outcome(NamedTuple):
     finished_at: datetime
 
 
-def queue_deliveries(connection: Connection, notifications: list[tuple[int, str, bool]],
-                     settings: NotifySettings, now: datetime) -> int:
+def queue_deliveries(
+    connection: Connection, notifications: list[tuple[int, str, bool]], settings: NotifySettings, now: datetime
+) -> int:
     """Insert one pending delivery per destination that wants each (id, level, silenced) row just written,
     in the caller's transaction; silenced rows get none. Returns how many were queued."""
     rows = [
-        {"notification_id": notification_id, "destination": destination.masked,
-         "destination_key": destination.key, "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now}
-        for notification_id, level, silenced in notifications if not silenced
-        for destination in settings.destinations if admits(destination, settings, level)
+        {
+            "notification_id": notification_id,
+            "destination": destination.masked,
+            "destination_key": destination.key,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for notification_id, level, silenced in notifications
+        if not silenced
+        for destination in settings.destinations
+        if admits(destination, settings, level)
     ]
     if rows:
         add_deliveries(connection, rows)
@@ -153,16 +168,29 @@ def _claim(connection: Connection, settings: NotifySettings, now: datetime) -> l
     claimed: list[_Due] = []
     for row in due_deliveries(connection, list(by_key), now, BATCH_LIMIT):
         if take_delivery(connection, row, lease):
-            claimed.append(_Due(row.id, row.notification_id, row.attempts, row.next_attempt_at, lease,
-                                by_key[row.destination_key], row.title, message_body(row),
-                                _NOTIFY_TYPES[level_rank(row.level)]))
+            claimed.append(
+                _Due(
+                    row.id,
+                    row.notification_id,
+                    row.attempts,
+                    row.next_attempt_at,
+                    lease,
+                    by_key[row.destination_key],
+                    row.title,
+                    message_body(row),
+                    _NOTIFY_TYPES[level_rank(row.level)],
+                )
+            )
     return claimed
 
 
 def message_body(row: Any) -> str:
     """The notification's message, then one line per detail it has (host, metric, resource, value, ...)."""
-    lines = [f"{label}: {_shown(getattr(row, column))}" for label, column in _DETAILS
-             if getattr(row, column) not in (None, "")]
+    lines = [
+        f"{label}: {_shown(getattr(row, column))}"
+        for label, column in _DETAILS
+        if getattr(row, column) not in (None, "")
+    ]
     if getattr(row, "sent_at", None) is not None:
         lines.append(f"Time: {row.sent_at:%Y-%m-%d %H:%M:%S} UTC")
     return "\n".join([row.message.rstrip(), "", *lines]) if lines else row.message
@@ -174,8 +202,9 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def _send_all(claimed: list[_Due], settings: NotifySettings, deadline: float,
-              clock: Callable[[], datetime]) -> tuple[dict[int, _Outcome], set[int]]:
+def _send_all(
+    claimed: list[_Due], settings: NotifySettings, deadline: float, clock: Callable[[], datetime]
+) -> tuple[dict[int, _Outcome], set[int]]:
     """Send in a daemon thread and stop waiting at the deadline, so a hung server never holds the caller up.
     Returns the outcomes that came back, and the ids that were begun without an answer in time."""
     results: queue.Queue[tuple[int, _Outcome] | None] = queue.Queue()
@@ -235,8 +264,9 @@ class _Sender:
         self.timeout_seconds = timeout_seconds
         # service_timeout=0: Apprise sends in this (daemon) thread instead of its own pool, which the
         # interpreter would wait for at exit; storage in memory: nothing written to disk.
-        self.asset = apprise.AppriseAsset(app_id="Automation platform", app_desc="System monitor alerts",
-                                          service_timeout=0, storage_mode="memory")
+        self.asset = apprise.AppriseAsset(
+            app_id="Automation platform", app_desc="System monitor alerts", service_timeout=0, storage_mode="memory"
+        )
         self.clients: dict[str, Any] = {}
 
     def send(self, due: _Due) -> tuple[bool, str | None]:
@@ -246,8 +276,12 @@ class _Sender:
             if not client.add(with_timeouts(due.destination.url, self.timeout_seconds)):
                 return False, "Apprise could not load this destination's URL"
             self.clients[due.destination.key] = client
-        result = client.notify(body=due.body, title=due.title, notify_type=self.apprise.NotifyType(due.notify_type),
-                               body_format=self.apprise.NotifyFormat.TEXT)
+        result = client.notify(
+            body=due.body,
+            title=due.title,
+            notify_type=self.apprise.NotifyType(due.notify_type),
+            body_format=self.apprise.NotifyFormat.TEXT,
+        )
         if result:
             return True, None
         messages = dict.fromkeys(entry.message for entry in result.logs() if entry.message)
@@ -264,34 +298,58 @@ def with_timeouts(url: str, seconds: float) -> str:
     return url + ("&" if "?" in url else "?") + "&".join(extra)
 
 
-def _record(connection: Connection, claimed: list[_Due], outcomes: dict[int, _Outcome], unfinished: set[int],
-            settings: NotifySettings, ended_at: datetime) -> tuple[int, int]:
+def _record(
+    connection: Connection,
+    claimed: list[_Due],
+    outcomes: dict[int, _Outcome],
+    unfinished: set[int],
+    settings: NotifySettings,
+    ended_at: datetime,
+) -> tuple[int, int]:
     """Write each taken delivery's outcome; one never begun gets its previous next_attempt_at back."""
     delivered = failed = 0
     for due in claimed:
         outcome = outcomes.get(due.id)
         if outcome is None and due.id in unfinished:
-            outcome = _Outcome(False, f"no answer within ALERT_DELIVERY_TIMEOUT_SECONDS "
-                                      f"({settings.delivery_timeout_seconds:g} s)", ended_at)
+            outcome = _Outcome(
+                False,
+                f"no answer within ALERT_DELIVERY_TIMEOUT_SECONDS ({settings.delivery_timeout_seconds:g} s)",
+                ended_at,
+            )
         if outcome is None:
             values: dict[str, Any] = {"next_attempt_at": due.previous_next_attempt_at}
         elif outcome.ok:
-            values = {"status": DeliveryStatus.DELIVERED, "attempts": due.attempts + 1,
-                      "last_attempt_at": outcome.finished_at, "delivered_at": outcome.finished_at,
-                      "next_attempt_at": None, "error_message": None}
+            values = {
+                "status": DeliveryStatus.DELIVERED,
+                "attempts": due.attempts + 1,
+                "last_attempt_at": outcome.finished_at,
+                "delivered_at": outcome.finished_at,
+                "next_attempt_at": None,
+                "error_message": None,
+            }
         else:
             retry_at = outcome.finished_at + timedelta(seconds=retry_delay_seconds(due.attempts + 1))
-            values = {"status": DeliveryStatus.RETRYING, "attempts": due.attempts + 1,
-                      "last_attempt_at": outcome.finished_at, "next_attempt_at": retry_at,
-                      "error_message": outcome.error}
+            values = {
+                "status": DeliveryStatus.RETRYING,
+                "attempts": due.attempts + 1,
+                "last_attempt_at": outcome.finished_at,
+                "next_attempt_at": retry_at,
+                "error_message": outcome.error,
+            }
         if not record_attempt(connection, due.id, due.lease, values) or outcome is None:
             continue  # not ours any more (expired meanwhile), or not tried
         if outcome.ok:
             delivered += 1
         else:
             failed += 1
-            log.warning("Notification %s to %s failed (attempt %d), next try at %s: %s", due.notification_id,
-                        due.destination.masked, due.attempts + 1, values["next_attempt_at"].isoformat(), outcome.error)
+            log.warning(
+                "Notification %s to %s failed (attempt %d), next try at %s: %s",
+                due.notification_id,
+                due.destination.masked,
+                due.attempts + 1,
+                values["next_attempt_at"].isoformat(),
+                outcome.error,
+            )
     return delivered, failed
 
 

@@ -17,8 +17,9 @@ from storage.incident_store import (
 )
 
 
-def evaluate(connection: Connection, host: str, observations: list[Observation], now: datetime,
-             settings: AlertSettings) -> tuple[list[tuple[Event, Observation]], dict[Key, Incident]]:
+def evaluate(
+    connection: Connection, host: str, observations: list[Observation], now: datetime, settings: AlertSettings
+) -> tuple[list[tuple[Event, Observation]], dict[Key, Incident]]:
     """Update the host's incidents (inside the caller's transaction); return the events to notify and the
     observed keys' incidents that are active (pending or firing) now. A key not observed this time (a
     collector failed, a disk was unmounted) keeps its state."""

@@ -50,10 +50,21 @@ def fill(database: Path) -> float:
     started = time.perf_counter()
     with engine.begin() as connection:
         for first in range(0, SAMPLES, CHUNK):
-            add_samples(connection, [
-                {"timestamp": start + timedelta(minutes=index), "hostname": HOST, "platform": "linux",
-                 **{column: 50 + 40 * math.sin(index / 720 + offset) for offset, column in enumerate(CHARTED_COLUMNS)}}
-                for index in range(first, min(first + CHUNK, SAMPLES))])
+            add_samples(
+                connection,
+                [
+                    {
+                        "timestamp": start + timedelta(minutes=index),
+                        "hostname": HOST,
+                        "platform": "linux",
+                        **{
+                            column: 50 + 40 * math.sin(index / 720 + offset)
+                            for offset, column in enumerate(CHARTED_COLUMNS)
+                        },
+                    }
+                    for index in range(first, min(first + CHUNK, SAMPLES))
+                ],
+            )
     engine.dispose()
     return time.perf_counter() - started
 
@@ -70,9 +81,11 @@ def database_floor_ms(database: Path, start: datetime, end: datetime) -> float:
     try:
         started = time.perf_counter()
         column = CHARTED_COLUMNS[0]  # one column's aggregate: what the database alone needs for the range
-        connection.execute(f"SELECT count(*), avg({column}), max({column}) FROM system_metrics "
-                           "WHERE hostname = ? AND timestamp BETWEEN ? AND ?",
-                           (HOST, start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S"))).fetchall()
+        connection.execute(
+            f"SELECT count(*), avg({column}), max({column}) FROM system_metrics "
+            "WHERE hostname = ? AND timestamp BETWEEN ? AND ?",
+            (HOST, start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S")),
+        ).fetchall()
         return (time.perf_counter() - started) * 1000
     finally:
         connection.close()
@@ -90,14 +103,18 @@ def main() -> int:
         env_file.write_text(f"DATABASE_URL=sqlite:///{database}\nLOG_FILE=off\nLOG_LEVEL=WARNING\nAPI_PORT={port}\n")
         env = {**os.environ, "AUTOMATION_ENV_FILE": str(env_file)}
         fresh = not database.exists()
-        subprocess.run([sys.executable, str(ROOT / "main.py"), "db", "init"], env=env, check=True,
-                       capture_output=True)
+        subprocess.run([sys.executable, str(ROOT / "main.py"), "db", "init"], env=env, check=True, capture_output=True)
         fill_seconds = fill(database) if fresh else None
         start, end = END - timedelta(days=30), END
-        query = urllib.parse.urlencode({"hostname": HOST, "start_time": start.isoformat(),
-                                        "end_time": end.isoformat(), "points": 1000})
-        server = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "serve"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        query = urllib.parse.urlencode(
+            {"hostname": HOST, "start_time": start.isoformat(), "end_time": end.isoformat(), "points": 1000}
+        )
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base + "/monitoring/hosts", server)
@@ -113,15 +130,21 @@ def main() -> int:
             server.wait(timeout=60)
     points, samples = len(document["items"]), sum(item["samples"] for item in document["items"])
     chart_median = statistics.median(chart)
-    print(f"database: {SAMPLES:,} per-minute samples of one host"
-          + (f", filled in {fill_seconds:.1f} s" if fill_seconds is not None else " (reused)"))
+    print(
+        f"database: {SAMPLES:,} per-minute samples of one host"
+        + (f", filled in {fill_seconds:.1f} s" if fill_seconds is not None else " (reused)")
+    )
     print(f"30-day chart: {points} points of {document['step_seconds']} s covering {samples:,} samples")
     print(f"{'request':<44} {'median ms':>9} {'max ms':>7} {'ratio':>6}")
-    for name, values in (("/monitoring/metrics 30 days, points=1000", chart),
-                         ("HTTP floor: /monitoring/hosts", floor),
-                         ("database floor: one sqlite3 aggregate", database_ms)):
-        print(f"{name:<44} {statistics.median(values):>9.1f} {max(values):>7.1f} "
-              f"{chart_median / statistics.median(values):>6.1f}")
+    for name, values in (
+        ("/monitoring/metrics 30 days, points=1000", chart),
+        ("HTTP floor: /monitoring/hosts", floor),
+        ("database floor: one sqlite3 aggregate", database_ms),
+    ):
+        print(
+            f"{name:<44} {statistics.median(values):>9.1f} {max(values):>7.1f} "
+            f"{chart_median / statistics.median(values):>6.1f}"
+        )
     met = chart_median <= TARGET_MS and points <= 1000
     print(f"target: median <= {TARGET_MS:.0f} ms with at most 1,000 points: " + ("met" if met else "MISSED"))
     return 0 if met else 1

@@ -54,9 +54,13 @@ class Load(NamedTuple):
 
 def median_load(loads: list[Load]) -> Load:
     """Median rate and latencies of the rounds; every error counts."""
-    return Load(statistics.median(load.requests_per_second for load in loads),
-                statistics.median(load.p50_ms for load in loads), statistics.median(load.p99_ms for load in loads),
-                sum(load.errors for load in loads), sum(load.requests for load in loads))
+    return Load(
+        statistics.median(load.requests_per_second for load in loads),
+        statistics.median(load.p50_ms for load in loads),
+        statistics.median(load.p99_ms for load in loads),
+        sum(load.errors for load in loads),
+        sum(load.requests for load in loads),
+    )
 
 
 def _milliseconds(value: str, unit: str) -> float:
@@ -64,8 +68,12 @@ def _milliseconds(value: str, unit: str) -> float:
 
 
 def with_wrk(url: str, seconds: float, connections: int) -> Load:
-    output = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
-                            capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)$", output, re.MULTILINE))
     p50, p99 = (re.match(r"([\d.]+)(\w+)", latency[key]).groups() for key in ("50", "99"))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
@@ -104,8 +112,13 @@ def with_python(url: str, seconds: float, connections: int) -> Load:
     for thread in threads:
         thread.join()
     ordered = sorted(latencies)
-    return Load(len(ordered) / seconds, statistics.median(ordered), ordered[int(len(ordered) * 0.99) - 1],
-                errors[0], len(ordered))
+    return Load(
+        len(ordered) / seconds,
+        statistics.median(ordered),
+        ordered[int(len(ordered) * 0.99) - 1],
+        errors[0],
+        len(ordered),
+    )
 
 
 def main() -> int:
@@ -119,21 +132,28 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as workdir:
         env_file = Path(workdir) / ".env"
         port, bare_port = free_port(), free_port()
-        env_file.write_text(f"DATABASE_URL=sqlite:///{workdir}/load.db\nLOG_FILE=off\nLOG_LEVEL=WARNING\n"
-                            f"API_PORT={port}\n")
+        env_file.write_text(
+            f"DATABASE_URL=sqlite:///{workdir}/load.db\nLOG_FILE=off\nLOG_LEVEL=WARNING\nAPI_PORT={port}\n"
+        )
         env = {**os.environ, "AUTOMATION_ENV_FILE": str(env_file)}
         for _ in range(3):
             subprocess.run([sys.executable, str(ROOT / "main.py"), "monitor", "--quiet"], env=env, check=True)
-        server = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "serve"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port)])
         try:
             wait_until_up(f"http://127.0.0.1:{port}/monitoring/metrics/latest", server)
             wait_until_up(f"http://127.0.0.1:{bare_port}/", bare)
             for route in ROUTES:  # warm-up: imports, compiled statements, the first live sample
                 drive(f"http://127.0.0.1:{port}{route}", 2, args.connections)
-            targets = {BASELINE: f"http://127.0.0.1:{bare_port}/",
-                       **{route: f"http://127.0.0.1:{port}{route}" for route in ROUTES}}
+            targets = {
+                BASELINE: f"http://127.0.0.1:{bare_port}/",
+                **{route: f"http://127.0.0.1:{port}{route}" for route in ROUTES},
+            }
             for _ in range(args.rounds):
                 for name, url in targets.items():
                     rounds.setdefault(name, []).append(drive(url, args.seconds, args.connections))
@@ -143,19 +163,24 @@ def main() -> int:
                 process.wait(timeout=60)
     results = {name: median_load(loads) for name, loads in rounds.items()}
     baseline = results[BASELINE]
-    print(f"load generator: {drive.__name__.removeprefix('with_')}, {args.connections} connections, "
-          f"{args.seconds:g} s per route and round, medians of {args.rounds} rounds, loopback, "
-          f"{os.cpu_count()} CPUs shared by client and server")
+    print(
+        f"load generator: {drive.__name__.removeprefix('with_')}, {args.connections} connections, "
+        f"{args.seconds:g} s per route and round, medians of {args.rounds} rounds, loopback, "
+        f"{os.cpu_count()} CPUs shared by client and server"
+    )
     print(f"{'route':<34} {'req/s':>8} {'vs baseline':>11} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
     met = True
     for name, load in results.items():
         ratio = load.requests_per_second / baseline.requests_per_second
-        print(f"{name:<34} {load.requests_per_second:>8.0f} {ratio:>11.2f} {load.p50_ms:>7.1f} {load.p99_ms:>7.1f} "
-              f"{load.errors:>6}")
+        print(
+            f"{name:<34} {load.requests_per_second:>8.0f} {ratio:>11.2f} {load.p50_ms:>7.1f} {load.p99_ms:>7.1f} "
+            f"{load.errors:>6}"
+        )
         if name in ROUTES:
             met = met and load.requests_per_second >= TARGET_RPS and load.p99_ms <= TARGET_P99_MS and not load.errors
-    print(f"targets: >= {TARGET_RPS:.0f} req/s, p99 <= {TARGET_P99_MS:.0f} ms, no errors: "
-          + ("met" if met else "MISSED"))
+    print(
+        f"targets: >= {TARGET_RPS:.0f} req/s, p99 <= {TARGET_P99_MS:.0f} ms, no errors: " + ("met" if met else "MISSED")
+    )
     return 0 if met else 1
 
 

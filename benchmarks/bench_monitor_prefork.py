@@ -54,13 +54,16 @@ def measure(worker: PreforkWorker | None, env: dict[str, str], workdir: str) -> 
     arguments = ["--quiet"]
     starter = None
     if worker is not None:
+
         def starter(stdout, stderr):
             return worker.spawn(MONITOR_MODULE, arguments, str(ROOT), env, stdout, stderr)
+
     worker_pid = worker.pid if worker is not None else None  # it reports a child's exit after reaping it
     cpu_before = own_and_children_cpu_seconds() + (worker_cpu_seconds(worker_pid) if worker_pid else 0.0)
     started = time.perf_counter()
-    outcome = run_process([sys.executable, str(MONITOR_SCRIPT), *arguments], cwd=workdir, env=env,
-                          timeout_seconds=60, starter=starter)
+    outcome = run_process(
+        [sys.executable, str(MONITOR_SCRIPT), *arguments], cwd=workdir, env=env, timeout_seconds=60, starter=starter
+    )
     wall = time.perf_counter() - started
     if outcome.status is not ExecutionStatus.SUCCESS:
         raise RuntimeError(f"monitor run {outcome.status.value}: {outcome.error_message} {outcome.stderr}")
@@ -95,10 +98,14 @@ def main() -> int:
             worker.close()
     ratio = statistics.median(forked_cpu) / statistics.median(fresh_cpu)
     print(f"rounds: {args.rounds} (alternating; bytecode compiled; SQLite database in a temporary directory)")
-    print(f"fresh process   median CPU {1000 * statistics.median(fresh_cpu):.1f} ms, "
-          f"median wall {1000 * statistics.median(fresh_wall):.1f} ms")
-    print(f"forked child    median CPU {1000 * statistics.median(forked_cpu):.1f} ms, "
-          f"median wall {1000 * statistics.median(forked_wall):.1f} ms")
+    print(
+        f"fresh process   median CPU {1000 * statistics.median(fresh_cpu):.1f} ms, "
+        f"median wall {1000 * statistics.median(fresh_wall):.1f} ms"
+    )
+    print(
+        f"forked child    median CPU {1000 * statistics.median(forked_cpu):.1f} ms, "
+        f"median wall {1000 * statistics.median(forked_wall):.1f} ms"
+    )
     print(f"CPU ratio forked/fresh: {ratio:.3f} (target <= {CPU_RATIO_TARGET})")
     met = ratio <= CPU_RATIO_TARGET
     print("target met" if met else "TARGET MISSED")

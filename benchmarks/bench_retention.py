@@ -45,14 +45,28 @@ def fill(url: str, days: int, now: datetime) -> tuple[int, float]:
     started = time.perf_counter()
     with engine.begin() as connection:
         for first in range(0, samples, CHUNK):
-            add_samples(connection, [
-                {"timestamp": start + timedelta(minutes=index), "hostname": "bench", CHARTED_COLUMNS[0]: index % 100}
-                for index in range(first, min(first + CHUNK, samples))])
+            add_samples(
+                connection,
+                [
+                    {
+                        "timestamp": start + timedelta(minutes=index),
+                        "hostname": "bench",
+                        CHARTED_COLUMNS[0]: index % 100,
+                    }
+                    for index in range(first, min(first + CHUNK, samples))
+                ],
+            )
         ids = sample_ids(connection)
         for first in range(0, len(ids), CHUNK):
-            add_sample_details(connection, "system_metric_cpu_cores", [
-                {"system_metric_id": sample_id, "core_index": core, "busy_seconds_total": 1.0, "seconds_total": 2.0}
-                for sample_id in ids[first:first + CHUNK] for core in (0, 1)])
+            add_sample_details(
+                connection,
+                "system_metric_cpu_cores",
+                [
+                    {"system_metric_id": sample_id, "core_index": core, "busy_seconds_total": 1.0, "seconds_total": 2.0}
+                    for sample_id in ids[first : first + CHUNK]
+                    for core in (0, 1)
+                ],
+            )
     seconds = time.perf_counter() - started
     engine.dispose()
     return samples * 3, seconds
@@ -77,8 +91,9 @@ def writer(url: str, stop: Any, waits: Any) -> None:
     waits.put(measured)
 
 
-def measured_waits(url: str, during: float | None = None,
-                   action: Callable[[], object] | None = None) -> tuple[list[float], float]:
+def measured_waits(
+    url: str, during: float | None = None, action: Callable[[], object] | None = None
+) -> tuple[list[float], float]:
     """Run the writer while `action` runs (or for `during` seconds); (its waits in ms, the action's seconds)."""
     stop, waits = multiprocessing.Event(), multiprocessing.Queue()
     process = multiprocessing.Process(target=writer, args=(url, stop, waits))
@@ -110,26 +125,39 @@ def main() -> int:
         url = f"sqlite:///{Path(workdir) / 'retention.db'}"
         env_file = Path(workdir) / ".env"
         env_file.write_text(f"DATABASE_URL={url}\nLOG_FILE=off\n")
-        subprocess.run([sys.executable, str(ROOT / "main.py"), "db", "init"], check=True, capture_output=True,
-                       env={**os.environ, "AUTOMATION_ENV_FILE": str(env_file)})
+        subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "db", "init"],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "AUTOMATION_ENV_FILE": str(env_file)},
+        )
         rows, fill_seconds = fill(url, args.days, now)
         idle_waits, _ = measured_waits(url, during=5.0)
         engine = create_database_engine(url)
         results = []
-        busy_waits, prune_seconds = measured_waits(url, action=lambda: results.extend(
-            prune(engine, RetentionSettings(args.keep_days, None, None), now)))
+        busy_waits, prune_seconds = measured_waits(
+            url, action=lambda: results.extend(prune(engine, RetentionSettings(args.keep_days, None, None), now))
+        )
         engine.dispose()
     deleted = next(result.rows for result in results if result.table == "system_metrics")
     deleted_rows = deleted * 3
-    print(f"database: {rows:,} rows ({args.days} days of per-minute samples, 2 core rows each), "
-          f"filled in {fill_seconds:.1f} s ({rows / fill_seconds:,.0f} rows/s)")
-    print(f"prune to {args.keep_days} days: {deleted:,} samples + {deleted * 2:,} detail rows in {prune_seconds:.1f} s "
-          f"({deleted_rows / prune_seconds:,.0f} rows/s; {deleted_rows / prune_seconds / (rows / fill_seconds):.2f} "
-          f"of the fill's rate)")
-    print(f"a writer's wait, idle:        median {percentile(idle_waits, 50):.1f}, p99 "
-          f"{percentile(idle_waits, 99):.1f}, max {max(idle_waits):.1f} ms ({len(idle_waits)} writes)")
-    print(f"a writer's wait, during prune: median {percentile(busy_waits, 50):.1f}, p99 "
-          f"{percentile(busy_waits, 99):.1f}, max {max(busy_waits):.1f} ms ({len(busy_waits)} writes)")
+    print(
+        f"database: {rows:,} rows ({args.days} days of per-minute samples, 2 core rows each), "
+        f"filled in {fill_seconds:.1f} s ({rows / fill_seconds:,.0f} rows/s)"
+    )
+    print(
+        f"prune to {args.keep_days} days: {deleted:,} samples + {deleted * 2:,} detail rows in {prune_seconds:.1f} s "
+        f"({deleted_rows / prune_seconds:,.0f} rows/s; {deleted_rows / prune_seconds / (rows / fill_seconds):.2f} "
+        f"of the fill's rate)"
+    )
+    print(
+        f"a writer's wait, idle:        median {percentile(idle_waits, 50):.1f}, p99 "
+        f"{percentile(idle_waits, 99):.1f}, max {max(idle_waits):.1f} ms ({len(idle_waits)} writes)"
+    )
+    print(
+        f"a writer's wait, during prune: median {percentile(busy_waits, 50):.1f}, p99 "
+        f"{percentile(busy_waits, 99):.1f}, max {max(busy_waits):.1f} ms ({len(busy_waits)} writes)"
+    )
     return 0
 
 

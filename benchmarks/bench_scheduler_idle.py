@@ -33,8 +33,12 @@ def cpu_seconds(process: subprocess.Popen) -> float:
 def start(workdir: Path, arguments: list[str], **settings: str) -> subprocess.Popen:
     workdir.mkdir()
     _, env = scheduler_database(workdir, "idle.db", [(f"job-{index}", "x.py", "0 0 1 1 *") for index in range(JOBS)])
-    return subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run", *arguments], env={**env, **settings},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "run", *arguments],
+        env={**env, **settings},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def main() -> int:
@@ -42,10 +46,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        processes = {"scheduler alone": start(Path(workdir) / "alone", ["--no-dashboard"]),
-                     "scheduler + dashboard": start(Path(workdir) / "dashboard", [], API_PORT=str(free_port())),
-                     "baseline (a sleeping Python process)": subprocess.Popen(
-                         [sys.executable, "-c", f"import time; time.sleep({args.seconds + 60})"])}
+        processes = {
+            "scheduler alone": start(Path(workdir) / "alone", ["--no-dashboard"]),
+            "scheduler + dashboard": start(Path(workdir) / "dashboard", [], API_PORT=str(free_port())),
+            "baseline (a sleeping Python process)": subprocess.Popen(
+                [sys.executable, "-c", f"import time; time.sleep({args.seconds + 60})"]
+            ),
+        }
         try:
             time.sleep(5)  # start-up: imports, loading and parsing 1,000 cron expressions
             for name, process in processes.items():
@@ -53,8 +60,10 @@ def main() -> int:
                     raise RuntimeError(f"{name} exited with code {process.returncode}")
             before = {name: cpu_seconds(process) for name, process in processes.items()}
             time.sleep(args.seconds)
-            percent = {name: 100.0 * (cpu_seconds(process) - before[name]) / args.seconds
-                       for name, process in processes.items()}
+            percent = {
+                name: 100.0 * (cpu_seconds(process) - before[name]) / args.seconds
+                for name, process in processes.items()
+            }
         finally:
             for process in processes.values():
                 process.terminate()

@@ -56,8 +56,10 @@ echo "$(date +%s.%N) $AUTOMATION_JOB_NAME $AUTOMATION_SCHEDULED_FOR" >> {lines}
 def summary(values_ms: list[float]) -> str:
     if not values_ms:
         return "no values"
-    return (f"median {statistics.median(values_ms):.1f}, p90 {percentile(values_ms, 90):.1f}, "
-            f"p99 {percentile(values_ms, 99):.1f}, max {max(values_ms):.1f} ms")
+    return (
+        f"median {statistics.median(values_ms):.1f}, p90 {percentile(values_ms, 90):.1f}, "
+        f"p99 {percentile(values_ms, 99):.1f}, max {max(values_ms):.1f} ms"
+    )
 
 
 def read_lines(path: Path) -> list[tuple[float, str, str]]:
@@ -83,8 +85,9 @@ def baseline(script: Path, lines: Path, runs: int, burst: int, bursts: int) -> d
         for kind, start in (("plain", start_plain), ("runner", start_job_process)):
             name = f"{kind}-{index}"
             started[name] = time.time()
-            start([str(script)], str(ROOT), {**env, "AUTOMATION_JOB_NAME": name}, subprocess.DEVNULL,
-                  subprocess.DEVNULL).wait()
+            start(
+                [str(script)], str(ROOT), {**env, "AUTOMATION_JOB_NAME": name}, subprocess.DEVNULL, subprocess.DEVNULL
+            ).wait()
     for round_number in range(bursts):  # N started back to back, all timed from the first Popen
         time.sleep(0.2)
         names = [f"burst-{round_number}-{index}" for index in range(burst)]
@@ -92,8 +95,15 @@ def baseline(script: Path, lines: Path, runs: int, burst: int, bursts: int) -> d
         processes = []
         for name in names:
             started[name] = first
-            processes.append(start_job_process([str(script)], str(ROOT), {**env, "AUTOMATION_JOB_NAME": name},
-                                               subprocess.DEVNULL, subprocess.DEVNULL))
+            processes.append(
+                start_job_process(
+                    [str(script)],
+                    str(ROOT),
+                    {**env, "AUTOMATION_JOB_NAME": name},
+                    subprocess.DEVNULL,
+                    subprocess.DEVNULL,
+                )
+            )
         for process in processes:
             process.wait()
     delays: dict[str, list[float]] = {"plain": [], "runner": [], "burst": []}
@@ -138,19 +148,25 @@ def main() -> int:
         lines, script, log = work / "slots.txt", work / "job.sh", work / "scheduler.log"
         script.write_text(SCRIPT.format(lines=lines))
         script.chmod(0o755)
-        database, env = scheduler_database(work, "t.db", [(f"{JOB_PREFIX}{index}", str(script), "* * * * *")
-                                                           for index in range(args.jobs)])
+        database, env = scheduler_database(
+            work, "t.db", [(f"{JOB_PREFIX}{index}", str(script), "* * * * *") for index in range(args.jobs)]
+        )
         connection = sqlite3.connect(database)
         with connection:
-            job_ids = [row[0] for row in connection.execute("SELECT id FROM jobs WHERE name LIKE ?",
-                                                            (f"{JOB_PREFIX}%",))]
+            job_ids = [
+                row[0] for row in connection.execute("SELECT id FROM jobs WHERE name LIKE ?", (f"{JOB_PREFIX}%",))
+            ]
         connection.close()
 
         base = baseline(script, lines, BASELINE_RUNS, args.jobs, args.minutes)
 
         with log.open("wb") as log_output:
-            scheduler = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run", "--no-dashboard"], env=env,
-                                         stdout=log_output, stderr=subprocess.STDOUT)
+            scheduler = subprocess.Popen(
+                [sys.executable, str(ROOT / "main.py"), "run", "--no-dashboard"],
+                env=env,
+                stdout=log_output,
+                stderr=subprocess.STDOUT,
+            )
             try:
                 ready = wait_until_registered(database, scheduler)
                 settled = datetime.fromtimestamp(ready + SETTLE_SECONDS, timezone.utc)
@@ -158,9 +174,12 @@ def main() -> int:
                 slots = [first_slot + timedelta(minutes=index) for index in range(args.minutes)]
                 expected = {(f"{JOB_PREFIX}{index}", slot) for slot in slots for index in range(args.jobs)}
                 stop_at = slots[-1].timestamp() + DRAIN_SECONDS
-                print(f"scheduler registered at {datetime.fromtimestamp(ready, timezone.utc):%H:%M:%S} UTC; "
-                      f"counting the slots {slots[0]:%H:%M} to {slots[-1]:%H:%M} UTC ({len(expected)} slots); "
-                      f"stopping it in about {stop_at - ready:.0f} s", flush=True)
+                print(
+                    f"scheduler registered at {datetime.fromtimestamp(ready, timezone.utc):%H:%M:%S} UTC; "
+                    f"counting the slots {slots[0]:%H:%M} to {slots[-1]:%H:%M} UTC ({len(expected)} slots); "
+                    f"stopping it in about {stop_at - ready:.0f} s",
+                    flush=True,
+                )
                 while time.time() < stop_at:
                     if scheduler.poll() is not None:
                         raise RuntimeError(f"the scheduler exited with code {scheduler.returncode}")
@@ -189,10 +208,16 @@ def main() -> int:
 
         connection = sqlite3.connect(database)
         marks = ",".join("?" * len(job_ids))
-        statuses = Counter(dict(connection.execute(
-            f"SELECT status, count(*) FROM job_executions WHERE job_id IN ({marks}) GROUP BY status", job_ids)))
+        statuses = Counter(
+            dict(
+                connection.execute(
+                    f"SELECT status, count(*) FROM job_executions WHERE job_id IN ({marks}) GROUP BY status", job_ids
+                )
+            )
+        )
         started_rows = connection.execute(
-            f"SELECT job_name, scheduled_for, started_at FROM job_executions WHERE job_id IN ({marks})", job_ids)
+            f"SELECT job_name, scheduled_for, started_at FROM job_executions WHERE job_id IN ({marks})", job_ids
+        )
         before_popen_ms = []  # due -> the started_at that run_execution stamps before its commit and Popen
         for name, scheduled, started_at in started_rows:
             key, started = (name, parse_stored(scheduled)), parse_stored(started_at)
@@ -202,23 +227,33 @@ def main() -> int:
         scheduler_log = log.read_text(errors="replace")
 
     delays = list(delays_ms.values())
-    print(f"jobs: {args.jobs} due every minute; {args.minutes} counted minute(s); "
-          f"{len(expected)} slots expected, {len(delays)} with a line")
-    print(f"due -> process started: {summary(delays)} "
-          f"(target median <= {TARGET_MEDIAN_MS:g} ms, p99 <= {TARGET_P99_MS:g} ms, >= {MINIMUM_SLOTS} slots)")
+    print(
+        f"jobs: {args.jobs} due every minute; {args.minutes} counted minute(s); "
+        f"{len(expected)} slots expected, {len(delays)} with a line"
+    )
+    print(
+        f"due -> process started: {summary(delays)} "
+        f"(target median <= {TARGET_MEDIAN_MS:g} ms, p99 <= {TARGET_P99_MS:g} ms, >= {MINIMUM_SLOTS} slots)"
+    )
     for slot in sorted({key[1] for key in expected}):
         in_slot = [delay for key, delay in delays_ms.items() if key[1] == slot]
-        print(f"  slot {slot:%H:%M}: {len(in_slot)} runs, first {min(in_slot, default=math.nan):.1f}, "
-              f"median {statistics.median(in_slot) if in_slot else math.nan:.1f}, "
-              f"last {max(in_slot, default=math.nan):.1f} ms")
-    print(f"  of which due -> started_at stamped by run_execution (before its commit and Popen): "
-          f"{summary(before_popen_ms)}")
+        print(
+            f"  slot {slot:%H:%M}: {len(in_slot)} runs, first {min(in_slot, default=math.nan):.1f}, "
+            f"median {statistics.median(in_slot) if in_slot else math.nan:.1f}, "
+            f"last {max(in_slot, default=math.nan):.1f} ms"
+        )
+    print(
+        f"  of which due -> started_at stamped by run_execution (before its commit and Popen): "
+        f"{summary(before_popen_ms)}"
+    )
     print(f"baseline, the script started directly ({BASELINE_RUNS} runs each, Popen -> date):")
     print(f"  plain Popen: {summary(base['plain'])}")
     print(f"  the runner's start (new session, parent-death signal): {summary(base['runner'])}")
     print(f"  {args.jobs} at once, x{args.minutes} (timed from the first Popen): {summary(base['burst'])}")
-    print(f"database: {statuses.get('success', 0)} success rows for the benchmark's jobs, {len(records)} lines; "
-          f"all statuses: {dict(sorted(statuses.items()))}")
+    print(
+        f"database: {statuses.get('success', 0)} success rows for the benchmark's jobs, {len(records)} lines; "
+        f"all statuses: {dict(sorted(statuses.items()))}"
+    )
 
     if statuses.get("success", 0) != len(records):
         failures.append(f"{statuses.get('success', 0)} success rows but {len(records)} lines")

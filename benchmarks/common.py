@@ -40,8 +40,9 @@ class Runs:
         return max(self.peak_rss_mib)
 
 
-def run_measured(command: Sequence[str], env: dict[str, str] | None = None,
-                 cwd: str | None = None) -> tuple[float, float]:
+def run_measured(
+    command: Sequence[str], env: dict[str, str] | None = None, cwd: str | None = None
+) -> tuple[float, float]:
     """Wall time (s) and peak resident memory (MiB) of one child process, from os.wait4's rusage."""
     with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a chatty child cannot block on a full pipe
         started = time.perf_counter()
@@ -55,8 +56,9 @@ def run_measured(command: Sequence[str], env: dict[str, str] | None = None,
     return wall, usage.ru_maxrss / 1024.0  # Linux reports KiB (the benchmarks are Linux-only)
 
 
-def alternate(commands: dict[str, Sequence[str]], rounds: int, env: dict[str, str] | None = None,
-              cwd: str | None = None) -> dict[str, Runs]:
+def alternate(
+    commands: dict[str, Sequence[str]], rounds: int, env: dict[str, str] | None = None, cwd: str | None = None
+) -> dict[str, Runs]:
     """Run each command once per round, in turn, so machine noise hits all of them alike."""
     results = {name: Runs() for name in commands}
     for _ in range(rounds):
@@ -80,7 +82,9 @@ def scheduler_database(workdir: Path, name: str, jobs: list[tuple[str, str, str]
         connection.executemany(
             "INSERT INTO jobs (name, job_type, script_path, cron_expression, enabled, timeout_seconds, max_retries, "
             "max_instances, created_at, updated_at) VALUES (?, 'CUSTOM', ?, ?, 1, 60, 0, 1, '2026-01-01 00:00:00', "
-            "'2026-01-01 00:00:00')", jobs)
+            "'2026-01-01 00:00:00')",
+            jobs,
+        )
     connection.close()
     return database, env
 

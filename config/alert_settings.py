@@ -15,9 +15,16 @@ _SECONDS_PER_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 DURATION_HELP = "a duration such as 90, 90s, 5m, 2h or 1d, at most 30d"
 
 
-ALERT_KEYS = ("ALERT_FOR", "ALERT_HYSTERESIS", "ALERT_REPEAT_MINUTES", "ALERT_FLAP_COUNT", "ALERT_FLAP_WINDOW",
-              "ALERT_DISK_PREDICT_HOURS", "ALERT_DISK_FULL_WITHIN_HOURS",
-              *(f"{spec.env_prefix}_ALERT_FOR" for spec in GRADED))
+ALERT_KEYS = (
+    "ALERT_FOR",
+    "ALERT_HYSTERESIS",
+    "ALERT_REPEAT_MINUTES",
+    "ALERT_FLAP_COUNT",
+    "ALERT_FLAP_WINDOW",
+    "ALERT_DISK_PREDICT_HOURS",
+    "ALERT_DISK_FULL_WITHIN_HOURS",
+    *(f"{spec.env_prefix}_ALERT_FOR" for spec in GRADED),
+)
 
 
 def parse_duration(key: str, raw: str, maximum_seconds: float = 30 * 86400) -> float:
@@ -37,9 +44,10 @@ def parse_alert_settings(values: Mapping[str, str]) -> AlertSettings:
         return default if value is None or value.strip() == "" else value
 
     general_for = parse_duration("ALERT_FOR", get("ALERT_FOR", "0"))
-    for_seconds = {spec.name: parse_duration(f"{spec.env_prefix}_ALERT_FOR",
-                                             get(f"{spec.env_prefix}_ALERT_FOR", str(general_for)))
-                   for spec in GRADED}
+    for_seconds = {
+        spec.name: parse_duration(f"{spec.env_prefix}_ALERT_FOR", get(f"{spec.env_prefix}_ALERT_FOR", str(general_for)))
+        for spec in GRADED
+    }
     return AlertSettings(
         for_seconds=for_seconds,
         hysteresis_points=parse_number("ALERT_HYSTERESIS", get("ALERT_HYSTERESIS", "5"), 0, 100),
@@ -48,5 +56,6 @@ def parse_alert_settings(values: Mapping[str, str]) -> AlertSettings:
         flap_window_seconds=parse_duration("ALERT_FLAP_WINDOW", get("ALERT_FLAP_WINDOW", "30m")),
         disk_predict_hours=parse_number("ALERT_DISK_PREDICT_HOURS", get("ALERT_DISK_PREDICT_HOURS", "6"), 0.25, 720),
         disk_full_within_hours=parse_number(
-            "ALERT_DISK_FULL_WITHIN_HOURS", get("ALERT_DISK_FULL_WITHIN_HOURS", "24"), 0, 8760),
+            "ALERT_DISK_FULL_WITHIN_HOURS", get("ALERT_DISK_FULL_WITHIN_HOURS", "24"), 0, 8760
+        ),
     )

@@ -16,8 +16,10 @@ DASHBOARD_KEYS = ("DASHBOARD_ENABLED", "API_HOST", "API_PORT", "API_TOKEN", "API
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 MIN_TOKEN_LENGTH = 16
-TOKEN_HELP = (f"at least {MIN_TOKEN_LENGTH} characters without spaces, e.g. the output of "
-              f"python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+TOKEN_HELP = (
+    f"at least {MIN_TOKEN_LENGTH} characters without spaces, e.g. the output of "
+    f'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+)
 _ORIGIN = r"^https?://[A-Za-z0-9.\-\[\]:]+(:\d{1,5})?$"
 _HOST = r"^[A-Za-z0-9.\-:]+$"
 
@@ -31,9 +33,11 @@ class DashboardSettings(NamedTuple):
     allowed_origins: tuple[str, ...]  # CORS; empty: no cross-origin access
 
     def __repr__(self) -> str:  # settings get printed and logged: never show the token
-        return (f"DashboardSettings(enabled={self.enabled}, host={self.host!r}, port={self.port}, "
-                f"token={'***' if self.token else None}, read_auth={self.read_auth}, "
-                f"allowed_origins={self.allowed_origins!r})")
+        return (
+            f"DashboardSettings(enabled={self.enabled}, host={self.host!r}, port={self.port}, "
+            f"token={'***' if self.token else None}, read_auth={self.read_auth}, "
+            f"allowed_origins={self.allowed_origins!r})"
+        )
 
     @property
     def loopback_only(self) -> bool:
@@ -64,8 +68,11 @@ def parse_dashboard_settings(values: Mapping[str, str]) -> DashboardSettings:
     origins = tuple(origin.rstrip("/") for origin in parse_list(origins_raw))
     for origin in origins:
         if not re.match(_ORIGIN, origin):
-            raise ConfigError("ALLOWED_ORIGINS", origins_raw,
-                              "comma-separated origins such as https://grafana.example.com,http://localhost:3000")
+            raise ConfigError(
+                "ALLOWED_ORIGINS",
+                origins_raw,
+                "comma-separated origins such as https://grafana.example.com,http://localhost:3000",
+            )
     return DashboardSettings(
         enabled=parse_bool("DASHBOARD_ENABLED", get("DASHBOARD_ENABLED", "true")),
         host=host,

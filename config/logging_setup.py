@@ -46,7 +46,8 @@ def _file_handler(settings: Settings, formatter: logging.Formatter) -> RotatingF
             pass
     except OSError as error:
         raise ConfigError("LOG_FILE", str(path), f"a file that can be written ({error.strerror or error})") from None
-    handler = RotatingFileHandler(path, maxBytes=settings.log_max_bytes, backupCount=settings.log_backup_count,
-                                  encoding="utf-8")
+    handler = RotatingFileHandler(
+        path, maxBytes=settings.log_max_bytes, backupCount=settings.log_backup_count, encoding="utf-8"
+    )
     handler.setFormatter(formatter)
     return handler

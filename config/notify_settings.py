@@ -18,13 +18,26 @@ LEVELS = ("INFO", "WARNING", "CRITICAL")  # ascending; ERROR counts as CRITICAL
 _LEVEL_RANK = {"INFO": 0, "WARNING": 1, "CRITICAL": 2, "ERROR": 2}
 
 NOTIFY_KEYS = (
-    "NOTIFY_URLS", "NOTIFY_MIN_LEVEL", "ALERT_DELIVERY_MAX_AGE", "ALERT_DELIVERY_TIMEOUT_SECONDS",
-    "EMAIL_ENABLED", "EMAIL_SMTP_HOST", "EMAIL_SMTP_PORT", "EMAIL_SMTP_USER", "EMAIL_SMTP_PASSWORD",
-    "EMAIL_FROM", "EMAIL_TO", "EMAIL_USE_TLS", "SLACK_ENABLED", "SLACK_WEBHOOK_URL",
+    "NOTIFY_URLS",
+    "NOTIFY_MIN_LEVEL",
+    "ALERT_DELIVERY_MAX_AGE",
+    "ALERT_DELIVERY_TIMEOUT_SECONDS",
+    "EMAIL_ENABLED",
+    "EMAIL_SMTP_HOST",
+    "EMAIL_SMTP_PORT",
+    "EMAIL_SMTP_USER",
+    "EMAIL_SMTP_PASSWORD",
+    "EMAIL_FROM",
+    "EMAIL_TO",
+    "EMAIL_USE_TLS",
+    "SLACK_ENABLED",
+    "SLACK_WEBHOOK_URL",
 )
 
-NOTIFY_URLS_HELP = ("Apprise URLs (https://appriseit.com/services/) separated by whitespace, each optionally "
-                    "prefixed INFO=, WARNING= or CRITICAL=, e.g. json://127.0.0.1:8080/hook critical=mailtos://...")
+NOTIFY_URLS_HELP = (
+    "Apprise URLs (https://appriseit.com/services/) separated by whitespace, each optionally "
+    "prefixed INFO=, WARNING= or CRITICAL=, e.g. json://127.0.0.1:8080/hook critical=mailtos://..."
+)
 SLACK_HELP = "a Slack incoming webhook URL https://hooks.slack.com/services/T.../B.../... when SLACK_ENABLED=true"
 # Patterns as strings: re compiles (and caches) them on first use, so a run without destinations never does.
 _LEVEL_PREFIX = r"(?s)^(?P<level>[A-Za-z]+)=(?P<url>[A-Za-z][A-Za-z0-9+.\-]*://.*)$"
@@ -91,7 +104,8 @@ def parse_notify_settings(values: Mapping[str, str]) -> NotifySettings:
         min_level=_level("NOTIFY_MIN_LEVEL", get("NOTIFY_MIN_LEVEL", "WARNING")),
         delivery_max_age_seconds=max_age,
         delivery_timeout_seconds=parse_number(
-            "ALERT_DELIVERY_TIMEOUT_SECONDS", get("ALERT_DELIVERY_TIMEOUT_SECONDS", "10"), 0.5, 600),
+            "ALERT_DELIVERY_TIMEOUT_SECONDS", get("ALERT_DELIVERY_TIMEOUT_SECONDS", "10"), 0.5, 600
+        ),
     )
 
 
@@ -117,8 +131,9 @@ def _notify_urls(raw: str) -> list[tuple[str, str, str | None]]:
             continue
         level = match.group("level").upper()
         if level not in _LEVEL_RANK:
-            raise ConfigError("NOTIFY_URLS", mask_url(item),
-                              "a level prefix INFO=, WARNING= or CRITICAL= before an Apprise URL")
+            raise ConfigError(
+                "NOTIFY_URLS", mask_url(item), "a level prefix INFO=, WARNING= or CRITICAL= before an Apprise URL"
+            )
         found.append(("NOTIFY_URLS", match.group("url"), "CRITICAL" if level == "ERROR" else level))
     return found
 
@@ -129,8 +144,11 @@ def _email_destination(values: Mapping[str, str], get: _Getter) -> list[tuple[st
         return []
     host = get("EMAIL_SMTP_HOST", "").strip()
     if not host:
-        raise ConfigError("EMAIL_SMTP_HOST", values.get("EMAIL_SMTP_HOST", ""),
-                          "the SMTP server's host name or IP address when EMAIL_ENABLED=true")
+        raise ConfigError(
+            "EMAIL_SMTP_HOST",
+            values.get("EMAIL_SMTP_HOST", ""),
+            "the SMTP server's host name or IP address when EMAIL_ENABLED=true",
+        )
     if not _is_host(host):
         raise ConfigError("EMAIL_SMTP_HOST", host, "a host name or IP address such as smtp.example.com")
     port = parse_int("EMAIL_SMTP_PORT", get("EMAIL_SMTP_PORT", "587"), 1, 65535)
@@ -140,12 +158,18 @@ def _email_destination(values: Mapping[str, str], get: _Getter) -> list[tuple[st
     to_raw = get("EMAIL_TO", "")
     recipients = parse_list(to_raw)
     if not recipients or not all(re.match(_EMAIL, address) for address in recipients):
-        raise ConfigError("EMAIL_TO", to_raw, "comma-separated e-mail addresses (ops@example.com,me@example.org) "
-                                              "when EMAIL_ENABLED=true")
+        raise ConfigError(
+            "EMAIL_TO",
+            to_raw,
+            "comma-separated e-mail addresses (ops@example.com,me@example.org) when EMAIL_ENABLED=true",
+        )
     sender = get("EMAIL_FROM", "").strip() or (user if re.match(_EMAIL, user) else "")
     if not re.match(_EMAIL, sender):
-        raise ConfigError("EMAIL_FROM", values.get("EMAIL_FROM", ""),
-                          "the sender's e-mail address when EMAIL_ENABLED=true (or EMAIL_SMTP_USER being one)")
+        raise ConfigError(
+            "EMAIL_FROM",
+            values.get("EMAIL_FROM", ""),
+            "the sender's e-mail address when EMAIL_ENABLED=true (or EMAIL_SMTP_USER being one)",
+        )
     from urllib.parse import quote
 
     auth = ""
@@ -155,8 +179,9 @@ def _email_destination(values: Mapping[str, str], get: _Getter) -> list[tuple[st
     query = {"smtp": host, "from": sender, "to": ",".join(recipients), "format": "text"}
     if use_tls:
         query["mode"] = "ssl" if port == 465 else "starttls"
-    url = (f"{'mailtos' if use_tls else 'mailto'}://{auth}{netloc_host}:{port}/?"
-           + "&".join(f"{name}={quote(value, safe='@,.')}" for name, value in query.items()))
+    url = f"{'mailtos' if use_tls else 'mailto'}://{auth}{netloc_host}:{port}/?" + "&".join(
+        f"{name}={quote(value, safe='@,.')}" for name, value in query.items()
+    )
     return [("EMAIL_SMTP_HOST", url, None)]
 
 
@@ -198,7 +223,8 @@ def _check_loads(key: str, url: str) -> None:
     if reason:
         value = mask_url(url) if key in ("NOTIFY_URLS", "SLACK_WEBHOOK_URL") else url_host(url)
         allowed = {"NOTIFY_URLS": NOTIFY_URLS_HELP, "SLACK_WEBHOOK_URL": SLACK_HELP}.get(
-            key, "EMAIL_* settings that make a valid Apprise mailto:// URL")
+            key, "EMAIL_* settings that make a valid Apprise mailto:// URL"
+        )
         raise ConfigError(key, value, f"{allowed}; Apprise says: {' '.join(reason.split())}")
 
 

@@ -41,11 +41,28 @@ DEFAULT_IGNORED_INTERFACES = "lo,lo[0-9]*,Loopback*"  # Linux lo, macOS lo0, Win
 
 # Keys read here besides the thresholds; .env.example documents each one.
 SETTING_KEYS = (
-    "DATABASE_URL", "DATABASE_BUSY_TIMEOUT_SECONDS", "LOG_LEVEL", "LOG_FILE", "LOG_MAX_BYTES", "LOG_BACKUP_COUNT",
-    "MONITOR_HOSTNAME", "MONITOR_TOP_PROCESSES", "MONITOR_DISABLED_COLLECTORS", "MONITOR_SYSTEM_DISK",
-    "DISK_IGNORE_FSTYPES", "DISK_IGNORE_MOUNTS", "NETWORK_IGNORE_INTERFACES", "SCHEDULER_TIMEZONE",
-    "SCHEDULER_STOP_WAIT_SECONDS", "SCHEDULER_RETRY_BASE_SECONDS", "SCHEDULER_RETRY_MAX_SECONDS",
-    "SCHEDULER_PREFORK", *ALERT_KEYS, *NOTIFY_KEYS, *DASHBOARD_KEYS, *RETENTION_KEYS,
+    "DATABASE_URL",
+    "DATABASE_BUSY_TIMEOUT_SECONDS",
+    "LOG_LEVEL",
+    "LOG_FILE",
+    "LOG_MAX_BYTES",
+    "LOG_BACKUP_COUNT",
+    "MONITOR_HOSTNAME",
+    "MONITOR_TOP_PROCESSES",
+    "MONITOR_DISABLED_COLLECTORS",
+    "MONITOR_SYSTEM_DISK",
+    "DISK_IGNORE_FSTYPES",
+    "DISK_IGNORE_MOUNTS",
+    "NETWORK_IGNORE_INTERFACES",
+    "SCHEDULER_TIMEZONE",
+    "SCHEDULER_STOP_WAIT_SECONDS",
+    "SCHEDULER_RETRY_BASE_SECONDS",
+    "SCHEDULER_RETRY_MAX_SECONDS",
+    "SCHEDULER_PREFORK",
+    *ALERT_KEYS,
+    *NOTIFY_KEYS,
+    *DASHBOARD_KEYS,
+    *RETENTION_KEYS,
 )
 
 
@@ -105,7 +122,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=resolve_database_url(get("DATABASE_URL", DEFAULT_DATABASE_URL)),
         database_busy_timeout_seconds=parse_number(
             "DATABASE_BUSY_TIMEOUT_SECONDS",
-            get("DATABASE_BUSY_TIMEOUT_SECONDS", str(defaults.DATABASE_BUSY_TIMEOUT_SECONDS)), 0, 3600),
+            get("DATABASE_BUSY_TIMEOUT_SECONDS", str(defaults.DATABASE_BUSY_TIMEOUT_SECONDS)),
+            0,
+            3600,
+        ),
         log_level=parse_choice("LOG_LEVEL", get("LOG_LEVEL", "INFO"), LOG_LEVELS),
         log_file=None if log_file_raw.casefold() in {"", "off"} else resolve_path(log_file_raw),
         log_max_bytes=parse_int("LOG_MAX_BYTES", get("LOG_MAX_BYTES", str(10 * 1024 * 1024)), 0, 2**40),
@@ -113,7 +133,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         hostname=_hostname(get("MONITOR_HOSTNAME", "")),
         top_processes=parse_int("MONITOR_TOP_PROCESSES", get("MONITOR_TOP_PROCESSES", "5"), 0, 100),
         disabled_collectors=parse_subset(
-            "MONITOR_DISABLED_COLLECTORS", values.get("MONITOR_DISABLED_COLLECTORS", ""), COLLECTOR_NAMES),
+            "MONITOR_DISABLED_COLLECTORS", values.get("MONITOR_DISABLED_COLLECTORS", ""), COLLECTOR_NAMES
+        ),
         system_disk=_system_disk(get("MONITOR_SYSTEM_DISK", "C:\\" if sys.platform == "win32" else "/")),
         disk_ignore_fstypes=frozenset(parse_list(values.get("DISK_IGNORE_FSTYPES", DEFAULT_IGNORED_FSTYPES))),
         disk_ignore_mounts=parse_list(values.get("DISK_IGNORE_MOUNTS", DEFAULT_IGNORED_MOUNTS)),
@@ -121,13 +142,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         scheduler_timezone=_time_zone(get("SCHEDULER_TIMEZONE", "")),
         scheduler_stop_wait_seconds=parse_number(
             "SCHEDULER_STOP_WAIT_SECONDS",
-            get("SCHEDULER_STOP_WAIT_SECONDS", str(defaults.SCHEDULER_STOP_WAIT_SECONDS)), 0, 3600),
+            get("SCHEDULER_STOP_WAIT_SECONDS", str(defaults.SCHEDULER_STOP_WAIT_SECONDS)),
+            0,
+            3600,
+        ),
         scheduler_retry_base_seconds=parse_number(
             "SCHEDULER_RETRY_BASE_SECONDS",
-            get("SCHEDULER_RETRY_BASE_SECONDS", str(defaults.SCHEDULER_RETRY_BASE_SECONDS)), 0, 86400),
+            get("SCHEDULER_RETRY_BASE_SECONDS", str(defaults.SCHEDULER_RETRY_BASE_SECONDS)),
+            0,
+            86400,
+        ),
         scheduler_retry_max_seconds=_retry_cap(
             get("SCHEDULER_RETRY_MAX_SECONDS", str(defaults.SCHEDULER_RETRY_MAX_SECONDS)),
-            get("SCHEDULER_RETRY_BASE_SECONDS", str(defaults.SCHEDULER_RETRY_BASE_SECONDS))),
+            get("SCHEDULER_RETRY_BASE_SECONDS", str(defaults.SCHEDULER_RETRY_BASE_SECONDS)),
+        ),
         scheduler_prefork=parse_bool("SCHEDULER_PREFORK", get("SCHEDULER_PREFORK", "true")),
         thresholds=parse_thresholds(values),
         alerts=parse_alert_settings(values),
@@ -164,8 +192,9 @@ def resolve_database_url(raw: str) -> str:
 def _retry_cap(raw: str, base_raw: str) -> float:
     cap = parse_number("SCHEDULER_RETRY_MAX_SECONDS", raw, 0, 86400)
     if cap < float(base_raw):
-        raise ConfigError("SCHEDULER_RETRY_MAX_SECONDS", raw, f"a number not below SCHEDULER_RETRY_BASE_SECONDS "
-                                                              f"({float(base_raw):g})")
+        raise ConfigError(
+            "SCHEDULER_RETRY_MAX_SECONDS", raw, f"a number not below SCHEDULER_RETRY_BASE_SECONDS ({float(base_raw):g})"
+        )
     return cap
 
 

@@ -40,8 +40,14 @@ def _metric_thresholds(spec: Metric, values: Mapping[str, str]) -> MetricThresho
         _level(spec, warning_key, values.get(warning_key), spec.warning),
         _level(spec, critical_key, values.get(critical_key), spec.critical),
     )
-    _check_order(default, values, warning_key, critical_key, f"{warning_key} ({_show(default.warning)})",
-                 f"{critical_key} ({_show(default.critical)})")
+    _check_order(
+        default,
+        values,
+        warning_key,
+        critical_key,
+        f"{warning_key} ({_show(default.warning)})",
+        f"{critical_key} ({_show(default.critical)})",
+    )
     if spec.resource_kind is None:
         return MetricThresholds(spec, default)
 
@@ -51,16 +57,25 @@ def _metric_thresholds(spec: Metric, values: Mapping[str, str]) -> MetricThresho
     thresholds = MetricThresholds(spec, default, warning_overrides, critical_overrides)
     for resource in thresholds.overridden_resources:
         levels = thresholds.levels_for(resource)
-        _check_order(levels, values,
-                     warning_overrides_key if resource in warning_overrides else warning_key,
-                     critical_overrides_key if resource in critical_overrides else critical_key,
-                     f"the WARNING level for {resource} ({_show(levels.warning)})",
-                     f"the CRITICAL level for {resource} ({_show(levels.critical)})")
+        _check_order(
+            levels,
+            values,
+            warning_overrides_key if resource in warning_overrides else warning_key,
+            critical_overrides_key if resource in critical_overrides else critical_key,
+            f"the WARNING level for {resource} ({_show(levels.warning)})",
+            f"the CRITICAL level for {resource} ({_show(levels.critical)})",
+        )
     return thresholds
 
 
-def _check_order(levels: Levels, values: Mapping[str, str], warning_key: str, critical_key: str,
-                 warning_name: str, critical_name: str) -> None:
+def _check_order(
+    levels: Levels,
+    values: Mapping[str, str],
+    warning_key: str,
+    critical_key: str,
+    warning_name: str,
+    critical_name: str,
+) -> None:
     """WARNING must not exceed CRITICAL; blame the key the user set (the WARNING one when both are set)."""
     if levels.warning is None or levels.critical is None or levels.warning <= levels.critical:
         return
@@ -87,9 +102,7 @@ def _show(level: float | None) -> str:
 
 def _overrides(spec: Metric, key: str, values: Mapping[str, str]) -> dict[str, float | None]:
     raw = values.get(key) or ""
-    allowed = (
-        f"comma-separated {_resource_help(spec)}=VALUE pairs, VALUE {_allowed(spec)}"
-    )
+    allowed = f"comma-separated {_resource_help(spec)}=VALUE pairs, VALUE {_allowed(spec)}"
     parsed: dict[str, float | None] = {}
     for item in filter(None, (part.strip() for part in raw.split(","))):
         resource, sep, value = item.rpartition("=")
@@ -103,8 +116,11 @@ def _overrides(spec: Metric, key: str, values: Mapping[str, str]) -> dict[str, f
     return parsed
 
 
-_RESOURCE_HELP = {ResourceKind.MOUNT: "MOUNT (e.g. /var or C:\\)", ResourceKind.GPU: "GPU (index or UUID)",
-                  ResourceKind.INTERFACE: "INTERFACE (e.g. eth0)"}
+_RESOURCE_HELP = {
+    ResourceKind.MOUNT: "MOUNT (e.g. /var or C:\\)",
+    ResourceKind.GPU: "GPU (index or UUID)",
+    ResourceKind.INTERFACE: "INTERFACE (e.g. eth0)",
+}
 
 
 def _resource_help(spec: Metric) -> str:

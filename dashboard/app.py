@@ -34,9 +34,13 @@ def create_app(settings: Settings) -> FastAPI:
         await run_in_threadpool(live.prime)
         yield
 
-    app = FastAPI(title="Automation platform", version="0.1.0", lifespan=lifespan,
-                  description="System metrics, incidents, notifications and jobs of the automation platform. "
-                              "Writes need 'Authorization: Bearer <API_TOKEN>'.")
+    app = FastAPI(
+        title="Automation platform",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="System metrics, incidents, notifications and jobs of the automation platform. "
+        "Writes need 'Authorization: Bearer <API_TOKEN>'.",
+    )
     app.state.settings = settings
     app.state.live_sampler = live
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
@@ -48,11 +52,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, server_error)
     if settings.dashboard.allowed_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.dashboard.allowed_origins),
-                           allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["Authorization",
-                                                                                          "Content-Type"])
-    for router in (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router,
-                   prometheus.router):
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.dashboard.allowed_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    for router in (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, prometheus.router):
         app.include_router(router)
     if STATIC_DIR.is_dir():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")

@@ -37,7 +37,8 @@ class TimedCache(Generic[Value]):
                 value = compute()
                 now = time.monotonic()
                 # Expired entries go, so a key asked for once (a mistyped hostname) is not kept for good
-                self._entries = {old_key: entry for old_key, entry in self._entries.items()
-                                 if now - entry[0] < self._max_age_seconds}
+                self._entries = {
+                    old_key: entry for old_key, entry in self._entries.items() if now - entry[0] < self._max_age_seconds
+                }
                 self._entries[key] = (now, value)
             return value

@@ -18,9 +18,11 @@ from sqlalchemy.engine import Connection
 from config.settings import Settings
 from storage import db
 
-NO_TOKEN_MESSAGE = ("writes are disabled: no API_TOKEN is set. Put API_TOKEN=<at least 16 characters> in .env "
-                    "(e.g. the output of python -c \"import secrets; print(secrets.token_urlsafe(32))\"), restart, "
-                    "and send it as 'Authorization: Bearer <token>'")
+NO_TOKEN_MESSAGE = (
+    "writes are disabled: no API_TOKEN is set. Put API_TOKEN=<at least 16 characters> in .env "
+    '(e.g. the output of python -c "import secrets; print(secrets.token_urlsafe(32))"), restart, '
+    "and send it as 'Authorization: Bearer <token>'"
+)
 
 
 def settings_of(request: Request) -> Settings:
@@ -39,8 +41,11 @@ Reader = Annotated[Connection, Depends(connection)]
 def _check_bearer(request: Request, token: str) -> None:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise HTTPException(401, "missing or wrong token: send 'Authorization: Bearer <API_TOKEN>'",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "missing or wrong token: send 'Authorization: Bearer <API_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 async def write_access(request: Request) -> None:

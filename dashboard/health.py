@@ -28,11 +28,11 @@ def health_document(default_zone: ZoneInfo) -> tuple[bool, dict[str, Any]]:
         with db.engine.connect() as connection:
             heartbeat, schedulers = newest_heartbeat(connection)
             last_sample = newest_sample_time(connection)
-            monitoring_jobs = [job for job in list_jobs(connection)
-                               if job["enabled"] and job["job_type"] is JobType.MONITORING]
+            monitoring_jobs = [
+                job for job in list_jobs(connection) if job["enabled"] and job["job_type"] is JobType.MONITORING
+            ]
     except SQLAlchemyError as error:
-        document = {"status": "unhealthy", "time": now,
-                    "database": {"ok": False, "error": type(error).__name__}}
+        document = {"status": "unhealthy", "time": now, "database": {"ok": False, "error": type(error).__name__}}
         return False, document
     heartbeat_age = _age_seconds(heartbeat, now)
     scheduler_ok = heartbeat_age is not None and heartbeat_age <= STALE_AFTER_SECONDS
@@ -42,18 +42,28 @@ def health_document(default_zone: ZoneInfo) -> tuple[bool, dict[str, Any]]:
         "status": "healthy" if healthy else "unhealthy",
         "time": now,
         "database": {"ok": True},
-        "scheduler": {"ok": scheduler_ok, "running_instances": schedulers, "heartbeat_at": heartbeat,
-                      "heartbeat_age_seconds": heartbeat_age, "stale_after_seconds": STALE_AFTER_SECONDS},
+        "scheduler": {
+            "ok": scheduler_ok,
+            "running_instances": schedulers,
+            "heartbeat_at": heartbeat,
+            "heartbeat_age_seconds": heartbeat_age,
+            "stale_after_seconds": STALE_AFTER_SECONDS,
+        },
         "monitoring": monitoring,
     }
 
 
-def _monitoring_check(jobs: list[dict[str, Any]], last_sample: datetime | None, now: datetime,
-                      default_zone: ZoneInfo) -> dict[str, Any]:
+def _monitoring_check(
+    jobs: list[dict[str, Any]], last_sample: datetime | None, now: datetime, default_zone: ZoneInfo
+) -> dict[str, Any]:
     """Late when a monitoring job's run after the last sample was due longer ago than its timeout and the
     scheduler's grace; ok None (not judged) when no monitoring job is enabled."""
-    check: dict[str, Any] = {"last_sample_at": last_sample, "age_seconds": _age_seconds(last_sample, now),
-                             "next_due_at": None, "ok": None}
+    check: dict[str, Any] = {
+        "last_sample_at": last_sample,
+        "age_seconds": _age_seconds(last_sample, now),
+        "next_due_at": None,
+        "ok": None,
+    }
     if not jobs:
         check["reason"] = "no enabled MONITORING job"
         return check

@@ -40,16 +40,23 @@ def _bound(moment: datetime | None, name: str) -> datetime | None:
     except OverflowError:
         converted = None
     if moment is not None and (converted is None or converted < EARLIEST_TIME):
-        raise HTTPException(422, f"{name}={moment.isoformat()} is out of range; expected a time from "
-                                 f"1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z")
+        raise HTTPException(
+            422,
+            f"{name}={moment.isoformat()} is out of range; expected a time from "
+            f"1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
+        )
     return converted
 
 
-def time_range(start: datetime | None, end: datetime | None, start_name: str = "start_time",
-               end_name: str = "end_time") -> tuple[datetime | None, datetime | None]:
+def time_range(
+    start: datetime | None, end: datetime | None, start_name: str = "start_time", end_name: str = "end_time"
+) -> tuple[datetime | None, datetime | None]:
     """Both bounds in UTC; a bound outside the served years, or a start after the end, is a 422 naming it."""
     start, end = _bound(start, start_name), _bound(end, end_name)
     if start is not None and end is not None and start > end:
-        raise HTTPException(422, f"{start_name}={start.isoformat()} is after {end_name}={end.isoformat()}; "
-                                 f"expected {start_name} <= {end_name}")
+        raise HTTPException(
+            422,
+            f"{start_name}={start.isoformat()} is after {end_name}={end.isoformat()}; "
+            f"expected {start_name} <= {end_name}",
+        )
     return start, end

@@ -28,10 +28,15 @@ EXPOSED = tuple(metric for metric in CATALOGUE if metric.prometheus)
 # The labels of each kind of resource besides `host`, and how a stored row gives their values.
 _LABELS: dict[ResourceKind, tuple[list[str], Any]] = {
     ResourceKind.CORE: (["cpu"], lambda row: [str(row["core_index"])]),
-    ResourceKind.MOUNT: (["mountpoint", "device", "fstype"],
-                         lambda row: [row["mountpoint"], row["device"] or "", row["fstype"] or ""]),
+    ResourceKind.MOUNT: (
+        ["mountpoint", "device", "fstype"],
+        lambda row: [row["mountpoint"], row["device"] or "", row["fstype"] or ""],
+    ),
     ResourceKind.INTERFACE: (["interface"], lambda row: [row["interface"]]),
-    ResourceKind.GPU: (["gpu", "uuid", "name"], lambda row: [str(row["gpu_index"]), row["uuid"] or "", row["name"] or ""]),
+    ResourceKind.GPU: (
+        ["gpu", "uuid", "name"],
+        lambda row: [str(row["gpu_index"]), row["uuid"] or "", row["name"] or ""],
+    ),
     ResourceKind.SENSOR: (["chip", "sensor"], lambda row: [row["chip"], row["label"] or ""]),
 }
 
@@ -60,9 +65,10 @@ class _Families:
         """One sample of a catalogue metric, in base units; nothing where the value is missing."""
         if value is None:
             return
-        family = (self.counter if metric.kind is Kind.COUNTER else self.gauge)
+        family = self.counter if metric.kind is Kind.COUNTER else self.gauge
         family(metric.prometheus or "", metric.help, labels).add_metric(
-            label_values, float(value) * metric.prometheus_scale)
+            label_values, float(value) * metric.prometheus_scale
+        )
 
     def __iter__(self) -> Iterator[Metric]:
         return iter(self._families.values())
@@ -71,10 +77,12 @@ class _Families:
 def _host_metrics(families: _Families, sample: dict[str, Any]) -> None:
     host = sample["hostname"]
     families.gauge("sample_timestamp_seconds", "When the newest stored sample was taken", ["host"]).add_metric(
-        [host], sample["timestamp"].timestamp())
+        [host], sample["timestamp"].timestamp()
+    )
     if sample["boot_time"] is not None:
         families.gauge("boot_time_seconds", "When the host booted", ["host"]).add_metric(
-            [host], sample["boot_time"].timestamp())
+            [host], sample["boot_time"].timestamp()
+        )
     for metric in EXPOSED:
         if metric.resource_kind is None:
             families.add(metric, ["host"], [host], sample.get(metric.column or ""))
@@ -88,10 +96,12 @@ def _host_metrics(families: _Families, sample: dict[str, Any]) -> None:
             for row in sample[RESOURCE_KEYS[metric.resource_kind]]:
                 families.add(metric, ["host", *names], [host, *values_of(row)], row.get(metric.column or ""))
     for row in sample["collectors"]:
-        families.gauge("collector_duration_seconds", "Time one collector took in the newest sample",
-                       ["host", "collector"]).add_metric([host, row["collector"]], row["duration_seconds"])
-        families.gauge("collector_success", "Whether the collector succeeded (1) or failed (0)",
-                       ["host", "collector"]).add_metric([host, row["collector"]], float(row["success"]))
+        families.gauge(
+            "collector_duration_seconds", "Time one collector took in the newest sample", ["host", "collector"]
+        ).add_metric([host, row["collector"]], row["duration_seconds"])
+        families.gauge(
+            "collector_success", "Whether the collector succeeded (1) or failed (0)", ["host", "collector"]
+        ).add_metric([host, row["collector"]], float(row["success"]))
 
 
 class PlatformCollector(Collector):
@@ -108,18 +118,22 @@ class PlatformCollector(Collector):
             runs = families.counter("job_runs", "Job runs recorded, by job and outcome", ["job", "status"])
             for job_name, status, count in runs_by_status(connection):
                 runs.add_metric([job_name, status], count)
-            success = families.gauge("job_last_success_timestamp_seconds", "When the job last completed successfully",
-                                     ["job"])
+            success = families.gauge(
+                "job_last_success_timestamp_seconds", "When the job last completed successfully", ["job"]
+            )
             for job_name, completed in last_successes(connection).items():
                 success.add_metric([job_name], completed.timestamp())
-            incidents = families.gauge("incidents_active", "Active incidents by level (pending not yet fired)",
-                                       ["level"])
+            incidents = families.gauge(
+                "incidents_active", "Active incidents by level (pending not yet fired)", ["level"]
+            )
             for status, count in active_counts(connection).items():
                 incidents.add_metric([status], count)
             heartbeat, running = newest_heartbeat(connection)
             families.gauge("schedulers_running", "Scheduler instances that have not stopped", []).add_metric(
-                [], running)
+                [], running
+            )
             if heartbeat is not None:
-                families.gauge("scheduler_heartbeat_timestamp_seconds", "The newest scheduler heartbeat",
-                               []).add_metric([], heartbeat.timestamp())
+                families.gauge(
+                    "scheduler_heartbeat_timestamp_seconds", "The newest scheduler heartbeat", []
+                ).add_metric([], heartbeat.timestamp())
         yield from families

@@ -19,10 +19,16 @@ from monitoring.levels import MetricThresholds
 # How long a breach must last before the alert fires: the monitor stores a sample every 5 minutes by default,
 # so 10m means the breach was seen in at least two samples.
 FOR_BY_SEVERITY = {"warning": "10m", "critical": "5m"}
-_VALUE = {Unit.PERCENT: "{{ $value | humanizePercentage }}", Unit.CELSIUS: "{{ $value }} °C",
-          Unit.BYTES_PER_SECOND: "{{ $value | humanize1024 }}B/s"}
-_RESOURCE: dict[ResourceKind | None, str] = {ResourceKind.MOUNT: " of {{ $labels.mountpoint }}", ResourceKind.GPU: " of GPU {{ $labels.gpu }}",
-             ResourceKind.INTERFACE: " of {{ $labels.interface }}"}
+_VALUE = {
+    Unit.PERCENT: "{{ $value | humanizePercentage }}",
+    Unit.CELSIUS: "{{ $value }} °C",
+    Unit.BYTES_PER_SECOND: "{{ $value | humanize1024 }}B/s",
+}
+_RESOURCE: dict[ResourceKind | None, str] = {
+    ResourceKind.MOUNT: " of {{ $labels.mountpoint }}",
+    ResourceKind.GPU: " of GPU {{ $labels.gpu }}",
+    ResourceKind.INTERFACE: " of {{ $labels.interface }}",
+}
 
 _HEADER = """\
 # Alert rules on the platform's /metrics, with the WARNING and CRITICAL levels of .env.example (ratios where the
@@ -68,24 +74,31 @@ def rules_yaml(thresholds: Mapping[str, MetricThresholds]) -> str:
         if expression is None:
             continue
         levels = thresholds[metric.name].default
-        group = [_rule(metric, expression, severity, level)
-                 for severity, level in (("warning", levels.warning), ("critical", levels.critical))
-                 if level is not None]
+        group = [
+            _rule(metric, expression, severity, level)
+            for severity, level in (("warning", levels.warning), ("critical", levels.critical))
+            if level is not None
+        ]
         if group:
             rules.append("\n".join(group))
     return _HEADER + "\n\n".join(rules) + "\n\n" + _PLATFORM_RULES
 
 
 def _rule(metric: Metric, expression: str, severity: str, level: float) -> str:
-    name = "".join(word[:1].upper() + word[1:].lower()
-                   for word in re.findall(r"[A-Za-z0-9]+", re.sub(r"\(.*?\)", "", metric.label)))
+    name = "".join(
+        word[:1].upper() + word[1:].lower()
+        for word in re.findall(r"[A-Za-z0-9]+", re.sub(r"\(.*?\)", "", metric.label))
+    )
     value = _VALUE.get(metric.unit, '{{ $value | printf "%.2f" }}')
     subject = metric.label + _RESOURCE.get(metric.resource_kind, "")
-    summary = (f"{subject} on {{{{ $labels.host }}}} is {value} "
-               f"({severity} above {format_threshold(metric, level)})").replace('"', '\\"')
-    return (f"      - alert: {name}{severity.capitalize()}\n"
-            f"        expr: {expression} > {level * metric.prometheus_scale:g}\n"
-            f"        for: {FOR_BY_SEVERITY[severity]}\n"
-            f"        labels: {{severity: {severity}, metric: {metric.name}}}\n"
-            f"        annotations:\n"
-            f"          summary: \"{summary}\"")
+    summary = (
+        f"{subject} on {{{{ $labels.host }}}} is {value} ({severity} above {format_threshold(metric, level)})"
+    ).replace('"', '\\"')
+    return (
+        f"      - alert: {name}{severity.capitalize()}\n"
+        f"        expr: {expression} > {level * metric.prometheus_scale:g}\n"
+        f"        for: {FOR_BY_SEVERITY[severity]}\n"
+        f"        labels: {{severity: {severity}, metric: {metric.name}}}\n"
+        f"        annotations:\n"
+        f'          summary: "{summary}"'
+    )

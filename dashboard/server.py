@@ -28,8 +28,10 @@ class DashboardError(RuntimeError):
 def check_exposure(settings: DashboardSettings) -> None:
     """Listening beyond this machine without a token would let anyone on the network read (and try) it."""
     if not settings.loopback_only and settings.token is None:
-        raise DashboardError(f"API_HOST={settings.host} is reachable from other machines and API_TOKEN is not set; "
-                             f"set API_TOKEN in .env or listen on 127.0.0.1")
+        raise DashboardError(
+            f"API_HOST={settings.host} is reachable from other machines and API_TOKEN is not set; "
+            f"set API_TOKEN in .env or listen on 127.0.0.1"
+        )
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -58,14 +60,18 @@ class DashboardServer:
         try:
             self._socket = listening_socket(dashboard.host, dashboard.port)
         except OSError as error:
-            raise DashboardError(f"cannot listen on {dashboard.host}:{dashboard.port}: "
-                                 f"{error.strerror or error} (API_HOST, API_PORT)") from None
-        config = uvicorn.Config(create_app(settings), log_config=None, access_log=False,
-                                timeout_graceful_shutdown=5, server_header=False)
+            raise DashboardError(
+                f"cannot listen on {dashboard.host}:{dashboard.port}: {error.strerror or error} (API_HOST, API_PORT)"
+            ) from None
+        config = uvicorn.Config(
+            create_app(settings), log_config=None, access_log=False, timeout_graceful_shutdown=5, server_header=False
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="dashboard", daemon=True)
-        self.address = f"http://{dashboard.host if ':' not in dashboard.host else f'[{dashboard.host}]'}:" \
-                       f"{self._socket.getsockname()[1]}"
+        self.address = (
+            f"http://{dashboard.host if ':' not in dashboard.host else f'[{dashboard.host}]'}:"
+            f"{self._socket.getsockname()[1]}"
+        )
 
     def _serve(self) -> None:
         try:

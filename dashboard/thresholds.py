@@ -10,14 +10,21 @@ from monitoring.levels import MetricThresholds
 
 
 def threshold_levels(thresholds: dict[str, MetricThresholds]) -> list[dict[str, Any]]:
-    return [{"metric": key, "label": item.spec.label, "unit": item.spec.unit, **_levels(item)}
-            for key, item in thresholds.items()]
+    return [
+        {"metric": key, "label": item.spec.label, "unit": item.spec.unit, **_levels(item)}
+        for key, item in thresholds.items()
+    ]
 
 
 def _levels(item: MetricThresholds) -> dict[str, Any]:
-    return {"warning": item.default.warning, "critical": item.default.critical,
-            "overrides": {resource: dict(zip(("warning", "critical"), item.levels_for(resource), strict=True))
-                          for resource in item.overridden_resources}}
+    return {
+        "warning": item.default.warning,
+        "critical": item.default.critical,
+        "overrides": {
+            resource: dict(zip(("warning", "critical"), item.levels_for(resource), strict=True))
+            for resource in item.overridden_resources
+        },
+    }
 
 
 def catalogue_document(thresholds: dict[str, MetricThresholds]) -> list[dict[str, Any]]:
@@ -28,17 +35,33 @@ def catalogue_document(thresholds: dict[str, MetricThresholds]) -> list[dict[str
 
 def _metric_document(metric: Metric, thresholds: MetricThresholds | None) -> dict[str, Any]:
     share = metric.share_of
-    return {"metric": metric.name, "label": metric.label, "short_name": metric.short_name,
-            "chart_label": metric.chart_label or metric.short_name or metric.label, "help": metric.help,
-            "unit": metric.unit, "kind": metric.kind, "resource_kind": metric.resource_kind,
-            "column": metric.column, "machine_column": metric.machine_column, "series": metric.series,
-            "charted": metric.charted, "summary": metric.summary,
-            "share_of": None if share is None else {"part": share[0], "whole": share[1],
-                                                    "part_column": _column(share[0], metric),
-                                                    "whole_column": _column(share[1], metric),
-                                                    "unit": BY_NAME[share[0]].unit},
-            "prometheus": _prometheus_name(metric),
-            "graded": metric.graded, **(_levels(thresholds) if thresholds is not None else {})}
+    return {
+        "metric": metric.name,
+        "label": metric.label,
+        "short_name": metric.short_name,
+        "chart_label": metric.chart_label or metric.short_name or metric.label,
+        "help": metric.help,
+        "unit": metric.unit,
+        "kind": metric.kind,
+        "resource_kind": metric.resource_kind,
+        "column": metric.column,
+        "machine_column": metric.machine_column,
+        "series": metric.series,
+        "charted": metric.charted,
+        "summary": metric.summary,
+        "share_of": None
+        if share is None
+        else {
+            "part": share[0],
+            "whole": share[1],
+            "part_column": _column(share[0], metric),
+            "whole_column": _column(share[1], metric),
+            "unit": BY_NAME[share[0]].unit,
+        },
+        "prometheus": _prometheus_name(metric),
+        "graded": metric.graded,
+        **(_levels(thresholds) if thresholds is not None else {}),
+    }
 
 
 def _column(name: str, owner: Metric) -> str | None:

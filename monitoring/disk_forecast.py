@@ -22,8 +22,14 @@ class DiskForecast(NamedTuple):
     span_seconds: float  # from the oldest sample used to now
 
 
-def forecast_disk(history: Sequence[tuple[datetime, float]], used_bytes: float, capacity_bytes: float,
-                  now: datetime, window_seconds: float, horizon_seconds: float) -> DiskForecast | None:
+def forecast_disk(
+    history: Sequence[tuple[datetime, float]],
+    used_bytes: float,
+    capacity_bytes: float,
+    now: datetime,
+    window_seconds: float,
+    horizon_seconds: float,
+) -> DiskForecast | None:
     """The trend of `history` (time, used bytes) within `window_seconds` before `now` plus the current
     `used_bytes`; None when there is too little of it or no capacity."""
     points = [(moment, used) for moment, used in history if 0 < (now - moment).total_seconds() <= window_seconds]

@@ -71,8 +71,13 @@ class Figures(NamedTuple):
     attributes: Mapping[str, Any]
 
     @classmethod
-    def of(cls, machine: Mapping[str, Value] | None = None, resources: Iterable[ResourceFigures] = (),
-           attributes: Mapping[str, Any] | None = None, kind: ResourceKind | None = None) -> Figures:
+    def of(
+        cls,
+        machine: Mapping[str, Value] | None = None,
+        resources: Iterable[ResourceFigures] = (),
+        attributes: Mapping[str, Any] | None = None,
+        kind: ResourceKind | None = None,
+    ) -> Figures:
         """Figures from plain parts; `kind` is the kind of `resources`, listed even when there are none (a
         machine without GPUs: the GPU collector ran and found none)."""
         by_kind: dict[ResourceKind, list[ResourceFigures]] = {kind: []} if kind is not None else {}

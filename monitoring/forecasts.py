@@ -18,9 +18,12 @@ from monitoring.units import GIB
 PRODUCES = ("disk_full_prediction",)
 
 
-def forecast_measurements(figures: Figures, taken_at: datetime,
-                          history: Mapping[str, Sequence[tuple[datetime, float]]],
-                          settings: AlertSettings) -> list[Measurement]:
+def forecast_measurements(
+    figures: Figures,
+    taken_at: datetime,
+    history: Mapping[str, Sequence[tuple[datetime, float]]],
+    settings: AlertSettings,
+) -> list[Measurement]:
     """One measurement per mount with enough history (see monitoring.disk_forecast); none when forecasting is
     off. The capacity is what users may fill: used plus free (root's reserved blocks left out)."""
     if not settings.disk_full_within_hours:
@@ -31,12 +34,25 @@ def forecast_measurements(figures: Figures, taken_at: datetime,
         used_bytes, free_bytes = mount.values.get("disk_used_bytes"), mount.values.get("disk_free_bytes")
         if used_bytes is None or free_bytes is None:
             continue
-        forecast = forecast_disk(history.get(mount.key, ()), float(used_bytes), float(used_bytes + free_bytes),
-                                 taken_at, window_seconds, horizon_seconds)
+        forecast = forecast_disk(
+            history.get(mount.key, ()),
+            float(used_bytes),
+            float(used_bytes + free_bytes),
+            taken_at,
+            window_seconds,
+            horizon_seconds,
+        )
         if forecast is not None:
-            found.append(Measurement(PRODUCES[0], forecast.projected_percent, mount.key, mount.override_names,
-                                     f"{mount.display} in {settings.disk_full_within_hours:g}h",
-                                     forecast_detail(forecast, taken_at)))
+            found.append(
+                Measurement(
+                    PRODUCES[0],
+                    forecast.projected_percent,
+                    mount.key,
+                    mount.override_names,
+                    f"{mount.display} in {settings.disk_full_within_hours:g}h",
+                    forecast_detail(forecast, taken_at),
+                )
+            )
     return found
 
 

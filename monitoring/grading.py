@@ -60,8 +60,9 @@ def grade(measurements: list[Measurement], thresholds: Mapping[str, MetricThresh
         levels = thresholds[measurement.metric].levels_for(*measurement.override_names)
         graded = grade_value(measurement.value, levels)
         if graded is not None:
-            alerts.setdefault((measurement.metric, measurement.resource),
-                              Alert(measurement, graded[0], graded[1], levels))
+            alerts.setdefault(
+                (measurement.metric, measurement.resource), Alert(measurement, graded[0], graded[1], levels)
+            )
     return sorted(alerts.values(), key=lambda alert: alert.level is not Level.CRITICAL)
 
 
@@ -71,13 +72,25 @@ _GRADED_BY_KIND = {kind: tuple(metric for metric in GRADED if metric.resource_ki
 
 def measurements(figures: Figures) -> list[Measurement]:
     """Every gradable value the figures hold: the machine's, then each resource's, in the catalogue's order."""
-    found = [Measurement(metric.name, float(value), detail=detail(metric, figures.machine))
-             for metric in _MACHINE_GRADED if (value := gradable(metric, figures.machine)) is not None]
+    found = [
+        Measurement(metric.name, float(value), detail=detail(metric, figures.machine))
+        for metric in _MACHINE_GRADED
+        if (value := gradable(metric, figures.machine)) is not None
+    ]
     for kind, graded in _GRADED_BY_KIND.items():
         for resource in figures.of_kind(kind):
-            found += [Measurement(metric.name, float(value), resource.key, resource.override_names, resource.display,
-                                  detail(metric, resource.values))
-                      for metric in graded if (value := gradable(metric, resource.values)) is not None]
+            found += [
+                Measurement(
+                    metric.name,
+                    float(value),
+                    resource.key,
+                    resource.override_names,
+                    resource.display,
+                    detail(metric, resource.values),
+                )
+                for metric in graded
+                if (value := gradable(metric, resource.values)) is not None
+            ]
     return found
 
 

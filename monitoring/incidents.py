@@ -122,23 +122,28 @@ class Observation(NamedTuple):
         return self.measurement.metric, self.measurement.resource or ""
 
 
-def held_level(value: float, levels: Levels, current: Level | None, spec: Metric,
-               hysteresis_points: float) -> Level | None:
+def held_level(
+    value: float, levels: Levels, current: Level | None, spec: Metric, hysteresis_points: float
+) -> Level | None:
     """The level an incident at `current` keeps: it escalates as soon as the value crosses a higher threshold,
     but drops a level only once the value is below that level's threshold minus the hysteresis."""
     graded = grade_value(value, levels)
     raw = graded[0] if graded else None
     held = None
     for level, threshold in ((Level.CRITICAL, levels.critical), (Level.WARNING, levels.warning)):
-        if (threshold is not None and _RANK[level] <= _RANK[current]
-                and value > threshold - spec.recovery_margin(threshold, hysteresis_points)):
+        if (
+            threshold is not None
+            and _RANK[level] <= _RANK[current]
+            and value > threshold - spec.recovery_margin(threshold, hysteresis_points)
+        ):
             held = level
             break
     return raw if _RANK[raw] >= _RANK[held] else held
 
 
-def step(incident: Incident | None, observation: Observation, host: str, now: datetime,
-         settings: AlertSettings) -> tuple[Incident | None, list[Event]]:
+def step(
+    incident: Incident | None, observation: Observation, host: str, now: datetime, settings: AlertSettings
+) -> tuple[Incident | None, list[Event]]:
     """The key's incident after this observation (None: nothing active) and the events it raises, before
     flapping is applied (see `damp_flapping`)."""
     value, levels = observation.measurement.value, observation.levels
@@ -147,15 +152,22 @@ def step(incident: Incident | None, observation: Observation, host: str, now: da
     if level is None:
         if incident is None or incident.status == IncidentStatus.PENDING:
             return None, []  # a breach shorter than ALERT_FOR leaves nothing behind
-        resolved = replace(incident, status=IncidentStatus.OK, resolved_at=now, last_seen_at=now, last_value=value,
-                           last_notified_at=now)  # min/avg/max stay those of the active samples
+        resolved = replace(
+            incident,
+            status=IncidentStatus.OK,
+            resolved_at=now,
+            last_seen_at=now,
+            last_value=value,
+            last_notified_at=now,
+        )  # min/avg/max stay those of the active samples
         return resolved, [Event(EventKind.RESOLVED, Level.INFO, resolved, current)]
     threshold = levels.critical if level is Level.CRITICAL else levels.warning
     assert threshold is not None
     if incident is None:
         metric, resource = observation.key
-        incident = Incident(host, metric, resource, IncidentStatus.PENDING, now, now, threshold, value, value, value,
-                            0.0, 0)
+        incident = Incident(
+            host, metric, resource, IncidentStatus.PENDING, now, now, threshold, value, value, value, 0.0, 0
+        )
     incident = _observed(incident, value, now, threshold)
     if incident.status == IncidentStatus.PENDING:
         if (now - incident.started_at).total_seconds() < observation.for_seconds:
@@ -191,9 +203,13 @@ def current_alerts(observations: list[Observation], active: dict[tuple[str, str]
     return sorted(alerts, key=lambda alert: alert.level is not Level.CRITICAL)
 
 
-def damp_flapping(incident: Incident | None, events: list[Event], flapping_since: Incident | None,
-                  transitions_in_window: int, settings: AlertSettings,
-                  ) -> tuple[Incident | None, list[Event], bool]:
+def damp_flapping(
+    incident: Incident | None,
+    events: list[Event],
+    flapping_since: Incident | None,
+    transitions_in_window: int,
+    settings: AlertSettings,
+) -> tuple[Incident | None, list[Event], bool]:
     """While a key flaps its events are held back: the transition that makes it flap becomes one `flapping`
     event; once no transition happened for a whole window, one `stable` event says where it settled.
     `flapping_since` is the key's latest episode if it is marked flapping; `transitions_in_window` counts this
@@ -212,10 +228,16 @@ def damp_flapping(incident: Incident | None, events: list[Event], flapping_since
 
 
 def _observed(incident: Incident, value: float, now: datetime, threshold: float | None) -> Incident:
-    return replace(incident, last_seen_at=now, last_value=value, min_value=min(incident.min_value, value),
-                   max_value=max(incident.max_value, value), sum_value=incident.sum_value + value,
-                   sample_count=incident.sample_count + 1,
-                   threshold=incident.threshold if threshold is None else threshold)
+    return replace(
+        incident,
+        last_seen_at=now,
+        last_value=value,
+        min_value=min(incident.min_value, value),
+        max_value=max(incident.max_value, value),
+        sum_value=incident.sum_value + value,
+        sample_count=incident.sample_count + 1,
+        threshold=incident.threshold if threshold is None else threshold,
+    )
 
 
 def _reminder_due(incident: Incident, now: datetime, repeat_seconds: float) -> bool:

@@ -33,8 +33,10 @@ class MetricThresholds(NamedTuple):
 
     def levels_for(self, *resource_names: str | None) -> Levels:
         """Each level from the first name that overrides it (a GPU's UUID before its index), else the default."""
-        return Levels(_first(self.warning_overrides, resource_names, self.default.warning),
-                      _first(self.critical_overrides, resource_names, self.default.critical))
+        return Levels(
+            _first(self.warning_overrides, resource_names, self.default.warning),
+            _first(self.critical_overrides, resource_names, self.default.critical),
+        )
 
     @property
     def overridden_resources(self) -> list[str]:

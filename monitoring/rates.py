@@ -59,7 +59,6 @@ class CounterSnapshot:
         return [values.get(name) or 0 for name in names]
 
 
-
 def counter_delta(previous: int, current: int) -> int:
     """How much a cumulative counter grew, allowing for wrap-around and resets."""
     if current >= previous:
@@ -70,8 +69,9 @@ def counter_delta(previous: int, current: int) -> int:
     return current
 
 
-def share_percent(part_before: float | None, total_before: float | None, part_now: float,
-                  total_now: float) -> float | None:
+def share_percent(
+    part_before: float | None, total_before: float | None, part_now: float, total_now: float
+) -> float | None:
     """The share (0-100) of the growth of `total` that `part` grew by, such as busy CPU time of all CPU time.
     Counters that went down restarted: the share is then the average since they did."""
     if part_before is None or total_before is None:
@@ -91,10 +91,14 @@ def per_second(previous: Sequence[int], current: Sequence[int], elapsed_seconds:
 
 def zero_snapshot(boot_time: float) -> CounterSnapshot:
     """The baseline after a reboot: every counter was zero at boot time."""
-    return CounterSnapshot(taken_at=datetime.fromtimestamp(boot_time, timezone.utc), boot_time=boot_time,
-                           zero_for_missing=True)
+    return CounterSnapshot(
+        taken_at=datetime.fromtimestamp(boot_time, timezone.utc), boot_time=boot_time, zero_for_missing=True
+    )
 
 
 def rebooted(previous: CounterSnapshot, boot_time: float | None) -> bool:
-    return (previous.boot_time is not None and boot_time is not None
-            and abs(previous.boot_time - boot_time) > REBOOT_TOLERANCE_SECONDS)
+    return (
+        previous.boot_time is not None
+        and boot_time is not None
+        and abs(previous.boot_time - boot_time) > REBOOT_TOLERANCE_SECONDS
+    )

@@ -22,22 +22,36 @@ _RATE_COUNTERS = frozenset(RATE_COUNTERS)
 def snapshot_of(sample: Sample, figures: Figures | None = None) -> CounterSnapshot:
     """The counters of `sample` (whose figures_of() the caller may have already), as the next sample of its
     host reads them back."""
-    return CounterSnapshot(taken_at=sample.timestamp, boot_time=sample.boot_time,
-                           counters=counters_only(figures_of(sample) if figures is None else figures),
-                           processes=processes.counters(sample.processes) if sample.processes is not None else {})
+    return CounterSnapshot(
+        taken_at=sample.timestamp,
+        boot_time=sample.boot_time,
+        counters=counters_only(figures_of(sample) if figures is None else figures),
+        processes=processes.counters(sample.processes) if sample.processes is not None else {},
+    )
 
 
 def live_snapshot(settings: MonitorSettings) -> CounterSnapshot:
     """Counters read now, for the first run on a host (the caller waits a short window before collecting)."""
-    sample = Sample(timestamp=datetime.now(timezone.utc), hostname=settings.hostname, platform=sys.platform,
-                    boot_time=psutil.boot_time(), system_disk=settings.system_disk)
-    fill_sample(sample, {name: MODULES[name].collect(settings) for name in _WITH_COUNTERS
-                         if name not in settings.disabled_collectors})
+    sample = Sample(
+        timestamp=datetime.now(timezone.utc),
+        hostname=settings.hostname,
+        platform=sys.platform,
+        boot_time=psutil.boot_time(),
+        system_disk=settings.system_disk,
+    )
+    fill_sample(
+        sample,
+        {name: MODULES[name].collect(settings) for name in _WITH_COUNTERS if name not in settings.disabled_collectors},
+    )
     return snapshot_of(sample)
 
 
 def counters_only(figures: Figures) -> Figures:
     """The figures rates start from, with the identities of the resources that have them."""
-    resources = [resource._replace(values=counters) for items in figures.resources.values() for resource in items
-                 if (counters := {name: value for name, value in resource.values.items() if name in _RATE_COUNTERS})]
+    resources = [
+        resource._replace(values=counters)
+        for items in figures.resources.values()
+        for resource in items
+        if (counters := {name: value for name, value in resource.values.items() if name in _RATE_COUNTERS})
+    ]
     return Figures.of({name: value for name, value in figures.machine.items() if name in _RATE_COUNTERS}, resources)

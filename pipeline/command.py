@@ -31,16 +31,24 @@ log = logging.getLogger("automation.monitor")
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the sample and its alerts as JSON")
-    output.add_argument("--nagios", action="store_true",
-                        help="Nagios/Icinga plugin output: one status line with performance data; "
-                             "exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN")
-    parser.add_argument("--no-save", action="store_true",
-                        help="write nothing; rates come from the last stored sample if the database exists, "
-                             "else from a 0.25 s window")
+    output.add_argument(
+        "--nagios",
+        action="store_true",
+        help="Nagios/Icinga plugin output: one status line with performance data; "
+        "exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+    )
+    parser.add_argument(
+        "--no-save",
+        action="store_true",
+        help="write nothing; rates come from the last stored sample if the database exists, else from a 0.25 s window",
+    )
     parser.add_argument("--quiet", action="store_true", help="print no report; log only warnings to stderr")
-    parser.add_argument("--env-file", metavar="PATH",
-                        help=f"read settings from this .env file (default: .env in the project root; "
-                             f"also settable as {ENV_FILE_VARIABLE})")
+    parser.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help=f"read settings from this .env file (default: .env in the project root; "
+        f"also settable as {ENV_FILE_VARIABLE})",
+    )
     return parser
 
 
@@ -109,14 +117,12 @@ def _print_result(args: argparse.Namespace, settings: Settings, result: MonitorR
     from pipeline.report import render_report
 
     if args.nagios:
-        print(nagios.nagios_line(result.measurements, result.alerts, settings.thresholds,
-                                 result.sample.collectors))
+        print(nagios.nagios_line(result.measurements, result.alerts, settings.thresholds, result.sample.collectors))
         return nagios.nagios_exit_code(result.alerts)
     if args.json:
         print(render_json(result.sample, result.alerts, result.sample_id, result.incidents))
     elif not args.quiet:
-        print(render_report(result.sample, result.alerts, settings.thresholds, result.incidents,
-                            result.figures))
+        print(render_report(result.sample, result.alerts, settings.thresholds, result.incidents, result.figures))
     return EXIT_OK
 
 

@@ -15,8 +15,12 @@ from monitoring.incidents import Incident
 from monitoring.sample import Sample
 
 
-def render_json(sample: Sample, alerts: Sequence[Alert], sample_id: int | None,
-                incidents: Mapping[tuple[str, str], Incident] = MappingProxyType({})) -> str:
+def render_json(
+    sample: Sample,
+    alerts: Sequence[Alert],
+    sample_id: int | None,
+    incidents: Mapping[tuple[str, str], Incident] = MappingProxyType({}),
+) -> str:
     """Each alert carries its incident's id, status (pending, warning, critical), since when and for how many
     seconds it has been so; null where no incident state is known (--no-save)."""
     document = _plain(sample)
@@ -24,10 +28,17 @@ def render_json(sample: Sample, alerts: Sequence[Alert], sample_id: int | None,
         del document["processes"]["table"]  # every process's counters: the top lists carry what matters
     document["id"] = sample_id
     document["alerts"] = [
-        {"level": alert.level, "metric": alert.metric, "resource": alert.resource, "value": alert.value,
-         "threshold": alert.threshold, "warning_threshold": alert.levels.warning,
-         "critical_threshold": alert.levels.critical, "message": alert_line(alert),
-         **_incident_fields(incidents.get((alert.metric, alert.resource or "")), sample.timestamp)}
+        {
+            "level": alert.level,
+            "metric": alert.metric,
+            "resource": alert.resource,
+            "value": alert.value,
+            "threshold": alert.threshold,
+            "warning_threshold": alert.levels.warning,
+            "critical_threshold": alert.levels.critical,
+            "message": alert_line(alert),
+            **_incident_fields(incidents.get((alert.metric, alert.resource or "")), sample.timestamp),
+        }
         for alert in alerts
     ]
     return json.dumps(document, default=_default, indent=2)
@@ -36,8 +47,12 @@ def render_json(sample: Sample, alerts: Sequence[Alert], sample_id: int | None,
 def _incident_fields(incident: Incident | None, now: datetime) -> dict[str, Any]:
     if incident is None:
         return dict.fromkeys(("incident_id", "status", "since", "active_seconds"))
-    return {"incident_id": incident.id, "status": incident.status, "since": incident.since,
-            "active_seconds": (now - incident.since).total_seconds()}
+    return {
+        "incident_id": incident.id,
+        "status": incident.status,
+        "since": incident.since,
+        "active_seconds": (now - incident.since).total_seconds(),
+    }
 
 
 def _plain(value: Any) -> Any:

@@ -69,47 +69,72 @@ class _Saved(NamedTuple):
     notification_count: int
 
 
-def monitor_once(settings: Settings, save: bool = True,
-                 collectors: dict[str, Callable[[Any], Any]] | None = None,
-                 job_execution_id: int | None = None) -> MonitorResult:
+def monitor_once(
+    settings: Settings,
+    save: bool = True,
+    collectors: dict[str, Callable[[Any], Any]] | None = None,
+    job_execution_id: int | None = None,
+) -> MonitorResult:
     """Collect a sample, compute its rates and disk forecasts, grade it and (unless `save` is off) store it
     with its incidents; `job_execution_id` ties the notifications to the scheduler's run that made them."""
     log.info("System Monitoring Started")
     stored = _stored_state(settings, create=save)
     sample = collect_sample(settings, _rates_baseline(settings, stored.previous), collectors)
     figures = figures_of(sample)
-    found = measurements(figures) + forecast_measurements(figures, sample.timestamp, stored.disk_history,
-                                                          settings.alerts)
+    found = measurements(figures) + forecast_measurements(
+        figures, sample.timestamp, stored.disk_history, settings.alerts
+    )
     grades = grade(found, settings.thresholds)
-    log.debug("Metrics collected: %s", ", ".join(
-        f"{measured.metric}{'@' + measured.resource if measured.resource else ''}={measured.value:g}"
-        for measured in found))
+    log.debug(
+        "Metrics collected: %s",
+        ", ".join(
+            f"{measured.metric}{'@' + measured.resource if measured.resource else ''}={measured.value:g}"
+            for measured in found
+        ),
+    )
     result = MonitorResult(sample, figures, tuple(found), tuple(grades), tuple(grades))
     if save:
         saved = _save(sample, figures, found, settings, job_execution_id)
-        result = result._replace(sample_id=saved.sample_id, incidents=MappingProxyType(saved.incidents),
-                                 alerts=tuple(saved.alerts), notification_count=saved.notification_count)
+        result = result._replace(
+            sample_id=saved.sample_id,
+            incidents=MappingProxyType(saved.incidents),
+            alerts=tuple(saved.alerts),
+            notification_count=saved.notification_count,
+        )
         log.debug("Metrics saved to database (id %s, %d notification(s))", result.sample_id, result.notification_count)
     for alert in result.alerts:
-        log.warning("%s alert: %s=%.2f (threshold %g)%s", alert.level, alert.metric, alert.value, alert.threshold,
-                    f" on {alert.resource}" if alert.resource else "")
+        log.warning(
+            "%s alert: %s=%.2f (threshold %g)%s",
+            alert.level,
+            alert.metric,
+            alert.value,
+            alert.threshold,
+            f" on {alert.resource}" if alert.resource else "",
+        )
     log.info("System Monitoring Completed")
     return result
 
 
-def collect_sample(settings: Settings, previous: CounterSnapshot,
-                   collectors: dict[str, Callable[[Any], Any]] | None = None) -> Sample:
+def collect_sample(
+    settings: Settings, previous: CounterSnapshot, collectors: dict[str, Callable[[Any], Any]] | None = None
+) -> Sample:
     """Run the collectors and derive rates and the named top processes against `previous`."""
-    sample = Sample(timestamp=datetime.now(timezone.utc), hostname=settings.hostname, platform=sys.platform,
-                    boot_time=psutil.boot_time(), system_disk=settings.system_disk)
+    sample = Sample(
+        timestamp=datetime.now(timezone.utc),
+        hostname=settings.hostname,
+        platform=sys.platform,
+        boot_time=psutil.boot_time(),
+        system_disk=settings.system_disk,
+    )
     readings, sample.collectors = run_collectors(settings, collectors)
     fill_sample(sample, readings)
     apply_rates(sample, previous, settings.top_processes)
     if sample.processes is not None:
         processes.name_top_processes(sample.processes)
     if sample.disks is not None and sample.system_disk_reading is None:
-        log.warning("MONITOR_SYSTEM_DISK=%s is not a monitored mount point: the disk_* columns stay empty",
-                    settings.system_disk)
+        log.warning(
+            "MONITOR_SYSTEM_DISK=%s is not a monitored mount point: the disk_* columns stay empty", settings.system_disk
+        )
     return sample
 
 
@@ -182,14 +207,19 @@ def read_stored(settings: Settings, require_current_schema: bool = False) -> Sto
 
 def observations(found: list[Measurement], settings: Settings) -> list[Observation]:
     """Each measurement with the levels that apply to it and how long its breach must last."""
-    return [Observation(measurement,
-                        settings.thresholds[measurement.metric].levels_for(*measurement.override_names),
-                        settings.alerts.for_seconds[measurement.metric])
-            for measurement in found]
+    return [
+        Observation(
+            measurement,
+            settings.thresholds[measurement.metric].levels_for(*measurement.override_names),
+            settings.alerts.for_seconds[measurement.metric],
+        )
+        for measurement in found
+    ]
 
 
-def _save(sample: Sample, figures: Figures, found: list[Measurement], settings: Settings,
-          job_execution_id: int | None) -> _Saved:
+def _save(
+    sample: Sample, figures: Figures, found: list[Measurement], settings: Settings, job_execution_id: int | None
+) -> _Saved:
     """The sample, its details and the process baseline; the incidents it moves, their notifications and
     their deliveries, in one transaction (IMMEDIATE on SQLite: one run at a time reads and writes the incident
     state); then whatever deliveries are due are sent, within ALERT_DELIVERY_TIMEOUT_SECONDS."""
@@ -202,8 +232,9 @@ def _save(sample: Sample, figures: Figures, found: list[Measurement], settings: 
         for event, observation in sorted(raised, key=lambda item: item[0].level is not Level.CRITICAL):
             silenced = silenced_by(silences, sample.hostname, *observation.key)
             values = event_values(event, observation, sample, settings.alerts, job_execution_id, silenced)
-            written.append((insert_notification(connection, {**values, "system_metric_id": sample_id}),
-                            event.level, silenced))
+            written.append(
+                (insert_notification(connection, {**values, "system_metric_id": sample_id}), event.level, silenced)
+            )
         if settings.notify.destinations:
             from alerts.delivery import queue_deliveries
 

@@ -22,16 +22,21 @@ def nagios_exit_code(alerts: Sequence[Alert]) -> int:
     return WARNING_EXIT if any(alert.level is Level.WARNING for alert in alerts) else OK
 
 
-def nagios_line(measurements: Sequence[Measurement], alerts: Sequence[Alert],
-                thresholds: Mapping[str, MetricThresholds], collectors: Sequence[CollectorOutcome]) -> str:
+def nagios_line(
+    measurements: Sequence[Measurement],
+    alerts: Sequence[Alert],
+    thresholds: Mapping[str, MetricThresholds],
+    collectors: Sequence[CollectorOutcome],
+) -> str:
     """The status follows the alerts; failed collectors are named, so an OK with a blind spot says so."""
     state = {OK: "OK", WARNING_EXIT: "WARNING", CRITICAL_EXIT: "CRITICAL"}[nagios_exit_code(alerts)]
     summary = "; ".join(alert_line(alert) for alert in alerts) if alerts else "all metrics within normal range"
     failed = [outcome.name for outcome in collectors if not outcome.success]
     if failed:
         summary += f" (collectors with errors: {', '.join(failed)})"
-    perfdata = " ".join(_perfdata(measurement, thresholds) for measurement in measurements
-                        if _reported(measurement, thresholds))
+    perfdata = " ".join(
+        _perfdata(measurement, thresholds) for measurement in measurements if _reported(measurement, thresholds)
+    )
     return f"SYSTEM {state} - {summary} | {perfdata}".rstrip(" |")
 
 

@@ -20,23 +20,33 @@ RULE = "=" * 60
 _SUMMARY = tuple(metric for metric in CATALOGUE if metric.summary)
 
 
-def render_report(sample: Sample, alerts: Sequence[Alert], thresholds: Mapping[str, MetricThresholds],
-                  incidents: Mapping[tuple[str, str], Incident] = MappingProxyType({}),
-                  figures: Figures | None = None) -> str:
+def render_report(
+    sample: Sample,
+    alerts: Sequence[Alert],
+    thresholds: Mapping[str, MetricThresholds],
+    incidents: Mapping[tuple[str, str], Incident] = MappingProxyType({}),
+    figures: Figures | None = None,
+) -> str:
     """The report; each alert with how long its incident (from `incidents`, by metric and resource) has been
     active or pending. `figures`: figures_of(sample), when the caller has them already."""
-    lines = [RULE, "📊 SYSTEM MONITORING REPORT", RULE,
-             f"Timestamp: {sample.timestamp:%Y-%m-%d %H:%M:%S} UTC",
-             f"Hostname: {sample.hostname}",
-             f"Platform: {sample.platform}",
-             "",
-             "📈 Current Metrics:"]
+    lines = [
+        RULE,
+        "📊 SYSTEM MONITORING REPORT",
+        RULE,
+        f"Timestamp: {sample.timestamp:%Y-%m-%d %H:%M:%S} UTC",
+        f"Hostname: {sample.hostname}",
+        f"Platform: {sample.platform}",
+        "",
+        "📈 Current Metrics:",
+    ]
     lines += [f"   {line}" for line in _metric_lines(sample, figures_of(sample) if figures is None else figures)]
     lines += ["", "⚙️  Thresholds:"]
     for metric in thresholds.values():
         spec, levels = metric.spec, metric.default
-        line = (f"   {spec.short_name + ':':<9} {format_threshold(spec, levels.warning)} "
-                f"(critical: {format_threshold(spec, levels.critical)})")
+        line = (
+            f"   {spec.short_name + ':':<9} {format_threshold(spec, levels.warning)} "
+            f"(critical: {format_threshold(spec, levels.critical)})"
+        )
         for resource in metric.overridden_resources:
             level = metric.levels_for(resource)
             line += f"; {resource}: {format_threshold(spec, level.warning)}/{format_threshold(spec, level.critical)}"
@@ -50,8 +60,9 @@ def render_report(sample: Sample, alerts: Sequence[Alert], thresholds: Mapping[s
         lines += [RULE, f"🚨 Alerts: {len(alerts)} issue(s) detected"]
         for alert in alerts:
             incident = incidents.get((alert.metric, alert.resource or ""))
-            lines.append(f"   {_mark(alert, incident)} [{alert.level}] {alert_line(alert)}"
-                         f"{activity(incident, sample.timestamp)}")
+            lines.append(
+                f"   {_mark(alert, incident)} [{alert.level}] {alert_line(alert)}{activity(incident, sample.timestamp)}"
+            )
     else:
         lines.append("✅ All metrics within normal range")
     lines.append(RULE)
@@ -91,8 +102,9 @@ def _summary_lines(figures: Figures) -> list[str]:
         value = figures.machine.get(metric.name)
         if value is not None:
             share = detail(metric, figures.machine) if metric.share_of else None
-            lines.append(f"{metric.short_name + ':':<9} {format_value(metric, float(value))}"
-                         + (f" ({share})" if share else ""))
+            lines.append(
+                f"{metric.short_name + ':':<9} {format_value(metric, float(value))}" + (f" ({share})" if share else "")
+            )
     return lines
 
 
@@ -106,8 +118,10 @@ def _disk_lines(sample: Sample) -> list[str]:
         name = "Disk:" if disk is system else f"Disk {disk.mountpoint}:"
         io = ""
         if disk.rates:
-            io = (f", read {byte_rate(disk.rates.read_bytes_per_second)}"
-                  f" write {byte_rate(disk.rates.write_bytes_per_second)}")
+            io = (
+                f", read {byte_rate(disk.rates.read_bytes_per_second)}"
+                f" write {byte_rate(disk.rates.write_bytes_per_second)}"
+            )
         lines.append(f"{name:<9} {disk.percent:.1f}% ({used_of_total(disk.used_bytes, disk.total_bytes)}{io})")
     return lines
 
@@ -117,8 +131,11 @@ def _network_lines(sample: Sample) -> list[str]:
     if network is None:
         return []
     rates = network.total_rates
-    now = f" (now ↑ {byte_rate(rates.sent_bytes_per_second)} / ↓ {byte_rate(rates.recv_bytes_per_second)})" \
-        if rates else ""
+    now = (
+        f" (now ↑ {byte_rate(rates.sent_bytes_per_second)} / ↓ {byte_rate(rates.recv_bytes_per_second)})"
+        if rates
+        else ""
+    )
     return [f"Network: ↑ {network.sent_mb:.2f}MB / ↓ {network.recv_mb:.2f}MB{now}"]
 
 
@@ -133,8 +150,9 @@ def _gpu_lines(sample: Sample) -> list[str]:
         if gpu.utilization_percent is not None:
             parts.append(f"util {gpu.utilization_percent:.0f}%")
         if gpu.memory_total_mib:
-            parts.append(f"mem {gpu.memory_used_mib or 0:.0f}/{gpu.memory_total_mib:.0f}MiB "
-                         f"({gpu.memory_percent or 0:.1f}%)")
+            parts.append(
+                f"mem {gpu.memory_used_mib or 0:.0f}/{gpu.memory_total_mib:.0f}MiB ({gpu.memory_percent or 0:.1f}%)"
+            )
         if gpu.temperature_celsius is not None:
             parts.append(f"{gpu.temperature_celsius:.0f}°C")
         if gpu.power_draw_watts is not None:

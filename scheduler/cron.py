@@ -22,11 +22,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import CroniterBadDateError, croniter
 
 ALIASES = {
-    "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
 }
-EXPRESSION_HELP = ("5 fields 'minute hour day-of-month month day-of-week' (e.g. '*/5 * * * *') "
-                   "or one of " + ", ".join(ALIASES))
+EXPRESSION_HELP = "5 fields 'minute hour day-of-month month day-of-week' (e.g. '*/5 * * * *') or one of " + ", ".join(
+    ALIASES
+)
 # Daylight-saving shifts are at most 2 hours anywhere; a candidate this far behind the newest one is final.
 _SETTLE = timedelta(hours=3)
 
@@ -51,8 +57,7 @@ def zone_named(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CronError(f"time zone {name!r} is unknown; expected an IANA name such as Europe/Berlin or UTC") \
-            from None
+        raise CronError(f"time zone {name!r} is unknown; expected an IANA name such as Europe/Berlin or UTC") from None
 
 
 def system_zone() -> ZoneInfo:

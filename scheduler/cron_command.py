@@ -46,6 +46,8 @@ def _start(raw: str | None, zone: ZoneInfo) -> datetime:
     try:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise CronError(f"--from={raw!r} is invalid; expected an ISO 8601 date-time such as 2024-11-02T12:00, "
-                        f"2024-11-02T12:00:00-04:00 or 2024-11-02T16:00:00Z") from None
+        raise CronError(
+            f"--from={raw!r} is invalid; expected an ISO 8601 date-time such as 2024-11-02T12:00, "
+            f"2024-11-02T12:00:00-04:00 or 2024-11-02T16:00:00Z"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)

@@ -76,13 +76,16 @@ def _arguments(job: Job) -> list[str]:
     except ValueError:
         arguments = None
     if not isinstance(arguments, list) or not all(isinstance(item, str) for item in arguments):
-        raise JobDefinitionError(f"job {job.name!r} has script_args={job.script_args!r}; expected a JSON list of "
-                                 f'strings such as ["--days", "7"]')
+        raise JobDefinitionError(
+            f"job {job.name!r} has script_args={job.script_args!r}; expected a JSON list of "
+            f'strings such as ["--days", "7"]'
+        )
     return arguments
 
 
-def execute_job(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None = None,
-                retry: RetryPolicy = DEFAULT_RETRY) -> JobExecution:
+def execute_job(
+    job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None = None, retry: RetryPolicy = DEFAULT_RETRY
+) -> JobExecution:
     """Run the job now in this process (`jobs run`, an OS cron run), recording the run; the returned row is
     detached and complete. Its owner names this process, so no scheduler takes the row as a queued run."""
     execution_id = _record_run(job_id, trigger, scheduled_for, f"direct:{socket.gethostname()}:{os.getpid()}")
@@ -97,8 +100,9 @@ def queue_manual_run(job_id: int) -> int | None:
     return _record_run(job_id, ExecutionTrigger.MANUAL, None, owner=None)
 
 
-def _record_run(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None,
-                owner: str | None) -> int | None:
+def _record_run(
+    job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None, owner: str | None
+) -> int | None:
     with db.session_scope(writes=True) as session:
         job = session.get(Job, job_id)
         if job is None:
@@ -109,21 +113,44 @@ def _record_run(job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime 
         return int(execution.id)
 
 
-def new_execution(job: Job, trigger: ExecutionTrigger, scheduled_for: datetime | None, owner: str | None,
-                  status: ExecutionStatus = ExecutionStatus.PENDING) -> JobExecution:
+def new_execution(
+    job: Job,
+    trigger: ExecutionTrigger,
+    scheduled_for: datetime | None,
+    owner: str | None,
+    status: ExecutionStatus = ExecutionStatus.PENDING,
+) -> JobExecution:
     return JobExecution(**execution_values(job.id, job.name, trigger, scheduled_for, owner, status))
 
 
-def execution_values(job_id: int, job_name: str, trigger: ExecutionTrigger, scheduled_for: datetime | None,
-                     owner: str | None, status: ExecutionStatus = ExecutionStatus.PENDING) -> dict[str, object]:
+def execution_values(
+    job_id: int,
+    job_name: str,
+    trigger: ExecutionTrigger,
+    scheduled_for: datetime | None,
+    owner: str | None,
+    status: ExecutionStatus = ExecutionStatus.PENDING,
+) -> dict[str, object]:
     """The columns of a new job_executions row (for the ORM and for Core inserts alike)."""
-    return {"job_id": job_id, "job_name": job_name, "status": status, "trigger": trigger,
-            "scheduled_for": scheduled_for, "hostname": socket.gethostname(), "platform": sys.platform,
-            "retry_count": 0, "owner": owner}
+    return {
+        "job_id": job_id,
+        "job_name": job_name,
+        "status": status,
+        "trigger": trigger,
+        "scheduled_for": scheduled_for,
+        "hostname": socket.gethostname(),
+        "platform": sys.platform,
+        "retry_count": 0,
+        "owner": owner,
+    }
 
 
-def run_execution(execution_id: int, cancel: threading.Event | None = None,
-                  retry: RetryPolicy = DEFAULT_RETRY, worker: PreforkWorker | None = None) -> JobExecution:
+def run_execution(
+    execution_id: int,
+    cancel: threading.Event | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    worker: PreforkWorker | None = None,
+) -> JobExecution:
     """Run a recorded (pending) execution of its job: running while it runs, then its outcome. A failed run is
     retried up to the job's max_retries times (a timed-out one only with retry_timeouts); the row keeps the
     last attempt's output, every attempt's error and retry_count. With a `worker`, a monitoring run is forked
@@ -140,9 +167,14 @@ def run_execution(execution_id: int, cancel: threading.Event | None = None,
             command, definition_error = None, str(error)
         scheduled_for, timeout_seconds = execution.scheduled_for, job.timeout_seconds
         max_retries, retry_timeouts = job.max_retries or 0, job.retry_timeouts
-        environment = {**os.environ, "PYTHONUNBUFFERED": "1", "AUTOMATION_JOB_NAME": job.name,
-                       EXECUTION_ID_VARIABLE: str(execution_id), "AUTOMATION_TRIGGER": execution.trigger.value,
-                       "AUTOMATION_SCHEDULED_FOR": scheduled_for.isoformat() if scheduled_for else ""}
+        environment = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "AUTOMATION_JOB_NAME": job.name,
+            EXECUTION_ID_VARIABLE: str(execution_id),
+            "AUTOMATION_TRIGGER": execution.trigger.value,
+            "AUTOMATION_SCHEDULED_FOR": scheduled_for.isoformat() if scheduled_for else "",
+        }
     started_at = datetime.now(timezone.utc)
     if command is None:
         return _finish_without_running(execution_id, started_at, definition_error)
@@ -156,18 +188,27 @@ def run_execution(execution_id: int, cancel: threading.Event | None = None,
 
     starter = None
     if worker is not None and command.module is not None:
+
         def starter(stdout: IO[bytes], stderr: IO[bytes]) -> ProcessHandle | None:
             child = worker.spawn(command.module, command.arguments, str(PROJECT_ROOT), environment, stdout, stderr)
             if child is not None:
                 log.debug("execution %d: forked from the pre-imported worker as pid %d", execution_id, child.pid)
             return child
+
     earlier_errors: list[str] = []
     while True:
-        outcome = run_process(command.argv, cwd=str(PROJECT_ROOT), env=environment,
-                              timeout_seconds=timeout_seconds or None, cancel=cancel, starter=starter,
-                              on_start=mark_running)
+        outcome = run_process(
+            command.argv,
+            cwd=str(PROJECT_ROOT),
+            env=environment,
+            timeout_seconds=timeout_seconds or None,
+            cancel=cancel,
+            starter=starter,
+            on_start=mark_running,
+        )
         retryable = outcome.status is ExecutionStatus.FAILED or (
-            outcome.status is ExecutionStatus.TIMEOUT and retry_timeouts)
+            outcome.status is ExecutionStatus.TIMEOUT and retry_timeouts
+        )
         if not retryable or len(earlier_errors) >= max_retries:
             break
         earlier_errors.append(f"attempt {len(earlier_errors) + 1}: {outcome.error_message}")
@@ -185,8 +226,11 @@ def run_execution(execution_id: int, cancel: threading.Event | None = None,
         execution.duration_seconds = (outcome.completed_at - started_at).total_seconds()
         execution.stdout, execution.stderr = outcome.stdout, outcome.stderr
         execution.retry_count = len(earlier_errors)
-        errors = earlier_errors + ([f"attempt {len(earlier_errors) + 1}: {outcome.error_message}"]
-                                   if earlier_errors and outcome.error_message else [])
+        errors = earlier_errors + (
+            [f"attempt {len(earlier_errors) + 1}: {outcome.error_message}"]
+            if earlier_errors and outcome.error_message
+            else []
+        )
         execution.error_message = "; ".join(errors) if earlier_errors else outcome.error_message
         return execution
 

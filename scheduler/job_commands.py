@@ -44,8 +44,10 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
         jobs = list_jobs(connection)  # by name
     print(f"{'NAME':<24} {'TYPE':<12} {'SCHEDULE':<16} {'ENABLED':<8} {'TIMEOUT':>8}  NEXT RUN ({zone.key})")
     for job in jobs:
-        print(f"{job['name']:<24} {job['job_type'].name:<12} {job['cron_expression']:<16} "
-              f"{'yes' if job['enabled'] else 'no':<8} {job['timeout_seconds']:>7}s  {_next_run(job, zone, now)}")
+        print(
+            f"{job['name']:<24} {job['job_type'].name:<12} {job['cron_expression']:<16} "
+            f"{'yes' if job['enabled'] else 'no':<8} {job['timeout_seconds']:>7}s  {_next_run(job, zone, now)}"
+        )
     return 0
 
 
@@ -81,8 +83,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     run = execute_job(_job_named(args.name)["id"], ExecutionTrigger(args.trigger), retry=retry_policy(settings))
     exit_code = "" if run.exit_code is None else f" (exit code {run.exit_code})"
     reason = f": {run.error_message}" if run.error_message else ""
-    print(f"{args.name}: {run.status.value} in {run.duration_seconds or 0:.2f} s{exit_code} - execution {run.id}"
-          f"{reason}")
+    print(
+        f"{args.name}: {run.status.value} in {run.duration_seconds or 0:.2f} s{exit_code} - execution {run.id}{reason}"
+    )
     return 0 if run.status.value == "success" else 1
 
 
@@ -94,16 +97,20 @@ def _history(args: argparse.Namespace, settings: Settings) -> int:
         started = f"{run['started_at']:%Y-%m-%d %H:%M:%S}" if run["started_at"] else "-"
         seconds = "-" if run["duration_seconds"] is None else f"{run['duration_seconds']:.2f}"
         exit_code = "-" if run["exit_code"] is None else str(run["exit_code"])
-        print(f"{run['id']:>6}  {run['status'].value:<10} {run['trigger'].value:<9} {started:<19}  {seconds:>8}  "
-              f"{exit_code:>4}  {run['error_message'] or ''}")
+        print(
+            f"{run['id']:>6}  {run['status'].value:<10} {run['trigger'].value:<9} {started:<19}  {seconds:>8}  "
+            f"{exit_code:>4}  {run['error_message'] or ''}"
+        )
     return 0
 
 
 def _cron_line(args: argparse.Namespace, settings: Settings) -> int:
     """`CRON_TZ=` (cronie) keeps the schedule in the platform's zone; the wrapper records the run itself."""
     job = _job_named(args.name)
-    command = (f"cd {shlex.quote(str(PROJECT_ROOT))} && {shlex.quote(sys.executable)} main.py jobs run "
-               f"{shlex.quote(job['name'])} --trigger os-cron")
+    command = (
+        f"cd {shlex.quote(str(PROJECT_ROOT))} && {shlex.quote(sys.executable)} main.py jobs run "
+        f"{shlex.quote(job['name'])} --trigger os-cron"
+    )
     if settings.scheduler_timezone:
         print(f"CRON_TZ={settings.scheduler_timezone}")
     print(f"{job['cron_expression']} {command}")
@@ -118,20 +125,38 @@ def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
 
     job = _job_named(args.name)
     try:
-        task = task_xml(job["cron_expression"], job["description"] or f"automation platform job {job['name']}",
-                        sys.executable, f"main.py jobs run {job['name']} --trigger os-cron", str(PROJECT_ROOT),
-                        job["timeout_seconds"])
+        task = task_xml(
+            job["cron_expression"],
+            job["description"] or f"automation platform job {job['name']}",
+            sys.executable,
+            f"main.py jobs run {job['name']} --trigger os-cron",
+            str(PROJECT_ROOT),
+            job["timeout_seconds"],
+        )
     except NotExpressible as error:
-        raise JobDefinitionError(f"cron_expression={job['cron_expression']!r} is invalid; expected a schedule "
-                                 f"Task Scheduler can express: {error}") from None
+        raise JobDefinitionError(
+            f"cron_expression={job['cron_expression']!r} is invalid; expected a schedule "
+            f"Task Scheduler can express: {error}"
+        ) from None
     output = Path(args.output or f"{args.name}.xml").resolve()
     task.write(output, encoding="UTF-16", xml_declaration=True)
     print(f'schtasks /Create /XML "{output}" /TN "{args.name}" /F')
     return 0
 
 
-_SETTING_OPTIONS = ("cron", "job_type", "script_path", "script_args", "timeout_seconds", "max_retries", "description",
-                    "timezone", "catch_up", "catch_up_grace_seconds", "retry_timeouts")
+_SETTING_OPTIONS = (
+    "cron",
+    "job_type",
+    "script_path",
+    "script_args",
+    "timeout_seconds",
+    "max_retries",
+    "description",
+    "timezone",
+    "catch_up",
+    "catch_up_grace_seconds",
+    "retry_timeouts",
+)
 
 
 def _given_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -170,6 +195,15 @@ def _switch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 _ACTIONS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
-    "list": _list, "next": _next, "run": _run, "history": _history, "cron-line": _cron_line,
-    "add": _add, "edit": _edit, "enable": _switch, "disable": _switch, "remove": _switch, "schtasks": _schtasks,
+    "list": _list,
+    "next": _next,
+    "run": _run,
+    "history": _history,
+    "cron-line": _cron_line,
+    "add": _add,
+    "edit": _edit,
+    "enable": _switch,
+    "disable": _switch,
+    "remove": _switch,
+    "schtasks": _schtasks,
 }

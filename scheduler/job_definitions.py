@@ -23,9 +23,17 @@ CATCH_UP_POLICIES = ("skip", "latest", "all")
 
 
 # The `jobs add`/`jobs edit` option of each jobs column that has one.
-CLI_OPTIONS = {"cron_expression": "--cron", "timezone": "--tz", "job_type": "--type", "script_path": "--script",
-               "script_args": "--args", "timeout_seconds": "--timeout", "max_retries": "--retries",
-               "catch_up": "--catch-up", "catch_up_grace_seconds": "--catch-up-grace"}
+CLI_OPTIONS = {
+    "cron_expression": "--cron",
+    "timezone": "--tz",
+    "job_type": "--type",
+    "script_path": "--script",
+    "script_args": "--args",
+    "timeout_seconds": "--timeout",
+    "max_retries": "--retries",
+    "catch_up": "--catch-up",
+    "catch_up_grace_seconds": "--catch-up-grace",
+}
 # A new job's settings where none are given.
 NEW_JOB_DEFAULTS: dict[str, Any] = {"job_type": JobType.CUSTOM, "timeout_seconds": 300, "max_retries": 0}
 
@@ -43,8 +51,9 @@ class JobSettingError(FieldError):
 def check_name(name: str) -> None:
     """A job's name is what people type after `jobs run`: no surrounding white space, and it fits the column."""
     if len(name) > NAME_MAX_LENGTH or not re.fullmatch(NAME_PATTERN, name):
-        raise JobSettingError("name", name, f"a name of 1 to {NAME_MAX_LENGTH} characters on one line, without "
-                                            f"white space at either end")
+        raise JobSettingError(
+            "name", name, f"a name of 1 to {NAME_MAX_LENGTH} characters on one line, without white space at either end"
+        )
 
 
 def require_script(job_type: JobType, script_path: str | None) -> None:
@@ -67,8 +76,9 @@ def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]
         try:
             parse_cron(values["cron_expression"], zone)
         except CronError as error:
-            raise JobSettingError("cron_expression", values["cron_expression"],
-                                  f"a cron expression that can fire ({error})") from None
+            raise JobSettingError(
+                "cron_expression", values["cron_expression"], f"a cron expression that can fire ({error})"
+            ) from None
         checked["cron_expression"] = " ".join(values["cron_expression"].split())
     if values.get("job_type") is not None:
         names = [member.name for member in JobType]
@@ -78,8 +88,9 @@ def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]
     if values.get("script_path") is not None:
         script = Path(values["script_path"])
         if not (script if script.is_absolute() else PROJECT_ROOT / script).is_file():
-            raise JobSettingError("script_path", values["script_path"],
-                                  "an existing file (relative to the project root)")
+            raise JobSettingError(
+                "script_path", values["script_path"], "an existing file (relative to the project root)"
+            )
         checked["script_path"] = values["script_path"]
     if values.get("script_args") is not None:
         checked["script_args"] = _arguments(values["script_args"])
@@ -92,8 +103,9 @@ def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]
             raise JobSettingError("catch_up", values["catch_up"], "one of " + ", ".join(CATCH_UP_POLICIES))
         checked["catch_up"] = values["catch_up"]
     if values.get("catch_up_grace_seconds") is not None:
-        checked["catch_up_grace_seconds"] = _bounded("catch_up_grace_seconds", values["catch_up_grace_seconds"], 0,
-                                                     MAX_TIMEOUT_SECONDS)
+        checked["catch_up_grace_seconds"] = _bounded(
+            "catch_up_grace_seconds", values["catch_up_grace_seconds"], 0, MAX_TIMEOUT_SECONDS
+        )
     if values.get("retry_timeouts") is not None:
         checked["retry_timeouts"] = bool(values["retry_timeouts"])
     if values.get("description") is not None:

@@ -103,8 +103,10 @@ def _checked(settings: dict[str, Any], current: dict[str, Any], default_zone_nam
     merged = {"cron_expression": current.get("cron_expression"), "timezone": current.get("timezone"), **given}
     checked = checked_job_values(merged, zone_or_default(default_zone_name))
     changes = {key: value for key, value in checked.items() if key in given}
-    require_script(changes.get("job_type", current.get("job_type", NEW_JOB_DEFAULTS["job_type"])),
-                   changes.get("script_path", current.get("script_path")))
+    require_script(
+        changes.get("job_type", current.get("job_type", NEW_JOB_DEFAULTS["job_type"])),
+        changes.get("script_path", current.get("script_path")),
+    )
     if "enabled" in given:
         changes["enabled"] = given["enabled"]
     return changes

@@ -95,8 +95,9 @@ class PreforkWorker:
         with self._lock:
             self._ensure_started()
 
-    def spawn(self, module: str, args: Sequence[str], cwd: str, env: Mapping[str, str],
-              stdout: IO[bytes], stderr: IO[bytes]) -> ForkedProcess | None:
+    def spawn(
+        self, module: str, args: Sequence[str], cwd: str, env: Mapping[str, str], stdout: IO[bytes], stderr: IO[bytes]
+    ) -> ForkedProcess | None:
         """A child running `module`'s main(args), or None (the caller starts a fresh process instead)."""
         request = json.dumps({"module": module, "args": list(args), "cwd": cwd, "env": dict(env)}).encode()
         ours, theirs = socket.socketpair()
@@ -135,8 +136,12 @@ class PreforkWorker:
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "scheduler.prefork_server", str(theirs.fileno())],
-                pass_fds=[theirs.fileno()], cwd=str(PROJECT_ROOT), stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, start_new_session=True)
+                pass_fds=[theirs.fileno()],
+                cwd=str(PROJECT_ROOT),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         except OSError:
             ours.close()
             raise

@@ -49,8 +49,11 @@ def cap_output(data: bytes, cap_bytes: int = OUTPUT_CAP_BYTES) -> str:
     if len(data) <= 2 * cap_bytes:
         return data.decode(errors="replace")
     omitted = len(data) - 2 * cap_bytes
-    return (data[:cap_bytes].decode(errors="replace") + f"\n[... {omitted} bytes omitted ...]\n"
-            + data[-cap_bytes:].decode(errors="replace"))
+    return (
+        data[:cap_bytes].decode(errors="replace")
+        + f"\n[... {omitted} bytes omitted ...]\n"
+        + data[-cap_bytes:].decode(errors="replace")
+    )
 
 
 class ProcessHandle(Protocol):
@@ -70,9 +73,16 @@ class ProcessHandle(Protocol):
 Starter = Callable[[IO[bytes], IO[bytes]], "ProcessHandle | None"]
 
 
-def run_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout_seconds: float | None,
-                grace_seconds: float = DEFAULT_GRACE_SECONDS, cancel: threading.Event | None = None,
-                starter: Starter | None = None, on_start: Callable[[], None] | None = None) -> RunOutcome:
+def run_process(
+    argv: Sequence[str],
+    cwd: str,
+    env: Mapping[str, str],
+    timeout_seconds: float | None,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+    cancel: threading.Event | None = None,
+    starter: Starter | None = None,
+    on_start: Callable[[], None] | None = None,
+) -> RunOutcome:
     """Run the job to completion, timeout or `cancel` (a stopping scheduler); never raises for the job's own
     failures. `starter` (a pre-forked worker) starts it when it can; otherwise `argv` runs as a new process.
     `on_start` is called once the process is running (to record that)."""
@@ -83,25 +93,35 @@ def run_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout_s
             if process is None:
                 process = start_job_process(argv, cwd, env, stdout, stderr)
         except OSError as error:
-            return RunOutcome(ExecutionStatus.FAILED, started_at, datetime.now(timezone.utc), None, "", "",
-                              f"could not start {argv[0]}: {error.strerror or error}")
+            return RunOutcome(
+                ExecutionStatus.FAILED,
+                started_at,
+                datetime.now(timezone.utc),
+                None,
+                "",
+                "",
+                f"could not start {argv[0]}: {error.strerror or error}",
+            )
         if on_start is not None:
             on_start()
         status, error_message = _wait(process, timeout_seconds, grace_seconds, cancel)
         if status is ExecutionStatus.SUCCESS and process.returncode != 0:
             status, error_message = ExecutionStatus.FAILED, f"exited with code {process.returncode}"
         completed_at = datetime.now(timezone.utc)
-        return RunOutcome(status, started_at, completed_at, process.returncode, _read(stdout), _read(stderr),
-                          error_message)
+        return RunOutcome(
+            status, started_at, completed_at, process.returncode, _read(stdout), _read(stderr), error_message
+        )
 
 
-def _wait(process: ProcessHandle, timeout_seconds: float | None, grace_seconds: float,
-          cancel: threading.Event | None) -> tuple[ExecutionStatus, str | None]:
+def _wait(
+    process: ProcessHandle, timeout_seconds: float | None, grace_seconds: float, cancel: threading.Event | None
+) -> tuple[ExecutionStatus, str | None]:
     deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
     while True:
         remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        step = remaining if cancel is None else min(remaining if remaining is not None else _POLL_SECONDS,
-                                                    _POLL_SECONDS)
+        step = (
+            remaining if cancel is None else min(remaining if remaining is not None else _POLL_SECONDS, _POLL_SECONDS)
+        )
         try:
             process.wait(timeout=step)
             return ExecutionStatus.SUCCESS, None
@@ -120,8 +140,9 @@ def _read(output: object) -> str:
     return cap_output(output.read())  # type: ignore[attr-defined]
 
 
-def start_job_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], stdout: IO[bytes] | int,
-                      stderr: IO[bytes] | int) -> subprocess.Popen:
+def start_job_process(
+    argv: Sequence[str], cwd: str, env: Mapping[str, str], stdout: IO[bytes] | int, stderr: IO[bytes] | int
+) -> subprocess.Popen:
     """A new process group (a new session on POSIX), and on Linux a signal to the job if the scheduler dies:
     set by util-linux's `setpriv --pdeathsig` where it has the option, so Python starts the job with vfork
     (about 0.2 ms); a preexec_fn instead forces a full fork of the scheduler (3 ms and more, serial while
@@ -139,8 +160,9 @@ def start_job_process(argv: Sequence[str], cwd: str, env: Mapping[str, str], std
             command = [setpriv, "--pdeathsig", "TERM", "--", *command]
         else:
             options["preexec_fn"] = die_with_parent
-    return subprocess.Popen(command, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=stdout,
-                            stderr=stderr, **options)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        command, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, **options
+    )  # type: ignore[call-overload]
 
 
 @functools.cache

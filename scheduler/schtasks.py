@@ -22,16 +22,29 @@ NAMESPACE = "http://schemas.microsoft.com/windows/2004/02/mit/task"
 MAX_TRIGGERS = 48
 START_DATE = "2026-01-01"
 _DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                "November", "December")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 class NotExpressible(ValueError):
     """str() says why Task Scheduler cannot run this expression."""
 
 
-def task_xml(expression: str, description: str, command: str, arguments: str, working_directory: str,
-             timeout_seconds: int | None) -> ElementTree.ElementTree:
+def task_xml(
+    expression: str, description: str, command: str, arguments: str, working_directory: str, timeout_seconds: int | None
+) -> ElementTree.ElementTree:
     """The task definition; raises NotExpressible for schedules Task Scheduler has no triggers for."""
     ElementTree.register_namespace("", NAMESPACE)
     task = _element(None, "Task", version="1.2")
@@ -59,11 +72,13 @@ def task_xml(expression: str, description: str, command: str, arguments: str, wo
     return ElementTree.ElementTree(task)
 
 
-def _element(parent: ElementTree.Element | None, tag: str, text: str | None = None,
-             **attributes: str) -> ElementTree.Element:
+def _element(
+    parent: ElementTree.Element | None, tag: str, text: str | None = None, **attributes: str
+) -> ElementTree.Element:
     name = f"{{{NAMESPACE}}}{tag}"
-    element = ElementTree.Element(name, attributes) if parent is None else ElementTree.SubElement(parent, name,
-                                                                                                   attributes)
+    element = (
+        ElementTree.Element(name, attributes) if parent is None else ElementTree.SubElement(parent, name, attributes)
+    )
     element.text = text
     return element
 
@@ -73,8 +88,10 @@ def _triggers(expression: str) -> list[tuple[str, tuple[str, str] | None, object
     times = _times_of_day(minutes, hours)
     rules = _day_rules(days, months, weekdays)
     if len(times) * len(rules) > MAX_TRIGGERS:
-        raise NotExpressible(f"{expression!r} would need {len(times) * len(rules)} Task Scheduler triggers "
-                             f"(at most {MAX_TRIGGERS}): use fewer times of day or an every-N-minutes step")
+        raise NotExpressible(
+            f"{expression!r} would need {len(times) * len(rules)} Task Scheduler triggers "
+            f"(at most {MAX_TRIGGERS}): use fewer times of day or an every-N-minutes step"
+        )
     return [(start, repetition, rule) for (start, repetition), rule in product(times, rules)]
 
 
@@ -84,11 +101,13 @@ def _times_of_day(minutes: Sequence, hours: Sequence) -> list[tuple[str, tuple[s
     step = _even_step(all_minutes, 60)
     runs = _consecutive_runs(all_hours)
     if step is not None and len(all_minutes) > 1:  # every `step` minutes through runs of consecutive hours
-        return [(f"{first:02d}:{all_minutes[0]:02d}", (f"PT{step}M", _through(count * 60, step)))
-                for first, count in runs]
+        return [
+            (f"{first:02d}:{all_minutes[0]:02d}", (f"PT{step}M", _through(count * 60, step))) for first, count in runs
+        ]
     if len(all_minutes) > 1 and step is None and len(all_minutes) * len(all_hours) > MAX_TRIGGERS:
-        raise NotExpressible(f"minutes {all_minutes} are not every N minutes with N dividing 60, which is all "
-                             f"Task Scheduler can repeat")
+        raise NotExpressible(
+            f"minutes {all_minutes} are not every N minutes with N dividing 60, which is all Task Scheduler can repeat"
+        )
     hour_step = _even_step(all_hours, 24)
     if len(all_minutes) == 1 and hour_step is not None and len(all_hours) > 1:
         return [(f"{all_hours[0]:02d}:{all_minutes[0]:02d}", (f"PT{hour_step}H", _through(24 * 60, hour_step * 60)))]

@@ -108,8 +108,13 @@ def _slots_between(schedule: CronSchedule, after: datetime, until: datetime) -> 
 
 
 class Scheduler:
-    def __init__(self, zone_name: str | None, stop_wait_seconds: float = defaults.SCHEDULER_STOP_WAIT_SECONDS,
-                 retry: RetryPolicy = DEFAULT_RETRY, prefork: bool = True):
+    def __init__(
+        self,
+        zone_name: str | None,
+        stop_wait_seconds: float = defaults.SCHEDULER_STOP_WAIT_SECONDS,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        prefork: bool = True,
+    ):
         self.zone = zone_named(zone_name) if zone_name else system_zone()
         self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
@@ -193,8 +198,9 @@ class Scheduler:
         each computation scans hours around daylight-saving changes, too slow to repeat for every slot."""
         schedule, computed_after, queue = self._upcoming.get(job.id, (None, after, deque()))
         if schedule != job.schedule or after < computed_after or not queue or queue[-1] <= after:
-            queue = deque(moment.astimezone(timezone.utc) for moment in fire_times(job.schedule, after,
-                                                                                  FIRE_TIMES_BATCH))
+            queue = deque(
+                moment.astimezone(timezone.utc) for moment in fire_times(job.schedule, after, FIRE_TIMES_BATCH)
+            )
             self._upcoming[job.id] = (job.schedule, after, queue)
         while queue[0] <= after:
             queue.popleft()
@@ -223,8 +229,13 @@ class Scheduler:
                 else:
                     self._claim(job, slot, ExecutionStatus.MISSED)
             if missed:
-                log.warning("job %s: %d slot(s) passed while no scheduler ran; %d to run now (catch_up=%s)",
-                            job.name, len(missed), len(queued), job.catch_up)
+                log.warning(
+                    "job %s: %d slot(s) passed while no scheduler ran; %d to run now (catch_up=%s)",
+                    job.name,
+                    len(missed),
+                    len(queued),
+                    job.catch_up,
+                )
             if queued:
                 self._running.add(self._pool.submit(self._run_in_order, queued))
             self._next_due[job.id] = self._next_fire_time(job, max(last, horizon))
@@ -251,17 +262,27 @@ class Scheduler:
             busy = runs_going(connection, [job.id for job, _ in due])
             for job, slot in due:
                 late = (now - slot).total_seconds() > LATE_GRACE_SECONDS
-                execution_id = self._claim_in(connection, job, slot, ExecutionStatus.MISSED if late else
-                                              ExecutionStatus.PENDING, ExecutionTrigger.SCHEDULE)
+                execution_id = self._claim_in(
+                    connection,
+                    job,
+                    slot,
+                    ExecutionStatus.MISSED if late else ExecutionStatus.PENDING,
+                    ExecutionTrigger.SCHEDULE,
+                )
                 if execution_id is None:
                     continue
                 if late:
-                    log.warning("job %s: slot %s missed (found %.0f s late)", job.name, slot.isoformat(),
-                                (now - slot).total_seconds())
+                    log.warning(
+                        "job %s: slot %s missed (found %.0f s late)",
+                        job.name,
+                        slot.isoformat(),
+                        (now - slot).total_seconds(),
+                    )
                 elif busy.get(job.id, 0) >= job.max_instances:
                     mark_skipped(connection, execution_id, "the previous run was still running", utc_now())
-                    log.warning("job %s: slot %s skipped, the previous run is still running", job.name,
-                                slot.isoformat())
+                    log.warning(
+                        "job %s: slot %s skipped, the previous run is still running", job.name, slot.isoformat()
+                    )
                 else:
                     claimed.append((job, slot, execution_id))
         for job, slot, execution_id in claimed:
@@ -277,20 +298,27 @@ class Scheduler:
         if not queued:
             return
         with write_transaction(db.engine) as connection:
-            taken = [execution_id for execution_id in queued if take_queued_run(connection, execution_id,
-                                                                                 self.instance_id)]
+            taken = [
+                execution_id for execution_id in queued if take_queued_run(connection, execution_id, self.instance_id)
+            ]
         for execution_id in taken:
             self._running.add(self._pool.submit(self._run, execution_id))
             log.info("execution %d: a manual run, taken from the queue", execution_id)
 
-    def _claim(self, job: LoadedJob, slot: datetime, status: ExecutionStatus,
-               trigger: ExecutionTrigger = ExecutionTrigger.SCHEDULE) -> int | None:
+    def _claim(
+        self,
+        job: LoadedJob,
+        slot: datetime,
+        status: ExecutionStatus,
+        trigger: ExecutionTrigger = ExecutionTrigger.SCHEDULE,
+    ) -> int | None:
         """The new execution's id, or None when another scheduler already claimed this slot."""
         with write_transaction(db.engine) as connection:
             return self._claim_in(connection, job, slot, status, trigger)
 
-    def _claim_in(self, connection: Connection, job: LoadedJob, slot: datetime, status: ExecutionStatus,
-                  trigger: ExecutionTrigger) -> int | None:
+    def _claim_in(
+        self, connection: Connection, job: LoadedJob, slot: datetime, status: ExecutionStatus, trigger: ExecutionTrigger
+    ) -> int | None:
         """Claim the slot within the caller's transaction (a savepoint of its own): None when another scheduler
         holds it or the job is gone."""
         values = execution_values(job.id, job.name, trigger, slot, self.instance_id, status)
@@ -337,14 +365,18 @@ class Scheduler:
                 known = self._jobs.get(job.id)
                 try:
                     zone = zone_named(job.timezone) if job.timezone else self.zone
-                    unchanged = known is not None and known.schedule.expression == job.cron_expression \
+                    unchanged = (
+                        known is not None
+                        and known.schedule.expression == job.cron_expression
                         and known.schedule.zone == zone
+                    )
                     schedule = known.schedule if unchanged else parse_cron(job.cron_expression, zone)
                 except CronError as error:
                     self._record_job_error(connection, job.name, str(error))
                     continue
-                jobs[job.id] = LoadedJob(job.id, job.name, schedule, max(job.max_instances or 1, 1),
-                                         job.catch_up, job.catch_up_grace_seconds)
+                jobs[job.id] = LoadedJob(
+                    job.id, job.name, schedule, max(job.max_instances or 1, 1), job.catch_up, job.catch_up_grace_seconds
+                )
         for job_id, job in jobs.items():
             if job_id not in self._next_due or self._jobs[job_id].schedule != job.schedule:
                 self._next_due[job_id] = self._next_fire_time(job, now)
@@ -359,9 +391,18 @@ class Scheduler:
     def _record_job_error(connection: Connection, job_name: str, error: str) -> None:
         """A job the scheduler cannot schedule: one notifications row per job and expression, not one a tick."""
         message = f"job {job_name} is not scheduled: {error}"
-        if add_notification_once(connection, {
-                "title": f"[ERROR] job {job_name} cannot be scheduled", "message": message, "level": "ERROR",
-                "channel": CHANNEL, "success": True, "metric": "cron_expression", "resource": job_name}):
+        if add_notification_once(
+            connection,
+            {
+                "title": f"[ERROR] job {job_name} cannot be scheduled",
+                "message": message,
+                "level": "ERROR",
+                "channel": CHANNEL,
+                "success": True,
+                "metric": "cron_expression",
+                "resource": job_name,
+            },
+        ):
             log.error("%s", message)
 
     # --- instances, heartbeats, orphans ---------------------------------------------------------------------
@@ -378,11 +419,16 @@ class Scheduler:
         """Runs of schedulers that stopped, died on this host, or went silent, are not coming back."""
         host = socket.gethostname()
         with write_transaction(db.engine) as connection:
-            gone = [row.id for row in scheduler_instances(connection)
-                    if row.id != self.instance_id and (
-                        row.stopped_at is not None
-                        or row.heartbeat_at < now - timedelta(seconds=STALE_AFTER_SECONDS)
-                        or (row.hostname == host and not psutil.pid_exists(row.pid)))]
+            gone = [
+                row.id
+                for row in scheduler_instances(connection)
+                if row.id != self.instance_id
+                and (
+                    row.stopped_at is not None
+                    or row.heartbeat_at < now - timedelta(seconds=STALE_AFTER_SECONDS)
+                    or (row.hostname == host and not psutil.pid_exists(row.pid))
+                )
+            ]
             if not gone:
                 return
             abandoned = abandon_runs(connection, gone, "its scheduler stopped before the run finished", now)
@@ -406,4 +452,3 @@ class Scheduler:
         if self._watch is not None:
             self._watch.close()
         log.info("Scheduler %s stopped", self.instance_id)
-

@@ -12,14 +12,37 @@ from storage.database import Database, db
 from storage.enums import DeliveryStatus, ExecutionStatus, ExecutionTrigger, JobType
 from storage.schema import init_database, upgrade_database
 
-_MODELS = ("AlertIncident", "AlertSilence", "Base", "Job", "JobExecution", "Notification", "ProcessCpuBaseline",
-           "SystemMetric",
-           "SystemMetricCollector", "SystemMetricCpuCore", "SystemMetricDisk", "SystemMetricGpu",
-           "SystemMetricGpuProcess", "SystemMetricNetwork", "SystemMetricProcess", "SystemMetricSensor",
-           "NotificationDelivery")
+_MODELS = (
+    "AlertIncident",
+    "AlertSilence",
+    "Base",
+    "Job",
+    "JobExecution",
+    "Notification",
+    "ProcessCpuBaseline",
+    "SystemMetric",
+    "SystemMetricCollector",
+    "SystemMetricCpuCore",
+    "SystemMetricDisk",
+    "SystemMetricGpu",
+    "SystemMetricGpuProcess",
+    "SystemMetricNetwork",
+    "SystemMetricProcess",
+    "SystemMetricSensor",
+    "NotificationDelivery",
+)
 
-__all__ = ["Database", "DeliveryStatus", "ExecutionStatus", "ExecutionTrigger", "JobType", "db", "init_database",
-           "upgrade_database", *_MODELS]
+__all__ = [
+    "Database",
+    "DeliveryStatus",
+    "ExecutionStatus",
+    "ExecutionTrigger",
+    "JobType",
+    "db",
+    "init_database",
+    "upgrade_database",
+    *_MODELS,
+]
 
 
 def __getattr__(name: str) -> Any:

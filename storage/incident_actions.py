@@ -31,19 +31,27 @@ def incident(connection: Connection, incident_id: int) -> dict[str, Any] | None:
 
 def acknowledge(connection: Connection, incident_id: int, by: str, now: datetime) -> None:
     incidents = tables.alert_incidents
-    connection.execute(update(incidents).where(incidents.c.id == incident_id).values(
-        acknowledged_at=now, acknowledged_by=by[:255]))
+    connection.execute(
+        update(incidents).where(incidents.c.id == incident_id).values(acknowledged_at=now, acknowledged_by=by[:255])
+    )
 
 
 def active_silences(connection: Connection, now: datetime) -> list[dict[str, Any]]:
     silences = tables.alert_silences
-    return [dict(row) for row in connection.execute(select(silences).where(
-        silences.c.until > now, silences.c.removed_at.is_(None)).order_by(silences.c.id)).mappings()]
+    return [
+        dict(row)
+        for row in connection.execute(
+            select(silences).where(silences.c.until > now, silences.c.removed_at.is_(None)).order_by(silences.c.id)
+        ).mappings()
+    ]
 
 
 def add_silence(connection: Connection, pattern: str, until: datetime, reason: str | None, now: datetime) -> int:
-    return int(connection.execute(tables.alert_silences.insert().values(
-        pattern=pattern, until=until, created_at=now, reason=reason)).inserted_primary_key[0])
+    return int(
+        connection.execute(
+            tables.alert_silences.insert().values(pattern=pattern, until=until, created_at=now, reason=reason)
+        ).inserted_primary_key[0]
+    )
 
 
 def end_silences(connection: Connection, target: str, now: datetime) -> int:
@@ -54,16 +62,19 @@ def end_silences(connection: Connection, target: str, now: datetime) -> int:
         chosen = silences.c.id == int(target) if int(target) <= MAX_ID else false()
     else:
         chosen = silences.c.pattern == target
-    return connection.execute(update(silences).where(chosen, silences.c.removed_at.is_(None), silences.c.until > now)
-                              .values(removed_at=now)).rowcount
+    return connection.execute(
+        update(silences).where(chosen, silences.c.removed_at.is_(None), silences.c.until > now).values(removed_at=now)
+    ).rowcount
 
 
 def active_counts(connection: Connection) -> dict[str, int]:
     """Active incidents by status (pending, warning, critical), zero included."""
     incidents = tables.alert_incidents
     counts = dict.fromkeys(ACTIVE_STATUSES, 0)
-    for status, count in connection.execute(select(incidents.c.status, func.count())
-                                            .where(incidents.c.status.in_(ACTIVE_STATUSES))
-                                            .group_by(incidents.c.status)):
+    for status, count in connection.execute(
+        select(incidents.c.status, func.count())
+        .where(incidents.c.status.in_(ACTIVE_STATUSES))
+        .group_by(incidents.c.status)
+    ):
         counts[status] = count
     return counts

@@ -22,12 +22,18 @@ def load_incidents(connection: Connection, host: str) -> tuple[dict[Key, Inciden
     rows = connection.execute(
         select(*(table.c[name] for name in _FIELDS))
         .where(table.c.host == host, or_(table.c.status.in_(ACTIVE_STATUSES), table.c.flapping.is_(True)))
-        .order_by(table.c.id)).mappings()
+        .order_by(table.c.id)
+    ).mappings()
     active: dict[Key, Incident] = {}
     flapping: dict[Key, Incident] = {}
     for row in rows:
-        incident = Incident(**{**row, "status": IncidentStatus(row["status"]),
-                                "peak_level": Level(row["peak_level"]) if row["peak_level"] else None})
+        incident = Incident(
+            **{
+                **row,
+                "status": IncidentStatus(row["status"]),
+                "peak_level": Level(row["peak_level"]) if row["peak_level"] else None,
+            }
+        )
         key = (incident.metric, incident.resource)
         if incident.active:
             active[key] = incident
@@ -61,9 +67,11 @@ def delete_incident(connection: Connection, incident_id: int) -> None:
 
 def clear_flapping(connection: Connection, host: str, key: Key) -> None:
     table = tables.alert_incidents
-    connection.execute(update(table).where(table.c.host == host, table.c.metric == key[0],
-                                           table.c.resource == key[1], table.c.flapping.is_(True))
-                       .values(flapping=False))
+    connection.execute(
+        update(table)
+        .where(table.c.host == host, table.c.metric == key[0], table.c.resource == key[1], table.c.flapping.is_(True))
+        .values(flapping=False)
+    )
 
 
 def active_silence_patterns(connection: Connection, now: datetime) -> list[str]:

@@ -66,8 +66,9 @@ def _summary_columns() -> list[Any]:
     return [column for column in tables.job_executions.c if column.name not in _OUTPUT_COLUMNS]
 
 
-def list_executions(connection: Connection, job_id: int | None, status: ExecutionStatus | None, limit: int,
-                    offset: int) -> list[dict[str, Any]]:
+def list_executions(
+    connection: Connection, job_id: int | None, status: ExecutionStatus | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
     """Runs newest first, without their output."""
     executions = tables.job_executions
     statement = select(*_summary_columns())
@@ -89,14 +90,18 @@ def execution(connection: Connection, execution_id: int) -> dict[str, Any] | Non
 def runs_by_status(connection: Connection) -> list[tuple[str, str, int]]:
     """(job name, status, runs) over the whole history."""
     executions = tables.job_executions
-    statement = (select(executions.c.job_name, executions.c.status, func.count())
-                 .group_by(executions.c.job_name, executions.c.status))
+    statement = select(executions.c.job_name, executions.c.status, func.count()).group_by(
+        executions.c.job_name, executions.c.status
+    )
     return [(name, status.value, count) for name, status, count in connection.execute(statement)]
 
 
 def last_successes(connection: Connection) -> dict[str, datetime]:
     """When each job's newest successful run completed, by job name."""
     executions = tables.job_executions
-    statement = (select(executions.c.job_name, func.max(executions.c.completed_at))
-                 .where(executions.c.status == ExecutionStatus.SUCCESS).group_by(executions.c.job_name))
+    statement = (
+        select(executions.c.job_name, func.max(executions.c.completed_at))
+        .where(executions.c.status == ExecutionStatus.SUCCESS)
+        .group_by(executions.c.job_name)
+    )
     return {name: completed for name, completed in connection.execute(statement) if completed is not None}

@@ -23,9 +23,16 @@ from storage.sample_rows import RESOURCE_TABLES
 from storage.time_filters import in_time_range
 
 # Detail tables returned with one sample, by the key they get in it ("system_metric_" dropped).
-DETAIL_TABLES = ("system_metric_cpu_cores", "system_metric_disks", "system_metric_networks", "system_metric_gpus",
-                 "system_metric_gpu_processes", "system_metric_sensors", "system_metric_processes",
-                 "system_metric_collectors")
+DETAIL_TABLES = (
+    "system_metric_cpu_cores",
+    "system_metric_disks",
+    "system_metric_networks",
+    "system_metric_gpus",
+    "system_metric_gpu_processes",
+    "system_metric_sensors",
+    "system_metric_processes",
+    "system_metric_collectors",
+)
 
 
 def detail_key(table_name: str) -> str:
@@ -93,12 +100,18 @@ def _range(statement: Any, hostname: str | None, start: datetime | None, end: da
     return in_time_range(statement, metrics.c.timestamp, start, end)
 
 
-def list_samples(connection: Connection, hostname: str | None, start: datetime | None, end: datetime | None,
-                 limit: int, offset: int, columns: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+def list_samples(
+    connection: Connection,
+    hostname: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    offset: int,
+    columns: tuple[str, ...] | None = None,
+) -> list[dict[str, Any]]:
     """system_metrics rows (every column, or `columns` with id, timestamp and hostname), newest first."""
     metrics = tables.system_metrics
-    selected = metrics.c if columns is None else [metrics.c[name] for name in ("id", "timestamp", "hostname",
-                                                                               *columns)]
+    selected = metrics.c if columns is None else [metrics.c[name] for name in ("id", "timestamp", "hostname", *columns)]
     statement = _range(select(*selected), hostname, start, end)
     statement = statement.order_by(metrics.c.timestamp.desc(), metrics.c.id.desc()).limit(limit).offset(offset)
     return [dict(row) for row in connection.execute(statement).mappings()]
@@ -126,25 +139,44 @@ def sample_with_details(connection: Connection, sample_id: int) -> dict[str, Any
     return sample
 
 
-def buckets(connection: Connection, hostname: str | None, start: datetime, end: datetime, step_seconds: int,
-            limit: int, offset: int) -> list[dict[str, Any]]:
+def buckets(
+    connection: Connection,
+    hostname: str | None,
+    start: datetime,
+    end: datetime,
+    step_seconds: int,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
     """Per host and step-long bucket of [start, end]: its start time, sample count and the average and maximum
     of each charted column (monitoring.catalogue.CHARTED_COLUMNS) (None where no sample had a value), newest bucket first."""
     metrics = tables.system_metrics
     origin = epoch_seconds(start)
     index = _IntegerDivision(_EpochSeconds(metrics.c.timestamp) - origin, step_seconds).label("bucket")
-    aggregates = [aggregate for name in CHARTED_COLUMNS
-                  for aggregate in (func.avg(metrics.c[name]).label(f"{name}__avg"),
-                                    func.max(metrics.c[name]).label(f"{name}__max"))]
-    statement = _range(select(metrics.c.hostname, index, func.count().label("samples"), *aggregates),
-                       hostname, start, end)
-    statement = (statement.group_by(metrics.c.hostname, index)
-                 .order_by(index.desc(), metrics.c.hostname).limit(limit).offset(offset))
+    aggregates = [
+        aggregate
+        for name in CHARTED_COLUMNS
+        for aggregate in (
+            func.avg(metrics.c[name]).label(f"{name}__avg"),
+            func.max(metrics.c[name]).label(f"{name}__max"),
+        )
+    ]
+    statement = _range(
+        select(metrics.c.hostname, index, func.count().label("samples"), *aggregates), hostname, start, end
+    )
+    statement = (
+        statement.group_by(metrics.c.hostname, index)
+        .order_by(index.desc(), metrics.c.hostname)
+        .limit(limit)
+        .offset(offset)
+    )
     result = []
     for row in connection.execute(statement).mappings():
         point: dict[str, Any] = {
             "time": _UNIX_EPOCH + timedelta(seconds=origin + int(row["bucket"]) * step_seconds),
-            "hostname": row["hostname"], "samples": row["samples"]}
+            "hostname": row["hostname"],
+            "samples": row["samples"],
+        }
         for name in CHARTED_COLUMNS:
             average = row[f"{name}__avg"]
             point[name] = {"avg": None if average is None else float(average), "max": row[f"{name}__max"]}
@@ -155,10 +187,16 @@ def buckets(connection: Connection, hostname: str | None, start: datetime, end: 
 def host_summaries(connection: Connection) -> list[dict[str, Any]]:
     """Every host with samples: how many, the first and the last one's time."""
     metrics = tables.system_metrics
-    rows = connection.execute(select(metrics.c.hostname, func.count().label("samples"),
-                                     func.min(metrics.c.timestamp).label("first_sample_at"),
-                                     func.max(metrics.c.timestamp).label("last_sample_at"))
-                              .group_by(metrics.c.hostname).order_by(metrics.c.hostname)).mappings()
+    rows = connection.execute(
+        select(
+            metrics.c.hostname,
+            func.count().label("samples"),
+            func.min(metrics.c.timestamp).label("first_sample_at"),
+            func.max(metrics.c.timestamp).label("last_sample_at"),
+        )
+        .group_by(metrics.c.hostname)
+        .order_by(metrics.c.hostname)
+    ).mappings()
     return [dict(row) for row in rows]
 
 
@@ -178,15 +216,18 @@ def hostnames(connection: Connection) -> list[str]:
     return found
 
 
-def gpu_series(connection: Connection, hostname: str | None, start: datetime | None, end: datetime | None,
-               limit: int) -> list[dict[str, Any]]:
+def gpu_series(
+    connection: Connection, hostname: str | None, start: datetime | None, end: datetime | None, limit: int
+) -> list[dict[str, Any]]:
     """Per-GPU rows of the newest `limit` samples in range, newest first, each with its sample's time and host."""
     metrics, gpus = tables.system_metrics, tables.system_metric_gpus
     samples = _range(select(metrics.c.id), hostname, start, end)
     samples = samples.order_by(metrics.c.timestamp.desc(), metrics.c.id.desc()).limit(limit).subquery()
     columns = [column for column in gpus.c if column.name not in ("id", "system_metric_id")]
-    statement = (select(metrics.c.timestamp, metrics.c.hostname, *columns)
-                 .join(gpus, gpus.c.system_metric_id == metrics.c.id)
-                 .where(metrics.c.id.in_(select(samples.c.id)))
-                 .order_by(metrics.c.timestamp.desc(), metrics.c.id.desc(), gpus.c.gpu_index))
+    statement = (
+        select(metrics.c.timestamp, metrics.c.hostname, *columns)
+        .join(gpus, gpus.c.system_metric_id == metrics.c.id)
+        .where(metrics.c.id.in_(select(samples.c.id)))
+        .order_by(metrics.c.timestamp.desc(), metrics.c.id.desc(), gpus.c.gpu_index)
+    )
     return [dict(row) for row in connection.execute(statement).mappings()]

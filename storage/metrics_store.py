@@ -41,19 +41,29 @@ class StoredCounters(NamedTuple):
     def snapshot(self) -> CounterSnapshot:
         """The counters as the next sample's rates read them."""
         metric = self.metric
-        resources = [ResourceFigures(kind, {name: row[name] for name in IDENTITY_ATTRIBUTES[kind]},
-                                     {counter.name: row[counter.column] for counter in _counters_of(kind)})
-                     for kind, rows in zip(_RESOURCE_KINDS, (self.cores, self.disks, self.networks), strict=True)
-                     for row in rows]
+        resources = [
+            ResourceFigures(
+                kind,
+                {name: row[name] for name in IDENTITY_ATTRIBUTES[kind]},
+                {counter.name: row[counter.column] for counter in _counters_of(kind)},
+            )
+            for kind, rows in zip(_RESOURCE_KINDS, (self.cores, self.disks, self.networks), strict=True)
+            for row in rows
+        ]
         machine = {counter.name: metric[counter.column] for counter in _MACHINE_COUNTERS}
-        return CounterSnapshot(taken_at=metric["timestamp"],
-                               boot_time=metric["boot_time"].timestamp() if metric["boot_time"] else None,
-                               counters=Figures.of(machine, resources), processes=self._processes())
+        return CounterSnapshot(
+            taken_at=metric["timestamp"],
+            boot_time=metric["boot_time"].timestamp() if metric["boot_time"] else None,
+            counters=Figures.of(machine, resources),
+            processes=self._processes(),
+        )
 
     def _processes(self) -> dict[int, tuple[float, float]]:
         baseline = self.baseline
-        if baseline is None or abs((baseline["taken_at"] - self.metric["timestamp"]).total_seconds()) >= \
-                _BASELINE_TOLERANCE_SECONDS:
+        if (
+            baseline is None
+            or abs((baseline["taken_at"] - self.metric["timestamp"]).total_seconds()) >= _BASELINE_TOLERANCE_SECONDS
+        ):
             return {}
         return {int(pid): (pair[0], pair[1]) for pid, pair in json.loads(baseline["counters_json"]).items()}
 
@@ -71,58 +81,86 @@ def latest_counters(connection: Connection, hostname: str, not_after: datetime) 
     """The newest sample of `hostname` taken at or before `not_after` (a row dated in the future by a clock
     that was wrong must not block every later rate)."""
     metrics = tables.system_metrics
-    metric = connection.execute(
-        select(metrics.c.id, metrics.c.timestamp, metrics.c.boot_time,
-               *(metrics.c[counter.column] for counter in _MACHINE_COUNTERS))
-        .where(metrics.c.hostname == hostname, metrics.c.timestamp <= not_after)
-        .order_by(metrics.c.timestamp.desc(), metrics.c.id.desc()).limit(1)
-    ).mappings().first()
+    metric = (
+        connection.execute(
+            select(
+                metrics.c.id,
+                metrics.c.timestamp,
+                metrics.c.boot_time,
+                *(metrics.c[counter.column] for counter in _MACHINE_COUNTERS),
+            )
+            .where(metrics.c.hostname == hostname, metrics.c.timestamp <= not_after)
+            .order_by(metrics.c.timestamp.desc(), metrics.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     if metric is None:
         return None
 
     def details(kind: ResourceKind) -> list[RowMapping]:
         table = tables.metadata.tables[RESOURCE_TABLES[kind]]
-        statement = (select(*(table.c[name] for name in IDENTITY_ATTRIBUTES[kind]),
-                            *(table.c[counter.column] for counter in _counters_of(kind)))
-                     .where(table.c.system_metric_id == metric["id"]).order_by(table.c.id))
+        statement = (
+            select(
+                *(table.c[name] for name in IDENTITY_ATTRIBUTES[kind]),
+                *(table.c[counter.column] for counter in _counters_of(kind)),
+            )
+            .where(table.c.system_metric_id == metric["id"])
+            .order_by(table.c.id)
+        )
         return list(connection.execute(statement).mappings())
 
     baselines = tables.process_cpu_baselines
-    baseline = connection.execute(
-        select(baselines.c.taken_at, baselines.c.counters_json).where(baselines.c.hostname == hostname)
-    ).mappings().first()
+    baseline = (
+        connection.execute(
+            select(baselines.c.taken_at, baselines.c.counters_json).where(baselines.c.hostname == hostname)
+        )
+        .mappings()
+        .first()
+    )
     return StoredCounters(metric, *(details(kind) for kind in _RESOURCE_KINDS), baseline)
 
 
-def disk_usage_history(connection: Connection, hostname: str, since: datetime,
-                       until: datetime) -> dict[str, list[tuple[datetime, float]]]:
+def disk_usage_history(
+    connection: Connection, hostname: str, since: datetime, until: datetime
+) -> dict[str, list[tuple[datetime, float]]]:
     """Per mount point, (time, used bytes) of the host's samples taken in [since, until), oldest first.
     Bounded by the (hostname, timestamp) index; the disk rows are found by their system_metric_id index."""
     metrics, disks = tables.system_metrics, tables.system_metric_disks
     rows = connection.execute(
         select(disks.c.mountpoint, metrics.c.timestamp, disks.c.used_bytes)
         .join_from(metrics, disks, disks.c.system_metric_id == metrics.c.id)
-        .where(metrics.c.hostname == hostname, metrics.c.timestamp >= since, metrics.c.timestamp < until,
-               disks.c.used_bytes.is_not(None))
-        .order_by(metrics.c.timestamp))
+        .where(
+            metrics.c.hostname == hostname,
+            metrics.c.timestamp >= since,
+            metrics.c.timestamp < until,
+            disks.c.used_bytes.is_not(None),
+        )
+        .order_by(metrics.c.timestamp)
+    )
     history: dict[str, list[tuple[datetime, float]]] = {}
     for mountpoint, timestamp, used_bytes in rows:
         history.setdefault(mountpoint, []).append((timestamp, float(used_bytes)))
     return history
 
 
-def save_sample(connection: Connection, rows: SampleRows, notifications: list[dict[str, Any]],
-                baseline: dict[str, Any] | None) -> int:
+def save_sample(
+    connection: Connection, rows: SampleRows, notifications: list[dict[str, Any]], baseline: dict[str, Any] | None
+) -> int:
     """Insert the sample, its details and notifications, and replace the host's process baseline.
     Returns the new system_metrics id. The caller's transaction makes it all or nothing."""
     sample_id = connection.execute(insert(tables.system_metrics).values(**rows.metric)).inserted_primary_key[0]
     for table_name, values in rows.details.items():
         if values:
-            connection.execute(insert(tables.metadata.tables[table_name]),
-                               [{**value, "system_metric_id": sample_id} for value in values])
+            connection.execute(
+                insert(tables.metadata.tables[table_name]),
+                [{**value, "system_metric_id": sample_id} for value in values],
+            )
     if notifications:
-        connection.execute(insert(tables.notifications),
-                           [{**value, "system_metric_id": sample_id} for value in notifications])
+        connection.execute(
+            insert(tables.notifications), [{**value, "system_metric_id": sample_id} for value in notifications]
+        )
     if baseline is not None:
         connection.execute(_upsert_baseline(connection.dialect.name, baseline))
     return int(sample_id)
@@ -131,8 +169,10 @@ def save_sample(connection: Connection, rows: SampleRows, notifications: list[di
 def _upsert_baseline(dialect: str, values: dict[str, Any]) -> Any:
     """Insert or replace the host's baseline in one statement: runs of the same host at the same moment (cron
     and the scheduler) must not fail on the primary key, as a delete followed by an insert can."""
-    table, changed = tables.process_cpu_baselines, {"taken_at": values["taken_at"],
-                                                    "counters_json": values["counters_json"]}
+    table, changed = (
+        tables.process_cpu_baselines,
+        {"taken_at": values["taken_at"], "counters_json": values["counters_json"]},
+    )
     if dialect in ("mysql", "mariadb"):
         from sqlalchemy.dialects.mysql import insert as mysql_insert
 

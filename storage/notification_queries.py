@@ -12,8 +12,15 @@ from storage import tables
 from storage.time_filters import in_time_range
 
 
-def list_notifications(connection: Connection, level: str | None, channel: str | None, start: datetime | None,
-                       end: datetime | None, limit: int, offset: int) -> list[dict[str, Any]]:
+def list_notifications(
+    connection: Connection,
+    level: str | None,
+    channel: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
     """Newest first."""
     table = tables.notifications
     statement = select(table)
@@ -33,8 +40,9 @@ def notification_with_deliveries(connection: Connection, notification_id: int) -
     if row is None:
         return None
     columns = [column for column in deliveries.c if column.name not in ("notification_id", "destination_key")]
-    sent = connection.execute(select(*columns).where(deliveries.c.notification_id == notification_id)
-                              .order_by(deliveries.c.id)).mappings()
+    sent = connection.execute(
+        select(*columns).where(deliveries.c.notification_id == notification_id).order_by(deliveries.c.id)
+    ).mappings()
     return {**row, "deliveries": [dict(delivery) for delivery in sent]}
 
 

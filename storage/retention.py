@@ -45,8 +45,9 @@ class _Plan(NamedTuple):
     dependents: Callable[[Connection, list[int]], None]
 
 
-def prune(engine: Engine, retention: RetentionSettings, now: datetime, dry_run: bool = False,
-          batch_rows: int = BATCH_ROWS) -> list[Pruned]:
+def prune(
+    engine: Engine, retention: RetentionSettings, now: datetime, dry_run: bool = False, batch_rows: int = BATCH_ROWS
+) -> list[Pruned]:
     """Delete (or with `dry_run` count) what each retention setting says is too old, table by table."""
     results = []
     for plan in _plans(retention):
@@ -55,8 +56,11 @@ def prune(engine: Engine, retention: RetentionSettings, now: datetime, dry_run: 
             continue
         cutoff = now - timedelta(days=plan.days)
         condition = plan.condition(cutoff)
-        rows = _count(engine, plan.table, condition) if dry_run else _delete_in_batches(engine, plan, condition,
-                                                                                         batch_rows)
+        rows = (
+            _count(engine, plan.table, condition)
+            if dry_run
+            else _delete_in_batches(engine, plan, condition, batch_rows)
+        )
         results.append(Pruned(plan.table.name, rows, cutoff, plan.setting))
     return results
 
@@ -65,20 +69,48 @@ def _plans(retention: RetentionSettings) -> list[_Plan]:
     metrics, notifications, incidents = tables.system_metrics, tables.notifications, tables.alert_incidents
     silences, executions, instances = tables.alert_silences, tables.job_executions, tables.scheduler_instances
     return [
-        _Plan(metrics, lambda cutoff: metrics.c.timestamp < cutoff, "RETENTION_METRICS_DAYS",
-              retention.metrics_days, _drop_sample_details),
-        _Plan(notifications, lambda cutoff: notifications.c.sent_at < cutoff, "RETENTION_NOTIFICATIONS_DAYS",
-              retention.notifications_days, _drop_deliveries),
-        _Plan(incidents, lambda cutoff: (incidents.c.status == "ok") & (incidents.c.resolved_at < cutoff),
-              "RETENTION_NOTIFICATIONS_DAYS", retention.notifications_days,
-              _unlinker(notifications.c.incident_id)),
-        _Plan(silences, lambda cutoff: or_(silences.c.removed_at < cutoff, silences.c.until < cutoff),
-              "RETENTION_NOTIFICATIONS_DAYS", retention.notifications_days, _nothing),
-        _Plan(executions, lambda cutoff: executions.c.status.not_in(_UNFINISHED) & (executions.c.completed_at < cutoff),
-              "RETENTION_JOB_EXECUTIONS_DAYS", retention.job_executions_days,
-              _unlinker(notifications.c.job_execution_id)),
-        _Plan(instances, lambda cutoff: instances.c.heartbeat_at < cutoff, "RETENTION_JOB_EXECUTIONS_DAYS",
-              retention.job_executions_days, _nothing),
+        _Plan(
+            metrics,
+            lambda cutoff: metrics.c.timestamp < cutoff,
+            "RETENTION_METRICS_DAYS",
+            retention.metrics_days,
+            _drop_sample_details,
+        ),
+        _Plan(
+            notifications,
+            lambda cutoff: notifications.c.sent_at < cutoff,
+            "RETENTION_NOTIFICATIONS_DAYS",
+            retention.notifications_days,
+            _drop_deliveries,
+        ),
+        _Plan(
+            incidents,
+            lambda cutoff: (incidents.c.status == "ok") & (incidents.c.resolved_at < cutoff),
+            "RETENTION_NOTIFICATIONS_DAYS",
+            retention.notifications_days,
+            _unlinker(notifications.c.incident_id),
+        ),
+        _Plan(
+            silences,
+            lambda cutoff: or_(silences.c.removed_at < cutoff, silences.c.until < cutoff),
+            "RETENTION_NOTIFICATIONS_DAYS",
+            retention.notifications_days,
+            _nothing,
+        ),
+        _Plan(
+            executions,
+            lambda cutoff: executions.c.status.not_in(_UNFINISHED) & (executions.c.completed_at < cutoff),
+            "RETENTION_JOB_EXECUTIONS_DAYS",
+            retention.job_executions_days,
+            _unlinker(notifications.c.job_execution_id),
+        ),
+        _Plan(
+            instances,
+            lambda cutoff: instances.c.heartbeat_at < cutoff,
+            "RETENTION_JOB_EXECUTIONS_DAYS",
+            retention.job_executions_days,
+            _nothing,
+        ),
     ]
 
 
@@ -117,8 +149,10 @@ def _drop_deliveries(connection: Connection, notification_ids: list[Any]) -> Non
 
 def _unlinker(column: Any) -> Callable[[Connection, list[Any]], None]:
     """Set `column` to NULL where it names one of the doomed rows."""
+
     def unlink(connection: Connection, ids: list[Any]) -> None:
         connection.execute(update(column.table).where(column.in_(ids)).values({column.name: None}))
+
     return unlink
 
 

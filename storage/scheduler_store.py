@@ -24,11 +24,18 @@ _instances = tables.scheduler_instances
 _jobs = tables.jobs
 # When a job runs: what the scheduler reads of an enabled job (with its name) and what the fingerprint of the
 # jobs table covers (with enabled and updated_at).
-_SCHEDULE_COLUMNS = (_jobs.c.id, _jobs.c.cron_expression, _jobs.c.timezone, _jobs.c.max_instances, _jobs.c.catch_up,
-                     _jobs.c.catch_up_grace_seconds)
+_SCHEDULE_COLUMNS = (
+    _jobs.c.id,
+    _jobs.c.cron_expression,
+    _jobs.c.timezone,
+    _jobs.c.max_instances,
+    _jobs.c.catch_up,
+    _jobs.c.catch_up_grace_seconds,
+)
 
 
 # --- slots and runs -------------------------------------------------------------------------------------------
+
 
 def claim_slot(connection: Connection, values: dict[str, Any]) -> int | None:
     """Insert a slot's job_executions row in a savepoint; the new id, or None when the row was refused: another
@@ -43,16 +50,24 @@ def claim_slot(connection: Connection, values: dict[str, Any]) -> int | None:
 
 def runs_going(connection: Connection, job_ids: list[int]) -> dict[int, int]:
     """Runs pending or running, per job, among `job_ids`."""
-    return dict(connection.execute(
-        select(_executions.c.job_id, func.count())
-        .where(_executions.c.job_id.in_(job_ids), _executions.c.status.in_(_GOING))
-        .group_by(_executions.c.job_id)).tuples().all())
+    return dict(
+        connection.execute(
+            select(_executions.c.job_id, func.count())
+            .where(_executions.c.job_id.in_(job_ids), _executions.c.status.in_(_GOING))
+            .group_by(_executions.c.job_id)
+        )
+        .tuples()
+        .all()
+    )
 
 
 def mark_skipped(connection: Connection, execution_id: int, reason: str, now: datetime) -> None:
     """A claimed slot that will not run (too many runs of its job going)."""
-    connection.execute(update(_executions).where(_executions.c.id == execution_id).values(
-        status=ExecutionStatus.SKIPPED, completed_at=now, error_message=reason))
+    connection.execute(
+        update(_executions)
+        .where(_executions.c.id == execution_id)
+        .values(status=ExecutionStatus.SKIPPED, completed_at=now, error_message=reason)
+    )
 
 
 def last_slot(connection: Connection, job_id: int) -> datetime | None:
@@ -62,30 +77,41 @@ def last_slot(connection: Connection, job_id: int) -> datetime | None:
 
 def _queued_manual() -> tuple[Any, ...]:
     """Runs asked for from the dashboard that no scheduler owns yet."""
-    return (_executions.c.status == ExecutionStatus.PENDING, _executions.c.owner.is_(None),
-            _executions.c.trigger == ExecutionTrigger.MANUAL)
+    return (
+        _executions.c.status == ExecutionStatus.PENDING,
+        _executions.c.owner.is_(None),
+        _executions.c.trigger == ExecutionTrigger.MANUAL,
+    )
 
 
 def queued_manual_runs(connection: Connection) -> list[int]:
     """Ids of the queued manual runs, oldest first (found through the status index)."""
-    return list(connection.execute(
-        select(_executions.c.id).where(*_queued_manual()).order_by(_executions.c.id)).scalars())
+    return list(
+        connection.execute(select(_executions.c.id).where(*_queued_manual()).order_by(_executions.c.id)).scalars()
+    )
 
 
 def take_queued_run(connection: Connection, execution_id: int, owner: str) -> bool:
     """Make `owner` the owner of a queued manual run unless another scheduler took it first; whether it did."""
-    return connection.execute(update(_executions).where(_executions.c.id == execution_id, *_queued_manual())
-                              .values(owner=owner)).rowcount == 1
+    return (
+        connection.execute(
+            update(_executions).where(_executions.c.id == execution_id, *_queued_manual()).values(owner=owner)
+        ).rowcount
+        == 1
+    )
 
 
 def abandon_runs(connection: Connection, owners: list[str], reason: str, now: datetime) -> int:
     """Mark the pending and running runs of the given scheduler instances abandoned; how many there were."""
     return connection.execute(
-        update(_executions).where(_executions.c.owner.in_(owners), _executions.c.status.in_(_GOING))
-        .values(status=ExecutionStatus.ABANDONED, completed_at=now, error_message=reason)).rowcount
+        update(_executions)
+        .where(_executions.c.owner.in_(owners), _executions.c.status.in_(_GOING))
+        .values(status=ExecutionStatus.ABANDONED, completed_at=now, error_message=reason)
+    ).rowcount
 
 
 # --- the jobs table -------------------------------------------------------------------------------------------
+
 
 def enabled_jobs(connection: Connection) -> list[Row[Any]]:
     """Every enabled job's id, name, cron_expression, timezone, max_instances, catch_up and
@@ -115,9 +141,16 @@ def add_notification_once(connection: Connection, values: dict[str, Any]) -> boo
     """Insert a notifications row unless one with the same channel, resource and message exists (a problem the
     scheduler reports once, not on every reload); whether it was inserted."""
     notifications = tables.notifications
-    if connection.scalar(select(notifications.c.id).where(
-            notifications.c.channel == values["channel"], notifications.c.resource == values["resource"],
-            notifications.c.message == values["message"])) is not None:
+    if (
+        connection.scalar(
+            select(notifications.c.id).where(
+                notifications.c.channel == values["channel"],
+                notifications.c.resource == values["resource"],
+                notifications.c.message == values["message"],
+            )
+        )
+        is not None
+    ):
         return False
     connection.execute(notifications.insert(), values)
     return True
@@ -125,9 +158,11 @@ def add_notification_once(connection: Connection, values: dict[str, Any]) -> boo
 
 # --- scheduler instances --------------------------------------------------------------------------------------
 
+
 def register_instance(connection: Connection, instance_id: str, hostname: str, pid: int, now: datetime) -> None:
-    connection.execute(_instances.insert().values(id=instance_id, hostname=hostname, pid=pid, started_at=now,
-                                                  heartbeat_at=now))
+    connection.execute(
+        _instances.insert().values(id=instance_id, hostname=hostname, pid=pid, started_at=now, heartbeat_at=now)
+    )
 
 
 def record_heartbeat(connection: Connection, instance_id: str, now: datetime) -> None:
@@ -135,11 +170,21 @@ def record_heartbeat(connection: Connection, instance_id: str, now: datetime) ->
 
 
 def mark_stopped(connection: Connection, instance_id: str, now: datetime) -> None:
-    connection.execute(update(_instances).where(_instances.c.id == instance_id)
-                       .values(stopped_at=now, heartbeat_at=now))
+    connection.execute(
+        update(_instances).where(_instances.c.id == instance_id).values(stopped_at=now, heartbeat_at=now)
+    )
 
 
 def scheduler_instances(connection: Connection) -> list[Row[Any]]:
     """Every scheduler instance ever registered: id, hostname, pid, heartbeat_at, stopped_at."""
-    return list(connection.execute(select(_instances.c.id, _instances.c.hostname, _instances.c.pid,
-                                          _instances.c.heartbeat_at, _instances.c.stopped_at)))
+    return list(
+        connection.execute(
+            select(
+                _instances.c.id,
+                _instances.c.hostname,
+                _instances.c.pid,
+                _instances.c.heartbeat_at,
+                _instances.c.stopped_at,
+            )
+        )
+    )

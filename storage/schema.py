@@ -74,8 +74,9 @@ def _lock(connection: Connection) -> None:
     if dialect == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": _LOCK_NAME})
     elif dialect in ("mysql", "mariadb"):
-        got = connection.execute(text("SELECT GET_LOCK(:name, :seconds)"),
-                                 {"name": _LOCK_NAME, "seconds": LOCK_TIMEOUT_SECONDS}).scalar()
+        got = connection.execute(
+            text("SELECT GET_LOCK(:name, :seconds)"), {"name": _LOCK_NAME, "seconds": LOCK_TIMEOUT_SECONDS}
+        ).scalar()
         if got != 1:
             raise RuntimeError(f"another process held the schema lock for over {LOCK_TIMEOUT_SECONDS} s")
 

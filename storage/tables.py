@@ -34,13 +34,15 @@ from monitoring.catalogue import ResourceKind, ValueType, machine_columns, store
 from storage.enums import ExecutionStatus, ExecutionTrigger, JobType
 from storage.types import LongText, UTCDateTime, utc_now
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 
 def _enum(enum_class: type, by_value: bool = False) -> Enum:
@@ -54,22 +56,29 @@ def _doubles(*names: str) -> list[Column]:
     return [Column(name, Double) for name in names]
 
 
-_COLUMN_TYPES = {ValueType.FLOAT: Double, ValueType.INTEGER: Integer, ValueType.BIG_INTEGER: BigInteger,
-                 ValueType.BOOLEAN: Boolean}
+_COLUMN_TYPES = {
+    ValueType.FLOAT: Double,
+    ValueType.INTEGER: Integer,
+    ValueType.BIG_INTEGER: BigInteger,
+    ValueType.BOOLEAN: Boolean,
+}
 
 
 def _metric_columns(resource_kind: ResourceKind | None) -> list[Column]:
     """The catalogue's metric columns of system_metrics (None) or of the detail table of `resource_kind`."""
     if resource_kind is None:
         return [Column(column, _COLUMN_TYPES[metric.value_type]) for column, metric in machine_columns()]
-    return [Column(metric.column, _COLUMN_TYPES[metric.value_type], nullable=not metric.required)
-            for metric in stored_in(resource_kind)]
+    return [
+        Column(metric.column, _COLUMN_TYPES[metric.value_type], nullable=not metric.required)
+        for metric in stored_in(resource_kind)
+    ]
 
 
 def _detail(name: str, *columns: Column) -> Table:
     """A per-sample detail table: rows die with their sample."""
     return Table(
-        name, metadata,
+        name,
+        metadata,
         Column("id", Integer, primary_key=True),
         Column("system_metric_id", ForeignKey("system_metrics.id", ondelete="CASCADE"), nullable=False, index=True),
         *columns,
@@ -77,7 +86,8 @@ def _detail(name: str, *columns: Column) -> Table:
 
 
 jobs = Table(
-    "jobs", metadata,
+    "jobs",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(128), nullable=False, unique=True),
     Column("description", Text),
@@ -88,21 +98,46 @@ jobs = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("timeout_seconds", Integer, nullable=False, default=300),
     Column("max_retries", Integer, nullable=False, default=0),
-    Column("retry_timeouts", Boolean, nullable=False, default=False, server_default=false(),
-           doc="whether a run that timed out is retried too (max_retries); failures always are"),
-    Column("max_instances", Integer, nullable=False, default=1, server_default="1",
-           doc="runs of this job allowed at once; a slot due while that many run is recorded as skipped"),
+    Column(
+        "retry_timeouts",
+        Boolean,
+        nullable=False,
+        default=False,
+        server_default=false(),
+        doc="whether a run that timed out is retried too (max_retries); failures always are",
+    ),
+    Column(
+        "max_instances",
+        Integer,
+        nullable=False,
+        default=1,
+        server_default="1",
+        doc="runs of this job allowed at once; a slot due while that many run is recorded as skipped",
+    ),
     Column("timezone", String(64), doc="IANA zone of cron_expression; NULL: SCHEDULER_TIMEZONE"),
-    Column("catch_up", String(16), nullable=False, default="latest", server_default="latest",
-           doc="slots missed while no scheduler ran: skip (record them), latest (run the newest once), all"),
-    Column("catch_up_grace_seconds", Integer, nullable=False, default=3600, server_default="3600",
-           doc="a missed slot older than this is only recorded, never run"),
+    Column(
+        "catch_up",
+        String(16),
+        nullable=False,
+        default="latest",
+        server_default="latest",
+        doc="slots missed while no scheduler ran: skip (record them), latest (run the newest once), all",
+    ),
+    Column(
+        "catch_up_grace_seconds",
+        Integer,
+        nullable=False,
+        default=3600,
+        server_default="3600",
+        doc="a missed slot older than this is only recorded, never run",
+    ),
     Column("created_at", UTCDateTime, nullable=False, default=utc_now),
     Column("updated_at", UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now),
 )
 
 job_executions = Table(
-    "job_executions", metadata,
+    "job_executions",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("job_id", ForeignKey("jobs.id", ondelete="SET NULL"), index=True),
     Column("job_name", String(128), nullable=False, doc="kept when the job is deleted"),
@@ -127,7 +162,8 @@ job_executions = Table(
 )
 
 scheduler_instances = Table(
-    "scheduler_instances", metadata,
+    "scheduler_instances",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("hostname", String(255), nullable=False),
     Column("pid", Integer, nullable=False),
@@ -137,7 +173,8 @@ scheduler_instances = Table(
 )
 
 system_metrics = Table(
-    "system_metrics", metadata,
+    "system_metrics",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("timestamp", UTCDateTime, nullable=False),
     Column("hostname", String(255), nullable=False),
@@ -214,14 +251,16 @@ system_metric_collectors = _detail(
 )
 
 process_cpu_baselines = Table(
-    "process_cpu_baselines", metadata,
+    "process_cpu_baselines",
+    metadata,
     Column("hostname", String(255), primary_key=True),
     Column("taken_at", UTCDateTime, nullable=False),
     Column("counters_json", LongText, nullable=False, doc='{"pid": [create_time, cpu_seconds], ...}'),
 )
 
 notifications = Table(
-    "notifications", metadata,
+    "notifications",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("title", String(255), nullable=False),
     Column("message", Text, nullable=False),
@@ -245,7 +284,8 @@ notifications = Table(
 )
 
 alert_incidents = Table(
-    "alert_incidents", metadata,
+    "alert_incidents",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("host", String(255), nullable=False),
     Column("metric", String(64), nullable=False),
@@ -267,7 +307,8 @@ alert_incidents = Table(
 )
 
 alert_silences = Table(
-    "alert_silences", metadata,
+    "alert_silences",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("pattern", String(512), nullable=False, doc="a glob over metric, metric:resource or host:metric:resource"),
     Column("until", UTCDateTime, nullable=False),
@@ -277,7 +318,8 @@ alert_silences = Table(
 )
 
 notification_deliveries = Table(
-    "notification_deliveries", metadata,
+    "notification_deliveries",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("notification_id", ForeignKey("notifications.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("destination", String(512), nullable=False, doc="the destination URL with its secrets masked"),

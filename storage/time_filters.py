@@ -10,8 +10,9 @@ from sqlalchemy import ColumnElement, Select
 Statement = TypeVar("Statement", bound=Select[Any])
 
 
-def in_time_range(statement: Statement, column: ColumnElement[datetime], start: datetime | None,
-                  end: datetime | None) -> Statement:
+def in_time_range(
+    statement: Statement, column: ColumnElement[datetime], start: datetime | None, end: datetime | None
+) -> Statement:
     """`statement` limited to rows whose `column` lies in [start, end]; a None bound does not limit."""
     if start is not None:
         statement = statement.where(column >= start)

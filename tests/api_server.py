@@ -55,8 +55,9 @@ class Server:
     env: dict[str, str]
     log: Path
 
-    def request(self, method: str, path: str, body: Any = None, token: str | None = None,
-                headers: dict[str, str] | None = None) -> Reply:
+    def request(
+        self, method: str, path: str, body: Any = None, token: str | None = None, headers: dict[str, str] | None = None
+    ) -> Reply:
         data = None if body is None else json.dumps(body).encode()
         sent = {**(headers or {}), **({"Content-Type": "application/json"} if data is not None else {})}
         if token is not None:
@@ -80,15 +81,20 @@ class Server:
 
 def environ(tmp: Path, database_url: str, **settings: str) -> dict[str, str]:
     env_file = tmp / "dashboard.env"
-    values = {"DATABASE_URL": database_url, "LOG_FILE": str(tmp / "automation.log"), "SCHEDULER_TIMEZONE": "UTC",
-              **settings}
+    values = {
+        "DATABASE_URL": database_url,
+        "LOG_FILE": str(tmp / "automation.log"),
+        "SCHEDULER_TIMEZONE": "UTC",
+        **settings,
+    }
     env_file.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
     return {**clean_environ(), "AUTOMATION_ENV_FILE": str(env_file), "PYTHONUNBUFFERED": "1"}
 
 
 def main_py(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, str(MAIN), *args], env=env, capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, str(MAIN), *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert result.returncode == 0, f"main.py {' '.join(args)} exited {result.returncode}: {result.stderr}"
     return result
 
@@ -112,8 +118,9 @@ def serving(tmp: Path, database_url: str, command: str = "serve", **settings: st
     env = environ(tmp, database_url, API_PORT=str(port), **settings)
     log = tmp / f"{command}-{port}.log"
     with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, str(MAIN), command], env=env, stdout=output,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, str(MAIN), command], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         wait_until_serving(process, f"http://127.0.0.1:{port}", log)
         yield Server(f"http://127.0.0.1:{port}", env, log)
@@ -138,19 +145,29 @@ def insert_rows(database_url: str, table_name: str, rows: list[dict[str, Any]]) 
 
 def minute_samples(hostname: str, start: datetime, count: int, every_seconds: float = 60) -> list[dict[str, Any]]:
     """Rows whose values vary (so averages and maxima differ) and are easy to recompute in a test."""
-    return [{"timestamp": start + timedelta(seconds=index * every_seconds), "hostname": hostname,
-             "platform": "linux", "cpu_percent": float((index * 37) % 101), "memory_percent": 40 + (index % 7) * 0.5,
-             "disk_percent": 60.0 + index / 1000, "load_1m": (index % 13) / 4, "cpu_count": 4,
-             "network_recv_bytes_per_second": None if index % 5 == 0 else float(index * 10)}
-            for index in range(count)]
+    return [
+        {
+            "timestamp": start + timedelta(seconds=index * every_seconds),
+            "hostname": hostname,
+            "platform": "linux",
+            "cpu_percent": float((index * 37) % 101),
+            "memory_percent": 40 + (index % 7) * 0.5,
+            "disk_percent": 60.0 + index / 1000,
+            "load_1m": (index % 13) / 4,
+            "cpu_count": 4,
+            "network_recv_bytes_per_second": None if index % 5 == 0 else float(index * 10),
+        }
+        for index in range(count)
+    ]
 
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
-def assert_buckets(items: list[dict[str, Any]], rows: list[dict[str, Any]], start: datetime, end: datetime,
-                   step: int) -> None:
+def assert_buckets(
+    items: list[dict[str, Any]], rows: list[dict[str, Any]], start: datetime, end: datetime, step: int
+) -> None:
     """Downsampled `items` (newest first) against the documented bucketing recomputed over `rows`: whole-second
     Unix time t goes to bucket (t - floor(start)) // step; avg and max per column, None when no row has a value."""
     origin = math.floor(start.timestamp())

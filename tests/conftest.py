@@ -17,8 +17,22 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # Settings a developer may have exported must not leak into tests.
-_SETTING_PREFIXES = ("DATABASE_", "LOG_", "MONITOR_", "DISK_", "NETWORK_", "CPU_", "MEMORY_", "SWAP_", "LOAD_",
-                     "GPU_", "AUTOMATION_", "API_", "DASHBOARD_", "ALLOWED_ORIGINS")
+_SETTING_PREFIXES = (
+    "DATABASE_",
+    "LOG_",
+    "MONITOR_",
+    "DISK_",
+    "NETWORK_",
+    "CPU_",
+    "MEMORY_",
+    "SWAP_",
+    "LOAD_",
+    "GPU_",
+    "AUTOMATION_",
+    "API_",
+    "DASHBOARD_",
+    "ALLOWED_ORIGINS",
+)
 
 
 def clean_environ() -> dict[str, str]:
@@ -43,11 +57,18 @@ class Workspace:
     def environ(self, **overrides: str) -> dict[str, str]:
         return {**clean_environ(), "AUTOMATION_ENV_FILE": str(self.env_file), **overrides}
 
-    def run(self, *args: str, script: Path = SCRIPT, cwd: Path | None = None, timeout: float = 60,
-            **overrides: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, script: Path = SCRIPT, cwd: Path | None = None, timeout: float = 60, **overrides: str
+    ) -> subprocess.CompletedProcess[str]:
         """Run the monitor script (or main.py) as a real process, by default from an unrelated directory."""
-        return subprocess.run([sys.executable, str(script), *args], cwd=cwd or self.path, env=self.environ(**overrides),
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, str(script), *args],
+            cwd=cwd or self.path,
+            env=self.environ(**overrides),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 @pytest.fixture

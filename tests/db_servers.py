@@ -48,9 +48,11 @@ class Server:
                 with admin.connect() as connection:
                     connection.execute(text(f"CREATE DATABASE {name}"))
             except OperationalError as error:
-                pytest.fail(f"the {self.label} test server ({self.admin_url}) is unreachable: {error.orig}. It is "
-                            f"part of the test environment; start it rather than skipping these tests.",
-                            pytrace=False)
+                pytest.fail(
+                    f"the {self.label} test server ({self.admin_url}) is unreachable: {error.orig}. It is "
+                    f"part of the test environment; start it rather than skipping these tests.",
+                    pytrace=False,
+                )
             try:
                 yield self.url_for(name)
             finally:
@@ -75,10 +77,14 @@ BACKENDS = [
 ]
 
 # The seed platform's documented queries, verbatim: they must keep working on every database it upgrades.
-SEED_METRICS_QUERY = ("SELECT timestamp, hostname, cpu_percent, memory_percent, disk_percent "
-                      "FROM system_metrics ORDER BY timestamp DESC LIMIT 10;")
-SEED_NOTIFICATIONS_QUERY = ("SELECT title, level, message, sent_at FROM notifications "
-                            "WHERE channel = 'system_monitoring' ORDER BY sent_at DESC LIMIT 10;")
+SEED_METRICS_QUERY = (
+    "SELECT timestamp, hostname, cpu_percent, memory_percent, disk_percent "
+    "FROM system_metrics ORDER BY timestamp DESC LIMIT 10;"
+)
+SEED_NOTIFICATIONS_QUERY = (
+    "SELECT title, level, message, sent_at FROM notifications "
+    "WHERE channel = 'system_monitoring' ORDER BY sent_at DESC LIMIT 10;"
+)
 
 
 def sqlite_url(path: Path) -> str:
@@ -114,5 +120,7 @@ def fetch(url: str, sql: str, **params: Any) -> list[Row[Any]]:
 
 def assert_succeeded(completed: subprocess.CompletedProcess[str]) -> None:
     """Exit status 0, or a failure that shows what the process printed."""
-    assert completed.returncode == 0, (f"{completed.args} exited {completed.returncode}\n"
-                                       f"--- stdout\n{completed.stdout}\n--- stderr\n{completed.stderr}")
+    assert completed.returncode == 0, (
+        f"{completed.args} exited {completed.returncode}\n"
+        f"--- stdout\n{completed.stdout}\n--- stderr\n{completed.stderr}"
+    )

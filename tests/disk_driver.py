@@ -19,8 +19,15 @@ from scripts.monitoring import system_monitor
 
 def main(argv: list[str]) -> int:
     mount, used_bytes, total_bytes = argv[0], int(argv[1]), int(argv[2])
-    reading = DiskReading(mount, "/dev/injected", "ext4", total_bytes, used_bytes, total_bytes - used_bytes,
-                          round(100.0 * used_bytes / total_bytes, 1))
+    reading = DiskReading(
+        mount,
+        "/dev/injected",
+        "ext4",
+        total_bytes,
+        used_bytes,
+        total_bytes - used_bytes,
+        round(100.0 * used_bytes / total_bytes, 1),
+    )
     registry.COLLECTORS.clear()
     registry.COLLECTORS["disk"] = lambda settings: DisksReading([reading], None)
     return system_monitor.main(argv[3:])

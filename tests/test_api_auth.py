@@ -33,8 +33,13 @@ def open_server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iter
 
 @pytest.fixture(scope="module")
 def token_server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[Server]:
-    with serving(tmp_path_factory.mktemp("token"), database, API_TOKEN=TOKEN, LOG_LEVEL="DEBUG",
-                 ALLOWED_ORIGINS="http://good.example:3000") as server:
+    with serving(
+        tmp_path_factory.mktemp("token"),
+        database,
+        API_TOKEN=TOKEN,
+        LOG_LEVEL="DEBUG",
+        ALLOWED_ORIGINS="http://good.example:3000",
+    ) as server:
         yield server
 
 
@@ -69,8 +74,13 @@ def test_without_api_token_every_write_is_refused_with_how_to_set_one(open_serve
 
 def test_with_api_token_writes_need_exactly_that_bearer_token(token_server: Server) -> None:
     for method, path in write_routes(token_server):
-        for headers in ({}, {"Authorization": f"Bearer {TOKEN}x"}, {"Authorization": f"Basic {TOKEN}"},
-                        {"Authorization": TOKEN}, {"Authorization": f"Bearer {TOKEN[:-1]}"}):
+        for headers in (
+            {},
+            {"Authorization": f"Bearer {TOKEN}x"},
+            {"Authorization": f"Basic {TOKEN}"},
+            {"Authorization": TOKEN},
+            {"Authorization": f"Bearer {TOKEN[:-1]}"},
+        ):
             reply = token_server.request(method, path, body={}, headers=headers)
             assert reply.status == 401, (method, path, headers, reply.status, reply.text)
             assert reply.headers.get("www-authenticate") == "Bearer"
@@ -90,9 +100,18 @@ def test_the_token_is_never_logged(token_server: Server) -> None:
 
 
 def test_read_auth_guards_reads_but_not_health(private_server: Server) -> None:
-    for path in ("/monitoring/metrics", "/monitoring/metrics/latest", "/monitoring/metrics/current", "/jobs",
-                 "/incidents", "/api/v1/metrics/cpu", "/api/v1/metrics/processes", "/metrics",
-                 "/monitoring/notifications", "/monitoring/stats"):
+    for path in (
+        "/monitoring/metrics",
+        "/monitoring/metrics/latest",
+        "/monitoring/metrics/current",
+        "/jobs",
+        "/incidents",
+        "/api/v1/metrics/cpu",
+        "/api/v1/metrics/processes",
+        "/metrics",
+        "/monitoring/notifications",
+        "/monitoring/stats",
+    ):
         assert private_server.get(path).status == 401, path
         assert private_server.get(path, token=TOKEN).status == 200, path
     for path in ("/monitoring/health", "/api/v1/health"):
@@ -102,12 +121,16 @@ def test_read_auth_guards_reads_but_not_health(private_server: Server) -> None:
 
 
 def test_cors_is_closed_unless_the_origin_is_listed(open_server: Server, token_server: Server) -> None:
-    preflight = {"Origin": "http://good.example:3000", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization"}
+    preflight = {
+        "Origin": "http://good.example:3000",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization",
+    }
     closed = open_server.request("OPTIONS", "/jobs", headers=preflight)
     assert "access-control-allow-origin" not in {key.lower() for key in closed.headers}
     assert "access-control-allow-origin" not in {
-        key.lower() for key in open_server.get("/jobs", headers={"Origin": "http://good.example:3000"}).headers}
+        key.lower() for key in open_server.get("/jobs", headers={"Origin": "http://good.example:3000"}).headers
+    }
     allowed = token_server.request("OPTIONS", "/jobs", headers=preflight)
     assert allowed.status == 200 and allowed.headers["access-control-allow-origin"] == "http://good.example:3000"
     listed = token_server.get("/jobs", headers={"Origin": "http://good.example:3000"})
@@ -117,15 +140,19 @@ def test_cors_is_closed_unless_the_origin_is_listed(open_server: Server, token_s
 
 
 @pytest.mark.parametrize("command", ["serve", "run"])
-@pytest.mark.parametrize("settings, key", [
-    ({"API_HOST": "0.0.0.0"}, "API_HOST=0.0.0.0"),
-    ({"API_READ_AUTH": "true"}, "API_READ_AUTH"),
-    ({"API_PORT": "70000"}, "API_PORT"),
-    ({"API_TOKEN": "short"}, "API_TOKEN='***'"),
-    ({"ALLOWED_ORIGINS": "*"}, "ALLOWED_ORIGINS"),
-])
-def test_unsafe_or_bad_settings_stop_the_start_with_one_line(tmp_path: Path, command: str, settings: dict[str, str],
-                                                             key: str) -> None:
+@pytest.mark.parametrize(
+    "settings, key",
+    [
+        ({"API_HOST": "0.0.0.0"}, "API_HOST=0.0.0.0"),
+        ({"API_READ_AUTH": "true"}, "API_READ_AUTH"),
+        ({"API_PORT": "70000"}, "API_PORT"),
+        ({"API_TOKEN": "short"}, "API_TOKEN='***'"),
+        ({"ALLOWED_ORIGINS": "*"}, "ALLOWED_ORIGINS"),
+    ],
+)
+def test_unsafe_or_bad_settings_stop_the_start_with_one_line(
+    tmp_path: Path, command: str, settings: dict[str, str], key: str
+) -> None:
     env = environ(tmp_path, f"sqlite:///{tmp_path / 'automation.db'}", **settings)
     result = subprocess.run([sys.executable, str(MAIN), command], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr

@@ -50,20 +50,25 @@ def test_active_incidents_and_acknowledging_one(server: Server) -> None:
 
 
 def test_silences_are_checked_listed_and_ended(server: Server) -> None:
-    created = server.request("POST", "/incidents/silences", body={"pattern": "memory_percent", "until": "2h",
-                                                                  "reason": "upgrade"}, token=TOKEN)
+    created = server.request(
+        "POST",
+        "/incidents/silences",
+        body={"pattern": "memory_percent", "until": "2h", "reason": "upgrade"},
+        token=TOKEN,
+    )
     assert created.status == 201, created.text
     silence = created.json()
     ends = utc(silence["until"]) - datetime.now(timezone.utc)
     assert timedelta(minutes=119) < ends <= timedelta(hours=2)
     assert [row["pattern"] for row in server.ok("/incidents/silences")["items"]] == ["memory_percent"]
     assert "silence 1: memory_percent" in main_py(server.env, "alerts", "list").stdout
-    for body, field in (({"pattern": "cpu_percent", "until": "soon"}, "until='soon' is invalid"),
-                        ({"pattern": "cpu_percent", "until": "2020-01-01T00:00:00Z"}, "until='2020-01-01T00:00:00Z' "
-                                                                                      "is in the past"),
-                        ({"pattern": "cpu_percent", "until": "9999-12-31T23:00:00-05:00"}, "until='9999-12-31T"),
-                        ({"pattern": "", "until": "1h"}, "pattern='' is invalid"),
-                        ({"pattern": "cpu\x00", "until": "1h"}, "pattern='cpu\\x00' is invalid")):
+    for body, field in (
+        ({"pattern": "cpu_percent", "until": "soon"}, "until='soon' is invalid"),
+        ({"pattern": "cpu_percent", "until": "2020-01-01T00:00:00Z"}, "until='2020-01-01T00:00:00Z' is in the past"),
+        ({"pattern": "cpu_percent", "until": "9999-12-31T23:00:00-05:00"}, "until='9999-12-31T"),
+        ({"pattern": "", "until": "1h"}, "pattern='' is invalid"),
+        ({"pattern": "cpu\x00", "until": "1h"}, "pattern='cpu\\x00' is invalid"),
+    ):
         reply = server.request("POST", "/incidents/silences", body=body, token=TOKEN)
         assert reply.status == 422 and field in reply.json()["detail"], reply.text
     assert server.request("DELETE", f"/incidents/silences/{silence['id']}", token=TOKEN).json() == {"ended": 1}

@@ -59,9 +59,19 @@ def test_the_built_in_job_is_listed_with_its_next_run(server: Server) -> None:
 
 
 def test_add_change_switch_and_remove_a_job(server: Server, script: Path) -> None:
-    added = write(server, "POST", "/jobs", {"name": "hello", "cron_expression": "30  1 * * *",
-                                            "script_path": str(script), "script_args": ["--loud"],
-                                            "timezone": "America/New_York", "timeout_seconds": 30})
+    added = write(
+        server,
+        "POST",
+        "/jobs",
+        {
+            "name": "hello",
+            "cron_expression": "30  1 * * *",
+            "script_path": str(script),
+            "script_args": ["--loud"],
+            "timezone": "America/New_York",
+            "timeout_seconds": 30,
+        },
+    )
     assert added["cron_expression"] == "30 1 * * *" and added["job_type"] == "CUSTOM"
     assert added["script_args"] == ["--loud"] and added["max_retries"] == 0 and added["enabled"] is True
     assert utc(added["next_run_at"]).hour in (5, 6)  # 01:30 in New York is 05:30 or 06:30 UTC
@@ -76,31 +86,46 @@ def test_add_change_switch_and_remove_a_job(server: Server, script: Path) -> Non
     assert server.ok(f"/jobs/{job_id}")["next_run_at"] is None
     assert write(server, "POST", f"/jobs/{job_id}/enable")["enabled"] is True
 
-    assert server.request("POST", "/jobs", body={"name": "hello", "cron_expression": "@daily",
-                                                 "script_path": str(script)}, token=TOKEN).status == 409
+    assert (
+        server.request(
+            "POST",
+            "/jobs",
+            body={"name": "hello", "cron_expression": "@daily", "script_path": str(script)},
+            token=TOKEN,
+        ).status
+        == 409
+    )
     assert server.request("DELETE", f"/jobs/{job_id}", token=TOKEN).status == 204
     assert server.get(f"/jobs/{job_id}").status == 404
     assert server.request("DELETE", f"/jobs/{job_id}", token=TOKEN).status == 404
 
 
-@pytest.mark.parametrize("body, field, reason", [
-    ({"cron_expression": "61 * * * *"}, "cron_expression", "cron expression that can fire"),
-    ({"cron_expression": "0 0 31 2 *"}, "cron_expression", "cron expression that can fire"),
-    ({"cron_expression": "@daily", "timezone": "Mars/Olympus"}, "timezone", "IANA time zone"),
-    ({"cron_expression": "@daily", "timeout_seconds": 0}, "timeout_seconds", "whole number from 1"),
-    ({"cron_expression": "@daily", "max_retries": 1000}, "max_retries", "whole number from 0 to 100"),
-    ({"cron_expression": "@daily", "catch_up": "sometimes"}, "catch_up", "skip, latest, all"),
-    ({"cron_expression": "@daily", "job_type": "BATCH"}, "job_type", "one of MONITORING"),
-    ({"cron_expression": "@daily", "script_path": "no/such/script.py"}, "script_path", "an existing file"),
-    ({"cron_expression": "@daily"}, "script_path", "a script for every job type but MONITORING"),
-    ({"cron_expression": "@daily", "script_args": "--loud"}, "script_args", "list"),
-    ({"cron_expression": "@daily", "colour": "red"}, "colour", "Extra inputs"),
-    ({"script_path": "main.py"}, "cron_expression", "Field required"),
-    ({"cron_expression": "@daily", "description": "a\x00b"}, "description", "without NUL"),  # PostgreSQL refuses NUL
-    ({"cron_expression": "@daily", "script_args": ["ok", "a\x00b"]}, "script_args", "without NUL"),
-])
-def test_bad_job_settings_are_a_422_that_says_why(server: Server, body: dict[str, Any], field: str,
-                                                  reason: str) -> None:
+@pytest.mark.parametrize(
+    "body, field, reason",
+    [
+        ({"cron_expression": "61 * * * *"}, "cron_expression", "cron expression that can fire"),
+        ({"cron_expression": "0 0 31 2 *"}, "cron_expression", "cron expression that can fire"),
+        ({"cron_expression": "@daily", "timezone": "Mars/Olympus"}, "timezone", "IANA time zone"),
+        ({"cron_expression": "@daily", "timeout_seconds": 0}, "timeout_seconds", "whole number from 1"),
+        ({"cron_expression": "@daily", "max_retries": 1000}, "max_retries", "whole number from 0 to 100"),
+        ({"cron_expression": "@daily", "catch_up": "sometimes"}, "catch_up", "skip, latest, all"),
+        ({"cron_expression": "@daily", "job_type": "BATCH"}, "job_type", "one of MONITORING"),
+        ({"cron_expression": "@daily", "script_path": "no/such/script.py"}, "script_path", "an existing file"),
+        ({"cron_expression": "@daily"}, "script_path", "a script for every job type but MONITORING"),
+        ({"cron_expression": "@daily", "script_args": "--loud"}, "script_args", "list"),
+        ({"cron_expression": "@daily", "colour": "red"}, "colour", "Extra inputs"),
+        ({"script_path": "main.py"}, "cron_expression", "Field required"),
+        (
+            {"cron_expression": "@daily", "description": "a\x00b"},
+            "description",
+            "without NUL",
+        ),  # PostgreSQL refuses NUL
+        ({"cron_expression": "@daily", "script_args": ["ok", "a\x00b"]}, "script_args", "without NUL"),
+    ],
+)
+def test_bad_job_settings_are_a_422_that_says_why(
+    server: Server, body: dict[str, Any], field: str, reason: str
+) -> None:
     reply = server.request("POST", "/jobs", body={"name": "bad", **body}, token=TOKEN)
     assert reply.status == 422, reply.text
     detail = reply.json()["detail"]
@@ -108,11 +133,13 @@ def test_bad_job_settings_are_a_422_that_says_why(server: Server, body: dict[str
     assert "bad" not in {job["name"] for job in server.ok("/jobs")["items"]}
 
 
-@pytest.mark.parametrize("name", ["", " hello", "hello ", "x" * 129],
-                         ids=["empty", "leading space", "trailing space", "129 characters"])
+@pytest.mark.parametrize(
+    "name", ["", " hello", "hello ", "x" * 129], ids=["empty", "leading space", "trailing space", "129 characters"]
+)
 def test_a_bad_name_is_a_422_as_on_the_command_line(server: Server, name: str) -> None:
-    reply = server.request("POST", "/jobs", body={"name": name, "cron_expression": "@daily", "job_type": "MONITORING"},
-                           token=TOKEN)
+    reply = server.request(
+        "POST", "/jobs", body={"name": name, "cron_expression": "@daily", "job_type": "MONITORING"}, token=TOKEN
+    )
     assert reply.status == 422 and reply.json()["detail"].startswith("name="), reply.text
     assert name not in {job["name"] for job in server.ok("/jobs")["items"]}
 
@@ -120,8 +147,12 @@ def test_a_bad_name_is_a_422_as_on_the_command_line(server: Server, name: str) -
 def test_changing_the_zone_checks_the_expression_again_and_unknown_ids_are_404(server: Server) -> None:
     reply = server.request("PUT", "/jobs/1", body={"timezone": "Nowhere/City"}, token=TOKEN)
     assert reply.status == 422 and reply.json()["detail"].startswith("timezone=")
-    for method, path in (("PUT", "/jobs/999"), ("POST", "/jobs/999/enable"), ("POST", "/jobs/999/execute"),
-                         ("DELETE", "/jobs/999")):
+    for method, path in (
+        ("PUT", "/jobs/999"),
+        ("POST", "/jobs/999/enable"),
+        ("POST", "/jobs/999/execute"),
+        ("DELETE", "/jobs/999"),
+    ):
         assert server.request(method, path, body={}, token=TOKEN).status == 404, (method, path)
     assert server.get("/jobs/999/executions").status == 404
     assert server.get("/jobs/executions/999").status == 404
@@ -135,8 +166,12 @@ def test_changing_the_zone_checks_the_expression_again_and_unknown_ids_are_404(s
 @contextmanager
 def scheduler_beside(server: Server) -> Iterator[subprocess.Popen]:
     """`python main.py run --no-dashboard` on the server's database, beating, until the block ends."""
-    scheduler = subprocess.Popen([sys.executable, str(MAIN), "run", "--no-dashboard"], env=server.env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scheduler = subprocess.Popen(
+        [sys.executable, str(MAIN), "run", "--no-dashboard"],
+        env=server.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while not server.get("/monitoring/health").json()["scheduler"]["ok"]:
@@ -149,18 +184,20 @@ def scheduler_beside(server: Server) -> Iterator[subprocess.Popen]:
 
 
 def test_run_now_is_refused_while_no_scheduler_runs(server: Server, script: Path) -> None:
-    job = write(server, "POST", "/jobs", {"name": "lonely", "cron_expression": "0 0 1 1 *",
-                                          "script_path": str(script)})
+    job = write(server, "POST", "/jobs", {"name": "lonely", "cron_expression": "0 0 1 1 *", "script_path": str(script)})
     reply = server.request("POST", f"/jobs/{job['id']}/execute", token=TOKEN)
     assert reply.status == 503 and "python main.py run" in reply.json()["detail"], reply.text
     assert server.ok(f"/jobs/{job['id']}/executions")["items"] == []  # nothing queued that nobody would run
 
 
 @pytest.mark.slow
-def test_run_now_queues_a_manual_run_that_a_scheduler_completes_with_its_output(server: Server,
-                                                                                 script: Path) -> None:
-    job = write(server, "POST", "/jobs", {"name": "greeter", "cron_expression": "0 0 1 1 *",
-                                          "script_path": str(script), "script_args": ["world"]})
+def test_run_now_queues_a_manual_run_that_a_scheduler_completes_with_its_output(server: Server, script: Path) -> None:
+    job = write(
+        server,
+        "POST",
+        "/jobs",
+        {"name": "greeter", "cron_expression": "0 0 1 1 *", "script_path": str(script), "script_args": ["world"]},
+    )
     with scheduler_beside(server):
         reply = server.request("POST", f"/jobs/{job['id']}/execute", token=TOKEN)
         assert reply.status == 202 and reply.json()["status"] == "pending" and reply.json()["owner"] is None

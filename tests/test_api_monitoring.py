@@ -67,18 +67,24 @@ def test_pages_are_newest_first_and_filtered_by_time_with_offsets(server: Server
     assert times == [newest - timedelta(seconds=37 * index) for index in range(2, 7)]
     # 01:00:00+01:00 is 00:00:00Z; a naive time is UTC; `Z` is accepted
     for start in ("2026-03-01T01:00:00%2B01:00", "2026-03-01T00:00:00Z", "2026-03-01T00:00:00"):
-        rows = server.ok(f"/monitoring/metrics?hostname={SYNTHETIC}&start_time={start}"
-                         f"&end_time=2026-03-01T00:10:00Z&limit=1000")["items"]
-        expected = [START + timedelta(seconds=37 * index) for index in range(COUNT)
-                    if START + timedelta(seconds=37 * index) <= datetime(2026, 3, 1, 0, 10, tzinfo=timezone.utc)]
+        rows = server.ok(
+            f"/monitoring/metrics?hostname={SYNTHETIC}&start_time={start}&end_time=2026-03-01T00:10:00Z&limit=1000"
+        )["items"]
+        expected = [
+            START + timedelta(seconds=37 * index)
+            for index in range(COUNT)
+            if START + timedelta(seconds=37 * index) <= datetime(2026, 3, 1, 0, 10, tzinfo=timezone.utc)
+        ]
         assert sorted(utc(row["timestamp"]) for row in rows) == expected, start
 
 
 @pytest.mark.parametrize("query, step", [("points=40", None), ("step=5m", 300), ("step=1h", 3600), ("step=97", 97)])
 def test_downsampled_buckets_match_a_python_recomputation(server: Server, query: str, step: int | None) -> None:
     start, end = START + timedelta(seconds=100), START + timedelta(hours=5)
-    reply = server.ok(f"/monitoring/metrics?hostname={SYNTHETIC}&start_time={start.isoformat().replace('+', '%2B')}"
-                      f"&end_time={end.isoformat().replace('+', '%2B')}&{query}")
+    reply = server.ok(
+        f"/monitoring/metrics?hostname={SYNTHETIC}&start_time={start.isoformat().replace('+', '%2B')}"
+        f"&end_time={end.isoformat().replace('+', '%2B')}&{query}"
+    )
     step = step or math.ceil((math.floor((end - start).total_seconds()) + 1) / 40)
     assert reply["step_seconds"] == step
     assert_buckets(reply["items"], minute_samples(SYNTHETIC, START, COUNT, every_seconds=37), start, end, step)
@@ -89,39 +95,56 @@ def test_downsampled_buckets_match_a_python_recomputation(server: Server, query:
 def test_points_bound_the_buckets_when_the_start_has_the_larger_fraction_of_a_second(server: Server) -> None:
     start, end = START - timedelta(seconds=0.5), START + timedelta(seconds=37)  # 00:00:29.75 to 00:01:07.25
     points = 38  # the range touches 39 whole seconds (29 to 67), one more than floor(end - start) + 1
-    reply = server.ok(f"/monitoring/metrics?hostname={SYNTHETIC}&start_time={start.isoformat().replace('+', '%2B')}"
-                      f"&end_time={end.isoformat().replace('+', '%2B')}&points={points}")
+    reply = server.ok(
+        f"/monitoring/metrics?hostname={SYNTHETIC}&start_time={start.isoformat().replace('+', '%2B')}"
+        f"&end_time={end.isoformat().replace('+', '%2B')}&points={points}"
+    )
     origin = math.floor(start.timestamp())
     indexes = [(utc(item["time"]).timestamp() - origin) / reply["step_seconds"] for item in reply["items"]]
     assert len(indexes) == 2 and max(indexes) < points, (reply["step_seconds"], indexes)
-    assert_buckets(reply["items"], minute_samples(SYNTHETIC, START, COUNT, every_seconds=37), start, end,
-                   reply["step_seconds"])
+    assert_buckets(
+        reply["items"], minute_samples(SYNTHETIC, START, COUNT, every_seconds=37), start, end, reply["step_seconds"]
+    )
 
 
 def test_downsampling_pages_and_defaults(server: Server) -> None:
-    whole = server.ok(f"/monitoring/metrics?hostname={SYNTHETIC}&start_time=2026-03-01T00:00:00Z"
-                      f"&end_time=2026-03-02T00:00:00Z&step=1h")
+    whole = server.ok(
+        f"/monitoring/metrics?hostname={SYNTHETIC}&start_time=2026-03-01T00:00:00Z"
+        f"&end_time=2026-03-02T00:00:00Z&step=1h"
+    )
     assert [utc(item["time"]).hour for item in whole["items"]] == [6, 5, 4, 3, 2, 1, 0]
     assert sum(item["samples"] for item in whole["items"]) == COUNT
-    page = server.ok(f"/monitoring/metrics?hostname={SYNTHETIC}&start_time=2026-03-01T00:00:00Z"
-                     f"&end_time=2026-03-02T00:00:00Z&step=1h&limit=2&offset=1")
+    page = server.ok(
+        f"/monitoring/metrics?hostname={SYNTHETIC}&start_time=2026-03-01T00:00:00Z"
+        f"&end_time=2026-03-02T00:00:00Z&step=1h&limit=2&offset=1"
+    )
     assert page["items"] == whole["items"][1:3]
     recent = server.ok("/monitoring/metrics?points=24")  # default range: the last 24 h
     assert utc(recent["end_time"]) - utc(recent["start_time"]) == timedelta(hours=24)
     assert {item["hostname"] for item in recent["items"]} == {server.ok("/monitoring/metrics/latest")["hostname"]}
 
 
-@pytest.mark.parametrize("query, names", [
-    ("limit=0", "limit"), ("limit=5000", "limit"), ("offset=-1", "offset"), ("start_time=yesterday", "start_time"),
-    ("end_time=2026-13-01T00:00:00", "end_time"), ("points=0", "points"), ("points=5000", "points"),
-    ("step=soon", "step"), ("step=0", "step"), ("points=10&step=1h", "points"),
-    ("start_time=2026-03-02T00:00:00Z&end_time=2026-03-01T00:00:00Z", "start_time"),
-    # out of range, before or after the offset is applied (no OverflowError, no 500)
-    ("start_time=0001-01-01T00:00:00%2B01:00", "start_time=0001-01-01T00:00:00+01:00 is out of range"),
-    ("end_time=9999-12-31T23:00:00-05:00", "end_time=9999-12-31T23:00:00-05:00 is out of range"),
-    ("end_time=1969-12-31T23:59:59Z&points=10", "end_time=1969-12-31T23:59:59+00:00 is out of range"),
-    ("hostname=web%001", "hostname='web\\x001' is invalid; expected text without NUL"),  # PostgreSQL cannot hold it
-])
+@pytest.mark.parametrize(
+    "query, names",
+    [
+        ("limit=0", "limit"),
+        ("limit=5000", "limit"),
+        ("offset=-1", "offset"),
+        ("start_time=yesterday", "start_time"),
+        ("end_time=2026-13-01T00:00:00", "end_time"),
+        ("points=0", "points"),
+        ("points=5000", "points"),
+        ("step=soon", "step"),
+        ("step=0", "step"),
+        ("points=10&step=1h", "points"),
+        ("start_time=2026-03-02T00:00:00Z&end_time=2026-03-01T00:00:00Z", "start_time"),
+        # out of range, before or after the offset is applied (no OverflowError, no 500)
+        ("start_time=0001-01-01T00:00:00%2B01:00", "start_time=0001-01-01T00:00:00+01:00 is out of range"),
+        ("end_time=9999-12-31T23:00:00-05:00", "end_time=9999-12-31T23:00:00-05:00 is out of range"),
+        ("end_time=1969-12-31T23:59:59Z&points=10", "end_time=1969-12-31T23:59:59+00:00 is out of range"),
+        ("hostname=web%001", "hostname='web\\x001' is invalid; expected text without NUL"),  # PostgreSQL cannot hold it
+    ],
+)
 def test_bad_parameters_are_a_422_naming_them(server: Server, query: str, names: str) -> None:
     reply = server.get(f"/monitoring/metrics?{query}")
     assert reply.status == 422, reply.text

@@ -20,23 +20,44 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     url = f"sqlite:///{tmp / 'automation.db'}"
     main_py(environ(tmp, url), "monitor", "--quiet")
     insert_rows(url, "system_metrics", minute_samples(HOST, START, 1500))
-    insert_rows(url, "system_metric_gpus", [
-        {"system_metric_id": sample_id, "gpu_index": index, "uuid": f"GPU-{index}", "name": "Test GPU",
-         "utilization_percent": float(sample_id % 100), "temperature_celsius": 50.0 + index}
-        for sample_id in range(2, 12) for index in (0, 1)])
+    insert_rows(
+        url,
+        "system_metric_gpus",
+        [
+            {
+                "system_metric_id": sample_id,
+                "gpu_index": index,
+                "uuid": f"GPU-{index}",
+                "name": "Test GPU",
+                "utilization_percent": float(sample_id % 100),
+                "temperature_celsius": 50.0 + index,
+            }
+            for sample_id in range(2, 12)
+            for index in (0, 1)
+        ],
+    )
     with serving(tmp, url) as running:
         yield running
 
 
-@pytest.mark.parametrize("metric, column", [("cpu", "cpu_percent"), ("memory", "memory_percent"),
-                                            ("disk", "disk_percent"), ("network", "network_recv_bytes_per_second")])
+@pytest.mark.parametrize(
+    "metric, column",
+    [
+        ("cpu", "cpu_percent"),
+        ("memory", "memory_percent"),
+        ("disk", "disk_percent"),
+        ("network", "network_recv_bytes_per_second"),
+    ],
+)
 def test_series_default_to_100_newest_and_honour_start_end_limit(server: Server, metric: str, column: str) -> None:
     series = server.ok(f"/api/v1/metrics/{metric}?hostname={HOST}")
     assert series["count"] == 100 and series["metric"] == metric and column in series["data"][0]
     times = [utc(row["timestamp"]) for row in series["data"]]
     assert times[0] == START + timedelta(minutes=1499) and times == sorted(times, reverse=True)
-    window = server.ok(f"/api/v1/metrics/{metric}?hostname={HOST}&start=2026-05-01T01:00:00Z"
-                       f"&end=2026-05-01T03:00:00%2B02:00&limit=1000")  # 01:00Z to 01:00Z: one sample
+    window = server.ok(
+        f"/api/v1/metrics/{metric}?hostname={HOST}&start=2026-05-01T01:00:00Z"
+        f"&end=2026-05-01T03:00:00%2B02:00&limit=1000"
+    )  # 01:00Z to 01:00Z: one sample
     assert [utc(row["timestamp"]) for row in window["data"]] == [START + timedelta(hours=1)]
     assert server.ok(f"/api/v1/metrics/{metric}?hostname={HOST}&limit=1000")["count"] == 1000
 
@@ -63,14 +84,20 @@ def test_current_and_processes_are_live(server: Server) -> None:
     assert rss == sorted(rss, reverse=True)
 
 
-@pytest.mark.parametrize("path, name", [
-    ("/api/v1/metrics/cpu?limit=0", "limit"), ("/api/v1/metrics/memory?limit=5000", "limit"),
-    ("/api/v1/metrics/disk?start=not-a-date", "start"), ("/api/v1/metrics/network?end=2026-02-30", "end"),
-    ("/api/v1/metrics/cpu?start=2026-05-02T00:00:00Z&end=2026-05-01T00:00:00Z", "start"),
-    ("/api/v1/metrics/gpu?end=0001-01-01T00:00:00%2B01:00", "end"),
-    ("/api/v1/metrics/processes?limit=0", "limit"), ("/api/v1/metrics/processes?limit=101", "limit"),
-    ("/api/v1/metrics/processes?sort_by=disk", "sort_by"),
-])
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("/api/v1/metrics/cpu?limit=0", "limit"),
+        ("/api/v1/metrics/memory?limit=5000", "limit"),
+        ("/api/v1/metrics/disk?start=not-a-date", "start"),
+        ("/api/v1/metrics/network?end=2026-02-30", "end"),
+        ("/api/v1/metrics/cpu?start=2026-05-02T00:00:00Z&end=2026-05-01T00:00:00Z", "start"),
+        ("/api/v1/metrics/gpu?end=0001-01-01T00:00:00%2B01:00", "end"),
+        ("/api/v1/metrics/processes?limit=0", "limit"),
+        ("/api/v1/metrics/processes?limit=101", "limit"),
+        ("/api/v1/metrics/processes?sort_by=disk", "sort_by"),
+    ],
+)
 def test_bad_parameters_are_a_422_naming_them(server: Server, path: str, name: str) -> None:
     reply = server.get(path)
     assert reply.status == 422 and reply.json()["detail"].startswith(name), reply.text

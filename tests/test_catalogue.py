@@ -19,8 +19,11 @@ from storage import tables
 from storage.sample_rows import RESOURCE_TABLES
 from tests.conftest import MAIN, ROOT, clean_environ
 
-PRODUCERS = {**{name: module.PRODUCES for name, module in MODULES.items()}, "forecasts": forecasts.PRODUCES,
-             "sample": SAMPLE_PRODUCES}
+PRODUCERS = {
+    **{name: module.PRODUCES for name, module in MODULES.items()},
+    "forecasts": forecasts.PRODUCES,
+    "sample": SAMPLE_PRODUCES,
+}
 
 
 def test_every_metric_is_produced_by_exactly_one_collector() -> None:
@@ -36,8 +39,9 @@ def test_a_real_sample_hands_over_only_what_each_collector_declares(settings_for
         reading = getattr(sample, {"disk": "disks", "gpu": "gpus"}.get(name, name))
         assert reading is not None, name
         figures = module.figures(reading, sample)
-        named = set(figures.machine) | {metric for resources in figures.resources.values()
-                                        for resource in resources for metric in resource.values}
+        named = set(figures.machine) | {
+            metric for resources in figures.resources.values() for resource in resources for metric in resource.values
+        }
         assert named <= set(module.PRODUCES), (name, named - set(module.PRODUCES))
     machine = figures_of(sample).machine
     assert {"cpu_percent", "memory_percent", "cpu_iowait_seconds_total", "collection_seconds"} <= set(machine)
@@ -81,8 +85,12 @@ def _product_files() -> list[Path]:
 # top-list entry and a column of system_metric_processes), a GPU reading's memory share (gpu_memory_percent).
 _HOMONYMS = {
     "cpu_percent": {"monitoring/collectors/processes.py", "storage/sample_rows.py", "storage/tables.py"},
-    "memory_percent": {"monitoring/collectors/processes.py", "storage/sample_rows.py", "storage/tables.py",
-                       "monitoring/collectors/gpu.py"},
+    "memory_percent": {
+        "monitoring/collectors/processes.py",
+        "storage/sample_rows.py",
+        "storage/tables.py",
+        "monitoring/collectors/gpu.py",
+    },
 }
 
 
@@ -97,23 +105,42 @@ def test_a_metric_is_named_in_at_most_four_files(metric: str) -> None:
 def test_the_shipped_prometheus_rules_are_what_the_command_writes() -> None:
     """deploy/prometheus/rules.yml is `main.py prometheus rules` at .env.example's levels: run it again after
     changing the catalogue."""
-    result = subprocess.run([sys.executable, str(MAIN), "prometheus", "rules"], capture_output=True, text=True,
-                            env={**clean_environ(), "AUTOMATION_ENV_FILE": str(ROOT / ".env.example")}, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(MAIN), "prometheus", "rules"],
+        capture_output=True,
+        text=True,
+        env={**clean_environ(), "AUTOMATION_ENV_FILE": str(ROOT / ".env.example")},
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     shipped = (ROOT / "deploy" / "prometheus" / "rules.yml").read_text()
     assert result.stdout == shipped, "deploy/prometheus/rules.yml is stale: python main.py prometheus rules > it"
 
 
 def test_prometheus_rules_follow_the_env_levels() -> None:
-    result = subprocess.run([sys.executable, str(MAIN), "prometheus", "rules"], capture_output=True, text=True,
-                            env={**clean_environ(), "AUTOMATION_ENV_FILE": str(ROOT / ".env.example"),
-                                 "CPU_STEAL_THRESHOLD": "7.5", "CPU_THRESHOLD": "off"}, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(MAIN), "prometheus", "rules"],
+        capture_output=True,
+        text=True,
+        env={
+            **clean_environ(),
+            "AUTOMATION_ENV_FILE": str(ROOT / ".env.example"),
+            "CPU_STEAL_THRESHOLD": "7.5",
+            "CPU_THRESHOLD": "off",
+        },
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "expr: automation_cpu_steal_ratio > 0.075" in result.stdout
     assert "alert: CpuUsageWarning" not in result.stdout and "alert: CpuUsageCritical" in result.stdout
-    bad = subprocess.run([sys.executable, str(MAIN), "prometheus", "rules"], capture_output=True, text=True,
-                         env={**clean_environ(), "AUTOMATION_ENV_FILE": str(ROOT / ".env.example"),
-                              "CPU_STEAL_THRESHOLD": "lots"}, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, str(MAIN), "prometheus", "rules"],
+        capture_output=True,
+        text=True,
+        env={**clean_environ(), "AUTOMATION_ENV_FILE": str(ROOT / ".env.example"), "CPU_STEAL_THRESHOLD": "lots"},
+        timeout=60,
+    )
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().splitlines() == [
-        "configuration error: CPU_STEAL_THRESHOLD='lots' is invalid; expected a number from 0 to 100, or off"]
+        "configuration error: CPU_STEAL_THRESHOLD='lots' is invalid; expected a number from 0 to 100, or off"
+    ]

@@ -42,12 +42,14 @@ def test_environment_wins_over_the_env_file(workspace: Workspace) -> None:
 
 
 def test_per_resource_overrides_and_off() -> None:
-    settings = load_settings({
-        "DISK_THRESHOLD_OVERRIDES": "/var/log/=97, /mnt/scratch=off, C:=50",
-        "DISK_CRITICAL_THRESHOLD_OVERRIDES": "/var/log=99",
-        "GPU_TEMPERATURE_THRESHOLD_OVERRIDES": "0=85,GPU-1234abcd-0000=70",
-        "SWAP_THRESHOLD": "off",
-    })
+    settings = load_settings(
+        {
+            "DISK_THRESHOLD_OVERRIDES": "/var/log/=97, /mnt/scratch=off, C:=50",
+            "DISK_CRITICAL_THRESHOLD_OVERRIDES": "/var/log=99",
+            "GPU_TEMPERATURE_THRESHOLD_OVERRIDES": "0=85,GPU-1234abcd-0000=70",
+            "SWAP_THRESHOLD": "off",
+        }
+    )
     disk = settings.thresholds["disk_percent"]
     assert disk.levels_for("/var/log") == Levels(97, 99)
     assert disk.levels_for("/mnt/scratch") == Levels(None, 95)
@@ -121,12 +123,20 @@ def test_a_password_in_a_bad_url_is_not_shown() -> None:
     assert "admin:***@" in str(raised.value)
 
 
-@pytest.mark.parametrize(("key", "value"), [("CPU_THRESHOLD", "abc"), ("CPU_THRESHOLD", "96"),
-                                            ("LOG_LEVEL", "LOUD"), ("DATABASE_URL", "not a url"),
-                                            ("NETWORK_RECV_THRESHOLD_OVERRIDES", "eth0=fast")])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("CPU_THRESHOLD", "abc"),
+        ("CPU_THRESHOLD", "96"),
+        ("LOG_LEVEL", "LOUD"),
+        ("DATABASE_URL", "not a url"),
+        ("NETWORK_RECV_THRESHOLD_OVERRIDES", "eth0=fast"),
+    ],
+)
 @pytest.mark.parametrize("entry", ["script", "main"])
-def test_bad_setting_stops_the_run_with_exit_2_and_writes_nothing(workspace: Workspace, key: str, value: str,
-                                                                  entry: str) -> None:
+def test_bad_setting_stops_the_run_with_exit_2_and_writes_nothing(
+    workspace: Workspace, key: str, value: str, entry: str
+) -> None:
     workspace.write_env(**{key: value})
     result = workspace.run(*(["monitor"] if entry == "main" else []), **({"script": MAIN} if entry == "main" else {}))
     assert result.returncode == 2
@@ -183,7 +193,8 @@ def test_a_log_file_that_cannot_be_written_is_a_config_error(workspace: Workspac
 
 def test_env_file_option_is_relative_to_the_working_directory(workspace: Workspace) -> None:
     (workspace.path / "site.env").write_text(
-        f"DATABASE_URL=sqlite:///{workspace.database}\nLOG_FILE=off\nCPU_THRESHOLD=off\nCPU_CRITICAL_THRESHOLD=off\n")
+        f"DATABASE_URL=sqlite:///{workspace.database}\nLOG_FILE=off\nCPU_THRESHOLD=off\nCPU_CRITICAL_THRESHOLD=off\n"
+    )
     result = workspace.run("--nagios", "--env-file", "site.env", cwd=workspace.path, AUTOMATION_ENV_FILE="")
     assert result.returncode in (0, 1, 2), result.stdout
     assert re.search(r" cpu=[\d.]+%;;;0;100 ", result.stdout + " ")  # CPU levels off: the file was read
@@ -191,8 +202,9 @@ def test_env_file_option_is_relative_to_the_working_directory(workspace: Workspa
 
 
 def test_alert_durations_and_per_metric_overrides() -> None:
-    alerts = load_settings({"ALERT_FOR": "5m", "DISK_ALERT_FOR": "1h", "GPU_TEMPERATURE_ALERT_FOR": "90",
-                            "ALERT_REPEAT_MINUTES": "0"}).alerts
+    alerts = load_settings(
+        {"ALERT_FOR": "5m", "DISK_ALERT_FOR": "1h", "GPU_TEMPERATURE_ALERT_FOR": "90", "ALERT_REPEAT_MINUTES": "0"}
+    ).alerts
     assert alerts.for_seconds["cpu_percent"] == 300 and alerts.for_seconds["disk_percent"] == 3600
     assert alerts.for_seconds["gpu_temperature_celsius"] == 90 and alerts.repeat_seconds == 0
     assert (alerts.hysteresis_points, alerts.flap_count, alerts.flap_window_seconds) == (5, 3, 1800)

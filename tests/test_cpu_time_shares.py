@@ -70,9 +70,12 @@ def test_the_real_collector_reads_both_counters() -> None:
 def _stored_times(database: Path) -> CpuTimes:
     connection = sqlite3.connect(database)
     try:
-        return CpuTimes(*connection.execute(
-            "SELECT cpu_busy_seconds_total, cpu_seconds_total, cpu_iowait_seconds_total, cpu_steal_seconds_total "
-            "FROM system_metrics ORDER BY id DESC LIMIT 1").fetchone())
+        return CpuTimes(
+            *connection.execute(
+                "SELECT cpu_busy_seconds_total, cpu_seconds_total, cpu_iowait_seconds_total, cpu_steal_seconds_total "
+                "FROM system_metrics ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        )
     finally:
         connection.close()
 
@@ -80,23 +83,30 @@ def _stored_times(database: Path) -> CpuTimes:
 def _steal_25_percent(previous: CpuTimes) -> Callable[[object], CpuReading]:
     """The CPU collector, at the hardware boundary: since `previous`, 400 CPU seconds passed, of which 100
     busy (25 %), 40 waiting for I/O (10 %) and 100 stolen by the hypervisor (25 %)."""
-    times = CpuTimes(previous.busy_seconds + 100, previous.total_seconds + 400, (previous.iowait_seconds or 0) + 40,
-                     (previous.steal_seconds or 0) + 100)
+    times = CpuTimes(
+        previous.busy_seconds + 100,
+        previous.total_seconds + 400,
+        (previous.iowait_seconds or 0) + 40,
+        (previous.steal_seconds or 0) + 100,
+    )
     return lambda settings: CpuReading(logical_count=4, physical_count=2, times=times, core_times=[])
 
 
 def test_a_stolen_vm_is_stored_graded_and_reported(workspace: Workspace, settings_for) -> None:  # type: ignore[no-untyped-def]
-    settings = settings_for(CPU_STEAL_THRESHOLD="5", CPU_STEAL_CRITICAL_THRESHOLD="30", CPU_THRESHOLD="off",
-                            CPU_CRITICAL_THRESHOLD="off")
+    settings = settings_for(
+        CPU_STEAL_THRESHOLD="5", CPU_STEAL_CRITICAL_THRESHOLD="30", CPU_THRESHOLD="off", CPU_CRITICAL_THRESHOLD="off"
+    )
     monitor_once(settings)  # real collectors: the counters the next run starts from
-    result = monitor_once(settings, collectors={**COLLECTORS, "cpu": _steal_25_percent(_stored_times(
-        workspace.database))})
+    result = monitor_once(
+        settings, collectors={**COLLECTORS, "cpu": _steal_25_percent(_stored_times(workspace.database))}
+    )
 
     connection = sqlite3.connect(workspace.database)
     connection.row_factory = sqlite3.Row
     try:
-        stored = connection.execute("SELECT cpu_percent, cpu_iowait_percent, cpu_steal_percent FROM system_metrics "
-                                    "ORDER BY id DESC LIMIT 1").fetchone()
+        stored = connection.execute(
+            "SELECT cpu_percent, cpu_iowait_percent, cpu_steal_percent FROM system_metrics ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         notifications = connection.execute("SELECT level, metric, title, message FROM notifications").fetchall()
     finally:
         connection.close()
@@ -116,8 +126,9 @@ def test_a_stolen_vm_is_stored_graded_and_reported(workspace: Workspace, setting
 def test_off_by_default(workspace: Workspace, settings_for) -> None:  # type: ignore[no-untyped-def]
     settings = settings_for(CPU_THRESHOLD="off", CPU_CRITICAL_THRESHOLD="off")
     monitor_once(settings)
-    result = monitor_once(settings, collectors={**COLLECTORS, "cpu": _steal_25_percent(_stored_times(
-        workspace.database))})
+    result = monitor_once(
+        settings, collectors={**COLLECTORS, "cpu": _steal_25_percent(_stored_times(workspace.database))}
+    )
     assert result.figures.machine["cpu_steal_percent"] == 25.0
     assert [alert.metric for alert in result.alerts if alert.metric.startswith("cpu_")] == []
 
@@ -127,10 +138,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("cpu-shares")
     url = f"sqlite:///{tmp / 'automation.db'}"
     main_py(environ(tmp, url), "db", "init")
-    insert_rows(url, "system_metrics", [
-        {"timestamp": T0 + timedelta(minutes=minute), "hostname": "vm1", "platform": "linux", "cpu_percent": 40.0,
-         "cpu_iowait_percent": 2.0 + minute, "cpu_steal_percent": 12.5, "cpu_iowait_seconds_total": 1000.0 + minute,
-         "cpu_steal_seconds_total": 500.0} for minute in range(3)])
+    insert_rows(
+        url,
+        "system_metrics",
+        [
+            {
+                "timestamp": T0 + timedelta(minutes=minute),
+                "hostname": "vm1",
+                "platform": "linux",
+                "cpu_percent": 40.0,
+                "cpu_iowait_percent": 2.0 + minute,
+                "cpu_steal_percent": 12.5,
+                "cpu_iowait_seconds_total": 1000.0 + minute,
+                "cpu_steal_seconds_total": 500.0,
+            }
+            for minute in range(3)
+        ],
+    )
     with serving(tmp, url, CPU_IOWAIT_THRESHOLD="20") as running:
         yield running
 
@@ -140,14 +164,18 @@ def test_the_api_serves_them(server: Server) -> None:
     assert (latest["cpu_iowait_percent"], latest["cpu_steal_percent"]) == (4.0, 12.5)
     series = server.ok("/api/v1/metrics/cpu?hostname=vm1")["data"]
     assert [row["cpu_iowait_percent"] for row in series] == [4.0, 3.0, 2.0]
-    buckets = server.ok("/monitoring/metrics?hostname=vm1&start_time=2026-03-01T12:00:00Z"
-                        "&end_time=2026-03-01T12:02:00Z&points=1")["items"]
+    buckets = server.ok(
+        "/monitoring/metrics?hostname=vm1&start_time=2026-03-01T12:00:00Z&end_time=2026-03-01T12:02:00Z&points=1"
+    )["items"]
     assert buckets[0]["cpu_iowait_percent"] == {"avg": 3.0, "max": 4.0}
     catalogue = {item["metric"]: item for item in server.ok("/monitoring/catalogue")["items"]}
     iowait, steal = catalogue["cpu_iowait_percent"], catalogue["cpu_steal_percent"]
     assert (iowait["warning"], iowait["critical"], steal["warning"]) == (20.0, None, None)
-    assert iowait["chart_label"] == "I/O wait" and iowait["unit"] == "%" and iowait["machine_column"] == \
-        "cpu_iowait_percent"
+    assert (
+        iowait["chart_label"] == "I/O wait"
+        and iowait["unit"] == "%"
+        and iowait["machine_column"] == "cpu_iowait_percent"
+    )
     assert iowait["summary"] and iowait["series"] == "cpu" and iowait["prometheus"] == "automation_cpu_iowait_ratio"
 
 

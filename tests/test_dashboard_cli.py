@@ -59,15 +59,21 @@ def test_run_serves_the_dashboard_beside_the_scheduler(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("arguments, settings", [(["--no-dashboard"], {"API_HOST": "0.0.0.0"}),
-                                                 ([], {"DASHBOARD_ENABLED": "false"})])
+@pytest.mark.parametrize(
+    "arguments, settings", [(["--no-dashboard"], {"API_HOST": "0.0.0.0"}), ([], {"DASHBOARD_ENABLED": "false"})]
+)
 def test_the_scheduler_alone(tmp_path: Path, arguments: list[str], settings: dict[str, str]) -> None:
     url = f"sqlite:///{tmp_path / 'automation.db'}"
     port = free_port()
     env = environ(tmp_path, url, API_PORT=str(port), **settings)
     main_py(env, "db", "init")
-    process = subprocess.Popen([sys.executable, str(MAIN), "run", *arguments], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(MAIN), "run", *arguments],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for(lambda: query(url, "SELECT count(*) FROM scheduler_instances") == [(1,)], "the scheduler to start")
         assert not answers(port)
@@ -87,15 +93,19 @@ def test_a_busy_port_stops_serve_but_not_run(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         env = environ(tmp_path, url, API_PORT=str(port))
         main_py(env, "db", "init")
-        serve = subprocess.run([sys.executable, str(MAIN), "serve"], env=env, capture_output=True, text=True,
-                               timeout=60)
+        serve = subprocess.run(
+            [sys.executable, str(MAIN), "serve"], env=env, capture_output=True, text=True, timeout=60
+        )
         assert serve.returncode == 2
         assert serve.stderr.strip().splitlines()[-1].startswith(f"dashboard error: cannot listen on 127.0.0.1:{port}")
-        run = subprocess.Popen([sys.executable, str(MAIN), "run"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+        run = subprocess.Popen(
+            [sys.executable, str(MAIN), "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         try:
-            wait_for(lambda: query(url, "SELECT count(*) FROM scheduler_instances WHERE stopped_at IS NULL")
-                     == [(1,)], "the scheduler to start without the dashboard")
+            wait_for(
+                lambda: query(url, "SELECT count(*) FROM scheduler_instances WHERE stopped_at IS NULL") == [(1,)],
+                "the scheduler to start without the dashboard",
+            )
         finally:
             run.terminate()
             output = run.communicate(timeout=60)[0]

@@ -81,24 +81,42 @@ def settings_with(**values: str) -> NotifySettings:
     return parse_notify_settings(values)
 
 
-def add_notification(engine: Engine, settings: NotifySettings, level: str = "CRITICAL", title: str = "CPU critical",
-                     message: str = "CPU usage is 97.5% (threshold: 95%)", sent_at: datetime = NOW,
-                     silenced: bool = False) -> int:
+def add_notification(
+    engine: Engine,
+    settings: NotifySettings,
+    level: str = "CRITICAL",
+    title: str = "CPU critical",
+    message: str = "CPU usage is 97.5% (threshold: 95%)",
+    sent_at: datetime = NOW,
+    silenced: bool = False,
+) -> int:
     """A notifications row as the monitor writes it, with its deliveries queued in the same transaction."""
     with engine.begin() as connection:
-        notification_id = connection.execute(insert(notifications).values(
-            title=title, message=message, level=level, channel="system_monitoring", sent_at=sent_at,
-            host="web-1", metric="cpu_percent", value=97.5, threshold=95.0, silenced=silenced,
-        )).inserted_primary_key[0]
+        notification_id = connection.execute(
+            insert(notifications).values(
+                title=title,
+                message=message,
+                level=level,
+                channel="system_monitoring",
+                sent_at=sent_at,
+                host="web-1",
+                metric="cpu_percent",
+                value=97.5,
+                threshold=95.0,
+                silenced=silenced,
+            )
+        ).inserted_primary_key[0]
         queue_deliveries(connection, [(notification_id, level, silenced)], settings, sent_at)
     return notification_id
 
 
 def deliveries_of(engine: Engine, notification_id: int) -> list:
     with engine.connect() as connection:
-        return connection.execute(select(notification_deliveries)
-                                  .where(notification_deliveries.c.notification_id == notification_id)
-                                  .order_by(notification_deliveries.c.id)).all()
+        return connection.execute(
+            select(notification_deliveries)
+            .where(notification_deliveries.c.notification_id == notification_id)
+            .order_by(notification_deliveries.c.id)
+        ).all()
 
 
 def notification(engine: Engine, notification_id: int):
@@ -108,10 +126,13 @@ def notification(engine: Engine, notification_id: int):
 
 # --- Real deliveries -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("level", "notify_type"),
-                         [("INFO", "info"), ("WARNING", "warning"), ("CRITICAL", "failure"), ("ERROR", "failure")])
-def test_json_webhook_gets_the_title_message_and_type(engine: Engine, receiver: Receiver, level: str,
-                                                      notify_type: str) -> None:
+
+@pytest.mark.parametrize(
+    ("level", "notify_type"), [("INFO", "info"), ("WARNING", "warning"), ("CRITICAL", "failure"), ("ERROR", "failure")]
+)
+def test_json_webhook_gets_the_title_message_and_type(
+    engine: Engine, receiver: Receiver, level: str, notify_type: str
+) -> None:
     settings = settings_with(NOTIFY_URLS=receiver.url(), NOTIFY_MIN_LEVEL="INFO")
     notification_id = add_notification(engine, settings, level=level)
 
@@ -148,11 +169,16 @@ def test_email_through_a_plain_smtp_server(engine: Engine) -> None:
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        settings = load_settings({
-            "EMAIL_ENABLED": "true", "EMAIL_SMTP_HOST": "127.0.0.1", "EMAIL_SMTP_PORT": str(controller.port),
-            "EMAIL_USE_TLS": "false", "EMAIL_FROM": "monitor@example.com",
-            "EMAIL_TO": "ops@example.com, oncall@example.org",
-        }).notify
+        settings = load_settings(
+            {
+                "EMAIL_ENABLED": "true",
+                "EMAIL_SMTP_HOST": "127.0.0.1",
+                "EMAIL_SMTP_PORT": str(controller.port),
+                "EMAIL_USE_TLS": "false",
+                "EMAIL_FROM": "monitor@example.com",
+                "EMAIL_TO": "ops@example.com, oncall@example.org",
+            }
+        ).notify
         [destination] = settings.destinations
         assert destination.url.startswith(f"mailto://127.0.0.1:{controller.port}/?")
         notification_id = add_notification(engine, settings)
@@ -163,7 +189,9 @@ def test_email_through_a_plain_smtp_server(engine: Engine) -> None:
 
     assert report.delivered == 1
     assert sorted(rcpt for envelope in inbox.envelopes for rcpt in envelope.rcpt_tos) == [
-        "oncall@example.org", "ops@example.com"]
+        "oncall@example.org",
+        "ops@example.com",
+    ]
     message = message_from_bytes(inbox.envelopes[0].content, policy=policy.default)
     assert message["Subject"] == "CPU critical"
     assert "monitor@example.com" in message["From"]
@@ -262,8 +290,9 @@ def test_every_status_is_stored_as_its_value_on_every_backend(database_url: str,
     never the member's name (PyMySQL formats a str subclass with str())."""
     assert str(DeliveryStatus.RETRYING) == f"{DeliveryStatus.RETRYING}" == "retrying"
     engine = init_database(database_url)
-    settings = settings_with(NOTIFY_URLS=f"{receiver.url()} json://127.0.0.1:{free_port()}/down",
-                             ALERT_DELIVERY_MAX_AGE="1h")
+    settings = settings_with(
+        NOTIFY_URLS=f"{receiver.url()} json://127.0.0.1:{free_port()}/down", ALERT_DELIVERY_MAX_AGE="1h"
+    )
     sent = add_notification(engine, settings)  # delivered to the receiver, retrying to the port nobody serves
     too_old = add_notification(engine, settings, sent_at=NOW - timedelta(hours=2))  # expired to both
     deliver_due(engine, settings, NOW)
@@ -271,8 +300,14 @@ def test_every_status_is_stored_as_its_value_on_every_backend(database_url: str,
 
     rows = fetch(database_url, "SELECT notification_id, status FROM notification_deliveries ORDER BY id")
 
-    assert [tuple(row) for row in rows] == [(sent, "delivered"), (sent, "retrying"), (too_old, "expired"),
-                                            (too_old, "expired"), (queued, "pending"), (queued, "pending")]
+    assert [tuple(row) for row in rows] == [
+        (sent, "delivered"),
+        (sent, "retrying"),
+        (too_old, "expired"),
+        (too_old, "expired"),
+        (queued, "pending"),
+        (queued, "pending"),
+    ]
     assert {status.value for status in DeliveryStatus} == {row.status for row in rows}
 
 
@@ -287,8 +322,9 @@ def test_silenced_rows_get_no_deliveries(engine: Engine, receiver: Receiver) -> 
 
 
 def test_levels_filter_per_destination_and_globally(engine: Engine, receiver: Receiver) -> None:
-    settings = settings_with(NOTIFY_URLS=f"critical={receiver.url('critical')} {receiver.url('warning')} "
-                                         f"INFO={receiver.url('everything')}")
+    settings = settings_with(
+        NOTIFY_URLS=f"critical={receiver.url('critical')} {receiver.url('warning')} INFO={receiver.url('everything')}"
+    )
     levels = ("INFO", "WARNING", "CRITICAL", "ERROR")
     for level in levels:
         add_notification(engine, settings, level=level, title=level)
@@ -307,8 +343,9 @@ def test_the_delivery_timeout_bounds_the_run(engine: Engine) -> None:
     slow = Receiver(delay=4)
     try:
         # rto=30 set in the URL itself: only deliver_due's own deadline can stop the wait
-        settings = settings_with(NOTIFY_URLS=f"json://127.0.0.1:{slow.port}/slow?rto=30",
-                                 ALERT_DELIVERY_TIMEOUT_SECONDS="1")
+        settings = settings_with(
+            NOTIFY_URLS=f"json://127.0.0.1:{slow.port}/slow?rto=30", ALERT_DELIVERY_TIMEOUT_SECONDS="1"
+        )
         first = add_notification(engine, settings)
         second = add_notification(engine, settings, sent_at=NOW + timedelta(seconds=1))
 
@@ -335,35 +372,51 @@ def test_request_timeouts_are_passed_to_apprise_unless_the_url_sets_them() -> No
 
 # --- Settings --------------------------------------------------------------------------------------------
 
+
 def test_defaults_and_every_key_is_a_setting() -> None:
     settings = parse_notify_settings({})
-    assert settings == NotifySettings(destinations=(), min_level="WARNING", delivery_max_age_seconds=86400,
-                                      delivery_timeout_seconds=10)
+    assert settings == NotifySettings(
+        destinations=(), min_level="WARNING", delivery_max_age_seconds=86400, delivery_timeout_seconds=10
+    )
     assert set(NOTIFY_KEYS) <= set(SETTING_KEYS)
     assert load_settings({}).notify == settings
 
 
 def test_notify_urls_are_split_on_whitespace_with_level_prefixes() -> None:
-    settings = settings_with(NOTIFY_URLS="  json://127.0.0.1:8080/a\n critical=json://127.0.0.1:8080/b\t"
-                                         "error=json://127.0.0.1:8080/c json://127.0.0.1:8080/a",
-                             NOTIFY_MIN_LEVEL="error", ALERT_DELIVERY_MAX_AGE="30m",
-                             ALERT_DELIVERY_TIMEOUT_SECONDS="2.5")
+    settings = settings_with(
+        NOTIFY_URLS="  json://127.0.0.1:8080/a\n critical=json://127.0.0.1:8080/b\t"
+        "error=json://127.0.0.1:8080/c json://127.0.0.1:8080/a",
+        NOTIFY_MIN_LEVEL="error",
+        ALERT_DELIVERY_MAX_AGE="30m",
+        ALERT_DELIVERY_TIMEOUT_SECONDS="2.5",
+    )
     assert [(d.url, d.min_level) for d in settings.destinations] == [
-        ("json://127.0.0.1:8080/a", None), ("json://127.0.0.1:8080/b", "CRITICAL"),
-        ("json://127.0.0.1:8080/c", "CRITICAL")]  # the repeated URL is one destination
+        ("json://127.0.0.1:8080/a", None),
+        ("json://127.0.0.1:8080/b", "CRITICAL"),
+        ("json://127.0.0.1:8080/c", "CRITICAL"),
+    ]  # the repeated URL is one destination
     assert settings.min_level == "CRITICAL"
     assert (settings.delivery_max_age_seconds, settings.delivery_timeout_seconds) == (1800, 2.5)
     assert all(len(d.key) == 64 and d.key == destination_key(d.url) for d in settings.destinations)
 
 
 def test_seed_email_keys_map_to_one_mailto_url() -> None:
-    base = {"EMAIL_ENABLED": "true", "EMAIL_SMTP_HOST": "smtp.example.com", "EMAIL_SMTP_USER": "me@example.com",
-            "EMAIL_SMTP_PASSWORD": "p@ss/word", "EMAIL_TO": "a@example.com,b@example.org"}
+    base = {
+        "EMAIL_ENABLED": "true",
+        "EMAIL_SMTP_HOST": "smtp.example.com",
+        "EMAIL_SMTP_USER": "me@example.com",
+        "EMAIL_SMTP_PASSWORD": "p@ss/word",
+        "EMAIL_TO": "a@example.com,b@example.org",
+    }
     [tls] = settings_with(**base).destinations
-    assert tls.url == ("mailtos://me%40example.com:p%40ss%2Fword@smtp.example.com:587/?smtp=smtp.example.com"
-                       "&from=me@example.com&to=a@example.com,b@example.org&format=text&mode=starttls")
-    assert tls.masked == ("mailtos://me%40example.com:***@smtp.example.com:587/?smtp=smtp.example.com"
-                          "&from=me@example.com&to=a@example.com,b@example.org&format=text&mode=starttls")
+    assert tls.url == (
+        "mailtos://me%40example.com:p%40ss%2Fword@smtp.example.com:587/?smtp=smtp.example.com"
+        "&from=me@example.com&to=a@example.com,b@example.org&format=text&mode=starttls"
+    )
+    assert tls.masked == (
+        "mailtos://me%40example.com:***@smtp.example.com:587/?smtp=smtp.example.com"
+        "&from=me@example.com&to=a@example.com,b@example.org&format=text&mode=starttls"
+    )
     [ssl] = settings_with(**base, EMAIL_SMTP_PORT="465").destinations
     assert ssl.url.startswith("mailtos://") and ssl.url.endswith("&mode=ssl")
     [plain] = settings_with(**base, EMAIL_USE_TLS="false", EMAIL_FROM="alerts@example.com").destinations
@@ -372,8 +425,9 @@ def test_seed_email_keys_map_to_one_mailto_url() -> None:
 
 
 def test_seed_slack_webhook_maps_to_slack_url() -> None:
-    [slack] = settings_with(SLACK_ENABLED="yes",
-                            SLACK_WEBHOOK_URL="https://hooks.slack.com/services/T0001/B0002/XXXXsecretXXXX").destinations
+    [slack] = settings_with(
+        SLACK_ENABLED="yes", SLACK_WEBHOOK_URL="https://hooks.slack.com/services/T0001/B0002/XXXXsecretXXXX"
+    ).destinations
     assert slack.url == "slack://T0001/B0002/XXXXsecretXXXX"
     assert slack.masked == "slack://T***/B***/X***"
 
@@ -384,17 +438,24 @@ def test_printed_settings_do_not_show_secrets() -> None:
     assert "json://admin:***@alerts.example.com/***" in repr(settings)
 
 
-@pytest.mark.parametrize(("url", "masked"), [
-    ("json://127.0.0.1:8080/hook", "json://127.0.0.1:8080/***"),
-    ("json://admin:hunter2@alerts.example.com/hook?token=hunter2&method=POST",
-     "json://admin:***@alerts.example.com/***/?token=***&method=POST"),
-    ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7/#ops", "slack://T***/A***/T***/#***"),
-    ("https://hooks.slack.com/services/T1/B2/C3", "https://hooks.slack.com/***"),
-    ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "discord://4***/J***"),
-    ("ntfy://ntfy.example.com/topic?apikey=hunter2&priority=high",
-     "ntfy://ntfy.example.com/***/?apikey=***&priority=high"),
-    ("hunter2", "h***"),
-])
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("json://127.0.0.1:8080/hook", "json://127.0.0.1:8080/***"),
+        (
+            "json://admin:hunter2@alerts.example.com/hook?token=hunter2&method=POST",
+            "json://admin:***@alerts.example.com/***/?token=***&method=POST",
+        ),
+        ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7/#ops", "slack://T***/A***/T***/#***"),
+        ("https://hooks.slack.com/services/T1/B2/C3", "https://hooks.slack.com/***"),
+        ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "discord://4***/J***"),
+        (
+            "ntfy://ntfy.example.com/topic?apikey=hunter2&priority=high",
+            "ntfy://ntfy.example.com/***/?apikey=***&priority=high",
+        ),
+        ("hunter2", "h***"),
+    ],
+)
 def test_mask_url_hides_secrets(url: str, masked: str) -> None:
     assert mask_url(url) == masked
     assert "hunter2" not in masked
@@ -410,17 +471,38 @@ BAD = [
     ({"ALERT_DELIVERY_MAX_AGE": "0"}, "ALERT_DELIVERY_MAX_AGE", "above 0"),
     ({"ALERT_DELIVERY_TIMEOUT_SECONDS": "0"}, "ALERT_DELIVERY_TIMEOUT_SECONDS", "a number from 0.5 to 600"),
     ({"EMAIL_ENABLED": "maybe"}, "EMAIL_ENABLED", "true or false"),
-    ({"EMAIL_ENABLED": "true", "EMAIL_TO": "a@example.com", "EMAIL_SMTP_PASSWORD": "hunter2"},
-     "EMAIL_SMTP_HOST", "when EMAIL_ENABLED=true"),
-    ({"EMAIL_ENABLED": "true", "EMAIL_SMTP_HOST": "smtp.example.com", "EMAIL_SMTP_PASSWORD": "hunter2"},
-     "EMAIL_TO", "comma-separated e-mail addresses"),
-    ({"EMAIL_ENABLED": "true", "EMAIL_SMTP_HOST": "smtp.example.com", "EMAIL_TO": "a@example.com"},
-     "EMAIL_FROM", "the sender's e-mail address"),
-    ({"EMAIL_ENABLED": "true", "EMAIL_SMTP_HOST": "smtp.example.com", "EMAIL_TO": "a@example.com",
-      "EMAIL_FROM": "me@example.com", "EMAIL_SMTP_PORT": "99999"}, "EMAIL_SMTP_PORT", "a whole number from 1"),
+    (
+        {"EMAIL_ENABLED": "true", "EMAIL_TO": "a@example.com", "EMAIL_SMTP_PASSWORD": "hunter2"},
+        "EMAIL_SMTP_HOST",
+        "when EMAIL_ENABLED=true",
+    ),
+    (
+        {"EMAIL_ENABLED": "true", "EMAIL_SMTP_HOST": "smtp.example.com", "EMAIL_SMTP_PASSWORD": "hunter2"},
+        "EMAIL_TO",
+        "comma-separated e-mail addresses",
+    ),
+    (
+        {"EMAIL_ENABLED": "true", "EMAIL_SMTP_HOST": "smtp.example.com", "EMAIL_TO": "a@example.com"},
+        "EMAIL_FROM",
+        "the sender's e-mail address",
+    ),
+    (
+        {
+            "EMAIL_ENABLED": "true",
+            "EMAIL_SMTP_HOST": "smtp.example.com",
+            "EMAIL_TO": "a@example.com",
+            "EMAIL_FROM": "me@example.com",
+            "EMAIL_SMTP_PORT": "99999",
+        },
+        "EMAIL_SMTP_PORT",
+        "a whole number from 1",
+    ),
     ({"SLACK_ENABLED": "true"}, "SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/"),
-    ({"SLACK_ENABLED": "true", "SLACK_WEBHOOK_URL": "https://example.com/hooks/hunter2"}, "SLACK_WEBHOOK_URL",
-     "https://hooks.slack.com/services/"),
+    (
+        {"SLACK_ENABLED": "true", "SLACK_WEBHOOK_URL": "https://example.com/hooks/hunter2"},
+        "SLACK_WEBHOOK_URL",
+        "https://hooks.slack.com/services/",
+    ),
 ]
 
 
@@ -437,11 +519,11 @@ def test_a_bad_delivery_setting_is_one_line_without_secrets(values: dict[str, st
 
 
 def test_settings_without_destinations_do_not_import_apprise() -> None:
-    code = ("import sys; from config.settings import load_settings; load_settings({}); "
-            "print('apprise' in sys.modules)")
+    code = "import sys; from config.settings import load_settings; load_settings({}); print('apprise' in sys.modules)"
     environ = {key: value for key, value in os.environ.items() if not key.startswith(("NOTIFY_", "EMAIL_", "SLACK_"))}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True,
-                            timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -452,20 +534,27 @@ def test_a_monitoring_run_delivers_its_incident_rows(workspace, receiver: Receiv
     from monitoring.collectors.disk import DiskReading, DisksReading
     from pipeline.monitor import monitor_once
 
-    workspace.write_env(DISK_THRESHOLD="80", DISK_CRITICAL_THRESHOLD="90", MONITOR_SYSTEM_DISK="/scenario",
-                        NOTIFY_URLS=f"info={receiver.url()}")
+    workspace.write_env(
+        DISK_THRESHOLD="80",
+        DISK_CRITICAL_THRESHOLD="90",
+        MONITOR_SYSTEM_DISK="/scenario",
+        NOTIFY_URLS=f"info={receiver.url()}",
+    )
     settings = load_settings(workspace.environ())
     for percent in (85.0, 60.0):
-        disk = DisksReading([DiskReading("/scenario", "/dev/x", "ext4", 100, int(percent), 100 - int(percent),
-                                         percent)], None)
+        disk = DisksReading(
+            [DiskReading("/scenario", "/dev/x", "ext4", 100, int(percent), 100 - int(percent), percent)], None
+        )
         monitor_once(settings, collectors={"disk": lambda _settings, disk=disk: disk})
     assert [body["type"] for _, body in receiver.received] == ["warning", "info"]
     assert receiver.received[0][1]["title"].startswith("[WARNING] Disk usage of /scenario 85.0%")
     assert receiver.received[1][1]["title"].startswith("[RESOLVED] Disk usage of /scenario")
     connection = sqlite3.connect(workspace.database)
     try:
-        rows = connection.execute("SELECT d.status, d.attempts, n.success FROM notification_deliveries d "
-                                  "JOIN notifications n ON n.id = d.notification_id ORDER BY d.id").fetchall()
+        rows = connection.execute(
+            "SELECT d.status, d.attempts, n.success FROM notification_deliveries d "
+            "JOIN notifications n ON n.id = d.notification_id ORDER BY d.id"
+        ).fetchall()
     finally:
         connection.close()
     assert rows == [("delivered", 1, 1), ("delivered", 1, 1)]

@@ -25,8 +25,9 @@ CAPACITY = 100 * GIB
 DRIVER = ROOT / "tests" / "disk_driver.py"
 
 
-def line(used_now_gib: float, gib_per_hour: float, hours_back: float, every_minutes: float,
-         noise_gib: float = 0.0) -> tuple[list[tuple[datetime, float]], float]:
+def line(
+    used_now_gib: float, gib_per_hour: float, hours_back: float, every_minutes: float, noise_gib: float = 0.0
+) -> tuple[list[tuple[datetime, float]], float]:
     """History on a straight line (optionally +/- noise, alternating) before NOW, and the value at NOW."""
     history = []
     steps = int(hours_back * 60 / every_minutes)
@@ -52,10 +53,19 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("used_gib", "gib_per_hour", "hours_back", "every_minutes", "noise_gib", "full_in_hours"),
-                         [case[1:] for case in CASES], ids=[case[0] for case in CASES])
-def test_forecast(used_gib: float, gib_per_hour: float, hours_back: float, every_minutes: float, noise_gib: float,
-                  full_in_hours: float | str | None) -> None:
+@pytest.mark.parametrize(
+    ("used_gib", "gib_per_hour", "hours_back", "every_minutes", "noise_gib", "full_in_hours"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_forecast(
+    used_gib: float,
+    gib_per_hour: float,
+    hours_back: float,
+    every_minutes: float,
+    noise_gib: float,
+    full_in_hours: float | str | None,
+) -> None:
     history, used = line(used_gib, gib_per_hour, hours_back, every_minutes, noise_gib)
     forecast = forecast_disk(history, used, CAPACITY, NOW, WINDOW, HORIZON)
     if full_in_hours == "none":
@@ -100,11 +110,25 @@ def store_history(database_url: str, host: str, mount: str, points: list[tuple[d
     init_database(database_url)
     with db.engine.begin() as connection:
         for moment, used in points:
-            save_sample(connection, SampleRows(
-                metric={"timestamp": moment, "hostname": host},
-                details={"system_metric_disks": [{"mountpoint": mount, "used_bytes": int(used),
-                                                  "total_bytes": CAPACITY, "free_bytes": int(CAPACITY - used),
-                                                  "percent": 100.0 * used / CAPACITY}]}), [], None)
+            save_sample(
+                connection,
+                SampleRows(
+                    metric={"timestamp": moment, "hostname": host},
+                    details={
+                        "system_metric_disks": [
+                            {
+                                "mountpoint": mount,
+                                "used_bytes": int(used),
+                                "total_bytes": CAPACITY,
+                                "free_bytes": int(CAPACITY - used),
+                                "percent": 100.0 * used / CAPACITY,
+                            }
+                        ]
+                    },
+                ),
+                [],
+                None,
+            )
 
 
 def test_the_history_query_is_bounded_by_host_and_time(workspace: Workspace) -> None:
@@ -119,10 +143,15 @@ def test_the_history_query_is_bounded_by_host_and_time(workspace: Workspace) -> 
     expected = [(moment, used) for moment, used in history if since <= moment < until]
     assert found == {"/data": expected, "/": [history[-2]]} and len(expected) == 5
     with sqlite3.connect(workspace.database) as connection:  # the window is found through the index
-        plan = " ".join(row[-1] for row in connection.execute(
-            "EXPLAIN QUERY PLAN SELECT d.mountpoint, m.timestamp, d.used_bytes FROM system_metrics m "
-            "JOIN system_metric_disks d ON d.system_metric_id = m.id WHERE m.hostname = ? AND m.timestamp >= ? "
-            "AND m.timestamp < ? AND d.used_bytes IS NOT NULL ORDER BY m.timestamp", ("web1", "a", "b")))
+        plan = " ".join(
+            row[-1]
+            for row in connection.execute(
+                "EXPLAIN QUERY PLAN SELECT d.mountpoint, m.timestamp, d.used_bytes FROM system_metrics m "
+                "JOIN system_metric_disks d ON d.system_metric_id = m.id WHERE m.hostname = ? AND m.timestamp >= ? "
+                "AND m.timestamp < ? AND d.used_bytes IS NOT NULL ORDER BY m.timestamp",
+                ("web1", "a", "b"),
+            )
+        )
     assert "ix_system_metrics_hostname_timestamp" in plan and "ix_system_metric_disks_system_metric_id" in plan
 
 
@@ -130,22 +159,33 @@ def test_the_history_query_is_bounded_by_host_and_time(workspace: Workspace) -> 
 
 
 def run_monitor(workspace: Workspace, used_bytes: int, *args: str, **settings: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, str(DRIVER), "/data", str(used_bytes), str(CAPACITY), *args],
-                            env=workspace.environ(**settings), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(DRIVER), "/data", str(used_bytes), str(CAPACITY), *args],
+        env=workspace.environ(**settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return result
 
 
 def prediction_rows(workspace: Workspace) -> list[tuple]:
     with sqlite3.connect(workspace.database) as connection:
-        return connection.execute("SELECT event, level, resource, threshold, silenced FROM notifications "
-                                  "WHERE metric = 'disk_full_prediction' ORDER BY id").fetchall()
+        return connection.execute(
+            "SELECT event, level, resource, threshold, silenced FROM notifications "
+            "WHERE metric = 'disk_full_prediction' ORDER BY id"
+        ).fetchall()
 
 
 @pytest.mark.slow
 def test_a_filling_disk_warns_with_the_predicted_time_then_recovers_without_hysteresis(workspace: Workspace) -> None:
-    workspace.write_env(MONITOR_HOSTNAME="forecast-host", MONITOR_SYSTEM_DISK="/data", DISK_THRESHOLD="off",
-                        DISK_CRITICAL_THRESHOLD="off")
+    workspace.write_env(
+        MONITOR_HOSTNAME="forecast-host",
+        MONITOR_SYSTEM_DISK="/data",
+        DISK_THRESHOLD="off",
+        DISK_CRITICAL_THRESHOLD="off",
+    )
     now = datetime.now(timezone.utc)
     history = [(now - timedelta(minutes=minutes), (88.5 - minutes / 60) * GIB) for minutes in range(330, 0, -30)]
     store_history(workspace.settings["DATABASE_URL"], "forecast-host", "/data", history)
@@ -153,8 +193,11 @@ def test_a_filling_disk_warns_with_the_predicted_time_then_recovers_without_hyst
 
     report = run_monitor(workspace, int(88.5 * GIB)).stdout  # 1 GiB/h with 11.5 GiB free: full in 11.5 h
     (line_,) = [text for text in report.splitlines() if "Projected disk usage of /data in 24h" in text]
-    match = re.search(r"\[WARNING\] Projected disk usage of /data in 24h is 112\.\d% \(full at (\S+), "
-                      r"in 11h (29|30|31)m; trend \+1\.00GB/h over 5h 30m, threshold: 100%\) — active for 0s$", line_)
+    match = re.search(
+        r"\[WARNING\] Projected disk usage of /data in 24h is 112\.\d% \(full at (\S+), "
+        r"in 11h (29|30|31)m; trend \+1\.00GB/h over 5h 30m, threshold: 100%\) — active for 0s$",
+        line_,
+    )
     assert match, line_
     full_at = datetime.fromisoformat(match.group(1))
     assert full_at.utcoffset() is not None
@@ -165,8 +208,13 @@ def test_a_filling_disk_warns_with_the_predicted_time_then_recovers_without_hyst
     run_monitor(workspace, int(88.5 * GIB), "--quiet", ALERT_DISK_FULL_WITHIN_HOURS="10")
     assert prediction_rows(workspace)[1:] == [("resolved", "INFO", "/data", 100, 0)]
 
-    silence = subprocess.run([sys.executable, str(MAIN), "alerts", "silence", "disk_full_prediction:/data",
-                              "--until", "1h"], env=workspace.environ(), capture_output=True, text=True, timeout=60)
+    silence = subprocess.run(
+        [sys.executable, str(MAIN), "alerts", "silence", "disk_full_prediction:/data", "--until", "1h"],
+        env=workspace.environ(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert silence.returncode == 0, silence.stderr
     run_monitor(workspace, int(88.5 * GIB), "--quiet")
     assert prediction_rows(workspace)[2:] == [("firing", "WARNING", "/data", 100, 1)]

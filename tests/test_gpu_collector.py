@@ -34,10 +34,20 @@ if TYPE_CHECKING:
     from tests.conftest import Workspace
 
 HARDWARE_FUNCTIONS = {
-    "nvmlInit", "nvmlShutdown", "nvmlDeviceGetCount", "nvmlDeviceGetHandleByIndex", "nvmlDeviceGetName",
-    "nvmlDeviceGetUUID", "nvmlDeviceGetUtilizationRates", "nvmlDeviceGetMemoryInfo", "nvmlDeviceGetTemperature",
-    "nvmlDeviceGetPowerUsage", "nvmlDeviceGetEnforcedPowerLimit", "nvmlDeviceGetFanSpeed",
-    "nvmlDeviceGetComputeRunningProcesses", "nvmlDeviceGetGraphicsRunningProcesses",
+    "nvmlInit",
+    "nvmlShutdown",
+    "nvmlDeviceGetCount",
+    "nvmlDeviceGetHandleByIndex",
+    "nvmlDeviceGetName",
+    "nvmlDeviceGetUUID",
+    "nvmlDeviceGetUtilizationRates",
+    "nvmlDeviceGetMemoryInfo",
+    "nvmlDeviceGetTemperature",
+    "nvmlDeviceGetPowerUsage",
+    "nvmlDeviceGetEnforcedPowerLimit",
+    "nvmlDeviceGetFanSpeed",
+    "nvmlDeviceGetComputeRunningProcesses",
+    "nvmlDeviceGetGraphicsRunningProcesses",
 }
 # Linux PIDs stay below pid_max, which is at most 2**22: no process can have this one.
 MISSING_PID = 2**22
@@ -60,13 +70,31 @@ def settings(settings_for: Callable[..., Settings]) -> Settings:
 def two_gpus() -> list[FakeDevice]:
     """A busy datacenter card with one live and one vanished process, and an idle desktop card."""
     return [
-        FakeDevice(name="NVIDIA A100-SXM4-80GB", uuid=A100_UUID, utilization_gpu=87, utilization_memory=41,
-                   memory_total=80 * GIB, memory_used=20 * GIB + 512 * MIB, temperature=71, power_usage=312_500,
-                   enforced_power_limit=400_000, fan_speed=55,
-                   compute_processes=[FakeProcess(os.getpid(), 1536 * MIB), FakeProcess(MISSING_PID, 256 * MIB)]),
-        FakeDevice(name="NVIDIA GeForce RTX 4090", uuid=RTX_UUID, utilization_gpu=3, utilization_memory=1,
-                   memory_total=24 * GIB, memory_used=1 * GIB, temperature=45, power_usage=28_750,
-                   enforced_power_limit=450_000, fan_speed=0),
+        FakeDevice(
+            name="NVIDIA A100-SXM4-80GB",
+            uuid=A100_UUID,
+            utilization_gpu=87,
+            utilization_memory=41,
+            memory_total=80 * GIB,
+            memory_used=20 * GIB + 512 * MIB,
+            temperature=71,
+            power_usage=312_500,
+            enforced_power_limit=400_000,
+            fan_speed=55,
+            compute_processes=[FakeProcess(os.getpid(), 1536 * MIB), FakeProcess(MISSING_PID, 256 * MIB)],
+        ),
+        FakeDevice(
+            name="NVIDIA GeForce RTX 4090",
+            uuid=RTX_UUID,
+            utilization_gpu=3,
+            utilization_memory=1,
+            memory_total=24 * GIB,
+            memory_used=1 * GIB,
+            temperature=45,
+            power_usage=28_750,
+            enforced_power_limit=450_000,
+            fan_speed=0,
+        ),
     ]
 
 
@@ -79,8 +107,11 @@ def gpu_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 
 def test_fake_defines_the_hardware_functions_with_the_real_signatures() -> None:
-    defined = {name: function for name, function in inspect.getmembers(fake_pynvml, inspect.isfunction)
-               if function.__module__ == fake_pynvml.__name__ and not name.startswith("_")}
+    defined = {
+        name: function
+        for name, function in inspect.getmembers(fake_pynvml, inspect.isfunction)
+        if function.__module__ == fake_pynvml.__name__ and not name.startswith("_")
+    }
     assert set(defined) == HARDWARE_FUNCTIONS
     for name, function in defined.items():
         real = getattr(pynvml, name)
@@ -100,8 +131,9 @@ def test_fake_reuses_the_real_exception_classes_and_constants() -> None:
 
 
 def test_fake_returns_what_the_real_binding_returns(fake_nvml: FakeNvml) -> None:
-    fake_nvml.devices = [FakeDevice(memory_total=8 * GIB, memory_used=GIB,
-                                    graphics_processes=[FakeProcess(1234, None)])]
+    fake_nvml.devices = [
+        FakeDevice(memory_total=8 * GIB, memory_used=GIB, graphics_processes=[FakeProcess(1234, None)])
+    ]
     with pytest.raises(pynvml.NVMLError_Uninitialized):
         fake_pynvml.nvmlDeviceGetCount()
     fake_pynvml.nvmlInit()
@@ -144,8 +176,10 @@ def test_two_gpus_are_read_in_the_collector_units(fake_nvml: FakeNvml, settings:
     assert a100.temperature_celsius == 71.0
     assert (a100.power_draw_watts, a100.power_limit_watts) == (312.5, 400.0)
     assert a100.fan_percent == 55.0
-    assert a100.processes == [GpuProcess(os.getpid(), psutil.Process().name(), 1536.0),
-                              GpuProcess(MISSING_PID, None, 256.0)]
+    assert a100.processes == [
+        GpuProcess(os.getpid(), psutil.Process().name(), 1536.0),
+        GpuProcess(MISSING_PID, None, 256.0),
+    ]
     assert a100.problems == []
     assert (rtx.index, rtx.name, rtx.uuid) == (1, "NVIDIA GeForce RTX 4090", RTX_UUID)
     assert (rtx.utilization_percent, rtx.memory_total_mib, rtx.memory_used_mib) == (3.0, 24576.0, 1024.0)
@@ -168,8 +202,9 @@ def test_fan_speed_not_supported_is_none_and_no_problem(fake_nvml: FakeNvml, set
     assert device.problems == [] and reading.problems == []
 
 
-def test_another_nvml_error_on_one_field_is_none_and_recorded(fake_nvml: FakeNvml, settings: Settings,
-                                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_another_nvml_error_on_one_field_is_none_and_recorded(
+    fake_nvml: FakeNvml, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger=gpu.log.name)
     fake_nvml.devices = two_gpus()
     fake_nvml.devices[1].errors["nvmlDeviceGetPowerUsage"] = pynvml.NVMLError(pynvml.NVML_ERROR_UNKNOWN)
@@ -187,8 +222,9 @@ def test_another_nvml_error_on_one_field_is_none_and_recorded(fake_nvml: FakeNvm
 # --- no GPU, no driver, broken driver ----------------------------------------------------------------------
 
 
-def test_library_not_found_is_empty_quiet_and_fast(fake_nvml: FakeNvml, settings: Settings,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_library_not_found_is_empty_quiet_and_fast(
+    fake_nvml: FakeNvml, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger=gpu.log.name)
     fake_nvml.init_error = pynvml.NVMLError(pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)
 
@@ -205,12 +241,18 @@ def test_library_not_found_is_empty_quiet_and_fast(fake_nvml: FakeNvml, settings
     assert fake_nvml.calls == ["nvmlInit"], "nothing else may be called when NVML did not start"
 
 
-@pytest.mark.parametrize(("code", "recorded"), [(pynvml.NVML_ERROR_DRIVER_NOT_LOADED, False),
-                                                (pynvml.NVML_ERROR_NO_PERMISSION, True),
-                                                (pynvml.NVML_ERROR_LIB_RM_VERSION_MISMATCH, True)],
-                         ids=["driver-not-loaded", "no-permission", "driver-library-mismatch"])
-def test_nvml_start_failures_other_than_no_driver_are_recorded(fake_nvml: FakeNvml, settings: Settings, code: int,
-                                                               recorded: bool) -> None:
+@pytest.mark.parametrize(
+    ("code", "recorded"),
+    [
+        (pynvml.NVML_ERROR_DRIVER_NOT_LOADED, False),
+        (pynvml.NVML_ERROR_NO_PERMISSION, True),
+        (pynvml.NVML_ERROR_LIB_RM_VERSION_MISMATCH, True),
+    ],
+    ids=["driver-not-loaded", "no-permission", "driver-library-mismatch"],
+)
+def test_nvml_start_failures_other_than_no_driver_are_recorded(
+    fake_nvml: FakeNvml, settings: Settings, code: int, recorded: bool
+) -> None:
     """No driver is a machine without GPUs; a permission problem or a half-upgraded driver hides real GPUs."""
     fake_nvml.devices = two_gpus()
     fake_nvml.init_error = pynvml.NVMLError(code)
@@ -221,11 +263,14 @@ def test_nvml_start_failures_other_than_no_driver_are_recorded(fake_nvml: FakeNv
     assert reading.problems == ([f"NVML init: {pynvml.NVMLError(code)}"] if recorded else [])
 
 
-@pytest.mark.parametrize(("code", "problem"), [(pynvml.NVML_ERROR_GPU_IS_LOST, "NVML: GPU is lost"),
-                                               (pynvml.NVML_ERROR_UNKNOWN, "NVML: Unknown Error")],
-                         ids=["gpu-is-lost", "unknown"])
-def test_device_count_failure_is_recorded_and_nvml_shut_down(fake_nvml: FakeNvml, settings: Settings, code: int,
-                                                             problem: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [(pynvml.NVML_ERROR_GPU_IS_LOST, "NVML: GPU is lost"), (pynvml.NVML_ERROR_UNKNOWN, "NVML: Unknown Error")],
+    ids=["gpu-is-lost", "unknown"],
+)
+def test_device_count_failure_is_recorded_and_nvml_shut_down(
+    fake_nvml: FakeNvml, settings: Settings, code: int, problem: str
+) -> None:
     fake_nvml.devices = two_gpus()
     fake_nvml.count_error = pynvml.NVMLError(code)
 
@@ -237,8 +282,9 @@ def test_device_count_failure_is_recorded_and_nvml_shut_down(fake_nvml: FakeNvml
     assert fake_nvml.init_count == 0
 
 
-def test_pynvml_not_installed_gives_an_empty_reading(fake_nvml: FakeNvml, settings: Settings,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pynvml_not_installed_gives_an_empty_reading(
+    fake_nvml: FakeNvml, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """fake_nvml only gets the collector past its control-device check, up to `import pynvml`."""
     monkeypatch.setitem(sys.modules, "pynvml", None)  # makes `import pynvml` raise ImportError
 
@@ -248,10 +294,13 @@ def test_pynvml_not_installed_gives_an_empty_reading(fake_nvml: FakeNvml, settin
     assert reading.devices == [] and reading.problems == []
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or os.path.exists("/dev/nvidiactl"),
-                    reason="the control-device check is Linux's, and this machine has an NVIDIA driver")
-def test_without_a_driver_on_this_machine_nvml_is_not_even_imported(settings: Settings, monkeypatch: pytest.MonkeyPatch,
-                                                                    caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.path.exists("/dev/nvidiactl"),
+    reason="the control-device check is Linux's, and this machine has an NVIDIA driver",
+)
+def test_without_a_driver_on_this_machine_nvml_is_not_even_imported(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger=gpu.log.name)
     monkeypatch.delitem(sys.modules, "pynvml")
 
@@ -260,7 +309,8 @@ def test_without_a_driver_on_this_machine_nvml_is_not_even_imported(settings: Se
     assert reading.devices == [] and reading.problems == []
     assert "pynvml" not in sys.modules, "the quick path must spare the pynvml import"
     assert [record.getMessage() for record in gpu_records(caplog)] == [
-        "GPU: no NVIDIA driver (/dev/nvidiactl missing); no GPUs to report"]
+        "GPU: no NVIDIA driver (/dev/nvidiactl missing); no GPUs to report"
+    ]
 
 
 def _nvidia_library_loads() -> bool:
@@ -272,8 +322,9 @@ def _nvidia_library_loads() -> bool:
 
 
 @pytest.mark.skipif(_nvidia_library_loads(), reason="this machine has libnvidia-ml")
-def test_real_pynvml_without_its_library_gives_an_empty_reading(settings: Settings, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_pynvml_without_its_library_gives_an_empty_reading(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The real binding, past the control-device check: its own LibraryNotFound must count as 'no GPU'."""
     control_device = tmp_path / "nvidiactl"
     control_device.touch()
@@ -288,8 +339,9 @@ def test_real_pynvml_without_its_library_gives_an_empty_reading(settings: Settin
 # --- through the collector registry -------------------------------------------------------------------------
 
 
-def test_gpu_problems_are_the_gpu_outcome_error_and_other_collectors_still_run(fake_nvml: FakeNvml,
-                                                                              settings: Settings) -> None:
+def test_gpu_problems_are_the_gpu_outcome_error_and_other_collectors_still_run(
+    fake_nvml: FakeNvml, settings: Settings
+) -> None:
     fake_nvml.count_error = pynvml.NVMLError(pynvml.NVML_ERROR_GPU_IS_LOST)
 
     readings, outcomes = run_collectors(settings)
@@ -332,8 +384,9 @@ def temperature_alerts(result: MonitorResult) -> dict[str | None, str]:
     return {alert.resource: alert.level for alert in result.alerts if alert.metric == "gpu_temperature_celsius"}
 
 
-def test_monitor_once_stores_grades_and_reports_gpus(fake_nvml: FakeNvml, settings: Settings,
-                                                     workspace: Workspace) -> None:
+def test_monitor_once_stores_grades_and_reports_gpus(
+    fake_nvml: FakeNvml, settings: Settings, workspace: Workspace
+) -> None:
     fake_nvml.devices = hot_gpus()
 
     result = monitor_once(settings)
@@ -344,19 +397,35 @@ def test_monitor_once_stores_grades_and_reports_gpus(fake_nvml: FakeNvml, settin
         gpus = connection.execute(
             "SELECT gpu_index, name, uuid, utilization_percent, memory_total_mib, memory_used_mib, temperature_celsius,"
             " power_draw_watts, power_limit_watts, fan_percent, error_message FROM system_metric_gpus"
-            " WHERE system_metric_id = ? ORDER BY gpu_index", (result.sample_id,)).fetchall()
+            " WHERE system_metric_id = ? ORDER BY gpu_index",
+            (result.sample_id,),
+        ).fetchall()
         processes = connection.execute(
             "SELECT gpu_index, pid, process_name, used_memory_mib FROM system_metric_gpu_processes"
-            " WHERE system_metric_id = ? ORDER BY pid", (result.sample_id,)).fetchall()
+            " WHERE system_metric_id = ? ORDER BY pid",
+            (result.sample_id,),
+        ).fetchall()
         notifications = connection.execute(
             "SELECT resource, level FROM notifications WHERE metric = 'gpu_temperature_celsius' ORDER BY resource"
         ).fetchall()
         gpu_outcome = connection.execute(
-            "SELECT success, error_message FROM system_metric_collectors WHERE collector = 'gpu'").fetchall()
+            "SELECT success, error_message FROM system_metric_collectors WHERE collector = 'gpu'"
+        ).fetchall()
     assert gpus == [
         (0, "NVIDIA A100-SXM4-80GB", A100_UUID, 50.0, 81920.0, 20992.0, 84.0, 312.5, 400.0, 55.0, None),
-        (1, "NVIDIA GeForce RTX 4090", RTX_UUID, 3.0, 24576.0, 1024.0, 86.0, None, 450.0, None,
-         "nvmlDeviceGetPowerUsage: Unknown Error"),
+        (
+            1,
+            "NVIDIA GeForce RTX 4090",
+            RTX_UUID,
+            3.0,
+            24576.0,
+            1024.0,
+            86.0,
+            None,
+            450.0,
+            None,
+            "nvmlDeviceGetPowerUsage: Unknown Error",
+        ),
     ]
     assert processes == [(0, os.getpid(), psutil.Process().name(), 1536.0), (0, MISSING_PID, None, 256.0)]
     assert notifications == sorted([(A100_UUID, "WARNING"), (RTX_UUID, "WARNING")])
@@ -367,15 +436,18 @@ def test_monitor_once_stores_grades_and_reports_gpus(fake_nvml: FakeNvml, settin
         assert [line for line in report if line.strip().startswith(f"GPU {index}:") and name in line], report
 
 
-@pytest.mark.parametrize(("gpu_name", "alerted"), [(A100_UUID, RTX_UUID), ("1", A100_UUID)],
-                         ids=["by-uuid", "by-index"])
-def test_a_per_gpu_override_suppresses_the_alert_of_that_gpu_only(fake_nvml: FakeNvml,
-                                                                  settings_for: Callable[..., Settings],
-                                                                  gpu_name: str, alerted: str) -> None:
+@pytest.mark.parametrize(
+    ("gpu_name", "alerted"), [(A100_UUID, RTX_UUID), ("1", A100_UUID)], ids=["by-uuid", "by-index"]
+)
+def test_a_per_gpu_override_suppresses_the_alert_of_that_gpu_only(
+    fake_nvml: FakeNvml, settings_for: Callable[..., Settings], gpu_name: str, alerted: str
+) -> None:
     """WARNING 95 needs a CRITICAL override too: the settings reject a WARNING level above the default CRITICAL 90."""
     fake_nvml.devices = hot_gpus()
-    settings = settings_for(GPU_TEMPERATURE_THRESHOLD_OVERRIDES=f"{gpu_name}=95",
-                            GPU_TEMPERATURE_CRITICAL_THRESHOLD_OVERRIDES=f"{gpu_name}=98")
+    settings = settings_for(
+        GPU_TEMPERATURE_THRESHOLD_OVERRIDES=f"{gpu_name}=95",
+        GPU_TEMPERATURE_CRITICAL_THRESHOLD_OVERRIDES=f"{gpu_name}=98",
+    )
 
     result = monitor_once(settings)
 
@@ -396,11 +468,13 @@ def test_one_lost_gpu_does_not_hide_the_others(fake_nvml: FakeNvml, settings: Se
     assert reading.problems == ["GPU 1: nvmlDeviceGetHandleByIndex: GPU is lost"]
 
 
-def test_a_driver_without_v3_process_lists_still_gives_the_other_fields(fake_nvml: FakeNvml,
-                                                                        settings: Settings) -> None:
+def test_a_driver_without_v3_process_lists_still_gives_the_other_fields(
+    fake_nvml: FakeNvml, settings: Settings
+) -> None:
     fake_nvml.devices = two_gpus()
     fake_nvml.devices[0].errors["nvmlDeviceGetComputeRunningProcesses"] = pynvml.NVMLLibraryMismatchError(
-        "Unversioned function called and the pyNVML version does not match the NVML lib version.")
+        "Unversioned function called and the pyNVML version does not match the NVML lib version."
+    )
 
     reading = gpu.collect(settings)
 
@@ -410,10 +484,16 @@ def test_a_driver_without_v3_process_lists_still_gives_the_other_fields(fake_nvm
 
 
 def test_a_process_both_compute_and_graphics_is_listed_once(fake_nvml: FakeNvml, settings: Settings) -> None:
-    fake_nvml.devices = [FakeDevice(compute_processes=[FakeProcess(os.getpid(), 300 * MIB)],
-                                    graphics_processes=[FakeProcess(os.getpid(), None), FakeProcess(4321, None)])]
+    fake_nvml.devices = [
+        FakeDevice(
+            compute_processes=[FakeProcess(os.getpid(), 300 * MIB)],
+            graphics_processes=[FakeProcess(os.getpid(), None), FakeProcess(4321, None)],
+        )
+    ]
 
     [device] = gpu.collect(settings).devices
 
-    assert [(process.pid, process.used_memory_mib) for process in device.processes] == [(os.getpid(), 300.0),
-                                                                                          (4321, None)]
+    assert [(process.pid, process.used_memory_mib) for process in device.processes] == [
+        (os.getpid(), 300.0),
+        (4321, None),
+    ]

@@ -33,8 +33,11 @@ monitor_once(load_settings(), collectors={{"disk": disk}})
 
 
 def disk_at(percent: float):  # type: ignore[no-untyped-def]
-    return {"disk": lambda settings: DisksReading(
-        [DiskReading("/scenario", "/dev/x", "ext4", 100, int(percent), 100 - int(percent), percent)], None)}
+    return {
+        "disk": lambda settings: DisksReading(
+            [DiskReading("/scenario", "/dev/x", "ext4", 100, int(percent), 100 - int(percent), percent)], None
+        )
+    }
 
 
 def drive(settings_for, values: list[float], **settings: str) -> None:  # type: ignore[no-untyped-def]
@@ -56,11 +59,20 @@ def incidents(workspace: Workspace) -> list[tuple]:
     return [tuple(row) for row in fetch(f"sqlite:///{workspace.database}", sql)]
 
 
-@pytest.mark.parametrize(("value", "current", "expected"), [
-    (85, None, "WARNING"), (95, None, "CRITICAL"), (80, None, None),  # no incident: the plain thresholds
-    (88, "CRITICAL", "CRITICAL"), (84, "CRITICAL", "WARNING"), (76, "CRITICAL", "WARNING"),  # held by 5 points
-    (75, "WARNING", None), (78, "WARNING", "WARNING"), (95, "WARNING", "CRITICAL"),  # escalation is at once
-])
+@pytest.mark.parametrize(
+    ("value", "current", "expected"),
+    [
+        (85, None, "WARNING"),
+        (95, None, "CRITICAL"),
+        (80, None, None),  # no incident: the plain thresholds
+        (88, "CRITICAL", "CRITICAL"),
+        (84, "CRITICAL", "WARNING"),
+        (76, "CRITICAL", "WARNING"),  # held by 5 points
+        (75, "WARNING", None),
+        (78, "WARNING", "WARNING"),
+        (95, "WARNING", "CRITICAL"),  # escalation is at once
+    ],
+)
 def test_hysteresis(value: float, current: str | None, expected: str | None) -> None:
     assert held_level(value, Levels(80, 90), current, BY_NAME["disk_percent"], 5) == expected
 
@@ -68,8 +80,12 @@ def test_hysteresis(value: float, current: str | None, expected: str | None) -> 
 @pytest.mark.slow
 def test_a_lasting_breach_is_one_firing_row_and_each_change_one_more(workspace: Workspace, settings_for) -> None:
     drive(settings_for, [85] * 10 + [95, 88, 84, 78, 70])
-    assert notifications(workspace) == [("firing", "WARNING", 85, 0), ("escalated", "CRITICAL", 95, 0),
-                                        ("de-escalated", "WARNING", 84, 0), ("resolved", "INFO", 70, 0)]
+    assert notifications(workspace) == [
+        ("firing", "WARNING", 85, 0),
+        ("escalated", "CRITICAL", 95, 0),
+        ("de-escalated", "WARNING", 84, 0),
+        ("resolved", "INFO", 70, 0),
+    ]
     assert incidents(workspace) == [("ok", "CRITICAL", 78, 95, 14, 0)]
 
 
@@ -110,32 +126,45 @@ def test_alert_for_holds_a_breach_pending(workspace: Workspace, settings_for) ->
 
 
 @pytest.mark.slow
-def test_acknowledged_incidents_get_no_reminders_and_silenced_rows_are_marked(workspace: Workspace,
-                                                                               settings_for) -> None:
+def test_acknowledged_incidents_get_no_reminders_and_silenced_rows_are_marked(
+    workspace: Workspace, settings_for
+) -> None:
     drive(settings_for, [85], ALERT_REPEAT_MINUTES="0")
     env = workspace.environ()
     ack = subprocess.run([sys.executable, str(MAIN), "alerts", "ack", "1"], env=env, capture_output=True, text=True)
     assert ack.returncode == 0 and ack.stdout.startswith("incident 1 acknowledged"), ack.stderr
-    silence = subprocess.run([sys.executable, str(MAIN), "alerts", "silence", "disk_percent:/scen*", "--until", "1h"],
-                             env=env, capture_output=True, text=True)
+    silence = subprocess.run(
+        [sys.executable, str(MAIN), "alerts", "silence", "disk_percent:/scen*", "--until", "1h"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert silence.returncode == 0, silence.stderr
     drive(settings_for, [85, 85, 95], ALERT_REPEAT_MINUTES="0")
     assert notifications(workspace) == [("firing", "WARNING", 85, 0), ("escalated", "CRITICAL", 95, 1)]
     listing = subprocess.run([sys.executable, str(MAIN), "alerts", "list"], env=env, capture_output=True, text=True)
-    assert " critical " in listing.stdout and "acked" in listing.stdout and "silence 1: disk_percent:/scen*" in \
-        listing.stdout
+    assert (
+        " critical " in listing.stdout
+        and "acked" in listing.stdout
+        and "silence 1: disk_percent:/scen*" in listing.stdout
+    )
 
 
 def test_bad_alert_commands_are_one_line_and_exit_2(workspace: Workspace) -> None:
     env = workspace.environ()
-    for arguments, expected in ((["ack", "7"], "error: no incident with id 7"),
-                                (["silence", "cpu_percent", "--until", "soon"], "error: --until='soon' is invalid"),
-                                (["silence", "cpu_percent", "--until", "9999-12-31T23:00:00-05:00"],
-                                 "error: --until='9999-12-31T23:00:00-05:00' is invalid"),
-                                (["silence", " ", "--until", "1h"], "error: PATTERN='' is invalid"),
-                                (["unsilence", "nothing"], "error: no active silence 'nothing'")):
-        result = subprocess.run([sys.executable, str(MAIN), "alerts", *arguments], env=env, capture_output=True,
-                                text=True)
+    for arguments, expected in (
+        (["ack", "7"], "error: no incident with id 7"),
+        (["silence", "cpu_percent", "--until", "soon"], "error: --until='soon' is invalid"),
+        (
+            ["silence", "cpu_percent", "--until", "9999-12-31T23:00:00-05:00"],
+            "error: --until='9999-12-31T23:00:00-05:00' is invalid",
+        ),
+        (["silence", " ", "--until", "1h"], "error: PATTERN='' is invalid"),
+        (["unsilence", "nothing"], "error: no active silence 'nothing'"),
+    ):
+        result = subprocess.run(
+            [sys.executable, str(MAIN), "alerts", *arguments], env=env, capture_output=True, text=True
+        )
         assert result.returncode == 2 and result.stderr.startswith(expected), result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
 
@@ -145,8 +174,17 @@ def test_the_scenario_as_separate_processes(workspace: Workspace) -> None:
     """The state lives only in the database: one process per sample gives the same rows."""
     workspace.write_env(**SCENARIO)
     for value in [85, 85, 85, 95, 84, 70]:
-        result = subprocess.run([sys.executable, "-c", DRIVER, str(value)], env=workspace.environ(),
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-c", DRIVER, str(value)],
+            env=workspace.environ(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.returncode == 0, result.stderr
-    assert notifications(workspace) == [("firing", "WARNING", 85, 0), ("escalated", "CRITICAL", 95, 0),
-                                        ("de-escalated", "WARNING", 84, 0), ("resolved", "INFO", 70, 0)]
+    assert notifications(workspace) == [
+        ("firing", "WARNING", 85, 0),
+        ("escalated", "CRITICAL", 95, 0),
+        ("de-escalated", "WARNING", 84, 0),
+        ("resolved", "INFO", 70, 0),
+    ]

@@ -25,7 +25,9 @@ def add_job(workspace: Workspace, name: str, script: str, args: str | None = Non
         connection.execute(
             "INSERT INTO jobs (name, job_type, script_path, script_args, cron_expression, enabled, timeout_seconds, "
             "max_retries, created_at, updated_at) VALUES (?, 'CUSTOM', ?, ?, '0 * * * *', 1, ?, 0, "
-            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')", (name, script, args, timeout))
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            (name, script, args, timeout),
+        )
     connection.close()
 
 
@@ -36,8 +38,12 @@ def test_running_the_monitoring_job_records_the_run_and_links_its_notifications(
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("system_monitoring: success in ") and "(exit code 0) - execution 1" in result.stdout
     (run,) = rows(workspace, "SELECT * FROM job_executions")
-    assert (run["status"], run["trigger"], run["exit_code"], run["job_name"]) == ("success", "manual", 0,
-                                                                                  "system_monitoring")
+    assert (run["status"], run["trigger"], run["exit_code"], run["job_name"]) == (
+        "success",
+        "manual",
+        0,
+        "system_monitoring",
+    )
     assert "SYSTEM MONITORING REPORT" in run["stdout"] and run["duration_seconds"] > 0
     assert run["hostname"] and run["platform"] == sys.platform and run["completed_at"] >= run["started_at"]
     # owned by the CLI's own process, so a scheduler never takes it for a run queued from the dashboard
@@ -49,8 +55,9 @@ def test_running_the_monitoring_job_records_the_run_and_links_its_notifications(
 def test_a_failing_script_with_arguments(workspace: Workspace) -> None:
     assert workspace.run("db", "init", script=MAIN).returncode == 0
     script = workspace.path / "fail.py"
-    script.write_text("import os, sys\nprint(sys.argv[1:], os.environ['AUTOMATION_TRIGGER'], os.getcwd())\n"
-                      "sys.exit(4)\n")
+    script.write_text(
+        "import os, sys\nprint(sys.argv[1:], os.environ['AUTOMATION_TRIGGER'], os.getcwd())\nsys.exit(4)\n"
+    )
     add_job(workspace, "failing", str(script), '["--days", "7"]')
     result = workspace.run("jobs", "run", "failing", "--trigger", "os-cron", script=MAIN)
     assert result.returncode == 1
@@ -87,12 +94,14 @@ def test_history_and_cron_line(workspace: Workspace) -> None:
     assert workspace.run("db", "init", script=MAIN).returncode == 0
     assert workspace.run("jobs", "run", "system_monitoring", script=MAIN).returncode == 0
     history = workspace.run("jobs", "history", "system_monitoring", script=MAIN).stdout.splitlines()
-    assert history[0].split()[:3] == ["ID", "STATUS", "TRIGGER"] and history[1].split()[:3] == ["1", "success",
-                                                                                               "manual"]
+    assert history[0].split()[:3] == ["ID", "STATUS", "TRIGGER"] and history[1].split()[:3] == [
+        "1",
+        "success",
+        "manual",
+    ]
     zone_line, line = workspace.run("jobs", "cron-line", "system_monitoring", script=MAIN).stdout.splitlines()
     assert zone_line == "CRON_TZ=Europe/Berlin"
-    assert line.startswith("*/5 * * * * cd ") and line.endswith(
-        "main.py jobs run system_monitoring --trigger os-cron")
+    assert line.startswith("*/5 * * * * cd ") and line.endswith("main.py jobs run system_monitoring --trigger os-cron")
     unknown = workspace.run("jobs", "run", "nope", script=MAIN)
     assert unknown.returncode == 2 and unknown.stderr.startswith("error: no job named 'nope'")
 
@@ -102,9 +111,11 @@ def test_a_failed_run_is_retried_with_backoff_until_it_succeeds(workspace: Works
     assert workspace.run("db", "init", script=MAIN).returncode == 0
     counter = workspace.path / "attempts"
     script = workspace.path / "flaky.py"
-    script.write_text(f"import pathlib, sys\npath = pathlib.Path({str(counter)!r})\n"
-                      "attempt = int(path.read_text()) + 1 if path.exists() else 1\npath.write_text(str(attempt))\n"
-                      "print('attempt', attempt)\nsys.exit(0 if attempt == 3 else 5)\n")
+    script.write_text(
+        f"import pathlib, sys\npath = pathlib.Path({str(counter)!r})\n"
+        "attempt = int(path.read_text()) + 1 if path.exists() else 1\npath.write_text(str(attempt))\n"
+        "print('attempt', attempt)\nsys.exit(0 if attempt == 3 else 5)\n"
+    )
     add_job(workspace, "flaky", str(script))
     connection = sqlite3.connect(workspace.database)
     with connection:
@@ -134,7 +145,10 @@ def test_retries_stop_at_max_retries_and_timeouts_are_not_retried_by_default(wor
     assert (failed["status"], failed["retry_count"]) == ("failed", 2)
     assert failed["error_message"].count("exited with code 2") == 3
     assert (timed_out["status"], timed_out["retry_count"], timed_out["error_message"]) == (
-        "timeout", 0, "timed out after 1 s")
+        "timeout",
+        0,
+        "timed out after 1 s",
+    )
     assert workspace.run("jobs", "edit", "slow", "--retry-timeouts", script=MAIN).returncode == 0
     assert workspace.run("jobs", "run", "slow", script=MAIN).returncode == 1
     retried = rows(workspace, "SELECT status, retry_count FROM job_executions ORDER BY id")[-1]

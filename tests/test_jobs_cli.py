@@ -19,8 +19,10 @@ def test_db_init_registers_the_built_in_jobs_once_and_keeps_edits(workspace: Wor
     first = workspace.run("db", "init", script=MAIN)
     assert first.returncode == 0, first.stderr
     assert "registered the built-in job system_monitoring" in first.stdout
-    assert jobs(workspace) == [("system_monitoring", "MONITORING", "scripts/monitoring/system_monitor.py",
-                                "*/5 * * * *", 1, 60), ("data_retention", "CLEANUP", "main.py", "17 3 * * *", 1, 3600)]
+    assert jobs(workspace) == [
+        ("system_monitoring", "MONITORING", "scripts/monitoring/system_monitor.py", "*/5 * * * *", 1, 60),
+        ("data_retention", "CLEANUP", "main.py", "17 3 * * *", 1, 3600),
+    ]
     connection = sqlite3.connect(workspace.database)
     with connection:
         connection.execute("UPDATE jobs SET cron_expression = '*/10 * * * *', enabled = 0")
@@ -50,7 +52,8 @@ def test_jobs_next_of_an_unknown_or_broken_job_is_one_line(workspace: Workspace)
     assert workspace.run("db", "init", script=MAIN).returncode == 0
     unknown = workspace.run("jobs", "next", "nope", script=MAIN)
     assert unknown.returncode == 2 and unknown.stderr.strip() == (
-        "error: no job named 'nope'; `python main.py jobs list` shows the jobs")
+        "error: no job named 'nope'; `python main.py jobs list` shows the jobs"
+    )
     connection = sqlite3.connect(workspace.database)
     with connection:
         connection.execute("UPDATE jobs SET cron_expression = '0 0 31 2 *'")  # written with SQL, unchecked
@@ -63,9 +66,22 @@ def test_jobs_next_of_an_unknown_or_broken_job_is_one_line(workspace: Workspace)
 @pytest.mark.slow
 def test_add_edit_enable_disable_remove(workspace: Workspace) -> None:
     assert workspace.run("db", "init", script=MAIN).returncode == 0
-    added = workspace.run("jobs", "add", "nightly", "--cron", "0  3 * * *", "--script",
-                          "scripts/monitoring/system_monitor.py", "--args", '["--quiet"]', "--timeout", "120",
-                          "--description", "a second monitor run", script=MAIN)
+    added = workspace.run(
+        "jobs",
+        "add",
+        "nightly",
+        "--cron",
+        "0  3 * * *",
+        "--script",
+        "scripts/monitoring/system_monitor.py",
+        "--args",
+        '["--quiet"]',
+        "--timeout",
+        "120",
+        "--description",
+        "a second monitor run",
+        script=MAIN,
+    )
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip() == "added job nightly (0 3 * * *)"
     assert jobs(workspace)[2] == ("nightly", "CUSTOM", "scripts/monitoring/system_monitor.py", "0 3 * * *", 1, 120)
@@ -85,16 +101,22 @@ def test_add_edit_enable_disable_remove(workspace: Workspace) -> None:
 
 
 BAD_JOB_SETTINGS = [
-    (["add", "x", "--cron", "0 0 31 2 *", "--type", "monitoring"],
-     "error: --cron='0 0 31 2 *' is invalid; expected a cron expression that can fire"),
+    (
+        ["add", "x", "--cron", "0 0 31 2 *", "--type", "monitoring"],
+        "error: --cron='0 0 31 2 *' is invalid; expected a cron expression that can fire",
+    ),
     (["add", "x", "--cron", "61 * * * *", "--type", "monitoring"], "error: --cron='61 * * * *' is invalid"),
     (["add", "x", "--cron", "@daily"], "error: --script=None is invalid; expected a script for every job type"),
     (["add", "x", "--cron", "@daily", "--script", "no/such/file.py"], "error: --script='no/such/file.py' is invalid"),
     (["add", "x", "--cron", "@daily", "--type", "toaster"], "error: --type='toaster' is invalid; expected one of"),
-    (["add", "x", "--cron", "@daily", "--type", "monitoring", "--args=--days 7"],
-     "error: --args='--days 7' is invalid; expected a JSON list of strings"),
-    (["add", "system_monitoring", "--cron", "@daily", "--type", "monitoring"],
-     "error: name='system_monitoring' is invalid; expected a name no other job has"),
+    (
+        ["add", "x", "--cron", "@daily", "--type", "monitoring", "--args=--days 7"],
+        "error: --args='--days 7' is invalid; expected a JSON list of strings",
+    ),
+    (
+        ["add", "system_monitoring", "--cron", "@daily", "--type", "monitoring"],
+        "error: name='system_monitoring' is invalid; expected a name no other job has",
+    ),
     (["edit", "system_monitoring", "--timeout", "0"], "error: --timeout=0 is invalid; expected a whole number"),
     (["edit", "system_monitoring"], "error: options=None is invalid; expected at least one setting"),
     (["edit", "nope", "--timeout", "5"], "error: no job named 'nope'"),
@@ -104,8 +126,7 @@ BAD_JOB_SETTINGS = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("args", "message"), BAD_JOB_SETTINGS, ids=[" ".join(a[:3]) for a, _ in BAD_JOB_SETTINGS])
-def test_bad_job_settings_are_one_line_and_change_nothing(workspace: Workspace, args: list[str],
-                                                          message: str) -> None:
+def test_bad_job_settings_are_one_line_and_change_nothing(workspace: Workspace, args: list[str], message: str) -> None:
     assert workspace.run("db", "init", script=MAIN).returncode == 0
     before = jobs(workspace)
     result = workspace.run("jobs", *args, script=MAIN)
@@ -123,16 +144,19 @@ def test_a_bad_job_name_is_one_line_and_writes_nothing_as_in_the_api(workspace: 
     before = jobs(workspace)
     result = workspace.run("jobs", "add", name, "--cron", "@daily", "--type", "monitoring", script=MAIN)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == (f"error: name={name!r} is invalid; expected a name of 1 to 128 characters on one line, "
-                             f"without white space at either end\n")
+    assert result.stderr == (
+        f"error: name={name!r} is invalid; expected a name of 1 to 128 characters on one line, "
+        f"without white space at either end\n"
+    )
     assert jobs(workspace) == before
 
 
 def test_a_job_with_its_own_time_zone(workspace: Workspace) -> None:
     workspace.write_env(SCHEDULER_TIMEZONE="UTC")
     assert workspace.run("db", "init", script=MAIN).returncode == 0
-    added = workspace.run("jobs", "add", "tokyo", "--cron", "0 9 * * *", "--tz", "Asia/Tokyo", "--type",
-                          "monitoring", script=MAIN)
+    added = workspace.run(
+        "jobs", "add", "tokyo", "--cron", "0 9 * * *", "--tz", "Asia/Tokyo", "--type", "monitoring", script=MAIN
+    )
     assert added.returncode == 0, added.stderr
     upcoming = workspace.run("jobs", "next", "tokyo", "-n", "2", script=MAIN).stdout.splitlines()
     assert [line.split()[2] for line in upcoming] == ["09:00:00+09:00"] * 2

@@ -35,14 +35,20 @@ def imported_packages(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("package", sorted(ALLOWED))
 def test_a_package_imports_only_the_layers_below_it(package: str) -> None:
-    wrong = {str(path.relative_to(ROOT)): sorted(imported & OURS - ALLOWED[package] - {package})
-             for path in sorted((ROOT / package).rglob("*.py"))
-             if (imported := imported_packages(path)) & OURS - ALLOWED[package] - {package}}
+    wrong = {
+        str(path.relative_to(ROOT)): sorted(imported & OURS - ALLOWED[package] - {package})
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (imported := imported_packages(path)) & OURS - ALLOWED[package] - {package}
+    }
     assert wrong == {}
 
 
 def test_nothing_imports_the_entry_points() -> None:
     """scripts/ and main.py are where the platform starts: no package depends on them."""
-    importers = [str(path.relative_to(ROOT)) for package in ALLOWED for path in (ROOT / package).rglob("*.py")
-                 if imported_packages(path) & {"scripts", "main"}]
+    importers = [
+        str(path.relative_to(ROOT))
+        for package in ALLOWED
+        for path in (ROOT / package).rglob("*.py")
+        if imported_packages(path) & {"scripts", "main"}
+    ]
     assert importers == []

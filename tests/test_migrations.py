@@ -68,39 +68,85 @@ def test_migrated_schema_matches_the_tables(database_url: str) -> None:
 def seed_metadata() -> MetaData:
     """The two tables of the seed platform as its create_all made them: generic types, none of our columns."""
     metadata = MetaData()
-    Table("system_metrics", metadata,
-          Column("id", Integer, primary_key=True),
-          Column("timestamp", DateTime),
-          Column("hostname", String(255)),
-          Column("cpu_percent", Float),
-          Column("cpu_count", Integer),
-          *(Column(name, Float) for name in ("memory_total_gb", "memory_used_gb", "memory_percent", "disk_total_gb",
-                                             "disk_used_gb", "disk_percent", "network_sent_mb", "network_recv_mb")))
-    Table("notifications", metadata,
-          Column("id", Integer, primary_key=True),
-          Column("title", String(255)),
-          Column("message", Text),
-          Column("level", String(20)),
-          Column("channel", String(50)),
-          Column("sent_at", DateTime),
-          Column("success", Boolean),
-          Column("error_message", Text),
-          Column("job_execution_id", Integer))
+    Table(
+        "system_metrics",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("timestamp", DateTime),
+        Column("hostname", String(255)),
+        Column("cpu_percent", Float),
+        Column("cpu_count", Integer),
+        *(
+            Column(name, Float)
+            for name in (
+                "memory_total_gb",
+                "memory_used_gb",
+                "memory_percent",
+                "disk_total_gb",
+                "disk_used_gb",
+                "disk_percent",
+                "network_sent_mb",
+                "network_recv_mb",
+            )
+        ),
+    )
+    Table(
+        "notifications",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("title", String(255)),
+        Column("message", Text),
+        Column("level", String(20)),
+        Column("channel", String(50)),
+        Column("sent_at", DateTime),
+        Column("success", Boolean),
+        Column("error_message", Text),
+        Column("job_execution_id", Integer),
+    )
     return metadata
 
 
 SEED_METRICS = [
-    dict(timestamp=datetime(2024, 5, 1, 10, 0), hostname="seed-host", cpu_percent=12.5, cpu_count=4,
-         memory_total_gb=16.0, memory_used_gb=8.0, memory_percent=50.0, disk_total_gb=500.0, disk_used_gb=250.0,
-         disk_percent=50.0, network_sent_mb=1.5, network_recv_mb=2.5),
-    dict(timestamp=datetime(2024, 5, 1, 10, 5), hostname="seed-host", cpu_percent=97.0, cpu_count=4,
-         memory_total_gb=16.0, memory_used_gb=9.0, memory_percent=56.25, disk_total_gb=500.0, disk_used_gb=251.0,
-         disk_percent=50.2, network_sent_mb=3.0, network_recv_mb=4.0),
+    dict(
+        timestamp=datetime(2024, 5, 1, 10, 0),
+        hostname="seed-host",
+        cpu_percent=12.5,
+        cpu_count=4,
+        memory_total_gb=16.0,
+        memory_used_gb=8.0,
+        memory_percent=50.0,
+        disk_total_gb=500.0,
+        disk_used_gb=250.0,
+        disk_percent=50.0,
+        network_sent_mb=1.5,
+        network_recv_mb=2.5,
+    ),
+    dict(
+        timestamp=datetime(2024, 5, 1, 10, 5),
+        hostname="seed-host",
+        cpu_percent=97.0,
+        cpu_count=4,
+        memory_total_gb=16.0,
+        memory_used_gb=9.0,
+        memory_percent=56.25,
+        disk_total_gb=500.0,
+        disk_used_gb=251.0,
+        disk_percent=50.2,
+        network_sent_mb=3.0,
+        network_recv_mb=4.0,
+    ),
 ]
 SEED_NOTIFICATIONS = [
-    dict(title="High CPU Usage", message="CPU usage is 97.0% (threshold: 80%)", level="CRITICAL",
-         channel="system_monitoring", sent_at=datetime(2024, 5, 1, 10, 5), success=True, error_message=None,
-         job_execution_id=None),
+    dict(
+        title="High CPU Usage",
+        message="CPU usage is 97.0% (threshold: 80%)",
+        level="CRITICAL",
+        channel="system_monitoring",
+        sent_at=datetime(2024, 5, 1, 10, 5),
+        success=True,
+        error_message=None,
+        job_execution_id=None,
+    ),
 ]
 
 
@@ -127,9 +173,11 @@ def test_db_upgrade_keeps_a_seed_databases_rows(workspace: Workspace, database_u
     assert stamped_revisions(database_url) == [SCHEMA_REVISION]
     kept = fetch(database_url, "SELECT hostname, cpu_percent, memory_percent FROM system_metrics ORDER BY id")
     assert [tuple(row) for row in kept] == [
-        (row["hostname"], row["cpu_percent"], row["memory_percent"]) for row in SEED_METRICS]
+        (row["hostname"], row["cpu_percent"], row["memory_percent"]) for row in SEED_METRICS
+    ]
     assert [tuple(row) for row in fetch(database_url, "SELECT title, level FROM notifications")] == [
-        (row["title"], row["level"]) for row in SEED_NOTIFICATIONS]
+        (row["title"], row["level"]) for row in SEED_NOTIFICATIONS
+    ]
     with connect(database_url) as connection:
         inspector = inspect(connection)
         assert set(tables.metadata.tables) <= set(inspector.get_table_names())
@@ -141,7 +189,8 @@ def test_db_upgrade_keeps_a_seed_databases_rows(workspace: Workspace, database_u
     newest, *seed_rows = fetch(database_url, SEED_METRICS_QUERY)
     assert newest.hostname == socket.gethostname() and newest.cpu_percent is not None
     assert [(row.hostname, row.cpu_percent) for row in seed_rows] == [
-        (row["hostname"], row["cpu_percent"]) for row in reversed(SEED_METRICS)]
+        (row["hostname"], row["cpu_percent"]) for row in reversed(SEED_METRICS)
+    ]
 
 
 # Several processes creating the schema at once
@@ -161,9 +210,16 @@ init_database(sys.argv[1])
 def test_concurrent_init_database_creates_the_schema_once(database_url: str, tmp_path: Path) -> None:
     """Cron may start several jobs at once on a fresh install; the lock in upgrade_database serialises them."""
     start = tmp_path / "start"
-    runs = [subprocess.Popen([sys.executable, "-c", _RACE, database_url, str(start)], cwd=PROJECT_ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for _ in range(RACERS)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACE, database_url, str(start)],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(RACERS)
+    ]
     assert [run.stdout.readline().strip() for run in runs] == ["ready"] * RACERS  # type: ignore[union-attr]
     start.touch()
     outputs = [run.communicate(timeout=120)[0] for run in runs]

@@ -33,8 +33,9 @@ def worker(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pr
     started.close()
 
 
-def run_monitor(worker: PreforkWorker, workspace: Workspace, *arguments: str, timeout_seconds: float = 60,
-                **environment: str):  # type: ignore[no-untyped-def]
+def run_monitor(
+    worker: PreforkWorker, workspace: Workspace, *arguments: str, timeout_seconds: float = 60, **environment: str
+):  # type: ignore[no-untyped-def]
     env = workspace.environ(**environment)
     children = []
 
@@ -42,8 +43,13 @@ def run_monitor(worker: PreforkWorker, workspace: Workspace, *arguments: str, ti
         children.append(worker.spawn(MONITOR_MODULE, list(arguments), str(workspace.path), env, stdout, stderr))
         return children[-1]
 
-    outcome = run_process([sys.executable, str(MONITOR_SCRIPT), *arguments], cwd=str(workspace.path), env=env,
-                          timeout_seconds=timeout_seconds, starter=starter)
+    outcome = run_process(
+        [sys.executable, str(MONITOR_SCRIPT), *arguments],
+        cwd=str(workspace.path),
+        env=env,
+        timeout_seconds=timeout_seconds,
+        starter=starter,
+    )
     return outcome, children[0]
 
 
@@ -61,8 +67,9 @@ def test_a_forked_run_is_a_complete_monitoring_run(worker: PreforkWorker, worksp
 
 
 @pytest.mark.parametrize("how", ["environment", "relative --env-file"])
-def test_the_child_gets_the_request_environment_and_directory(worker: PreforkWorker, workspace: Workspace,
-                                                              how: str) -> None:
+def test_the_child_gets_the_request_environment_and_directory(
+    worker: PreforkWorker, workspace: Workspace, how: str
+) -> None:
     """The child reads the .env the request names (by variable, or by a path relative to the request's working
     directory), not the worker's: its configuration error says so."""
     other = workspace.path / "other.env"
@@ -72,8 +79,9 @@ def test_the_child_gets_the_request_environment_and_directory(worker: PreforkWor
     else:
         outcome, _ = run_monitor(worker, workspace, "--no-save", "--env-file", "other.env")
     assert outcome.status is ExecutionStatus.FAILED and outcome.exit_code == 2
-    assert outcome.stderr.strip() == ("configuration error: MONITOR_TOP_PROCESSES='many' is invalid; "
-                                      "expected a whole number from 0 to 100")
+    assert outcome.stderr.strip() == (
+        "configuration error: MONITOR_TOP_PROCESSES='many' is invalid; expected a whole number from 0 to 100"
+    )
 
 
 def test_a_timeout_ends_a_forked_run(worker: PreforkWorker, workspace: Workspace) -> None:
@@ -96,18 +104,24 @@ def test_a_dead_worker_is_replaced(worker: PreforkWorker, workspace: Workspace) 
 
 def test_an_unusable_worker_falls_back_to_a_fresh_process(worker: PreforkWorker, workspace: Workspace) -> None:
     env = workspace.environ()
-    outcome = run_process([sys.executable, str(MONITOR_SCRIPT), "--quiet"], cwd=str(workspace.path), env=env,
-                          timeout_seconds=60,
-                          starter=lambda out, err: worker.spawn("no.such.module", [], str(workspace.path), env,
-                                                                out, err))
+    outcome = run_process(
+        [sys.executable, str(MONITOR_SCRIPT), "--quiet"],
+        cwd=str(workspace.path),
+        env=env,
+        timeout_seconds=60,
+        starter=lambda out, err: worker.spawn("no.such.module", [], str(workspace.path), env, out, err),
+    )
     assert outcome.status is ExecutionStatus.SUCCESS, outcome.stderr
 
 
 def test_the_worker_ends_when_its_scheduler_is_killed(workspace: Workspace) -> None:
-    code = ("import sys, time; sys.path.insert(0, sys.argv[1]); from scheduler.prefork_client import PreforkWorker; "
-            "worker = PreforkWorker(); worker.start(); print(worker.pid, flush=True); time.sleep(120)")
-    owner = subprocess.Popen([sys.executable, "-c", code, str(ROOT)], stdout=subprocess.PIPE, text=True,
-                             env=workspace.environ())
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); from scheduler.prefork_client import PreforkWorker; "
+        "worker = PreforkWorker(); worker.start(); print(worker.pid, flush=True); time.sleep(120)"
+    )
+    owner = subprocess.Popen(
+        [sys.executable, "-c", code, str(ROOT)], stdout=subprocess.PIPE, text=True, env=workspace.environ()
+    )
     try:
         worker_pid = int(owner.stdout.readline())
         assert psutil.pid_exists(worker_pid)
@@ -124,15 +138,21 @@ def test_the_worker_ends_when_its_scheduler_is_killed(workspace: Workspace) -> N
 
 
 def test_run_execution_forks_monitoring_runs_and_links_their_notifications(
-        worker: PreforkWorker, workspace: Workspace, caplog: pytest.LogCaptureFixture) -> None:
+    worker: PreforkWorker, workspace: Workspace, caplog: pytest.LogCaptureFixture
+) -> None:
     workspace.write_env(DISK_THRESHOLD="0")
     init_database(workspace.settings["DATABASE_URL"])
     from scheduler.executions import new_execution
 
     with db.session_scope(writes=True) as session:
-        job = Job(name="system_monitoring", job_type=JobType.MONITORING,
-                  script_path="scripts/monitoring/system_monitor.py", cron_expression="*/5 * * * *",
-                  enabled=True, timeout_seconds=60)
+        job = Job(
+            name="system_monitoring",
+            job_type=JobType.MONITORING,
+            script_path="scripts/monitoring/system_monitor.py",
+            cron_expression="*/5 * * * *",
+            enabled=True,
+            timeout_seconds=60,
+        )
         session.add(job)
         session.flush()
         execution = new_execution(job, ExecutionTrigger.MANUAL, None, owner=None)

@@ -33,9 +33,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = environ(tmp, url, **LEVELS)
     main_py(env, "db", "init")
     main_py(env, "jobs", "run", "system_monitoring")  # a recorded run of the real monitor: a sample, an incident
-    insert_rows(url, "system_metric_gpus", [
-        {"system_metric_id": 1, "gpu_index": 0, "uuid": "GPU-8f2c1a3e", "name": "Test GPU", "utilization_percent": 42.0,
-         "memory_total_mib": 8192.0, "memory_used_mib": 1024.0, "temperature_celsius": 61.0}])
+    insert_rows(
+        url,
+        "system_metric_gpus",
+        [
+            {
+                "system_metric_id": 1,
+                "gpu_index": 0,
+                "uuid": "GPU-8f2c1a3e",
+                "name": "Test GPU",
+                "utilization_percent": 42.0,
+                "memory_total_mib": 8192.0,
+                "memory_used_mib": 1024.0,
+                "temperature_celsius": 61.0,
+            }
+        ],
+    )
     with serving(tmp, url, **LEVELS) as running:
         yield running
 
@@ -107,8 +120,12 @@ def test_the_rules_carry_the_env_example_levels() -> None:
     from config.settings import load_settings
 
     settings = load_settings({"AUTOMATION_ENV_FILE": str(ROOT / ".env.example")})
-    rules = [rule for group in yaml.safe_load((DEPLOY / "rules.yml").read_text())["groups"]
-             for rule in group["rules"] if "metric" in rule["labels"]]
+    rules = [
+        rule
+        for group in yaml.safe_load((DEPLOY / "rules.yml").read_text())["groups"]
+        for rule in group["rules"]
+        if "metric" in rule["labels"]
+    ]
     covered = set()
     for rule in rules:
         metric, severity = rule["labels"]["metric"], rule["labels"]["severity"]
@@ -119,26 +136,49 @@ def test_the_rules_carry_the_env_example_levels() -> None:
         assert threshold == pytest.approx(level * scale), rule["alert"]
         assert rule["for"] and f"{level:g}" in rule["annotations"]["summary"], rule["alert"]
         covered.add((metric, severity))
-    graded = ("cpu_percent", "memory_percent", "disk_percent", "swap_percent", "load_per_core",
-              "gpu_utilization_percent", "gpu_memory_percent", "gpu_temperature_celsius")
+    graded = (
+        "cpu_percent",
+        "memory_percent",
+        "disk_percent",
+        "swap_percent",
+        "load_per_core",
+        "gpu_utilization_percent",
+        "gpu_memory_percent",
+        "gpu_temperature_celsius",
+    )
     assert covered == {(metric, severity) for metric in graded for severity in ("warning", "critical")}
 
 
 def test_a_rule_fires_only_after_its_for_duration(tmp_path: Path) -> None:
     """promtool replays a CPU series held at 90 %: CpuUsageWarning pending until its `for: 10m` has passed."""
     tests = tmp_path / "rules_test.yml"
-    tests.write_text(yaml.safe_dump({
-        "rule_files": [str(DEPLOY / "rules.yml")],
-        "evaluation_interval": "1m",
-        "tests": [{
-            "interval": "1m",
-            "input_series": [{"series": 'automation_cpu_usage_ratio{host="web1"}', "values": "0.9x20"}],
-            "alert_rule_test": [
-                {"eval_time": "9m", "alertname": "CpuUsageWarning", "exp_alerts": []},
-                {"eval_time": "11m", "alertname": "CpuUsageWarning", "exp_alerts": [{
-                    "exp_labels": {"host": "web1", "severity": "warning", "metric": "cpu_percent"},
-                    "exp_annotations": {"summary": "CPU usage on web1 is 90% (warning above 80%)"}}]},
-                {"eval_time": "11m", "alertname": "CpuUsageCritical", "exp_alerts": []},
-            ]}]}))
+    tests.write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": [str(DEPLOY / "rules.yml")],
+                "evaluation_interval": "1m",
+                "tests": [
+                    {
+                        "interval": "1m",
+                        "input_series": [{"series": 'automation_cpu_usage_ratio{host="web1"}', "values": "0.9x20"}],
+                        "alert_rule_test": [
+                            {"eval_time": "9m", "alertname": "CpuUsageWarning", "exp_alerts": []},
+                            {
+                                "eval_time": "11m",
+                                "alertname": "CpuUsageWarning",
+                                "exp_alerts": [
+                                    {
+                                        "exp_labels": {"host": "web1", "severity": "warning", "metric": "cpu_percent"},
+                                        "exp_annotations": {"summary": "CPU usage on web1 is 90% (warning above 80%)"},
+                                    }
+                                ],
+                            },
+                            {"eval_time": "11m", "alertname": "CpuUsageCritical", "exp_alerts": []},
+                        ],
+                    }
+                ],
+            }
+        )
+    )
     result = promtool("test", "rules", str(tests))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -20,16 +20,19 @@ T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 FIVE_MINUTES = 300.0
 
 
-@pytest.mark.parametrize(("previous", "current", "delta"), [
-    (100, 150, 50),                                  # ordinary growth
-    (7, 7, 0),
-    (2**32 - 100, 50, 150),                          # 32-bit counter wrapped
-    (2**32 - 2**30, 10, 2**30 + 10),                 # a quarter of the range before the limit: still a wrap
-    (3_000_000_000, 100, 100),                       # a 64-bit counter reset after ~3 GB: not a 32-bit wrap
-    (1_000, 10, 10),                                 # small counter went down: reset, count from zero
-    (2**64 - 10, 5, 15),                             # 64-bit wrap
-    (2**40, 123, 123),                               # large counter went down: reset
-])
+@pytest.mark.parametrize(
+    ("previous", "current", "delta"),
+    [
+        (100, 150, 50),  # ordinary growth
+        (7, 7, 0),
+        (2**32 - 100, 50, 150),  # 32-bit counter wrapped
+        (2**32 - 2**30, 10, 2**30 + 10),  # a quarter of the range before the limit: still a wrap
+        (3_000_000_000, 100, 100),  # a 64-bit counter reset after ~3 GB: not a 32-bit wrap
+        (1_000, 10, 10),  # small counter went down: reset, count from zero
+        (2**64 - 10, 5, 15),  # 64-bit wrap
+        (2**40, 123, 123),  # large counter went down: reset
+    ],
+)
 def test_counter_delta(previous: int, current: int, delta: int) -> None:
     assert counter_delta(previous, current) == delta
 
@@ -41,14 +44,23 @@ def test_cpu_percent_from_times() -> None:
     assert cpu_percent(CpuTimes(500, 5000), CpuTimes(20, 100)) == 20.0  # counters restarted
 
 
-def _sample(at: datetime, boot: float = BOOT, *, cpu: tuple[float, float] = (0, 0), disk_read: int = 0,
-            nic_sent: int = 0, processes: list[ProcessCounters] | None = None) -> Sample:
+def _sample(
+    at: datetime,
+    boot: float = BOOT,
+    *,
+    cpu: tuple[float, float] = (0, 0),
+    disk_read: int = 0,
+    nic_sent: int = 0,
+    processes: list[ProcessCounters] | None = None,
+) -> Sample:
     sample = Sample(timestamp=at, hostname="h", platform="linux", boot_time=boot)
-    sample.cpu = CpuReading(logical_count=2, physical_count=1, times=CpuTimes(*cpu),
-                            core_times=[CpuTimes(cpu[0] / 2, cpu[1] / 2)] * 2)
+    sample.cpu = CpuReading(
+        logical_count=2, physical_count=1, times=CpuTimes(*cpu), core_times=[CpuTimes(cpu[0] / 2, cpu[1] / 2)] * 2
+    )
     io = IoCounters(disk_read, disk_read // 2, disk_read // 4096, 0)
-    sample.disks = DisksReading(mounts=[DiskReading("/", "/dev/sda1", "ext4", 100, 50, 50, 50.0, "sda1", io)],
-                                io_total=io)
+    sample.disks = DisksReading(
+        mounts=[DiskReading("/", "/dev/sda1", "ext4", 100, 50, 50, 50.0, "sda1", io)], io_total=io
+    )
     sample.network = NetworkReading([InterfaceReading("eth0", NicCounters(nic_sent, 2 * nic_sent, 10, 20, 0, 0, 1, 0))])
     sample.processes = ProcessesReading(table=processes or [])
     return sample
@@ -79,8 +91,13 @@ def test_rates_average_over_the_time_since_the_previous_sample() -> None:
 def test_after_a_reboot_rates_count_from_zero_at_boot() -> None:
     before = _sample(T0, cpu=(50_000, 900_000), disk_read=9_000_000_000, nic_sent=7_000_000)
     new_boot = (T0 + timedelta(hours=1)).timestamp()
-    after = _sample(datetime.fromtimestamp(new_boot + 100, timezone.utc), boot=new_boot,
-                    cpu=(20, 200), disk_read=1_000_000, nic_sent=10_000)
+    after = _sample(
+        datetime.fromtimestamp(new_boot + 100, timezone.utc),
+        boot=new_boot,
+        cpu=(20, 200),
+        disk_read=1_000_000,
+        nic_sent=10_000,
+    )
     apply_rates(after, _snapshot_of(before), top_processes=5)
     assert after.rate_interval_seconds == pytest.approx(100)
     assert after.cpu and after.cpu.percent == 10.0
@@ -116,10 +133,10 @@ def test_top_processes_rank_cpu_used_since_the_previous_sample() -> None:
     start = T0.timestamp()
     previous = {1: (start - 9999, 5000.0), 2: (start - 50, 10.0), 3: (start - 10, 3.0)}
     table = [
-        _process(1, 5030.0, start - 9999, rss=10),   # long-running daemon: 30 s in 300 s = 10 %
-        _process(2, 160.0, start - 50, rss=30),      # 150 s in 300 s = 50 %
-        _process(3, 90.0, start + 100, rss=20),      # pid 3 reused by a new process: all its 90 s count
-        _process(4, 3.0, start + 200, rss=40),       # new since the previous sample: 1 %
+        _process(1, 5030.0, start - 9999, rss=10),  # long-running daemon: 30 s in 300 s = 10 %
+        _process(2, 160.0, start - 50, rss=30),  # 150 s in 300 s = 50 %
+        _process(3, 90.0, start + 100, rss=20),  # pid 3 reused by a new process: all its 90 s count
+        _process(4, 3.0, start + 200, rss=40),  # new since the previous sample: 1 %
     ]
     sample = _sample(T0 + timedelta(seconds=FIVE_MINUTES), processes=table)
     snapshot = _snapshot_of(_sample(T0), processes=previous)

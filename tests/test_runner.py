@@ -21,8 +21,12 @@ def python(code: str) -> list[str]:
 
 
 def test_success_and_output(tmp_path: Path) -> None:
-    outcome = run_process(python("import sys, os; print('hello', os.getcwd()); print('oops', file=sys.stderr)"),
-                          cwd=str(tmp_path), env=ENV, timeout_seconds=30)
+    outcome = run_process(
+        python("import sys, os; print('hello', os.getcwd()); print('oops', file=sys.stderr)"),
+        cwd=str(tmp_path),
+        env=ENV,
+        timeout_seconds=30,
+    )
     assert outcome.status is ExecutionStatus.SUCCESS and outcome.exit_code == 0 and outcome.error_message is None
     assert outcome.stdout == f"hello {tmp_path}\n" and outcome.stderr == "oops\n"
     assert 0 < outcome.duration_seconds < 30
@@ -55,9 +59,11 @@ def test_output_is_capped_at_both_ends(tmp_path: Path) -> None:
 def test_a_timeout_ends_the_whole_process_group(tmp_path: Path) -> None:
     """The job starts a grandchild that ignores nothing and sleeps: both must be gone after the timeout."""
     pid_file = tmp_path / "grandchild.pid"
-    code = ("import subprocess, sys, time; "
-            f"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
-            f"open({str(pid_file)!r}, 'w').write(str(child.pid)); time.sleep(120)")
+    code = (
+        "import subprocess, sys, time; "
+        f"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid)); time.sleep(120)"
+    )
     started = time.monotonic()
     outcome = run_process(python(code), cwd=str(tmp_path), env=ENV, timeout_seconds=4, grace_seconds=1)
     assert outcome.status is ExecutionStatus.TIMEOUT and outcome.error_message == "timed out after 4 s"
@@ -68,8 +74,10 @@ def test_a_timeout_ends_the_whole_process_group(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_job_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path: Path) -> None:
-    code = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
-            "time.sleep(120)")
+    code = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); "
+        "time.sleep(120)"
+    )
     outcome = run_process(python(code), cwd=str(tmp_path), env=ENV, timeout_seconds=3, grace_seconds=0.5)
     assert outcome.status is ExecutionStatus.TIMEOUT and outcome.exit_code == -9
     assert outcome.stdout == "ready\n"
@@ -90,7 +98,8 @@ def test_the_job_gets_sigterm_when_its_parent_dies(tmp_path: Path, path: str) ->
         f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
         "from scheduler.runner import run_process\n"
         f"run_process([sys.executable, '-c', {job!r}], cwd={str(tmp_path)!r}, env=dict(os.environ), "
-        "timeout_seconds=120)\n")
+        "timeout_seconds=120)\n"
+    )
     scheduler = psutil.Popen([sys.executable, str(parent)])
     deadline = time.monotonic() + 20
     while not pid_file.exists() or not pid_file.read_text():

@@ -29,9 +29,18 @@ pytestmark = pytest.mark.postgresql
 
 def environ(tmp: Path, url: str, **settings: str) -> dict[str, str]:
     env_file = tmp / f"{abs(hash(url))}.env"
-    env_file.write_text("".join(f"{key}={value}\n" for key, value in
-                                {"DATABASE_URL": url, "LOG_FILE": "off", "SCHEDULER_TIMEZONE": "UTC",
-                                 "DASHBOARD_ENABLED": "false", **settings}.items()))
+    env_file.write_text(
+        "".join(
+            f"{key}={value}\n"
+            for key, value in {
+                "DATABASE_URL": url,
+                "LOG_FILE": "off",
+                "SCHEDULER_TIMEZONE": "UTC",
+                "DASHBOARD_ENABLED": "false",
+                **settings,
+            }.items()
+        )
+    )
     return {**clean_environ(), "AUTOMATION_ENV_FILE": str(env_file), "PYTHONUNBUFFERED": "1"}
 
 
@@ -42,8 +51,9 @@ def main_py(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 
 def start_scheduler(env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(MAIN), "run"], env=env, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT, cwd=str(log.parent))
+    return subprocess.Popen(
+        [sys.executable, str(MAIN), "run"], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=str(log.parent)
+    )
 
 
 def query(url: str, sql: str) -> list[tuple]:
@@ -83,8 +93,10 @@ def queue_manual_runs(url: str, job_name: str, count: int) -> None:
     try:
         with engine.begin() as connection:
             job_id = connection.execute(text("SELECT id FROM jobs WHERE name = :name"), {"name": job_name}).scalar()
-            insert = text("INSERT INTO job_executions (job_id, job_name, status, trigger, retry_count) "
-                          "VALUES (:id, :name, 'pending', 'manual', 0)")
+            insert = text(
+                "INSERT INTO job_executions (job_id, job_name, status, trigger, retry_count) "
+                "VALUES (:id, :name, 'pending', 'manual', 0)"
+            )
             for _ in range(count):
                 connection.execute(insert, {"id": job_id, "name": job_name})
     finally:
@@ -96,18 +108,29 @@ def test_three_schedulers_run_every_slot_exactly_once(tmp_path: Path) -> None:
     """...and every queued manual run exactly once, and their monitoring runs are forked from each scheduler's
     pre-imported worker."""
     script = tmp_path / "tick.py"
-    script.write_text("import os, sys, time\n"
-                      "with open(sys.argv[1], 'a') as runs:\n"
-                      "    runs.write(os.environ['AUTOMATION_JOB_EXECUTION_ID'] + '\\n')\n"
-                      "time.sleep(0.5)\nprint('ran', os.environ['AUTOMATION_SCHEDULED_FOR'])\n")
+    script.write_text(
+        "import os, sys, time\n"
+        "with open(sys.argv[1], 'a') as runs:\n"
+        "    runs.write(os.environ['AUTOMATION_JOB_EXECUTION_ID'] + '\\n')\n"
+        "time.sleep(0.5)\nprint('ran', os.environ['AUTOMATION_SCHEDULED_FOR'])\n"
+    )
     with sqlite_and_postgresql(tmp_path) as urls, ExitStack() as stack:
         schedulers: dict[str, list[subprocess.Popen]] = {}
         for url in urls:
             env = environ(tmp_path, url, LOG_LEVEL="DEBUG")
             main_py(env, "db", "init")
             main_py(env, "jobs", "edit", "system_monitoring", "--cron", "* * * * *")
-            main_py(env, "jobs", "add", "tick", "--cron", "* * * * *", "--script", str(script),
-                    f"--args=[\"{tmp_path / f'runs-{len(schedulers)}.log'}\"]")
+            main_py(
+                env,
+                "jobs",
+                "add",
+                "tick",
+                "--cron",
+                "* * * * *",
+                "--script",
+                str(script),
+                f'--args=["{tmp_path / f"runs-{len(schedulers)}.log"}"]',
+            )
             schedulers[url] = [start_scheduler(env, tmp_path / f"s{len(schedulers)}-{index}.log") for index in range(3)]
             for process in schedulers[url]:
                 stack.callback(lambda process=process: process.poll() is None and process.kill())
@@ -122,15 +145,19 @@ def test_three_schedulers_run_every_slot_exactly_once(tmp_path: Path) -> None:
             assert len(queued) == 5 and all(status == "success" and owner for _, status, owner in queued), queued
             started = (tmp_path / f"runs-{number}.log").read_text().split()
             assert sorted(started.count(str(row[0])) for row in queued) == [1] * 5, started  # none twice
-            runs = query(url, "SELECT scheduled_for, status, trigger, stdout, owner FROM job_executions "
-                              "WHERE job_name = 'tick' AND trigger = 'schedule' ORDER BY scheduled_for")
+            runs = query(
+                url,
+                "SELECT scheduled_for, status, trigger, stdout, owner FROM job_executions "
+                "WHERE job_name = 'tick' AND trigger = 'schedule' ORDER BY scheduled_for",
+            )
             slots = [row[0] if isinstance(row[0], datetime) else datetime.fromisoformat(row[0]) for row in runs]
             assert first_slot.replace(tzinfo=None) in [slot.replace(tzinfo=None) for slot in slots], (url, runs)
             assert len(slots) == len(set(slots)), f"a slot ran twice: {runs}"
             for _, status, trigger, stdout, owner in runs:
                 assert (status, trigger) == ("success", "schedule") and stdout.startswith("ran ") and owner
-            monitoring = query(url, "SELECT id, scheduled_for, status, stdout FROM job_executions "
-                                    "WHERE job_name = 'system_monitoring'")
+            monitoring = query(
+                url, "SELECT id, scheduled_for, status, stdout FROM job_executions WHERE job_name = 'system_monitoring'"
+            )
             assert monitoring and len({row[1] for row in monitoring}) == len(monitoring), monitoring
             assert all(row[2] == "success" and "SYSTEM MONITORING REPORT" in row[3] for row in monitoring)
             logs = "".join(path.read_text() for path in tmp_path.glob(f"s{number}-*.log"))
@@ -143,20 +170,36 @@ def test_sigterm_cancels_a_running_job_and_kill_9_leaves_it_abandoned(tmp_path: 
     scheduler marks the run abandoned; on the second SIGTERM ends the run after the stop wait: cancelled."""
     pid_file = tmp_path / "job.pid"
     script = tmp_path / "long.py"
-    script.write_text(f"import os, sys, time\nopen({str(pid_file)!r} + '.' + sys.argv[1], 'w')"
-                      f".write(str(os.getpid()))\ntime.sleep(300)\n")
+    script.write_text(
+        f"import os, sys, time\nopen({str(pid_file)!r} + '.' + sys.argv[1], 'w')"
+        f".write(str(os.getpid()))\ntime.sleep(300)\n"
+    )
     killed_url, stopped_url = f"sqlite:///{tmp_path / 'killed.db'}", f"sqlite:///{tmp_path / 'stopped.db'}"
     envs = {url: environ(tmp_path, url, SCHEDULER_STOP_WAIT_SECONDS="1") for url in (killed_url, stopped_url)}
     for env, label in zip(envs.values(), ("killed", "stopped"), strict=True):
         main_py(env, "db", "init")
         main_py(env, "jobs", "disable", "system_monitoring")
-        main_py(env, "jobs", "add", "long", "--cron", "* * * * *", "--script", str(script), "--timeout", "600",
-                f"--args=[\"{label}\"]")
+        main_py(
+            env,
+            "jobs",
+            "add",
+            "long",
+            "--cron",
+            "* * * * *",
+            "--script",
+            str(script),
+            "--timeout",
+            "600",
+            f'--args=["{label}"]',
+        )
     killed = start_scheduler(envs[killed_url], tmp_path / "killed.log")
     stopped = start_scheduler(envs[stopped_url], tmp_path / "stopped.log")
     try:
-        wait_for(lambda: len([path for path in tmp_path.glob("job.pid.*") if path.read_text()]) == 2, 75,
-                 "both long jobs to start")
+        wait_for(
+            lambda: len([path for path in tmp_path.glob("job.pid.*") if path.read_text()]) == 2,
+            75,
+            "both long jobs to start",
+        )
         time.sleep(0.5)
         jobs = {path.name: psutil.Process(int(path.read_text())) for path in tmp_path.glob("job.pid.*")}
         killed.kill()
@@ -165,11 +208,18 @@ def test_sigterm_cancels_a_running_job_and_kill_9_leaves_it_abandoned(tmp_path: 
         gone, alive = psutil.wait_procs(list(jobs.values()), timeout=15)
         assert not alive, "a job outlived its scheduler"
         assert query(stopped_url, "SELECT status, error_message FROM job_executions WHERE job_name = 'long'") == [
-            ("cancelled", "cancelled: the scheduler stopped")]
+            ("cancelled", "cancelled: the scheduler stopped")
+        ]
         assert query(killed_url, "SELECT status FROM job_executions WHERE job_name = 'long'") == [("running",)]
         successor = start_scheduler(envs[killed_url], tmp_path / "successor.log")
-        wait_for(lambda: query(killed_url, "SELECT status FROM job_executions WHERE job_name = 'long' "
-                                           "ORDER BY id LIMIT 1") == [("abandoned",)], 20, "the run marked abandoned")
+        wait_for(
+            lambda: (
+                query(killed_url, "SELECT status FROM job_executions WHERE job_name = 'long' ORDER BY id LIMIT 1")
+                == [("abandoned",)]
+            ),
+            20,
+            "the run marked abandoned",
+        )
         assert stop(successor) == 0
     finally:
         for process in (killed, stopped):
@@ -193,10 +243,13 @@ def test_a_job_added_with_sql_is_picked_up_within_two_seconds(tmp_path: Path) ->
     try:
         engine = create_engine(url, poolclass=NullPool)
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO jobs (name, job_type, script_path, cron_expression, enabled, timeout_seconds, "
-                "max_retries, max_instances, created_at, updated_at) VALUES ('added', 'CUSTOM', 'x.py', "
-                "'0 4 * * *', 1, 60, 0, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+            connection.execute(
+                text(
+                    "INSERT INTO jobs (name, job_type, script_path, cron_expression, enabled, timeout_seconds, "
+                    "max_retries, max_instances, created_at, updated_at) VALUES ('added', 'CUSTOM', 'x.py', "
+                    "'0 4 * * *', 1, 60, 0, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
             connection.execute(text("UPDATE jobs SET cron_expression = '0 0 31 2 *' WHERE name = 'system_monitoring'"))
         engine.dispose()
         added_at = time.monotonic()
@@ -211,14 +264,18 @@ def test_a_job_added_with_sql_is_picked_up_within_two_seconds(tmp_path: Path) ->
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("policy", "grace", "caught_up", "missed"), [
-    ("skip", "3600", 0, 5),
-    ("latest", "3600", 1, 4),
-    ("all", "3600", 5, 0),
-    ("latest", "60", 0, 5),  # the newest missed slot is over a minute old
-])
-def test_slots_missed_while_no_scheduler_ran(tmp_path: Path, policy: str, grace: str, caught_up: int,
-                                             missed: int) -> None:
+@pytest.mark.parametrize(
+    ("policy", "grace", "caught_up", "missed"),
+    [
+        ("skip", "3600", 0, 5),
+        ("latest", "3600", 1, 4),
+        ("all", "3600", 5, 0),
+        ("latest", "60", 0, 5),  # the newest missed slot is over a minute old
+    ],
+)
+def test_slots_missed_while_no_scheduler_ran(
+    tmp_path: Path, policy: str, grace: str, caught_up: int, missed: int
+) -> None:
     """The last recorded slot is 6 minutes back. The 5 slots after it that are over a minute old belong to the
     catch-up (missed rows, or catch-up runs by policy); the current minute's slot is the loop's own."""
     url = f"sqlite:///{tmp_path / 'downtime.db'}"
@@ -227,27 +284,49 @@ def test_slots_missed_while_no_scheduler_ran(tmp_path: Path, policy: str, grace:
     main_py(env, "jobs", "disable", "system_monitoring")
     script = tmp_path / "quick.py"
     script.write_text("print('caught up')\n")
-    main_py(env, "jobs", "add", "every-minute", "--cron", "* * * * *", "--script", str(script), "--catch-up", policy,
-            "--catch-up-grace", grace)
+    main_py(
+        env,
+        "jobs",
+        "add",
+        "every-minute",
+        "--cron",
+        "* * * * *",
+        "--script",
+        str(script),
+        "--catch-up",
+        policy,
+        "--catch-up-grace",
+        grace,
+    )
     now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     last = now - timedelta(minutes=6)
     engine = create_engine(url, poolclass=NullPool)
     with engine.begin() as connection:
-        connection.execute(text('INSERT INTO job_executions (job_id, job_name, status, "trigger", scheduled_for, '
-                                "retry_count) SELECT id, name, 'success', 'schedule', :slot, 0 FROM jobs "
-                                "WHERE name = 'every-minute'"), {"slot": last.replace(tzinfo=None)})
+        connection.execute(
+            text(
+                'INSERT INTO job_executions (job_id, job_name, status, "trigger", scheduled_for, '
+                "retry_count) SELECT id, name, 'success', 'schedule', :slot, 0 FROM jobs "
+                "WHERE name = 'every-minute'"
+            ),
+            {"slot": last.replace(tzinfo=None)},
+        )
     engine.dispose()
     since = last.replace(tzinfo=None).isoformat(sep=" ")
 
     def recorded() -> list[tuple]:
-        return query(url, 'SELECT scheduled_for, status, "trigger" FROM job_executions '
-                          f"WHERE job_name = 'every-minute' AND scheduled_for > '{since}' ORDER BY scheduled_for")
+        return query(
+            url,
+            'SELECT scheduled_for, status, "trigger" FROM job_executions '
+            f"WHERE job_name = 'every-minute' AND scheduled_for > '{since}' ORDER BY scheduled_for",
+        )
 
     scheduler = start_scheduler(env, tmp_path / "scheduler.log")
     try:
-        wait_for(lambda: len(recorded()) >= 6 and all(row[1] in ("missed", "success", "skipped")
-                                                      for row in recorded()),
-                 30, "the catch-up rows and the current slot's run")
+        wait_for(
+            lambda: len(recorded()) >= 6 and all(row[1] in ("missed", "success", "skipped") for row in recorded()),
+            30,
+            "the catch-up rows and the current slot's run",
+        )
     finally:
         assert stop(scheduler) == 0
     rows = recorded()
@@ -274,8 +353,11 @@ def test_the_scheduler_outlives_a_dropped_database_connection(tmp_path: Path) ->
         env, log, scheduler = started_with_the_builtin_job(tmp_path, url)
         try:
             database = url.rsplit("/", 1)[1]
-            query(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       f"WHERE datname = '{database}' AND pid <> pg_backend_pid()")
+            query(
+                url,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{database}' AND pid <> pg_backend_pid()",
+            )
             wait_for(lambda: "database unavailable" in log.read_text(), 15, "the scheduler to notice")
             main_py(env, "jobs", "disable", "system_monitoring")
             wait_for(lambda: "jobs reloaded: 1 enabled" in log.read_text(), 20, "the change after reconnecting")

@@ -14,8 +14,20 @@ from tests.conftest import MAIN, Workspace
 
 NS = {"t": NAMESPACE}
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 FIRST, LAST = date(2026, 1, 1), date(2026, 3, 31)
 
 
@@ -38,8 +50,10 @@ def _day_matches(trigger: ElementTree.Element, day: date) -> bool:
         return in_days and by_month.find(f"t:Months/t:{MONTHS[day.month - 1]}", NS) is not None
     by_month_weekday = trigger.find("t:ScheduleByMonthDayOfWeek", NS)
     assert by_month_weekday is not None
-    return (by_month_weekday.find(f"t:DaysOfWeek/t:{weekday}", NS) is not None
-            and by_month_weekday.find(f"t:Months/t:{MONTHS[day.month - 1]}", NS) is not None)
+    return (
+        by_month_weekday.find(f"t:DaysOfWeek/t:{weekday}", NS) is not None
+        and by_month_weekday.find(f"t:Months/t:{MONTHS[day.month - 1]}", NS) is not None
+    )
 
 
 def task_fire_times(root: ElementTree.Element) -> set[datetime]:
@@ -69,20 +83,40 @@ def cron_fire_times(expression: str) -> set[datetime]:
     return fired
 
 
-@pytest.mark.parametrize("expression", [
-    "*/5 * * * *", "* * * * *", "0 * * * *", "0 3 * * *", "0 3 * * 1-5", "0 0 13 * 5", "*/15 8-17 * * *",
-    "0 */6 * * *", "15,45 9,18 1 jan,mar *", "30 8 * feb sun", "5-55/10 22-23 * * *", "0 0 1 * *", "@weekly",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "*/5 * * * *",
+        "* * * * *",
+        "0 * * * *",
+        "0 3 * * *",
+        "0 3 * * 1-5",
+        "0 0 13 * 5",
+        "*/15 8-17 * * *",
+        "0 */6 * * *",
+        "15,45 9,18 1 jan,mar *",
+        "30 8 * feb sun",
+        "5-55/10 22-23 * * *",
+        "0 0 1 * *",
+        "@weekly",
+    ],
+)
 def test_the_triggers_fire_when_cron_would(expression: str) -> None:
     task = task_xml(expression, "d", "python.exe", "main.py jobs run x --trigger os-cron", "C:\\p", 60).getroot()
     assert task_fire_times(task) == cron_fire_times(expression)
 
 
-@pytest.mark.parametrize(("expression", "reason"), [
-    ("*/7 * * * *", "not every N minutes with N dividing 60"),
-    ("1,2,3,4,5,6,7 1,2,3,4,5,6,7,8 * * *", "not every N minutes with N dividing 60"),
-    ("0,20 1,2,3,4,5,6,7,8,11,13,17,19,23 13 * 5", "would need 52 Task Scheduler triggers"),  # 26 times x 2 day rules
-])
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("*/7 * * * *", "not every N minutes with N dividing 60"),
+        ("1,2,3,4,5,6,7 1,2,3,4,5,6,7,8 * * *", "not every N minutes with N dividing 60"),
+        (
+            "0,20 1,2,3,4,5,6,7,8,11,13,17,19,23 13 * 5",
+            "would need 52 Task Scheduler triggers",
+        ),  # 26 times x 2 day rules
+    ],
+)
 def test_schedules_task_scheduler_cannot_express_are_refused(expression: str, reason: str) -> None:
     with pytest.raises(NotExpressible) as raised:
         task_xml(expression, "d", "python.exe", "", "C:\\p", 60)
@@ -102,7 +136,8 @@ def test_jobs_schtasks_writes_the_xml_and_prints_the_command(workspace: Workspac
     assert settings.findtext("t:MultipleInstancesPolicy", namespaces=NS) == "IgnoreNew"
     assert settings.findtext("t:ExecutionTimeLimit", namespaces=NS) == "PT60S"
     assert root.findtext("t:Actions/t:Exec/t:Arguments", namespaces=NS) == (
-        "main.py jobs run system_monitoring --trigger os-cron")
+        "main.py jobs run system_monitoring --trigger os-cron"
+    )
     assert Path(root.findtext("t:Actions/t:Exec/t:WorkingDirectory", namespaces=NS)) == MAIN.parent
     assert task_fire_times(root) == cron_fire_times("*/5 * * * *")
 
@@ -110,8 +145,10 @@ def test_jobs_schtasks_writes_the_xml_and_prints_the_command(workspace: Workspac
 def test_jobs_schtasks_refuses_an_inexpressible_schedule(workspace: Workspace) -> None:
     assert workspace.run("db", "init", script=MAIN).returncode == 0
     assert workspace.run("jobs", "edit", "system_monitoring", "--cron", "*/7 * * * *", script=MAIN).returncode == 0
-    result = workspace.run("jobs", "schtasks", "system_monitoring", "--output", str(workspace.path / "t.xml"),
-                           script=MAIN)
+    result = workspace.run(
+        "jobs", "schtasks", "system_monitoring", "--output", str(workspace.path / "t.xml"), script=MAIN
+    )
     assert result.returncode == 2 and not (workspace.path / "t.xml").exists()
-    assert result.stderr.startswith("error: cron_expression='*/7 * * * *' is invalid; expected a schedule Task "
-                                    "Scheduler can express")
+    assert result.stderr.startswith(
+        "error: cron_expression='*/7 * * * *' is invalid; expected a schedule Task Scheduler can express"
+    )

@@ -37,9 +37,14 @@ from storage.schema import init_database
 pytest_plugins = ["db_servers"]
 
 # The job the seed platform's documentation adds (its job_type is given per test).
-SEED_JOB = dict(name="system_monitoring", description="System resource monitoring",
-                script_path="scripts/monitoring/system_monitor.py", cron_expression="*/5 * * * *", enabled=True,
-                timeout_seconds=60)
+SEED_JOB = dict(
+    name="system_monitoring",
+    description="System resource monitoring",
+    script_path="scripts/monitoring/system_monitor.py",
+    cron_expression="*/5 * * * *",
+    enabled=True,
+    timeout_seconds=60,
+)
 
 
 @pytest.fixture
@@ -61,8 +66,9 @@ def add_notification(connection: Connection, **values: object) -> int:
 
 def run_python(code: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """A fresh interpreter started from the project root, as an operator would."""
-    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=environ, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=60
+    )
 
 
 # The public imports and init_database() from a fresh process
@@ -82,10 +88,12 @@ def test_the_documented_imports_work() -> None:
 
 def test_importing_storage_maps_no_models_until_one_is_used(workspace: Workspace) -> None:
     """A cron-started monitor run imports storage; it should not pay for ORM mapping it never uses."""
-    code = ("import sys, storage\n"
-            "print('storage.models' in sys.modules)\n"
-            "from storage import Job\n"
-            "print('storage.models' in sys.modules)\n")
+    code = (
+        "import sys, storage\n"
+        "print('storage.models' in sys.modules)\n"
+        "from storage import Job\n"
+        "print('storage.models' in sys.modules)\n"
+    )
     completed = run_python(code, workspace.environ())
     assert_succeeded(completed)
     assert completed.stdout.split() == ["False", "True"]
@@ -106,8 +114,10 @@ def test_init_database_at_head_does_not_import_alembic(workspace: Workspace) -> 
     """Every monitor run calls init_database(); when the schema is current that must stay a cheap check."""
     assert_succeeded(run_python("from storage import init_database; init_database()", workspace.environ()))
 
-    completed = run_python("import sys; from storage import init_database; init_database(); "
-                           "print('alembic' in sys.modules)", workspace.environ())
+    completed = run_python(
+        "import sys; from storage import init_database; init_database(); print('alembic' in sys.modules)",
+        workspace.environ(),
+    )
     assert_succeeded(completed)
     assert completed.stdout.strip() == "False"
 
@@ -167,10 +177,14 @@ def test_sqlite_enforces_foreign_keys_deleting_a_sample_deletes_its_details(tmp_
     """Detail rows cascade and notifications keep their text (SET NULL): only true if foreign_keys is on."""
     engine = init_database(sqlite_url(tmp_path / "automation.db"))
     with engine.begin() as connection:
-        metric_id = connection.execute(insert(tables.system_metrics).values(
-            timestamp=datetime.now(timezone.utc), hostname="host")).inserted_primary_key[0]
-        connection.execute(insert(tables.system_metric_cpu_cores).values(
-            system_metric_id=metric_id, core_index=0, busy_seconds_total=1.0, seconds_total=2.0))
+        metric_id = connection.execute(
+            insert(tables.system_metrics).values(timestamp=datetime.now(timezone.utc), hostname="host")
+        ).inserted_primary_key[0]
+        connection.execute(
+            insert(tables.system_metric_cpu_cores).values(
+                system_metric_id=metric_id, core_index=0, busy_seconds_total=1.0, seconds_total=2.0
+            )
+        )
         connection.execute(insert(tables.system_metric_disks).values(system_metric_id=metric_id, mountpoint="/"))
         notification_id = add_notification(connection, system_metric_id=metric_id)
 
@@ -180,8 +194,9 @@ def test_sqlite_enforces_foreign_keys_deleting_a_sample_deletes_its_details(tmp_
     with engine.connect() as connection:
         assert count(connection, "system_metric_cpu_cores") == count(connection, "system_metric_disks") == 0
         notifications = tables.notifications
-        orphan = connection.execute(select(notifications.c.system_metric_id)
-                                    .where(notifications.c.id == notification_id)).one()
+        orphan = connection.execute(
+            select(notifications.c.system_metric_id).where(notifications.c.id == notification_id)
+        ).one()
         assert orphan.system_metric_id is None
 
 
@@ -198,7 +213,11 @@ def test_seed_job_round_trips_through_the_orm(engine: Engine) -> None:
     with db.session_scope() as session:
         job = session.scalars(select(Job)).one()
         assert (job.name, job.description, job.script_path, job.cron_expression) == (
-            SEED_JOB["name"], SEED_JOB["description"], SEED_JOB["script_path"], SEED_JOB["cron_expression"])
+            SEED_JOB["name"],
+            SEED_JOB["description"],
+            SEED_JOB["script_path"],
+            SEED_JOB["cron_expression"],
+        )
         assert job.job_type is JobType.MONITORING
         assert job.enabled is True and job.timeout_seconds == 60 and job.max_retries == 0
         assert job.created_at.tzinfo is timezone.utc
@@ -232,8 +251,9 @@ def test_aware_timestamps_are_stored_as_utc_with_microseconds(engine: Engine) ->
 
     with engine.connect() as connection:
         notifications = tables.notifications
-        stored = connection.execute(select(notifications.c.sent_at)
-                                    .where(notifications.c.id == notification_id)).scalar_one()
+        stored = connection.execute(
+            select(notifications.c.sent_at).where(notifications.c.id == notification_id)
+        ).scalar_one()
         raw = connection.execute(text("SELECT sent_at FROM notifications")).scalar_one()
     assert stored == sent_at and stored.tzinfo is timezone.utc
     assert stored == datetime(2026, 3, 1, 6, 30, 0, 123456, tzinfo=timezone.utc)
@@ -258,8 +278,9 @@ def test_saved_sample_counters_read_back_exactly(engine: Engine, settings_for: C
 
     sample = monitor_once(settings_for(), save=False).sample
     rows = sample_rows(sample)
-    rows.metric.update(cpu_busy_seconds_total=1e12 + 0.5, cpu_seconds_total=4e12 + 0.25,
-                       disk_read_bytes_total=2**62 + 1)
+    rows.metric.update(
+        cpu_busy_seconds_total=1e12 + 0.5, cpu_seconds_total=4e12 + 0.25, disk_read_bytes_total=2**62 + 1
+    )
     cores = rows.details["system_metric_cpu_cores"]
     cores[0].update(busy_seconds_total=1e12 + 0.5)
     baseline = baseline_values(sample)
@@ -277,11 +298,14 @@ def test_saved_sample_counters_read_back_exactly(engine: Engine, settings_for: C
     assert stored.metric["cpu_seconds_total"] == 4e12 + 0.25
     assert stored.metric["disk_read_bytes_total"] == 2**62 + 1
     assert [dict(core) for core in stored.cores] == [
-        {name: core[name] for name in ("core_index", "busy_seconds_total", "seconds_total")} for core in cores]
+        {name: core[name] for name in ("core_index", "busy_seconds_total", "seconds_total")} for core in cores
+    ]
     assert [disk["io_device"] for disk in stored.disks] == [
-        disk["io_device"] for disk in rows.details["system_metric_disks"]]
+        disk["io_device"] for disk in rows.details["system_metric_disks"]
+    ]
     assert [(nic["interface"], nic["bytes_recv_total"]) for nic in stored.networks] == [
-        (nic["interface"], nic["bytes_recv_total"]) for nic in rows.details["system_metric_networks"]]
+        (nic["interface"], nic["bytes_recv_total"]) for nic in rows.details["system_metric_networks"]
+    ]
     if baseline is None:
         assert stored.baseline is None
     else:
@@ -289,7 +313,8 @@ def test_saved_sample_counters_read_back_exactly(engine: Engine, settings_for: C
 
 
 def test_latest_counters_picks_the_newest_sample_not_the_last_inserted_nor_one_from_the_future(
-        engine: Engine, settings_for: Callable[..., object]) -> None:
+    engine: Engine, settings_for: Callable[..., object]
+) -> None:
     from pipeline.monitor import monitor_once
     from storage.sample_rows import baseline_values, sample_rows
 
@@ -313,8 +338,9 @@ def test_latest_counters_picks_the_newest_sample_not_the_last_inserted_nor_one_f
 
 def sqlite3_shell(database: Path, sql: str) -> list[dict[str, object]]:
     """Run SQL verbatim in the sqlite3 command-line shell, as an operator following the seed's docs would."""
-    completed = subprocess.run(["/usr/bin/sqlite3", "-json", str(database), sql], capture_output=True, text=True,
-                               timeout=30)
+    completed = subprocess.run(
+        ["/usr/bin/sqlite3", "-json", str(database), sql], capture_output=True, text=True, timeout=30
+    )
     assert_succeeded(completed)
     return json.loads(completed.stdout or "[]")
 
@@ -337,9 +363,16 @@ def test_seed_queries_work_in_the_sqlite3_shell(workspace: Workspace) -> None:
     # one for every mount point of its sample that is not empty (a level of 0 is exceeded by any usage above 0).
     disk_alerts = [row for row in notifications if str(row["message"]).startswith("Disk usage of ")]
     alerted_mounts = {str(row["message"]).removeprefix("Disk usage of ").partition(" is ")[0] for row in disk_alerts}
-    used_mounts = {row["mountpoint"] for row in sqlite3_shell(workspace.database, (
-        "SELECT mountpoint FROM system_metric_disks WHERE percent > 0 "
-        "AND system_metric_id = (SELECT MAX(id) FROM system_metrics)"))}
+    used_mounts = {
+        row["mountpoint"]
+        for row in sqlite3_shell(
+            workspace.database,
+            (
+                "SELECT mountpoint FROM system_metric_disks WHERE percent > 0 "
+                "AND system_metric_id = (SELECT MAX(id) FROM system_metrics)"
+            ),
+        )
+    }
     assert used_mounts and alerted_mounts == used_mounts, notifications
     for row in disk_alerts:
         assert row["level"] == "CRITICAL" and row["sent_at"] == metrics[0]["timestamp"], row

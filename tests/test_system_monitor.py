@@ -16,12 +16,29 @@ from pipeline.report import render_report
 from tests.conftest import MAIN, Workspace
 
 # Host-dependent metrics switched off where a test counts alerts: a busy CI machine must not add one.
-CALM = dict(CPU_THRESHOLD="off", CPU_CRITICAL_THRESHOLD="off", LOAD_THRESHOLD="off",
-            LOAD_CRITICAL_THRESHOLD="off", SWAP_THRESHOLD="off", SWAP_CRITICAL_THRESHOLD="off")
-REPORT_ORDER = ["📊 SYSTEM MONITORING REPORT", "Timestamp: ", "Hostname: ", "Platform: ", "📈 Current Metrics:",
-                "   CPU:", "   Memory:", "   Disk:", "   Network: ↑ ", "⚙️  Thresholds:",
-                "   CPU:      off (critical: off)", "   Memory:   85% (critical: 95%)",
-                "   Disk:     90% (critical: 95%)"]
+CALM = dict(
+    CPU_THRESHOLD="off",
+    CPU_CRITICAL_THRESHOLD="off",
+    LOAD_THRESHOLD="off",
+    LOAD_CRITICAL_THRESHOLD="off",
+    SWAP_THRESHOLD="off",
+    SWAP_CRITICAL_THRESHOLD="off",
+)
+REPORT_ORDER = [
+    "📊 SYSTEM MONITORING REPORT",
+    "Timestamp: ",
+    "Hostname: ",
+    "Platform: ",
+    "📈 Current Metrics:",
+    "   CPU:",
+    "   Memory:",
+    "   Disk:",
+    "   Network: ↑ ",
+    "⚙️  Thresholds:",
+    "   CPU:      off (critical: off)",
+    "   Memory:   85% (critical: 95%)",
+    "   Disk:     90% (critical: 95%)",
+]
 
 
 def query(workspace: Workspace, sql: str, *params: object) -> list[sqlite3.Row]:
@@ -65,8 +82,11 @@ def test_a_run_from_any_directory_saves_a_sample_and_prints_the_seed_report(work
 def test_the_second_run_averages_over_the_time_since_the_first(workspace: Workspace) -> None:
     assert workspace.run("--quiet").returncode == 0
     assert workspace.run("--quiet").returncode == 0
-    first, second = query(workspace, "SELECT timestamp, rate_interval_seconds, cpu_percent, "
-                                     "network_recv_bytes_per_second FROM system_metrics ORDER BY id")
+    first, second = query(
+        workspace,
+        "SELECT timestamp, rate_interval_seconds, cpu_percent, "
+        "network_recv_bytes_per_second FROM system_metrics ORDER BY id",
+    )
     gap = (datetime.fromisoformat(second["timestamp"]) - datetime.fromisoformat(first["timestamp"])).total_seconds()
     assert 0 < first["rate_interval_seconds"] <= 0.5  # the first run's short sampling window
     assert second["rate_interval_seconds"] == pytest.approx(gap, abs=1e-3)  # from the stored counters
@@ -84,7 +104,9 @@ def test_alerts_are_reported_and_written_once_each(workspace: Workspace) -> None
     assert "⚠️  [WARNING] Memory usage is " in result.stdout and "threshold: 0%)" in result.stdout
     rows = query(workspace, "SELECT * FROM notifications ORDER BY id")
     assert [(row["level"], row["metric"], row["resource"]) for row in rows] == [
-        ("CRITICAL", "disk_percent", "/"), ("WARNING", "memory_percent", None)]
+        ("CRITICAL", "disk_percent", "/"),
+        ("WARNING", "memory_percent", None),
+    ]
     sample_id = query(workspace, "SELECT id, hostname FROM system_metrics")[0]
     for row in rows:
         assert row["channel"] == "system_monitoring" and row["success"] == 1
@@ -109,11 +131,14 @@ def test_json_output(workspace: Workspace) -> None:
     assert [line.split(" | ")[1] for line in result.stderr.splitlines()] == ["WARNING"]  # INFO stays in the log
 
 
-@pytest.mark.parametrize(("settings", "exit_code", "state"), [
-    ({}, 0, "OK"),
-    ({"DISK_THRESHOLD": "0"}, 1, "WARNING"),
-    ({"DISK_THRESHOLD": "0", "DISK_CRITICAL_THRESHOLD": "0"}, 2, "CRITICAL"),
-])
+@pytest.mark.parametrize(
+    ("settings", "exit_code", "state"),
+    [
+        ({}, 0, "OK"),
+        ({"DISK_THRESHOLD": "0"}, 1, "WARNING"),
+        ({"DISK_THRESHOLD": "0", "DISK_CRITICAL_THRESHOLD": "0"}, 2, "CRITICAL"),
+    ],
+)
 def test_nagios_plugin_output(workspace: Workspace, settings: dict[str, str], exit_code: int, state: str) -> None:
     workspace.write_env(**settings, **CALM, MEMORY_THRESHOLD="90", MEMORY_CRITICAL_THRESHOLD="95")
     result = workspace.run("--nagios")
@@ -159,9 +184,9 @@ def test_an_unusable_database_is_one_error_line(workspace: Workspace, args: tupl
     if args:
         assert result.stdout.startswith("SYSTEM UNKNOWN - System Monitoring Failed: ")
     else:
-        assert result.stderr.splitlines() == [
-            line for line in result.stderr.splitlines() if " | INFO | " in line] + [
-            f"System Monitoring Failed: FileExistsError: [Errno 17] File exists: '{blocker}'"]
+        assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if " | INFO | " in line] + [
+            f"System Monitoring Failed: FileExistsError: [Errno 17] File exists: '{blocker}'"
+        ]
 
 
 def test_log_file_rotates_by_size(workspace: Workspace) -> None:
@@ -223,8 +248,10 @@ def test_a_previous_row_without_counters_falls_back_to_a_short_window(settings_f
     seed_time = (datetime.now(timezone.utc) - timedelta(seconds=60)).replace(tzinfo=None)
     connection = sqlite3.connect(workspace.database)
     with connection:
-        connection.execute("INSERT INTO system_metrics (timestamp, hostname, cpu_percent) VALUES (?, ?, 12.5)",
-                           (seed_time.isoformat(sep=" "), settings.hostname))
+        connection.execute(
+            "INSERT INTO system_metrics (timestamp, hostname, cpu_percent) VALUES (?, ?, 12.5)",
+            (seed_time.isoformat(sep=" "), settings.hostname),
+        )
     connection.close()
     result = monitor_once(settings)
     assert result.sample.rate_interval_seconds is not None and result.sample.rate_interval_seconds < 1

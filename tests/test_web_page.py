@@ -37,17 +37,22 @@ WAIT_MS = 30_000
 
 # ---------------------------------------------------------------- the seeded database and the server
 
+
 def _synthetic_value(index: int) -> dict[str, float]:
     """Figures that move over the day (so the charts have shape) and end high enough to grade."""
     phase = 2 * math.pi * index / (24 * 6)
-    return {"cpu": 35 + 20 * math.sin(phase) + (index * 37) % 9, "memory": 58 + 8 * math.sin(phase / 3),
-            "disk": 70 + 5 * index / SAMPLE_COUNT, "sent": 40_000 + 30_000 * (1 + math.sin(phase)),
-            "recv": 250_000 + 200_000 * (1 + math.cos(phase))}
+    return {
+        "cpu": 35 + 20 * math.sin(phase) + (index * 37) % 9,
+        "memory": 58 + 8 * math.sin(phase / 3),
+        "disk": 70 + 5 * index / SAMPLE_COUNT,
+        "sent": 40_000 + 30_000 * (1 + math.sin(phase)),
+        "recv": 250_000 + 200_000 * (1 + math.cos(phase)),
+    }
 
 
-LAST_CPU = 86.5     # above CPU_THRESHOLD (80), below its critical level (95): WARNING
-DATA_DISK = 92.5    # /data above DISK_THRESHOLD (90): WARNING
-GPU1_UTIL = 97.0    # GPU 1 above GPU_UTILIZATION_CRITICAL_THRESHOLD (95): CRITICAL
+LAST_CPU = 86.5  # above CPU_THRESHOLD (80), below its critical level (95): WARNING
+DATA_DISK = 92.5  # /data above DISK_THRESHOLD (90): WARNING
+GPU1_UTIL = 97.0  # GPU 1 above GPU_UTILIZATION_CRITICAL_THRESHOLD (95): CRITICAL
 
 
 def seed_host(database_url: str, newest: datetime) -> None:
@@ -64,65 +69,176 @@ def seed_host(database_url: str, newest: datetime) -> None:
                 continue
             value = _synthetic_value(index)
             cpu = LAST_CPU if index == SAMPLE_COUNT - 1 else value["cpu"]
-            rows.append({"timestamp": first + SAMPLE_EVERY * index, "hostname": HOST, "platform": "linux",
-                         "cpu_percent": cpu, "cpu_count": 16, "load_1m": 3.1, "load_5m": 2.9, "load_15m": 2.5,
-                         "load_per_core": 2.9 / 16, "memory_total_gb": 62.8, "memory_percent": value["memory"],
-                         "memory_used_gb": 62.8 * value["memory"] / 100, "swap_total_gb": 0.0, "swap_percent": 0.0,
-                         "disk_mountpoint": "/", "disk_total_gb": 468.0, "disk_percent": value["disk"],
-                         "disk_used_gb": 468.0 * value["disk"] / 100, "network_sent_mb": 5_000 + index,
-                         "network_recv_mb": 90_000 + 10 * index, "network_sent_bytes_per_second": value["sent"],
-                         "network_recv_bytes_per_second": value["recv"], "gpu_count": 2,
-                         "rate_interval_seconds": SAMPLE_EVERY.total_seconds()})
+            rows.append(
+                {
+                    "timestamp": first + SAMPLE_EVERY * index,
+                    "hostname": HOST,
+                    "platform": "linux",
+                    "cpu_percent": cpu,
+                    "cpu_count": 16,
+                    "load_1m": 3.1,
+                    "load_5m": 2.9,
+                    "load_15m": 2.5,
+                    "load_per_core": 2.9 / 16,
+                    "memory_total_gb": 62.8,
+                    "memory_percent": value["memory"],
+                    "memory_used_gb": 62.8 * value["memory"] / 100,
+                    "swap_total_gb": 0.0,
+                    "swap_percent": 0.0,
+                    "disk_mountpoint": "/",
+                    "disk_total_gb": 468.0,
+                    "disk_percent": value["disk"],
+                    "disk_used_gb": 468.0 * value["disk"] / 100,
+                    "network_sent_mb": 5_000 + index,
+                    "network_recv_mb": 90_000 + 10 * index,
+                    "network_sent_bytes_per_second": value["sent"],
+                    "network_recv_bytes_per_second": value["recv"],
+                    "gpu_count": 2,
+                    "rate_interval_seconds": SAMPLE_EVERY.total_seconds(),
+                }
+            )
         connection.execute(insert(tables.system_metrics), rows)
-        ids = connection.execute(select(tables.system_metrics.c.id).where(tables.system_metrics.c.hostname == HOST)
-                                 .order_by(tables.system_metrics.c.timestamp)).scalars().all()
+        ids = (
+            connection.execute(
+                select(tables.system_metrics.c.id)
+                .where(tables.system_metrics.c.hostname == HOST)
+                .order_by(tables.system_metrics.c.timestamp)
+            )
+            .scalars()
+            .all()
+        )
         disks, nics, gpus = [], [], []
         for sample_id, row in zip(ids, rows, strict=True):
             index = round((row["timestamp"] - first) / SAMPLE_EVERY)
             value = _synthetic_value(index)
-            for mountpoint, device, total, percent in (("/", "/dev/nvme0n1p2", 468 * 2**30, value["disk"]),
-                                                       ("/data", "/dev/sda1", 3_600 * 2**30, DATA_DISK)):
-                disks.append({"system_metric_id": sample_id, "mountpoint": mountpoint, "device": device,
-                              "fstype": "ext4", "total_bytes": total, "used_bytes": int(total * percent / 100),
-                              "free_bytes": int(total * (100 - percent) / 100), "percent": percent,
-                              "read_bytes_per_second": 1.5e6, "write_bytes_per_second": 4.2e5})
-            nics.append({"system_metric_id": sample_id, "interface": "eth0", "is_up": True, "speed_mbps": 1000,
-                         "bytes_sent_total": 0, "bytes_recv_total": 0, "packets_sent_total": 0,
-                         "packets_recv_total": 0, "errors_in_total": 0, "errors_out_total": 0, "drops_in_total": 0,
-                         "drops_out_total": 0, "sent_bytes_per_second": value["sent"],
-                         "recv_bytes_per_second": value["recv"]})
+            for mountpoint, device, total, percent in (
+                ("/", "/dev/nvme0n1p2", 468 * 2**30, value["disk"]),
+                ("/data", "/dev/sda1", 3_600 * 2**30, DATA_DISK),
+            ):
+                disks.append(
+                    {
+                        "system_metric_id": sample_id,
+                        "mountpoint": mountpoint,
+                        "device": device,
+                        "fstype": "ext4",
+                        "total_bytes": total,
+                        "used_bytes": int(total * percent / 100),
+                        "free_bytes": int(total * (100 - percent) / 100),
+                        "percent": percent,
+                        "read_bytes_per_second": 1.5e6,
+                        "write_bytes_per_second": 4.2e5,
+                    }
+                )
+            nics.append(
+                {
+                    "system_metric_id": sample_id,
+                    "interface": "eth0",
+                    "is_up": True,
+                    "speed_mbps": 1000,
+                    "bytes_sent_total": 0,
+                    "bytes_recv_total": 0,
+                    "packets_sent_total": 0,
+                    "packets_recv_total": 0,
+                    "errors_in_total": 0,
+                    "errors_out_total": 0,
+                    "drops_in_total": 0,
+                    "drops_out_total": 0,
+                    "sent_bytes_per_second": value["sent"],
+                    "recv_bytes_per_second": value["recv"],
+                }
+            )
             for gpu_index, utilization, temperature in ((0, 41.0, 61.0), (1, GPU1_UTIL, 78.0)):
-                gpus.append({"system_metric_id": sample_id, "gpu_index": gpu_index, "name": "NVIDIA A100-SXM4-40GB",
-                             "uuid": f"GPU-0000000{gpu_index}-1111-2222-3333-444444444444",
-                             "utilization_percent": utilization, "memory_total_mib": 40_960.0,
-                             "memory_used_mib": 12_288.0 * (gpu_index + 1), "memory_percent": 30.0 * (gpu_index + 1),
-                             "temperature_celsius": temperature, "power_draw_watts": 180.0 + 150 * gpu_index,
-                             "power_limit_watts": 400.0})
+                gpus.append(
+                    {
+                        "system_metric_id": sample_id,
+                        "gpu_index": gpu_index,
+                        "name": "NVIDIA A100-SXM4-40GB",
+                        "uuid": f"GPU-0000000{gpu_index}-1111-2222-3333-444444444444",
+                        "utilization_percent": utilization,
+                        "memory_total_mib": 40_960.0,
+                        "memory_used_mib": 12_288.0 * (gpu_index + 1),
+                        "memory_percent": 30.0 * (gpu_index + 1),
+                        "temperature_celsius": temperature,
+                        "power_draw_watts": 180.0 + 150 * gpu_index,
+                        "power_limit_watts": 400.0,
+                    }
+                )
         connection.execute(insert(tables.system_metric_disks), disks)
         connection.execute(insert(tables.system_metric_networks), nics)
         connection.execute(insert(tables.system_metric_gpus), gpus)
 
         started = newest - timedelta(hours=3)
-        incidents = [("disk_percent", "/data", "warning", "WARNING", DATA_DISK, 90.0),
-                     ("gpu_utilization_percent", "GPU-00000001-1111-2222-3333-444444444444", "critical", "CRITICAL",
-                      GPU1_UTIL, 95.0)]
+        incidents = [
+            ("disk_percent", "/data", "warning", "WARNING", DATA_DISK, 90.0),
+            (
+                "gpu_utilization_percent",
+                "GPU-00000001-1111-2222-3333-444444444444",
+                "critical",
+                "CRITICAL",
+                GPU1_UTIL,
+                95.0,
+            ),
+        ]
         for metric, resource, status, level, value, threshold in incidents:
-            inserted = connection.execute(insert(tables.alert_incidents).values(
-                host=HOST, metric=metric, resource=resource, status=status, peak_level=level, started_at=started,
-                fired_at=started, last_seen_at=newest, threshold=threshold, last_value=value, min_value=value - 1,
-                max_value=value, sum_value=value * 18, sample_count=18, last_notified_at=started))
+            inserted = connection.execute(
+                insert(tables.alert_incidents).values(
+                    host=HOST,
+                    metric=metric,
+                    resource=resource,
+                    status=status,
+                    peak_level=level,
+                    started_at=started,
+                    fired_at=started,
+                    last_seen_at=newest,
+                    threshold=threshold,
+                    last_value=value,
+                    min_value=value - 1,
+                    max_value=value,
+                    sum_value=value * 18,
+                    sample_count=18,
+                    last_notified_at=started,
+                )
+            )
             incident_id = inserted.inserted_primary_key[0]
-            connection.execute(insert(tables.notifications).values(
-                title=f"{level}: {metric} on {HOST}", message=f"{metric} {resource} is {value} (threshold {threshold})",
-                level=level, channel="system_monitoring", sent_at=started, host=HOST, metric=metric,
-                resource=resource, value=value, threshold=threshold, incident_id=incident_id, event="firing"))
-        connection.execute(insert(tables.notifications).values(
-            title=XSS_TITLE, message="<b>not bold</b> & <script>window.__xss = 2</script>", level="WARNING",
-            channel="system_monitoring", sent_at=newest - timedelta(hours=1), host=HOST, metric="disk_percent"))
-        connection.execute(insert(tables.notifications).values(
-            title=f"Resolved: CPU usage on {HOST}", message="CPU usage back to normal after 25 min (peak 97.1%)",
-            level="INFO", channel="system_monitoring", sent_at=newest - timedelta(hours=5), host=HOST,
-            metric="cpu_percent", event="resolved"))
+            connection.execute(
+                insert(tables.notifications).values(
+                    title=f"{level}: {metric} on {HOST}",
+                    message=f"{metric} {resource} is {value} (threshold {threshold})",
+                    level=level,
+                    channel="system_monitoring",
+                    sent_at=started,
+                    host=HOST,
+                    metric=metric,
+                    resource=resource,
+                    value=value,
+                    threshold=threshold,
+                    incident_id=incident_id,
+                    event="firing",
+                )
+            )
+        connection.execute(
+            insert(tables.notifications).values(
+                title=XSS_TITLE,
+                message="<b>not bold</b> & <script>window.__xss = 2</script>",
+                level="WARNING",
+                channel="system_monitoring",
+                sent_at=newest - timedelta(hours=1),
+                host=HOST,
+                metric="disk_percent",
+            )
+        )
+        connection.execute(
+            insert(tables.notifications).values(
+                title=f"Resolved: CPU usage on {HOST}",
+                message="CPU usage back to normal after 25 min (peak 97.1%)",
+                level="INFO",
+                channel="system_monitoring",
+                sent_at=newest - timedelta(hours=5),
+                host=HOST,
+                metric="cpu_percent",
+                event="resolved",
+            )
+        )
     engine.dispose()
 
 
@@ -138,11 +254,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         main_py(breach, "monitor", "--quiet")
     seed_host(url, datetime.now(timezone.utc) - timedelta(minutes=3))
     script = tmp / "hello.py"
-    script.write_text('import os\nprint(f"hello from run {os.environ[\'AUTOMATION_JOB_EXECUTION_ID\']}")\n')
+    script.write_text("import os\nprint(f\"hello from run {os.environ['AUTOMATION_JOB_EXECUTION_ID']}\")\n")
     # No scheduled monitor runs during the tests: one with the default levels would resolve that incident.
     main_py(env, "jobs", "disable", "system_monitoring")
-    main_py(env, "jobs", "add", HELLO_JOB, "--cron", "0 3 1 1 *", "--script", str(script),
-            "--description", "<i>prints</i> a line & exits")
+    main_py(
+        env,
+        "jobs",
+        "add",
+        HELLO_JOB,
+        "--cron",
+        "0 3 1 1 *",
+        "--script",
+        str(script),
+        "--description",
+        "<i>prints</i> a line & exits",
+    )
     with serving(tmp, url, command="run", API_TOKEN=TOKEN) as running:
         # The page shows the health badge: wait for the scheduler's first heartbeat (the web server starts first).
         deadline = time.monotonic() + 60
@@ -153,6 +279,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 # ---------------------------------------------------------------- the browser
+
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
@@ -225,7 +352,8 @@ def chart_request(watched: Watched) -> dict[str, str]:
 
 def series_pixels(page: Page, chart: str) -> int:
     """Opaque pixels of the chart's canvas in the first series' colour: its average line (the fill is faint)."""
-    return page.evaluate("""(chart) => {
+    return page.evaluate(
+        """(chart) => {
         const canvas = document.querySelector(`#${chart} canvas`);
         const probe = document.createElement("canvas").getContext("2d");
         probe.fillStyle = getComputedStyle(document.documentElement).getPropertyValue("--series-1").trim();
@@ -238,15 +366,19 @@ def series_pixels(page: Page, chart: str) -> int:
                 && data[i + 3] > 200) found += 1;
         }
         return found;
-    }""", chart)
+    }""",
+        chart,
+    )
 
 
 # ---------------------------------------------------------------- the tests
 
+
 def test_page_shows_the_seeded_host_with_levels_and_charts(server: Server, watched: Watched) -> None:
     page = watched.page
-    with page.expect_response(lambda response: "/monitoring/metrics?" in response.url
-                              and "points=" in response.url) as history:
+    with page.expect_response(
+        lambda response: "/monitoring/metrics?" in response.url and "points=" in response.url
+    ) as history:
         watched.open(server, f"?host={HOST}&range=24h")
     buckets = history.value.json()["items"]
     assert len(buckets) > 0 and all(bucket["hostname"] == HOST for bucket in buckets)
@@ -305,8 +437,7 @@ def test_range_picker_asks_for_the_chosen_range(server: Server, watched: Watched
     watched.open(server, f"?host={HOST}&range=24h")
     shown: dict[str, int] = {}
     gaps: dict[str, str | None] = {}
-    for label, seconds in (("7d", RANGES["7d"]), ("1h", RANGES["1h"]), ("30d", RANGES["30d"]),
-                           ("24h", RANGES["24h"])):
+    for label, seconds in (("7d", RANGES["7d"]), ("1h", RANGES["1h"]), ("30d", RANGES["30d"]), ("24h", RANGES["24h"])):
         with page.expect_response(lambda response: "points=" in response.url) as answer:
             page.click(f"#range-picker button[data-range='{label}']")
         asked = chart_request(watched)
@@ -332,15 +463,21 @@ def test_notification_level_filter(server: Server, watched: Watched) -> None:
     page = watched.page
     watched.open(server, f"?host={HOST}")
     for level in ("CRITICAL", "INFO", "WARNING"):
-        with page.expect_response(lambda response, level=level: "/monitoring/notifications" in response.url
-                                  and f"level={level}" in response.url) as answer:
+        with page.expect_response(
+            lambda response, level=level: (
+                "/monitoring/notifications" in response.url and f"level={level}" in response.url
+            )
+        ) as answer:
             page.select_option("#level-filter", level)
         expected = answer.value.json()["items"]
         assert expected and all(row["level"] == level for row in expected)
         rows = page.locator("#notifications-table tbody tr")
         rows.first.wait_for()
-        page.wait_for_function(f"[...document.querySelectorAll('#notifications-table tbody tr')]"
-                               f".every((row) => row.dataset.level === '{level}')", timeout=WAIT_MS)
+        page.wait_for_function(
+            f"[...document.querySelectorAll('#notifications-table tbody tr')]"
+            f".every((row) => row.dataset.level === '{level}')",
+            timeout=WAIT_MS,
+        )
         assert rows.count() == len(expected)
     watched.assert_clean()
 
@@ -357,8 +494,7 @@ def test_host_picker_switches_every_part(server: Server, watched: Watched) -> No
     sample = current.value.json()
     assert sample["hostname"] == other
     mounts = [disk["mountpoint"] for disk in sample["disks"]]
-    page.wait_for_function(f"document.querySelectorAll('#disk-list .meter').length === {len(mounts)}",
-                           timeout=WAIT_MS)
+    page.wait_for_function(f"document.querySelectorAll('#disk-list .meter').length === {len(mounts)}", timeout=WAIT_MS)
     assert page.locator("#current-panel").get_attribute("data-source") == "live"
     assert page.locator("#disk-list .meter .name").all_inner_texts() == mounts
     gpus = page.locator("#gpu-list .meter")
@@ -393,8 +529,9 @@ def test_run_now_needs_the_token_then_runs_and_shows_the_output(server: Server, 
     page.fill("#token-input", TOKEN)
     page.click("#token-form button[type=submit]")
     assert page.evaluate("localStorage.getItem('dashboard.token')") == TOKEN
-    with page.expect_response(lambda response: response.request.method == "POST"
-                              and response.url.endswith(f"/jobs/{job['id']}/execute")) as answer:
+    with page.expect_response(
+        lambda response: response.request.method == "POST" and response.url.endswith(f"/jobs/{job['id']}/execute")
+    ) as answer:
         button.click()
     assert answer.value.status == 202
     assert answer.value.request.headers["authorization"] == f"Bearer {TOKEN}"
@@ -405,9 +542,11 @@ def test_run_now_needs_the_token_then_runs_and_shows_the_output(server: Server, 
     row.wait_for(timeout=WAIT_MS)
     assert HELLO_JOB in row.inner_text()
     detail = page.locator("#execution-detail")
-    page.wait_for_function(f"document.querySelector('#execution-detail').dataset.status === 'success'"
-                           f" && document.querySelector('#execution-detail').dataset.executionId === '{run_id}'",
-                           timeout=WAIT_MS)
+    page.wait_for_function(
+        f"document.querySelector('#execution-detail').dataset.status === 'success'"
+        f" && document.querySelector('#execution-detail').dataset.executionId === '{run_id}'",
+        timeout=WAIT_MS,
+    )
     assert page.locator("#execution-stdout").inner_text().strip() == f"hello from run {run_id}"
     assert f"Run {run_id} of {HELLO_JOB}" == page.locator("#execution-title").inner_text()
     stored = server.ok(f"/jobs/executions/{run_id}")
@@ -423,8 +562,9 @@ def test_run_now_needs_the_token_then_runs_and_shows_the_output(server: Server, 
     job_row = page.locator(f"#jobs-table tr[data-job-id='{job['id']}']")
     assert "success" in job_row.locator(".badge").inner_text()
     row.click()
-    page.wait_for_function(f"document.querySelector('#execution-detail').dataset.executionId === '{run_id}'",
-                           timeout=WAIT_MS)
+    page.wait_for_function(
+        f"document.querySelector('#execution-detail').dataset.executionId === '{run_id}'", timeout=WAIT_MS
+    )
     assert page.locator("#execution-stdout").inner_text().strip() == f"hello from run {run_id}"
     screenshot(page, "run-detail.png")
     watched.assert_clean()
@@ -480,8 +620,9 @@ def test_dark_scheme_and_phone_screenshots(server: Server, browser: Browser) -> 
     watched.assert_clean()
     dark.close()
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                has_touch=True)
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     watched = Watched(phone.new_page())
     watched.open(server, f"?host={HOST}")
     page = watched.page
@@ -494,4 +635,3 @@ def test_dark_scheme_and_phone_screenshots(server: Server, browser: Browser) -> 
     screenshot(page, "phone.png")
     watched.assert_clean()
     phone.close()
-

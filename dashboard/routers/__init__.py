@@ -11,5 +11,9 @@ from dashboard.errors import ErrorLoggingRoute
 def area_router(tag: str, prefix: str = "", guarded: bool = True) -> APIRouter:
     """A router whose routes log unexpected errors (a generic 500), refuse NUL characters in parameters and,
     when `guarded`, need the token for reads under API_READ_AUTH=true."""
-    return APIRouter(prefix=prefix, tags=[tag], route_class=ErrorLoggingRoute,
-                     dependencies=[*([Depends(read_access)] if guarded else []), Depends(no_nul_parameters)])
+    return APIRouter(
+        prefix=prefix,
+        tags=[tag],
+        route_class=ErrorLoggingRoute,
+        dependencies=[*([Depends(read_access)] if guarded else []), Depends(no_nul_parameters)],
+    )

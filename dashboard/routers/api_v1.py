@@ -23,8 +23,9 @@ Host = Annotated[str | None, Query(max_length=255, description="default: this se
 
 # Each series' system_metrics columns: the catalogue's metrics of that series (the disk series also names the
 # system disk they are of).
-SERIES_COLUMNS = {series: (("disk_mountpoint",) if series == "disk" else ()) + series_columns(series)
-                  for series in SERIES}
+SERIES_COLUMNS = {
+    series: (("disk_mountpoint",) if series == "disk" else ()) + series_columns(series) for series in SERIES
+}
 
 
 @router.get("/metrics/current", summary="A live sample of this machine (as /monitoring/metrics/current)")
@@ -33,34 +34,68 @@ async def current(request: Request) -> Response:
 
 
 @router.get("/metrics/processes", summary="Top processes of a live sample, by CPU or memory")
-async def processes(request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 10,
-                    sort_by: Literal["cpu", "memory"] = "cpu") -> Response:
+async def processes(
+    request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 10, sort_by: Literal["cpu", "memory"] = "cpu"
+) -> Response:
     live = (await live_sample(request)).document
     rows = [row for row in live.get("processes", []) if row["ranking"] == sort_by and row["rank"] <= limit]
-    return json_response({"timestamp": live["timestamp"], "hostname": live["hostname"], "sort_by": sort_by,
-                          "count": len(rows), "processes": rows})
+    return json_response(
+        {
+            "timestamp": live["timestamp"],
+            "hostname": live["hostname"],
+            "sort_by": sort_by,
+            "count": len(rows),
+            "processes": rows,
+        }
+    )
 
 
-def _series(request: Request, reader: Connection, metric: str, hostname: str | None, start: datetime | None,
-            end: datetime | None, limit: int) -> Response:
+def _series(
+    request: Request,
+    reader: Connection,
+    metric: str,
+    hostname: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+) -> Response:
     start, end = time_range(start, end, "start", "end")
     host = hostname or settings_of(request).hostname
     if metric == "gpu":
         data = gpu_series(reader, host, start, end, limit)
     else:
         data = list_samples(reader, host, start, end, limit, 0, SERIES_COLUMNS[metric])
-    return json_response({"metric": metric, "hostname": host, "start": start, "end": end, "limit": limit,
-                          "count": len(data), "data": data})
+    return json_response(
+        {
+            "metric": metric,
+            "hostname": host,
+            "start": start,
+            "end": end,
+            "limit": limit,
+            "count": len(data),
+            "data": data,
+        }
+    )
 
 
 def _series_route(metric: str) -> None:
-    def series(request: Request, reader: Reader, hostname: Host = None, start: StartTime = None, end: EndTime = None,
-               limit: Limit = DEFAULT_PAGE) -> Response:
+    def series(
+        request: Request,
+        reader: Reader,
+        hostname: Host = None,
+        start: StartTime = None,
+        end: EndTime = None,
+        limit: Limit = DEFAULT_PAGE,
+    ) -> Response:
         return _series(request, reader, metric, hostname, start, end, limit)
 
-    router.add_api_route(f"/metrics/{metric}", series, methods=["GET"], name=f"{metric}_series",
-                         summary=f"Stored {metric} figures, newest first" + (
-                             " (a row per GPU and sample)" if metric == "gpu" else ""))
+    router.add_api_route(
+        f"/metrics/{metric}",
+        series,
+        methods=["GET"],
+        name=f"{metric}_series",
+        summary=f"Stored {metric} figures, newest first" + (" (a row per GPU and sample)" if metric == "gpu" else ""),
+    )
 
 
 for _metric in (*SERIES_COLUMNS, "gpu"):

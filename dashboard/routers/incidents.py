@@ -35,18 +35,25 @@ class Acknowledgement(Payload):
 
 
 class SilenceRequest(Payload):
-    pattern: str = Field(min_length=1, max_length=512, description="glob over metric, metric:resource or "
-                                                                   "host:metric:resource, e.g. disk_*:/var*")
-    until: str = Field(min_length=1, max_length=64, description="a duration from now (30m, 2h, 1d) or an ISO 8601 "
-                                                                "time")
+    pattern: str = Field(
+        min_length=1,
+        max_length=512,
+        description="glob over metric, metric:resource or host:metric:resource, e.g. disk_*:/var*",
+    )
+    until: str = Field(min_length=1, max_length=64, description="a duration from now (30m, 2h, 1d) or an ISO 8601 time")
     reason: str | None = Field(None, max_length=1000)
 
 
 @router.get("", summary="Incidents newest first: active (default), resolved or all")
-def incidents(reader: Reader, status: Literal["active", "resolved", "all"] = "active", limit: Limit = DEFAULT_PAGE,
-              offset: Offset = 0) -> Response:
-    return json_response({"items": list_incidents(reader, _STATUS[status], limit, offset), "limit": limit,
-                          "offset": offset})
+def incidents(
+    reader: Reader,
+    status: Literal["active", "resolved", "all"] = "active",
+    limit: Limit = DEFAULT_PAGE,
+    offset: Offset = 0,
+) -> Response:
+    return json_response(
+        {"items": list_incidents(reader, _STATUS[status], limit, offset), "limit": limit, "offset": offset}
+    )
 
 
 @router.get("/silences", summary="Silences in force")
@@ -59,8 +66,11 @@ def one_incident(reader: Reader, incident_id: RowId) -> Response:
     return json_response(found_or_404(incident(reader, incident_id), "incident", incident_id))
 
 
-@router.post("/{incident_id}/ack", summary="Acknowledge an active incident: no more reminders for it",
-             dependencies=[Depends(write_access)])
+@router.post(
+    "/{incident_id}/ack",
+    summary="Acknowledge an active incident: no more reminders for it",
+    dependencies=[Depends(write_access)],
+)
 def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Response:
     try:
         acknowledge_incident(incident_id, (body or Acknowledgement()).by)
@@ -71,19 +81,23 @@ def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Resp
     return json_response({"id": incident_id, "acknowledged": True})
 
 
-@router.post("/silences", summary="Silence matching incidents until a time", status_code=201,
-             dependencies=[Depends(write_access)])
+@router.post(
+    "/silences",
+    summary="Silence matching incidents until a time",
+    status_code=201,
+    dependencies=[Depends(write_access)],
+)
 def silence(body: SilenceRequest) -> Response:
     try:
         silence_id, pattern, until = silence_incidents(body.pattern, body.until, body.reason)
     except AlertArgumentError as error:
         raise HTTPException(422, error.field_message) from None
-    return json_response({"id": silence_id, "pattern": pattern, "until": until, "reason": body.reason},
-                         status_code=201)
+    return json_response({"id": silence_id, "pattern": pattern, "until": until, "reason": body.reason}, status_code=201)
 
 
-@router.delete("/silences/{silence}", summary="End silences early, by id or exact pattern",
-               dependencies=[Depends(write_access)])
+@router.delete(
+    "/silences/{silence}", summary="End silences early, by id or exact pattern", dependencies=[Depends(write_access)]
+)
 def unsilence(silence: str) -> Response:
     try:
         ended = unsilence_incidents(silence)

@@ -37,14 +37,16 @@ from storage.scheduler_queries import newest_heartbeat
 router = area_router("jobs", "/jobs")
 Status = Annotated[ExecutionStatus | None, Query(description="only runs with this status")]
 
+
 class JobChanges(Payload):
     """Fields to set; those left out (or null) keep their value."""
 
     model_config = ConfigDict(extra="forbid")
 
     cron_expression: str | None = Field(None, max_length=128, examples=["*/5 * * * *"])
-    job_type: str | None = Field(None, description="MONITORING, CUSTOM, BACKUP, SECURITY, LOG_ANALYSIS, CLEANUP, "
-                                                   "REPORT")
+    job_type: str | None = Field(
+        None, description="MONITORING, CUSTOM, BACKUP, SECURITY, LOG_ANALYSIS, CLEANUP, REPORT"
+    )
     script_path: str | None = Field(None, max_length=1024, description="relative to the project root")
     script_args: list[str] | None = None
     timeout_seconds: int | None = None
@@ -85,9 +87,14 @@ def _job_service_errors() -> Iterator[None]:
 
 def _job_document(row: dict[str, Any], last_run: dict[str, Any] | None, request: Request) -> dict[str, Any]:
     moment, error = next_run(row, zone_or_default(settings_of(request).scheduler_timezone), datetime.now(timezone.utc))
-    return {**row, "job_type": row["job_type"].name,
-            "script_args": json.loads(row["script_args"]) if row["script_args"] else [],
-            "next_run_at": moment, "schedule_error": error, "last_run": last_run}
+    return {
+        **row,
+        "job_type": row["job_type"].name,
+        "script_args": json.loads(row["script_args"]) if row["script_args"] else [],
+        "next_run_at": moment,
+        "schedule_error": error,
+        "last_run": last_run,
+    }
 
 
 def _job_or_404(reader: Connection, job_id: int) -> dict[str, Any]:
@@ -115,8 +122,9 @@ def add_job(request: Request, body: NewJob) -> Response:
 
 @router.get("/executions", summary="Runs of every job, newest first (without their output)")
 def all_executions(reader: Reader, status: Status = None, limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> Response:
-    return json_response({"items": list_executions(reader, None, status, limit, offset), "limit": limit,
-                          "offset": offset})
+    return json_response(
+        {"items": list_executions(reader, None, status, limit, offset), "limit": limit, "offset": offset}
+    )
 
 
 @router.get("/executions/{execution_id}", summary="One run, with its output")
@@ -136,8 +144,9 @@ def change_job(request: Request, job_id: RowId, body: JobChanges) -> Response:
     return _reply_with_job(request, job_id)
 
 
-@router.delete("/{job_id}", summary="Remove a job (its runs stay, unlinked)", status_code=204,
-               dependencies=[Depends(write_access)])
+@router.delete(
+    "/{job_id}", summary="Remove a job (its runs stay, unlinked)", status_code=204, dependencies=[Depends(write_access)]
+)
 def remove_job(job_id: RowId) -> Response:
     with _job_service_errors():
         job_service.remove_job(job_id)
@@ -160,8 +169,12 @@ def disable_job(request: Request, job_id: RowId) -> Response:
     return _switch(request, job_id, False)
 
 
-@router.post("/{job_id}/execute", summary="Run the job now; answers at once with the pending run",
-             status_code=202, dependencies=[Depends(write_access)])
+@router.post(
+    "/{job_id}/execute",
+    summary="Run the job now; answers at once with the pending run",
+    status_code=202,
+    dependencies=[Depends(write_access)],
+)
 def execute(reader: Reader, job_id: RowId) -> Response:
     """The run is queued as a pending manual row that a running scheduler takes within about a second (and
     records as its own, so a scheduler that dies mid-run leaves it marked abandoned). With no scheduler beating,
@@ -179,8 +192,10 @@ def execute(reader: Reader, job_id: RowId) -> Response:
 
 
 @router.get("/{job_id}/executions", summary="A job's runs, newest first (without their output)")
-def job_executions(reader: Reader, job_id: RowId, status: Status = None, limit: Limit = DEFAULT_PAGE,
-                   offset: Offset = 0) -> Response:
+def job_executions(
+    reader: Reader, job_id: RowId, status: Status = None, limit: Limit = DEFAULT_PAGE, offset: Offset = 0
+) -> Response:
     _job_or_404(reader, job_id)
-    return json_response({"items": list_executions(reader, job_id, status, limit, offset), "limit": limit,
-                          "offset": offset})
+    return json_response(
+        {"items": list_executions(reader, job_id, status, limit, offset), "limit": limit, "offset": offset}
+    )

@@ -42,8 +42,10 @@ from storage.notification_queries import counts_by_level, list_notifications, no
 
 router = area_router("monitoring", "/monitoring")
 
-Level = Annotated[str | None, Query(pattern="^(?i:INFO|WARNING|CRITICAL|ERROR)$",
-                                    description="INFO, WARNING, CRITICAL or ERROR (any case)")]
+Level = Annotated[
+    str | None,
+    Query(pattern="^(?i:INFO|WARNING|CRITICAL|ERROR)$", description="INFO, WARNING, CRITICAL or ERROR (any case)"),
+]
 MAX_POINTS = 1000
 DEFAULT_RANGE = timedelta(hours=24)  # of a downsampled query without start_time
 MAX_STEP_SECONDS = 366 * 86400
@@ -71,8 +73,11 @@ def thresholds(request: Request) -> Response:
     return json_response({"items": threshold_levels(settings_of(request).thresholds)})
 
 
-@router.get("/catalogue", summary="Every metric: labels, unit, kind, where it is stored, its API series and, "
-                                  "for a graded one, the levels it is graded against")
+@router.get(
+    "/catalogue",
+    summary="Every metric: labels, unit, kind, where it is stored, its API series and, "
+    "for a graded one, the levels it is graded against",
+)
 def catalogue(request: Request) -> Response:
     return json_response({"items": catalogue_document(settings_of(request).thresholds)})
 
@@ -81,8 +86,7 @@ def catalogue(request: Request) -> Response:
 async def latest_metrics(request: Request, hostname: Hostname = None) -> Response:
     """Answered from a cache refreshed at most once a second: the hottest read of a page left open."""
     cache: TimedCache[tuple[int, bytes]] = request.app.state.latest_cache
-    status, body = cache.fresh(hostname) or await run_in_threadpool(cache.get, hostname,
-                                                                    lambda: _latest_body(hostname))
+    status, body = cache.fresh(hostname) or await run_in_threadpool(cache.get, hostname, lambda: _latest_body(hostname))
     return Response(body, status_code=status, media_type="application/json")
 
 
@@ -93,9 +97,13 @@ def _latest_body(hostname: str | None) -> tuple[int, bytes]:
         sample_id = latest_sample_id(reader, hostname)
         sample = sample_with_details(reader, sample_id) if sample_id is not None else None
     if sample is None:
-        return 404, encode_json({"detail": f"no stored sample{' of host ' + repr(hostname) if hostname else ''} "
-                                           f"yet; run `python main.py monitor` or let the scheduler's monitoring job "
-                                           f"run"})
+        return 404, encode_json(
+            {
+                "detail": f"no stored sample{' of host ' + repr(hostname) if hostname else ''} "
+                f"yet; run `python main.py monitor` or let the scheduler's monitoring job "
+                f"run"
+            }
+        )
     return 200, encode_json(sample)
 
 
@@ -117,14 +125,32 @@ def _step_seconds(step: str | None, points: int | None, start: datetime, end: da
 
 
 @router.get("/metrics", summary="Stored samples, newest first; with points or step, downsampled into buckets")
-def metrics(reader: Reader, hostname: Hostname = None, start_time: StartTime = None, end_time: EndTime = None,
-            limit: Annotated[int | None, Query(ge=1, le=MAX_POINTS, description=(
-                "rows or buckets per page (1-1000; default 100 rows, or every bucket when downsampling)"))] = None,
-            offset: Offset = 0,
-            points: Annotated[int | None, Query(ge=1, le=MAX_POINTS, description=(
-                "downsample the range into at most this many buckets (1-1000), each with avg and max"))] = None,
-            step: Annotated[str | None, Query(max_length=16, description=(
-                "downsample into buckets this long: seconds or 90s, 5m, 1h, 1d"))] = None) -> Response:
+def metrics(
+    reader: Reader,
+    hostname: Hostname = None,
+    start_time: StartTime = None,
+    end_time: EndTime = None,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_POINTS,
+            description=("rows or buckets per page (1-1000; default 100 rows, or every bucket when downsampling)"),
+        ),
+    ] = None,
+    offset: Offset = 0,
+    points: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_POINTS,
+            description=("downsample the range into at most this many buckets (1-1000), each with avg and max"),
+        ),
+    ] = None,
+    step: Annotated[
+        str | None, Query(max_length=16, description=("downsample into buckets this long: seconds or 90s, 5m, 1h, 1d"))
+    ] = None,
+) -> Response:
     start, end = time_range(start_time, end_time)
     if points is None and step is None:
         rows = list_samples(reader, hostname, start, end, limit or DEFAULT_PAGE, offset)
@@ -135,16 +161,30 @@ def metrics(reader: Reader, hostname: Hostname = None, start_time: StartTime = N
     start = start or end - DEFAULT_RANGE
     step_seconds = _step_seconds(step, points, start, end)
     items = buckets(reader, hostname, start, end, step_seconds, limit or MAX_POINTS, offset)
-    return json_response({"items": items, "hostname": hostname, "start_time": start, "end_time": end,
-                          "step_seconds": step_seconds, "columns": CHARTED_COLUMNS, "limit": limit or MAX_POINTS,
-                          "offset": offset})
+    return json_response(
+        {
+            "items": items,
+            "hostname": hostname,
+            "start_time": start,
+            "end_time": end,
+            "step_seconds": step_seconds,
+            "columns": CHARTED_COLUMNS,
+            "limit": limit or MAX_POINTS,
+            "offset": offset,
+        }
+    )
 
 
 @router.get("/notifications", summary="Notifications newest first, by level, channel and time")
-def notifications(reader: Reader, level: Level = None,
-                  channel: Annotated[str | None, Query(max_length=64, description="e.g. system_monitoring")] = None,
-                  start_time: StartTime = None, end_time: EndTime = None, limit: Limit = DEFAULT_PAGE,
-                  offset: Offset = 0) -> Response:
+def notifications(
+    reader: Reader,
+    level: Level = None,
+    channel: Annotated[str | None, Query(max_length=64, description="e.g. system_monitoring")] = None,
+    start_time: StartTime = None,
+    end_time: EndTime = None,
+    limit: Limit = DEFAULT_PAGE,
+    offset: Offset = 0,
+) -> Response:
     start, end = time_range(start_time, end_time)
     rows = list_notifications(reader, level.upper() if level else None, channel, start, end, limit, offset)
     return json_response({"items": rows, "limit": limit, "offset": offset})
@@ -152,8 +192,9 @@ def notifications(reader: Reader, level: Level = None,
 
 @router.get("/notifications/{notification_id}", summary="One notification and its deliveries")
 def notification(reader: Reader, notification_id: RowId) -> Response:
-    return json_response(found_or_404(notification_with_deliveries(reader, notification_id), "notification",
-                                      notification_id))
+    return json_response(
+        found_or_404(notification_with_deliveries(reader, notification_id), "notification", notification_id)
+    )
 
 
 @router.get("/stats", summary="Hosts, notifications in the last 24 h, active incidents and job runs")
@@ -162,7 +203,12 @@ def stats(reader: Reader) -> Response:
     runs: dict[str, int] = {}
     for _, status, count in runs_by_status(reader):
         runs[status] = runs.get(status, 0) + count
-    return json_response({"hosts": host_summaries(reader), "notifications_last_24h": counts_by_level(reader, day_ago),
-                          "notifications_total": counts_by_level(reader), "active_incidents": active_counts(reader),
-                          "job_runs": runs})
-
+    return json_response(
+        {
+            "hosts": host_summaries(reader),
+            "notifications_last_24h": counts_by_level(reader, day_ago),
+            "notifications_total": counts_by_level(reader),
+            "active_incidents": active_counts(reader),
+            "job_runs": runs,
+        }
+    )

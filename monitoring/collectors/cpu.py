@@ -14,10 +14,25 @@ from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures, ResourceFigures
 from monitoring.rates import CounterSnapshot, share_percent
 
-PRODUCES = ("cpu_percent", "cpu_count", "cpu_physical_count", "cpu_frequency_mhz", "cpu_busy_seconds_total",
-            "cpu_seconds_total", "cpu_core_percent", "cpu_core_busy_seconds_total", "cpu_core_seconds_total",
-            "load_1m", "load_5m", "load_15m", "load_per_core", "cpu_iowait_seconds_total", "cpu_steal_seconds_total",
-            "cpu_iowait_percent", "cpu_steal_percent")
+PRODUCES = (
+    "cpu_percent",
+    "cpu_count",
+    "cpu_physical_count",
+    "cpu_frequency_mhz",
+    "cpu_busy_seconds_total",
+    "cpu_seconds_total",
+    "cpu_core_percent",
+    "cpu_core_busy_seconds_total",
+    "cpu_core_seconds_total",
+    "load_1m",
+    "load_5m",
+    "load_15m",
+    "load_per_core",
+    "cpu_iowait_seconds_total",
+    "cpu_steal_seconds_total",
+    "cpu_iowait_percent",
+    "cpu_steal_percent",
+)
 # The cumulative times (CpuTimes' fields), as the catalogue names them for the whole machine and for one core.
 _MACHINE_TIMES = ("cpu_busy_seconds_total", "cpu_seconds_total", "cpu_iowait_seconds_total", "cpu_steal_seconds_total")
 _CORE_TIMES = ("cpu_core_busy_seconds_total", "cpu_core_seconds_total")
@@ -114,8 +129,9 @@ def apply_rates(reading: CpuReading, previous: CounterSnapshot, elapsed_seconds:
         reading.core_percents.append(None if core is None else cpu_percent(CpuTimes(*core), times))
 
 
-def _share_since(previous: CounterSnapshot, name: str, total_before: float | None, part_now: float | None,
-                 total_now: float) -> float | None:
+def _share_since(
+    previous: CounterSnapshot, name: str, total_before: float | None, part_now: float | None, total_now: float
+) -> float | None:
     """The share of the time that passed which the counter `name` grew by; None where either reading lacks it
     (another OS, or a sample stored before the platform counted it)."""
     part_before = previous.machine_counters((name,))
@@ -126,14 +142,26 @@ def _share_since(previous: CounterSnapshot, name: str, total_before: float | Non
 
 def figures(reading: CpuReading, sample: SampleView) -> Figures:
     times = reading.times
-    machine = {"cpu_percent": reading.percent, "cpu_count": reading.logical_count,
-               "cpu_physical_count": reading.physical_count, "cpu_frequency_mhz": reading.frequency_mhz,
-               **dict(zip(_MACHINE_TIMES, times, strict=True)),
-               "load_1m": reading.load_1m, "load_5m": reading.load_5m, "load_15m": reading.load_15m,
-               "load_per_core": reading.load_per_core, "cpu_iowait_percent": reading.iowait_percent,
-               "cpu_steal_percent": reading.steal_percent}
+    machine = {
+        "cpu_percent": reading.percent,
+        "cpu_count": reading.logical_count,
+        "cpu_physical_count": reading.physical_count,
+        "cpu_frequency_mhz": reading.frequency_mhz,
+        **dict(zip(_MACHINE_TIMES, times, strict=True)),
+        "load_1m": reading.load_1m,
+        "load_5m": reading.load_5m,
+        "load_15m": reading.load_15m,
+        "load_per_core": reading.load_per_core,
+        "cpu_iowait_percent": reading.iowait_percent,
+        "cpu_steal_percent": reading.steal_percent,
+    }
     percents = reading.core_percents or [None] * len(reading.core_times)
-    cores = [ResourceFigures(ResourceKind.CORE, {"core_index": index},
-                             {"cpu_core_percent": percent, **dict(zip(_CORE_TIMES, core_times[:2], strict=True))})
-             for index, (core_times, percent) in enumerate(zip(reading.core_times, percents, strict=True))]
+    cores = [
+        ResourceFigures(
+            ResourceKind.CORE,
+            {"core_index": index},
+            {"cpu_core_percent": percent, **dict(zip(_CORE_TIMES, core_times[:2], strict=True))},
+        )
+        for index, (core_times, percent) in enumerate(zip(reading.core_times, percents, strict=True))
+    ]
     return Figures.of(machine, cores, kind=ResourceKind.CORE)

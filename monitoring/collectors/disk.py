@@ -16,22 +16,55 @@ from monitoring.figures import Figures, ResourceFigures, Value, named_values
 from monitoring.rates import CounterSnapshot, per_second
 from monitoring.units import GIB
 
-PRODUCES = ("disk_total_gb", "disk_used_gb", "disk_percent", "disk_total_bytes", "disk_used_bytes",
-            "disk_free_bytes", "disk_read_bytes_total", "disk_write_bytes_total", "disk_read_count_total",
-            "disk_write_count_total", "disk_read_bytes_per_second", "disk_write_bytes_per_second",
-            "disk_read_ops_per_second", "disk_write_ops_per_second", "device_read_bytes_total",
-            "device_write_bytes_total", "device_read_count_total", "device_write_count_total",
-            "device_read_bytes_per_second", "device_write_bytes_per_second", "device_read_ops_per_second",
-            "device_write_ops_per_second")
+PRODUCES = (
+    "disk_total_gb",
+    "disk_used_gb",
+    "disk_percent",
+    "disk_total_bytes",
+    "disk_used_bytes",
+    "disk_free_bytes",
+    "disk_read_bytes_total",
+    "disk_write_bytes_total",
+    "disk_read_count_total",
+    "disk_write_count_total",
+    "disk_read_bytes_per_second",
+    "disk_write_bytes_per_second",
+    "disk_read_ops_per_second",
+    "disk_write_ops_per_second",
+    "device_read_bytes_total",
+    "device_write_bytes_total",
+    "device_read_count_total",
+    "device_write_count_total",
+    "device_read_bytes_per_second",
+    "device_write_bytes_per_second",
+    "device_read_ops_per_second",
+    "device_write_ops_per_second",
+)
 # IoCounters' and IoRates' fields as the catalogue names them for every device together and for a mount's device.
-_MACHINE_COUNTERS = ("disk_read_bytes_total", "disk_write_bytes_total", "disk_read_count_total",
-                     "disk_write_count_total")
-_MACHINE_RATES = ("disk_read_bytes_per_second", "disk_write_bytes_per_second", "disk_read_ops_per_second",
-                  "disk_write_ops_per_second")
-_DEVICE_COUNTERS = ("device_read_bytes_total", "device_write_bytes_total", "device_read_count_total",
-                    "device_write_count_total")
-_DEVICE_RATES = ("device_read_bytes_per_second", "device_write_bytes_per_second", "device_read_ops_per_second",
-                 "device_write_ops_per_second")
+_MACHINE_COUNTERS = (
+    "disk_read_bytes_total",
+    "disk_write_bytes_total",
+    "disk_read_count_total",
+    "disk_write_count_total",
+)
+_MACHINE_RATES = (
+    "disk_read_bytes_per_second",
+    "disk_write_bytes_per_second",
+    "disk_read_ops_per_second",
+    "disk_write_ops_per_second",
+)
+_DEVICE_COUNTERS = (
+    "device_read_bytes_total",
+    "device_write_bytes_total",
+    "device_read_count_total",
+    "device_write_count_total",
+)
+_DEVICE_RATES = (
+    "device_read_bytes_per_second",
+    "device_write_bytes_per_second",
+    "device_read_ops_per_second",
+    "device_write_ops_per_second",
+)
 RATE_COUNTERS = (*_MACHINE_COUNTERS, *_DEVICE_COUNTERS)
 
 log = logging.getLogger(__name__)
@@ -110,17 +143,19 @@ def collect(settings: CollectorSettings) -> DisksReading:
             continue
         seen_devices.add(partition.device)
         io_device = _io_device(partition.device, per_device)
-        reading.mounts.append(DiskReading(
-            mountpoint=partition.mountpoint,
-            device=partition.device,
-            fstype=partition.fstype,
-            total_bytes=usage.total,
-            used_bytes=usage.used,
-            free_bytes=usage.free,
-            percent=float(usage.percent),
-            io_device=io_device,
-            io=per_device.get(io_device) if io_device else None,
-        ))
+        reading.mounts.append(
+            DiskReading(
+                mountpoint=partition.mountpoint,
+                device=partition.device,
+                fstype=partition.fstype,
+                total_bytes=usage.total,
+                used_bytes=usage.used,
+                free_bytes=usage.free,
+                percent=float(usage.percent),
+                io_device=io_device,
+                io=per_device.get(io_device) if io_device else None,
+            )
+        )
     if reading.mount(settings.system_disk) is None:
         _add_system_disk(reading, settings.system_disk, per_device)
     return reading
@@ -137,9 +172,15 @@ def _add_system_disk(reading: DisksReading, mountpoint: str, per_device: dict[st
     device = partition.device if partition else ""
     io_device = _io_device(device, per_device) if device else None
     system = DiskReading(
-        mountpoint=mountpoint, device=device, fstype=partition.fstype if partition else "",
-        total_bytes=usage.total, used_bytes=usage.used, free_bytes=usage.free, percent=float(usage.percent),
-        io_device=io_device, io=per_device.get(io_device) if io_device else None,
+        mountpoint=mountpoint,
+        device=device,
+        fstype=partition.fstype if partition else "",
+        total_bytes=usage.total,
+        used_bytes=usage.used,
+        free_bytes=usage.free,
+        percent=float(usage.percent),
+        io_device=io_device,
+        io=per_device.get(io_device) if io_device else None,
     )
     reading.mounts = [system, *reading.mounts]
 
@@ -177,20 +218,32 @@ def apply_rates(reading: DisksReading, previous: CounterSnapshot, elapsed_second
 def figures(reading: DisksReading, sample: SampleView) -> Figures:
     """Each mount, and for the machine the system disk's size and usage (in GiB, as the seed's disk_* columns
     hold them) and the I/O of every device together."""
-    machine: dict[str, Value] = {**named_values(_MACHINE_COUNTERS, reading.io_total),
-                                 **named_values(_MACHINE_RATES, reading.io_total_rates)}
+    machine: dict[str, Value] = {
+        **named_values(_MACHINE_COUNTERS, reading.io_total),
+        **named_values(_MACHINE_RATES, reading.io_total_rates),
+    }
     attributes = {}
     system = reading.mount(sample.system_disk)
     if system is not None:
         attributes["disk_mountpoint"] = system.mountpoint
-        machine |= {"disk_total_gb": system.total_bytes / GIB, "disk_used_gb": system.used_bytes / GIB,
-                    "disk_percent": system.percent}
-    mounts = [ResourceFigures(ResourceKind.MOUNT,
-                              {"mountpoint": disk.mountpoint, "device": disk.device, "fstype": disk.fstype,
-                               "io_device": disk.io_device},
-                              {"disk_total_bytes": disk.total_bytes, "disk_used_bytes": disk.used_bytes,
-                               "disk_free_bytes": disk.free_bytes, "disk_percent": disk.percent,
-                               **named_values(_DEVICE_COUNTERS, disk.io), **named_values(_DEVICE_RATES, disk.rates)})
-              for disk in reading.mounts]
+        machine |= {
+            "disk_total_gb": system.total_bytes / GIB,
+            "disk_used_gb": system.used_bytes / GIB,
+            "disk_percent": system.percent,
+        }
+    mounts = [
+        ResourceFigures(
+            ResourceKind.MOUNT,
+            {"mountpoint": disk.mountpoint, "device": disk.device, "fstype": disk.fstype, "io_device": disk.io_device},
+            {
+                "disk_total_bytes": disk.total_bytes,
+                "disk_used_bytes": disk.used_bytes,
+                "disk_free_bytes": disk.free_bytes,
+                "disk_percent": disk.percent,
+                **named_values(_DEVICE_COUNTERS, disk.io),
+                **named_values(_DEVICE_RATES, disk.rates),
+            },
+        )
+        for disk in reading.mounts
+    ]
     return Figures.of(machine, mounts, attributes, ResourceKind.MOUNT)
-

@@ -19,9 +19,18 @@ from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures, ResourceFigures
 from monitoring.units import MIB
 
-PRODUCES = ("gpu_count", "gpu_utilization_percent", "gpu_memory_utilization_percent", "gpu_memory_total_mib",
-            "gpu_memory_used_mib", "gpu_memory_percent", "gpu_temperature_celsius", "gpu_power_draw_watts",
-            "gpu_power_limit_watts", "gpu_fan_percent")
+PRODUCES = (
+    "gpu_count",
+    "gpu_utilization_percent",
+    "gpu_memory_utilization_percent",
+    "gpu_memory_total_mib",
+    "gpu_memory_used_mib",
+    "gpu_memory_percent",
+    "gpu_temperature_celsius",
+    "gpu_power_draw_watts",
+    "gpu_power_limit_watts",
+    "gpu_fan_percent",
+)
 
 # On Linux NVML cannot work without this device node; checking it first spares importing pynvml (~40 ms).
 NVIDIA_CONTROL_DEVICE = "/dev/nvidiactl"
@@ -95,8 +104,10 @@ def collect(settings: CollectorSettings) -> GpusReading:
         devices = [_read_device(pynvml, index) for index in range(count)]
     finally:
         _shutdown(pynvml)
-    return GpusReading(devices=devices,
-                       problems=[f"GPU {device.index}: {problem}" for device in devices for problem in device.problems])
+    return GpusReading(
+        devices=devices,
+        problems=[f"GPU {device.index}: {problem}" for device in devices for problem in device.problems],
+    )
 
 
 def _shutdown(nvml: Any) -> None:
@@ -142,7 +153,8 @@ def _read_device(nvml: Any, index: int) -> GpuReading:
     fan = read(nvml.nvmlDeviceGetFanSpeed)
     gpu.fan_percent = None if fan is None else float(fan)
     processes = (read(nvml.nvmlDeviceGetComputeRunningProcesses) or []) + (
-        read(nvml.nvmlDeviceGetGraphicsRunningProcesses) or [])
+        read(nvml.nvmlDeviceGetGraphicsRunningProcesses) or []
+    )
     gpu.processes = _processes(processes)
     if gpu.problems:
         log.info("GPU %d: %s", index, "; ".join(gpu.problems))
@@ -179,14 +191,27 @@ def _decoded(value: str | bytes | None) -> str | None:
 
 
 def figures(reading: GpusReading, sample: SampleView) -> Figures:
-    gpus = [ResourceFigures(ResourceKind.GPU,
-                            {"gpu_index": gpu.index, "name": gpu.name, "uuid": gpu.uuid,
-                             "error_message": "; ".join(gpu.problems) or None},
-                            {"gpu_utilization_percent": gpu.utilization_percent,
-                             "gpu_memory_utilization_percent": gpu.memory_utilization_percent,
-                             "gpu_memory_total_mib": gpu.memory_total_mib, "gpu_memory_used_mib": gpu.memory_used_mib,
-                             "gpu_memory_percent": gpu.memory_percent, "gpu_temperature_celsius": gpu.temperature_celsius,
-                             "gpu_power_draw_watts": gpu.power_draw_watts, "gpu_power_limit_watts": gpu.power_limit_watts,
-                             "gpu_fan_percent": gpu.fan_percent})
-            for gpu in reading.devices]
+    gpus = [
+        ResourceFigures(
+            ResourceKind.GPU,
+            {
+                "gpu_index": gpu.index,
+                "name": gpu.name,
+                "uuid": gpu.uuid,
+                "error_message": "; ".join(gpu.problems) or None,
+            },
+            {
+                "gpu_utilization_percent": gpu.utilization_percent,
+                "gpu_memory_utilization_percent": gpu.memory_utilization_percent,
+                "gpu_memory_total_mib": gpu.memory_total_mib,
+                "gpu_memory_used_mib": gpu.memory_used_mib,
+                "gpu_memory_percent": gpu.memory_percent,
+                "gpu_temperature_celsius": gpu.temperature_celsius,
+                "gpu_power_draw_watts": gpu.power_draw_watts,
+                "gpu_power_limit_watts": gpu.power_limit_watts,
+                "gpu_fan_percent": gpu.fan_percent,
+            },
+        )
+        for gpu in reading.devices
+    ]
     return Figures.of({"gpu_count": len(reading.devices)}, gpus, kind=ResourceKind.GPU)

@@ -10,8 +10,15 @@ from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.figures import Figures
 from monitoring.units import GIB
 
-PRODUCES = ("memory_total_gb", "memory_used_gb", "memory_available_gb", "memory_percent", "swap_total_gb",
-            "swap_used_gb", "swap_percent")
+PRODUCES = (
+    "memory_total_gb",
+    "memory_used_gb",
+    "memory_available_gb",
+    "memory_percent",
+    "swap_total_gb",
+    "swap_used_gb",
+    "swap_percent",
+)
 
 
 class MemoryReading(NamedTuple):
@@ -40,9 +47,14 @@ def collect(settings: CollectorSettings) -> MemoryReading:
 
 def figures(reading: MemoryReading, sample: SampleView) -> Figures:
     """Sizes in GiB, as the seed's *_gb columns hold them."""
-    return Figures.of({
-        "memory_total_gb": reading.total_bytes / GIB, "memory_used_gb": reading.used_bytes / GIB,
-        "memory_available_gb": reading.available_bytes / GIB, "memory_percent": reading.percent,
-        "swap_total_gb": reading.swap_total_bytes / GIB, "swap_used_gb": reading.swap_used_bytes / GIB,
-        "swap_percent": reading.swap_percent,
-    })
+    return Figures.of(
+        {
+            "memory_total_gb": reading.total_bytes / GIB,
+            "memory_used_gb": reading.used_bytes / GIB,
+            "memory_available_gb": reading.available_bytes / GIB,
+            "memory_percent": reading.percent,
+            "swap_total_gb": reading.swap_total_bytes / GIB,
+            "swap_used_gb": reading.swap_used_bytes / GIB,
+            "swap_percent": reading.swap_percent,
+        }
+    )

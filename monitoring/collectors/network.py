@@ -14,24 +14,61 @@ from monitoring.figures import Figures, ResourceFigures, Value, named_values
 from monitoring.rates import CounterSnapshot, per_second
 from monitoring.units import MIB
 
-PRODUCES = ("network_sent_mb", "network_recv_mb", "network_recv_bytes_per_second", "network_sent_bytes_per_second",
-            "network_errors_per_second", "network_drops_per_second", "network_up", "network_speed_mbps",
-            "network_bytes_sent_total", "network_bytes_recv_total", "network_packets_sent_total",
-            "network_packets_recv_total", "network_errors_in_total", "network_errors_out_total",
-            "network_drops_in_total", "network_drops_out_total", "network_packets_sent_per_second",
-            "network_packets_recv_per_second", "network_errors_in_per_second", "network_errors_out_per_second",
-            "network_drops_in_per_second", "network_drops_out_per_second")
+PRODUCES = (
+    "network_sent_mb",
+    "network_recv_mb",
+    "network_recv_bytes_per_second",
+    "network_sent_bytes_per_second",
+    "network_errors_per_second",
+    "network_drops_per_second",
+    "network_up",
+    "network_speed_mbps",
+    "network_bytes_sent_total",
+    "network_bytes_recv_total",
+    "network_packets_sent_total",
+    "network_packets_recv_total",
+    "network_errors_in_total",
+    "network_errors_out_total",
+    "network_drops_in_total",
+    "network_drops_out_total",
+    "network_packets_sent_per_second",
+    "network_packets_recv_per_second",
+    "network_errors_in_per_second",
+    "network_errors_out_per_second",
+    "network_drops_in_per_second",
+    "network_drops_out_per_second",
+)
 # NicCounters' and NicRates' fields as the catalogue names them.
-_COUNTERS = ("network_bytes_sent_total", "network_bytes_recv_total", "network_packets_sent_total",
-             "network_packets_recv_total", "network_errors_in_total", "network_errors_out_total",
-             "network_drops_in_total", "network_drops_out_total")
-_RATES = ("network_sent_bytes_per_second", "network_recv_bytes_per_second", "network_packets_sent_per_second",
-          "network_packets_recv_per_second", "network_errors_in_per_second", "network_errors_out_per_second",
-          "network_drops_in_per_second", "network_drops_out_per_second")
+_COUNTERS = (
+    "network_bytes_sent_total",
+    "network_bytes_recv_total",
+    "network_packets_sent_total",
+    "network_packets_recv_total",
+    "network_errors_in_total",
+    "network_errors_out_total",
+    "network_drops_in_total",
+    "network_drops_out_total",
+)
+_RATES = (
+    "network_sent_bytes_per_second",
+    "network_recv_bytes_per_second",
+    "network_packets_sent_per_second",
+    "network_packets_recv_per_second",
+    "network_errors_in_per_second",
+    "network_errors_out_per_second",
+    "network_drops_in_per_second",
+    "network_drops_out_per_second",
+)
 RATE_COUNTERS = _COUNTERS
 # The figures the machine has of its own: the sums of these over the interfaces.
-_TOTALLED = ("network_sent_bytes_per_second", "network_recv_bytes_per_second", "network_packets_sent_per_second",
-             "network_packets_recv_per_second", "network_errors_per_second", "network_drops_per_second")
+_TOTALLED = (
+    "network_sent_bytes_per_second",
+    "network_recv_bytes_per_second",
+    "network_packets_sent_per_second",
+    "network_packets_recv_per_second",
+    "network_errors_per_second",
+    "network_drops_per_second",
+)
 
 
 class NicCounters(NamedTuple):
@@ -83,8 +120,16 @@ class NetworkReading:
 def read_counters(settings: CollectorSettings) -> dict[str, NicCounters]:
     """Counters of every counted interface (nowrap=False: rates handle wrap across runs)."""
     return {
-        name: NicCounters(raw.bytes_sent, raw.bytes_recv, raw.packets_sent, raw.packets_recv,
-                          raw.errin, raw.errout, raw.dropin, raw.dropout)
+        name: NicCounters(
+            raw.bytes_sent,
+            raw.bytes_recv,
+            raw.packets_sent,
+            raw.packets_recv,
+            raw.errin,
+            raw.errout,
+            raw.dropin,
+            raw.dropout,
+        )
         for name, raw in psutil.net_io_counters(pernic=True, nowrap=False).items()
         if not matches_any(name, settings.network_ignore_interfaces)
     }
@@ -99,12 +144,14 @@ def collect(settings: CollectorSettings) -> NetworkReading:
     interfaces = []
     for name, nic_counters in sorted(counters.items()):
         link = stats.get(name)
-        interfaces.append(InterfaceReading(
-            name=name,
-            counters=nic_counters,
-            is_up=link.isup if link else None,
-            speed_mbps=(link.speed or None) if link else None,
-        ))
+        interfaces.append(
+            InterfaceReading(
+                name=name,
+                counters=nic_counters,
+                is_up=link.isup if link else None,
+                speed_mbps=(link.speed or None) if link else None,
+            )
+        )
     return NetworkReading(interfaces=interfaces)
 
 
@@ -120,10 +167,19 @@ def apply_rates(reading: NetworkReading, previous: CounterSnapshot, elapsed_seco
 
 
 def figures(reading: NetworkReading, sample: SampleView) -> Figures:
-    interfaces = [ResourceFigures(ResourceKind.INTERFACE, {"interface": nic.name},
-                                  {"network_up": nic.is_up, "network_speed_mbps": nic.speed_mbps,
-                                   **named_values(_COUNTERS, nic.counters), **_rate_figures(nic.rates)})
-                  for nic in reading.interfaces]
+    interfaces = [
+        ResourceFigures(
+            ResourceKind.INTERFACE,
+            {"interface": nic.name},
+            {
+                "network_up": nic.is_up,
+                "network_speed_mbps": nic.speed_mbps,
+                **named_values(_COUNTERS, nic.counters),
+                **_rate_figures(nic.rates),
+            },
+        )
+        for nic in reading.interfaces
+    ]
     machine: dict[str, Value] = {"network_sent_mb": reading.sent_mb, "network_recv_mb": reading.recv_mb}
     if reading.total_rates is not None:
         totals = _rate_figures(reading.total_rates)
@@ -134,6 +190,10 @@ def figures(reading: NetworkReading, sample: SampleView) -> Figures:
 def _rate_figures(rates: NicRates | None) -> dict[str, Value]:
     """The rates by name, with errors and drops also inbound plus outbound (what is graded)."""
     named = named_values(_RATES, rates)
-    named["network_errors_per_second"] = None if rates is None else rates.errors_in_per_second + rates.errors_out_per_second
-    named["network_drops_per_second"] = None if rates is None else rates.drops_in_per_second + rates.drops_out_per_second
+    named["network_errors_per_second"] = (
+        None if rates is None else rates.errors_in_per_second + rates.errors_out_per_second
+    )
+    named["network_drops_per_second"] = (
+        None if rates is None else rates.drops_in_per_second + rates.drops_out_per_second
+    )
     return named

@@ -8,5 +8,4 @@ from fnmatch import fnmatchcase
 
 def matches_any(name: str, patterns: Iterable[str]) -> bool:
     """Shell-style match against any pattern; `/dev/*` also covers `/dev` itself."""
-    return any(fnmatchcase(name, pattern) or (pattern.endswith("/*") and name == pattern[:-2])
-               for pattern in patterns)
+    return any(fnmatchcase(name, pattern) or (pattern.endswith("/*") and name == pattern[:-2]) for pattern in patterns)

@@ -55,13 +55,15 @@ def read_table() -> list[ProcessCounters]:
         info = process.info
         cpu_times = info["cpu_times"]
         rss_bytes = info["memory_info"].rss if info["memory_info"] else None
-        table.append(ProcessCounters(
-            pid=info["pid"],
-            create_time=info["create_time"] or 0.0,
-            cpu_seconds=(cpu_times.user + cpu_times.system) if cpu_times else 0.0,
-            memory_percent=None if rss_bytes is None else 100.0 * rss_bytes / total_bytes,
-            rss_bytes=rss_bytes,
-        ))
+        table.append(
+            ProcessCounters(
+                pid=info["pid"],
+                create_time=info["create_time"] or 0.0,
+                cpu_seconds=(cpu_times.user + cpu_times.system) if cpu_times else 0.0,
+                memory_percent=None if rss_bytes is None else 100.0 * rss_bytes / total_bytes,
+                rss_bytes=rss_bytes,
+            )
+        )
     return table
 
 
@@ -69,8 +71,13 @@ def collect(settings: CollectorSettings) -> ProcessesReading:
     return ProcessesReading(table=read_table())
 
 
-def rank(reading: ProcessesReading, previous: dict[int, tuple[float, float]], taken_at: datetime,
-         elapsed_seconds: float | None, top: int) -> None:
+def rank(
+    reading: ProcessesReading,
+    previous: dict[int, tuple[float, float]],
+    taken_at: datetime,
+    elapsed_seconds: float | None,
+    top: int,
+) -> None:
     """Top processes by CPU used since the previous sample (a process started since then counts all its
     CPU time) and by resident memory; `previous` is each process's (create time, CPU seconds) then."""
     started_after = taken_at.timestamp() - (elapsed_seconds or 0.0) - CREATE_TIME_TOLERANCE_SECONDS
@@ -89,10 +96,12 @@ def rank(reading: ProcessesReading, previous: dict[int, tuple[float, float]], ta
                 used = None
             percent = None if used is None else round(100.0 * used / elapsed_seconds, 2)
         infos.append(ProcessInfo(proc.pid, None, None, percent, proc.memory_percent, proc.rss_bytes))
-    reading.top_cpu = sorted((info for info in infos if info.cpu_percent is not None),
-                             key=lambda info: info.cpu_percent or 0.0, reverse=True)[:top]
-    reading.top_memory = sorted((info for info in infos if info.rss_bytes is not None),
-                                key=lambda info: info.rss_bytes or 0, reverse=True)[:top]
+    reading.top_cpu = sorted(
+        (info for info in infos if info.cpu_percent is not None), key=lambda info: info.cpu_percent or 0.0, reverse=True
+    )[:top]
+    reading.top_memory = sorted(
+        (info for info in infos if info.rss_bytes is not None), key=lambda info: info.rss_bytes or 0, reverse=True
+    )[:top]
 
 
 def name_top_processes(reading: ProcessesReading) -> None:

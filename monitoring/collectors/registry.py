@@ -29,14 +29,28 @@ from monitoring.figures import Figures
 from monitoring.rates import CounterSnapshot, rebooted, zero_snapshot
 from monitoring.sample import CollectorOutcome, Sample
 
-MODULES: dict[str, ModuleType] = {"cpu": cpu, "memory": memory, "disk": disk, "network": network, "gpu": gpu,
-                                  "sensors": sensors, "processes": processes}
+MODULES: dict[str, ModuleType] = {
+    "cpu": cpu,
+    "memory": memory,
+    "disk": disk,
+    "network": network,
+    "gpu": gpu,
+    "sensors": sensors,
+    "processes": processes,
+}
 # The collect function each name runs (tests and drivers may swap one for a stand-in).
 COLLECTORS: dict[str, Callable[[Any], Any]] = {name: module.collect for name, module in MODULES.items()}
 assert tuple(COLLECTORS) == COLLECTOR_NAMES, "monitoring.collectors.COLLECTOR_NAMES must list every collector"
 # The Sample field each collector's reading goes to.
-SAMPLE_FIELDS = {"cpu": "cpu", "memory": "memory", "disk": "disks", "network": "network", "gpu": "gpus",
-                 "sensors": "sensors", "processes": "processes"}
+SAMPLE_FIELDS = {
+    "cpu": "cpu",
+    "memory": "memory",
+    "disk": "disks",
+    "network": "network",
+    "gpu": "gpus",
+    "sensors": "sensors",
+    "processes": "processes",
+}
 # Metrics of the sample itself rather than of a collector.
 SAMPLE_PRODUCES = ("rate_interval_seconds", "collection_seconds")
 # The counters each collector's rates start from: what is read back from the previous sample.
@@ -55,8 +69,10 @@ class MonitorSettings(CollectorSettings, Protocol):
     def disabled_collectors(self) -> frozenset[str]: ...
 
 
-def run_collectors(settings: MonitorSettings, collectors: dict[str, Callable[[Any], Any]] | None = None,
-                   ) -> tuple[dict[str, Any], list[CollectorOutcome]]:
+def run_collectors(
+    settings: MonitorSettings,
+    collectors: dict[str, Callable[[Any], Any]] | None = None,
+) -> tuple[dict[str, Any], list[CollectorOutcome]]:
     """Run every enabled collector; returns readings by name (failed ones absent) and their outcomes."""
     readings: dict[str, Any] = {}
     outcomes: list[CollectorOutcome] = []
@@ -109,6 +125,12 @@ def apply_rates(sample: Sample, previous: CounterSnapshot, top_processes: int) -
 def figures_of(sample: Sample) -> Figures:
     """Every figure of a sample by the catalogue's names."""
     parts = [module.figures(reading, sample) for module, reading in _readings(sample)]
-    parts.append(Figures.of({"rate_interval_seconds": sample.rate_interval_seconds,
-                             "collection_seconds": round(sample.collection_seconds, 6)}))
+    parts.append(
+        Figures.of(
+            {
+                "rate_interval_seconds": sample.rate_interval_seconds,
+                "collection_seconds": round(sample.collection_seconds, 6),
+            }
+        )
+    )
     return Figures.merged(parts)

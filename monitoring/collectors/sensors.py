@@ -25,17 +25,31 @@ def collect(settings: CollectorSettings) -> list[SensorReading]:
     if not hasattr(psutil, "sensors_temperatures"):
         return []
     return [
-        SensorReading(chip=chip, label=entry.label or None, current_celsius=entry.current,
-                      high_celsius=entry.high, critical_celsius=entry.critical)
+        SensorReading(
+            chip=chip,
+            label=entry.label or None,
+            current_celsius=entry.current,
+            high_celsius=entry.high,
+            critical_celsius=entry.critical,
+        )
         for chip, entries in psutil.sensors_temperatures().items()
         for entry in entries
     ]
 
 
 def figures(reading: list[SensorReading], sample: SampleView) -> Figures:
-    return Figures.of(resources=[
-        ResourceFigures(ResourceKind.SENSOR, {"chip": sensor.chip, "label": sensor.label},
-                        {"sensor_temperature_celsius": sensor.current_celsius,
-                         "sensor_high_celsius": sensor.high_celsius,
-                         "sensor_critical_celsius": sensor.critical_celsius})
-        for sensor in reading], kind=ResourceKind.SENSOR)
+    return Figures.of(
+        resources=[
+            ResourceFigures(
+                ResourceKind.SENSOR,
+                {"chip": sensor.chip, "label": sensor.label},
+                {
+                    "sensor_temperature_celsius": sensor.current_celsius,
+                    "sensor_high_celsius": sensor.high_celsius,
+                    "sensor_critical_celsius": sensor.critical_celsius,
+                },
+            )
+            for sensor in reading
+        ],
+        kind=ResourceKind.SENSOR,
+    )

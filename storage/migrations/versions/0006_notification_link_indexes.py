@@ -8,21 +8,22 @@ Revises: 0005
 Create Date: 2026-11-22 08:00:00
 
 """
+
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0006'
-down_revision: str | Sequence[str] | None = '0005'
+revision: str = "0006"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_notifications_job_execution_id', 'notifications', ['job_execution_id'])
-    op.create_index('ix_notifications_system_metric_id', 'notifications', ['system_metric_id'])
+    op.create_index("ix_notifications_job_execution_id", "notifications", ["job_execution_id"])
+    op.create_index("ix_notifications_system_metric_id", "notifications", ["system_metric_id"])
 
 
 def downgrade() -> None:
-    op.drop_index('ix_notifications_system_metric_id', table_name='notifications')
-    op.drop_index('ix_notifications_job_execution_id', table_name='notifications')
+    op.drop_index("ix_notifications_system_metric_id", table_name="notifications")
+    op.drop_index("ix_notifications_job_execution_id", table_name="notifications")

@@ -9,25 +9,26 @@ Revises: 0006
 Create Date: 2026-11-30 09:00:00
 
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007'
-down_revision: str | Sequence[str] | None = '0006'
+revision: str = "0007"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_COLUMNS = ('cpu_iowait_seconds_total', 'cpu_steal_seconds_total', 'cpu_iowait_percent', 'cpu_steal_percent')
+_COLUMNS = ("cpu_iowait_seconds_total", "cpu_steal_seconds_total", "cpu_iowait_percent", "cpu_steal_percent")
 
 
 def upgrade() -> None:
     for name in _COLUMNS:
-        op.add_column('system_metrics', sa.Column(name, sa.Double(), nullable=True))
+        op.add_column("system_metrics", sa.Column(name, sa.Double(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('system_metrics') as batch:
+    with op.batch_alter_table("system_metrics") as batch:
         for name in reversed(_COLUMNS):
             batch.drop_column(name)
