@@ -144,7 +144,7 @@ def run_db(action: str, dry_run: bool = False) -> int:
             upgrade_database()
         with db.engine.connect() as connection:
             revision = current_revision(connection)
-    except Exception as error:  # one line for the user, whatever failed (driver, Alembic, file system)
+    except Exception as error:  # noqa: BLE001 - one line for the user, whatever failed (driver, Alembic, file system)
         print(f"database error on {shown_url}: {one_line(error)}", file=sys.stderr)
         return 1
     print(f"database {shown_url} is at schema revision {revision}")

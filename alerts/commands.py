@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime, timedelta, timezone
+from typing import ClassVar
 
 from config.alert_settings import parse_duration
 from config.field_errors import FieldError
@@ -32,7 +33,7 @@ class AlertCommandError(ValueError):
 class AlertArgumentError(FieldError, AlertCommandError):
     """A bad PATTERN or --until (`pattern`, `until` in the API)."""
 
-    CLI_NAMES = {"until": "--until", "pattern": "PATTERN"}
+    CLI_NAMES: ClassVar[dict[str, str]] = {"until": "--until", "pattern": "PATTERN"}
 
 
 def run_alerts(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
-from itertools import product
+from itertools import pairwise, product
 
 from croniter import croniter
 
@@ -126,7 +126,7 @@ def _even_step(values: list[int], cycle: int) -> int | None:
     step = values[1] - values[0]
     if cycle % step or len(values) != cycle // step:
         return None
-    return step if all(b - a == step for a, b in zip(values, values[1:], strict=False)) else None
+    return step if all(b - a == step for a, b in pairwise(values)) else None
 
 
 def _consecutive_runs(hours: list[int]) -> list[tuple[int, int]]:

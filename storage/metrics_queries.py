@@ -149,7 +149,8 @@ def buckets(
     offset: int,
 ) -> list[dict[str, Any]]:
     """Per host and step-long bucket of [start, end]: its start time, sample count and the average and maximum
-    of each charted column (monitoring.catalogue.CHARTED_COLUMNS) (None where no sample had a value), newest bucket first."""
+    of each charted column (monitoring.catalogue.CHARTED_COLUMNS; None where no sample had a value), newest
+    bucket first."""
     metrics = tables.system_metrics
     origin = epoch_seconds(start)
     index = _IntegerDivision(_EpochSeconds(metrics.c.timestamp) - origin, step_seconds).label("bucket")

@@ -51,4 +51,4 @@ def counts_by_level(connection: Connection, since: datetime | None = None) -> di
     statement = select(table.c.level, func.count()).group_by(table.c.level)
     if since is not None:
         statement = statement.where(table.c.sent_at >= since)
-    return {level: count for level, count in connection.execute(statement)}
+    return dict(connection.execute(statement).tuples().all())

@@ -85,7 +85,7 @@ def run_collectors(
             readings[name] = reading = collect(settings)
             problems = getattr(reading, "problems", None)
             error = "; ".join(problems) if problems else None
-        except Exception as exc:  # one collector must not take the others down
+        except Exception as exc:  # noqa: BLE001 - one collector must not take the others down
             error = f"{type(exc).__name__}: {exc}"
             log.warning("collector %s failed: %s", name, error)
         outcomes.append(CollectorOutcome(name, time.perf_counter() - started, error))
