@@ -304,7 +304,13 @@ def run_scheduler(with_dashboard: bool = True) -> int:
         except DashboardError as error:
             server = None
             print(f"warning: the dashboard is not served: {error}; the scheduler runs without it", file=sys.stderr)
-    _on_stop_signals(lambda: (scheduler.request_stop(), server and server.stop()))
+
+    def stop() -> None:
+        scheduler.request_stop()
+        if server is not None:
+            server.stop()
+
+    _on_stop_signals(stop)
     try:
         scheduler.run()
     except Exception as error:  # one line for the user; the traceback goes to the log file at DEBUG

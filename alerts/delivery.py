@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -83,7 +83,7 @@ class _Outcome(NamedTuple):
 
 
 def queue_deliveries(
-    connection: Connection, notifications: list[tuple[int, str, bool]], settings: NotifySettings, now: datetime
+    connection: Connection, notifications: Sequence[tuple[int, str, bool]], settings: NotifySettings, now: datetime
 ) -> int:
     """Insert one pending delivery per destination that wants each (id, level, silenced) row just written,
     in the caller's transaction; silenced rows get none. Returns how many were queued."""

@@ -105,8 +105,8 @@ def _overrides(spec: Metric, key: str, values: Mapping[str, str]) -> dict[str, f
     allowed = f"comma-separated {_resource_help(spec)}=VALUE pairs, VALUE {_allowed(spec)}"
     parsed: dict[str, float | None] = {}
     for item in filter(None, (part.strip() for part in raw.split(","))):
-        resource, sep, value = item.rpartition("=")
-        resource = _normalize_resource(spec, resource.strip())
+        given, sep, value = item.rpartition("=")
+        resource = _normalize_resource(spec, given.strip())
         if not sep or resource is None or resource in parsed or not value.strip():
             raise ConfigError(key, raw, allowed)
         try:

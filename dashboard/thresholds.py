@@ -39,7 +39,7 @@ def _metric_document(metric: Metric, thresholds: MetricThresholds | None) -> dic
         "metric": metric.name,
         "label": metric.label,
         "short_name": metric.short_name,
-        "chart_label": metric.chart_label or metric.short_name or metric.label,
+        "chart_label": metric.page_label,
         "help": metric.help,
         "unit": metric.unit,
         "kind": metric.kind,

@@ -118,6 +118,16 @@ class Metric(NamedTuple):
         return self.env_prefix is not None
 
     @property
+    def short_label(self) -> str:
+        """Its name in the report and in Nagios perfdata (its label where it has no short name)."""
+        return self.short_name or self.label
+
+    @property
+    def page_label(self) -> str:
+        """Its name on the page's tiles and charts."""
+        return self.chart_label or self.short_label
+
+    @property
     def machine_column(self) -> str | None:
         """The system_metrics column holding the machine-wide figure, if any."""
         return self.column if self.resource_kind is None else self.host_column

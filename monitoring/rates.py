@@ -42,7 +42,7 @@ class CounterSnapshot:
         resources = (resource.values for items in self.counters.resources.values() for resource in items)
         return any(value is not None for values in (self.counters.machine, *resources) for value in values.values())
 
-    def machine_counters(self, names: Iterable[str]) -> list[Value] | None:
+    def machine_counters(self, names: Iterable[str]) -> list[float] | None:
         """The machine-wide counters `names`, or None when the first is unknown (zeros after a reboot)."""
         return self.counters_in(self.counters.machine, names)
 
@@ -50,16 +50,22 @@ class CounterSnapshot:
         """Each resource's counters of `kind` by `attribute` (a device name, an interface, a core index)."""
         return self.counters.keyed(kind, attribute)
 
-    def counters_in(self, values: Mapping[str, Value] | None, names: Iterable[str]) -> list[Value] | None:
+    def counters_in(self, values: Mapping[str, Value] | None, names: Iterable[str]) -> list[float] | None:
         """`names` from one resource's (or the machine's) counters: None where the first is unknown, unless
         every counter counts from zero (after a reboot); a later one unknown reads as zero."""
         names = tuple(names)
         if values is None or values.get(names[0]) is None:
             return [0] * len(names) if self.zero_for_missing else None
-        return [values.get(name) or 0 for name in names]
+        return [_counter(values.get(name)) for name in names]
 
 
-def counter_delta(previous: int, current: int) -> int:
+def _counter(value: Value) -> float:
+    """A counter as read back; unknown counts as zero. Integers stay integers (a 64-bit byte counter would lose
+    its last digits as a float): `float` is only their static type."""
+    return value if isinstance(value, (int, float)) else 0
+
+
+def counter_delta(previous: float, current: float) -> float:
     """How much a cumulative counter grew, allowing for wrap-around and resets."""
     if current >= previous:
         return current - previous
@@ -84,7 +90,7 @@ def share_percent(
     return round(min(max(100.0 * part / total, 0.0), 100.0), 2)
 
 
-def per_second(previous: Sequence[int], current: Sequence[int], elapsed_seconds: float) -> list[float]:
+def per_second(previous: Sequence[float], current: Sequence[float], elapsed_seconds: float) -> list[float]:
     """Field by field growth of two readings of the same counters, per second."""
     return [counter_delta(before, after) / elapsed_seconds for before, after in zip(previous, current, strict=True)]
 

@@ -56,7 +56,7 @@ def _reported(measurement: Measurement, thresholds: Mapping[str, MetricThreshold
 def _perfdata(measurement: Measurement, thresholds: Mapping[str, MetricThresholds]) -> str:
     spec = measurement.spec
     levels = thresholds[measurement.metric].levels_for(*measurement.override_names)
-    label = (spec.short_name or spec.name).lower().replace(" ", "_")  # cpu, memory, disk, gpu_temp, ...
+    label = spec.short_label.lower().replace(" ", "_")  # cpu, memory, disk, gpu_temp, ...
     if spec.resource_kind in (ResourceKind.MOUNT, ResourceKind.INTERFACE):
         label += f"_{measurement.resource}"  # disk_/ , disk_/var, net_recv_eth0
     elif spec.resource_kind is ResourceKind.GPU:

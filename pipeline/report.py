@@ -44,7 +44,7 @@ def render_report(
     for metric in thresholds.values():
         spec, levels = metric.spec, metric.default
         line = (
-            f"   {spec.short_name + ':':<9} {format_threshold(spec, levels.warning)} "
+            f"   {spec.short_label + ':':<9} {format_threshold(spec, levels.warning)} "
             f"(critical: {format_threshold(spec, levels.critical)})"
         )
         for resource in metric.overridden_resources:
@@ -103,7 +103,7 @@ def _summary_lines(figures: Figures) -> list[str]:
         if value is not None:
             share = detail(metric, figures.machine) if metric.share_of else None
             lines.append(
-                f"{metric.short_name + ':':<9} {format_value(metric, float(value))}" + (f" ({share})" if share else "")
+                f"{metric.short_label + ':':<9} {format_value(metric, float(value))}" + (f" ({share})" if share else "")
             )
     return lines
 

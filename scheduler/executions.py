@@ -187,10 +187,11 @@ def run_execution(
                 execution.status, execution.started_at = ExecutionStatus.RUNNING, started_at
 
     starter = None
-    if worker is not None and command.module is not None:
+    module = command.module
+    if worker is not None and module is not None:
 
         def starter(stdout: IO[bytes], stderr: IO[bytes]) -> ProcessHandle | None:
-            child = worker.spawn(command.module, command.arguments, str(PROJECT_ROOT), environment, stdout, stderr)
+            child = worker.spawn(module, command.arguments, str(PROJECT_ROOT), environment, stdout, stderr)
             if child is not None:
                 log.debug("execution %d: forked from the pre-imported worker as pid %d", execution_id, child.pid)
             return child

@@ -13,7 +13,7 @@ An expression beyond that (`*/7 * * * *` restarts at each full hour) is refused 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise, product
 
 from croniter import croniter
@@ -36,6 +36,8 @@ _MONTH_NAMES = (
     "November",
     "December",
 )
+# Adds the schedule element (by day, by week, by month) to a trigger.
+DayRule = Callable[[ElementTree.Element], None]
 
 
 class NotExpressible(ValueError):
@@ -83,7 +85,7 @@ def _element(
     return element
 
 
-def _triggers(expression: str) -> list[tuple[str, tuple[str, str] | None, object]]:
+def _triggers(expression: str) -> list[tuple[str, tuple[str, str] | None, DayRule]]:
     minutes, hours, days, months, weekdays = croniter(expression).expanded
     times = _times_of_day(minutes, hours)
     rules = _day_rules(days, months, weekdays)
@@ -140,10 +142,10 @@ def _consecutive_runs(hours: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _day_rules(days: Sequence, months: Sequence, weekdays: Sequence) -> list[object]:
+def _day_rules(days: Sequence, months: Sequence, weekdays: Sequence) -> list[DayRule]:
     """Callables that add the schedule element of a trigger; cron's day-of-month OR day-of-week gives two."""
     month_list = list(range(1, 13)) if months == ["*"] else list(months)
-    rules: list[object] = []
+    rules: list[DayRule] = []
     if days == ["*"] and weekdays == ["*"]:
         if months == ["*"]:
             return [lambda trigger: _set_text(_element(_element(trigger, "ScheduleByDay"), "DaysInterval"), "1")]

@@ -132,7 +132,7 @@ class Scheduler:
         self._upcoming: dict[int, tuple[CronSchedule, datetime, deque[datetime]]] = {}
         self._change_mark: object = None
         self._data_version: object = None
-        self._watch = None
+        self._watch: Connection | None = None
         self._worker = PreforkWorker() if prefork and PreforkWorker.available() else None
 
     # --- the loop -------------------------------------------------------------------------------------------
@@ -365,21 +365,23 @@ class Scheduler:
                 known = self._jobs.get(job.id)
                 try:
                     zone = zone_named(job.timezone) if job.timezone else self.zone
-                    unchanged = (
+                    if (
                         known is not None
                         and known.schedule.expression == job.cron_expression
                         and known.schedule.zone == zone
-                    )
-                    schedule = known.schedule if unchanged else parse_cron(job.cron_expression, zone)
+                    ):
+                        schedule = known.schedule
+                    else:
+                        schedule = parse_cron(job.cron_expression, zone)
                 except CronError as error:
                     self._record_job_error(connection, job.name, str(error))
                     continue
                 jobs[job.id] = LoadedJob(
                     job.id, job.name, schedule, max(job.max_instances or 1, 1), job.catch_up, job.catch_up_grace_seconds
                 )
-        for job_id, job in jobs.items():
-            if job_id not in self._next_due or self._jobs[job_id].schedule != job.schedule:
-                self._next_due[job_id] = self._next_fire_time(job, now)
+        for job_id, loaded in jobs.items():
+            if job_id not in self._next_due or self._jobs[job_id].schedule != loaded.schedule:
+                self._next_due[job_id] = self._next_fire_time(loaded, now)
         for job_id in set(self._next_due) - set(jobs):
             del self._next_due[job_id]
             self._upcoming.pop(job_id, None)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from monitoring.incidents import ACTIVE_STATUSES
 from storage import tables
+from storage.database import inserted_id
 from storage.types import MAX_ID
 
 
@@ -47,10 +48,10 @@ def active_silences(connection: Connection, now: datetime) -> list[dict[str, Any
 
 
 def add_silence(connection: Connection, pattern: str, until: datetime, reason: str | None, now: datetime) -> int:
-    return int(
+    return inserted_id(
         connection.execute(
             tables.alert_silences.insert().values(pattern=pattern, until=until, created_at=now, reason=reason)
-        ).inserted_primary_key[0]
+        )
     )
 
 
@@ -70,7 +71,7 @@ def end_silences(connection: Connection, target: str, now: datetime) -> int:
 def active_counts(connection: Connection) -> dict[str, int]:
     """Active incidents by status (pending, warning, critical), zero included."""
     incidents = tables.alert_incidents
-    counts = dict.fromkeys(ACTIVE_STATUSES, 0)
+    counts = {status.value: 0 for status in ACTIVE_STATUSES}
     for status, count in connection.execute(
         select(incidents.c.status, func.count())
         .where(incidents.c.status.in_(ACTIVE_STATUSES))

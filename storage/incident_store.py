@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from monitoring.incidents import ACTIVE_STATUSES, Incident, IncidentStatus
 from monitoring.levels import Level
 from storage import tables
+from storage.database import inserted_id
 
 _FIELDS = [field.name for field in dataclasses.fields(Incident)]
 Key = tuple[str, str]
@@ -55,8 +56,7 @@ def save_incident(connection: Connection, incident: Incident) -> Incident:
     table = tables.alert_incidents
     values = {name: getattr(incident, name) for name in _FIELDS if name != "id"}
     if incident.id is None:
-        new_id = connection.execute(insert(table).values(**values)).inserted_primary_key[0]
-        return dataclasses.replace(incident, id=int(new_id))
+        return dataclasses.replace(incident, id=inserted_id(connection.execute(insert(table).values(**values))))
     connection.execute(update(table).where(table.c.id == incident.id).values(**values))
     return incident
 

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from storage import tables
+from storage.database import inserted_id
 from storage.enums import ExecutionStatus
 
 # A run's captured output can be large: pages of runs leave it out, one run carries it.
@@ -39,7 +40,7 @@ def job_id_named(connection: Connection, name: str) -> int | None:
 
 
 def insert_job(connection: Connection, values: dict[str, Any]) -> int:
-    return int(connection.execute(insert(tables.jobs).values(**values)).inserted_primary_key[0])
+    return inserted_id(connection.execute(insert(tables.jobs).values(**values)))
 
 
 def update_job(connection: Connection, job_id: int, values: dict[str, Any]) -> bool:

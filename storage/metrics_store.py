@@ -13,16 +13,16 @@ from typing import Any, NamedTuple
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, RowMapping
 
-from monitoring.catalogue import BY_NAME, Metric, ResourceKind
+from monitoring.catalogue import BY_NAME, ResourceKind
 from monitoring.collectors.registry import RATE_COUNTERS
 from monitoring.figures import IDENTITY_ATTRIBUTES, Figures, ResourceFigures
 from monitoring.rates import CounterSnapshot
 from storage import tables
+from storage.database import inserted_id
 from storage.sample_rows import RESOURCE_TABLES, SampleRows
 
 # Only the columns rates start from: compiling a select of every column costs more than the whole query.
 _COUNTERS = [BY_NAME[name] for name in RATE_COUNTERS]
-_MACHINE_COUNTERS = [metric for metric in _COUNTERS if metric.resource_kind is None]
 # The process baseline belongs to the sample taken within this of it (both are written by one run).
 _BASELINE_TOLERANCE_SECONDS = 1.0
 
@@ -45,12 +45,12 @@ class StoredCounters(NamedTuple):
             ResourceFigures(
                 kind,
                 {name: row[name] for name in IDENTITY_ATTRIBUTES[kind]},
-                {counter.name: row[counter.column] for counter in _counters_of(kind)},
+                {name: row[column] for name, column in _counters_of(kind)},
             )
             for kind, rows in zip(_RESOURCE_KINDS, (self.cores, self.disks, self.networks), strict=True)
             for row in rows
         ]
-        machine = {counter.name: metric[counter.column] for counter in _MACHINE_COUNTERS}
+        machine = {name: metric[column] for name, column in _counters_of(None)}
         return CounterSnapshot(
             taken_at=metric["timestamp"],
             boot_time=metric["boot_time"].timestamp() if metric["boot_time"] else None,
@@ -73,8 +73,9 @@ _RESOURCE_KINDS = (ResourceKind.CORE, ResourceKind.MOUNT, ResourceKind.INTERFACE
 assert {metric.resource_kind for metric in _COUNTERS} <= {None, *_RESOURCE_KINDS}, "StoredCounters misses a kind"
 
 
-def _counters_of(kind: ResourceKind) -> list[Metric]:
-    return [metric for metric in _COUNTERS if metric.resource_kind is kind]
+def _counters_of(kind: ResourceKind | None) -> list[tuple[str, str]]:
+    """(metric name, column) of the counters of the machine (None) or of a kind of resource."""
+    return [(metric.name, column) for metric in _COUNTERS if metric.resource_kind is kind and (column := metric.column)]
 
 
 def latest_counters(connection: Connection, hostname: str, not_after: datetime) -> StoredCounters | None:
@@ -87,7 +88,7 @@ def latest_counters(connection: Connection, hostname: str, not_after: datetime) 
                 metrics.c.id,
                 metrics.c.timestamp,
                 metrics.c.boot_time,
-                *(metrics.c[counter.column] for counter in _MACHINE_COUNTERS),
+                *(metrics.c[column] for _, column in _counters_of(None)),
             )
             .where(metrics.c.hostname == hostname, metrics.c.timestamp <= not_after)
             .order_by(metrics.c.timestamp.desc(), metrics.c.id.desc())
@@ -104,7 +105,7 @@ def latest_counters(connection: Connection, hostname: str, not_after: datetime) 
         statement = (
             select(
                 *(table.c[name] for name in IDENTITY_ATTRIBUTES[kind]),
-                *(table.c[counter.column] for counter in _counters_of(kind)),
+                *(table.c[column] for _, column in _counters_of(kind)),
             )
             .where(table.c.system_metric_id == metric["id"])
             .order_by(table.c.id)
@@ -119,7 +120,8 @@ def latest_counters(connection: Connection, hostname: str, not_after: datetime) 
         .mappings()
         .first()
     )
-    return StoredCounters(metric, *(details(kind) for kind in _RESOURCE_KINDS), baseline)
+    cores, disks, networks = (details(kind) for kind in _RESOURCE_KINDS)
+    return StoredCounters(metric, cores, disks, networks, baseline)
 
 
 def disk_usage_history(
@@ -150,7 +152,7 @@ def save_sample(
 ) -> int:
     """Insert the sample, its details and notifications, and replace the host's process baseline.
     Returns the new system_metrics id. The caller's transaction makes it all or nothing."""
-    sample_id = connection.execute(insert(tables.system_metrics).values(**rows.metric)).inserted_primary_key[0]
+    sample_id = inserted_id(connection.execute(insert(tables.system_metrics).values(**rows.metric)))
     for table_name, values in rows.details.items():
         if values:
             connection.execute(
@@ -178,12 +180,16 @@ def _upsert_baseline(dialect: str, values: dict[str, Any]) -> Any:
 
         return mysql_insert(table).values(**values).on_duplicate_key_update(**changed)
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table).values(**values).on_conflict_do_update(index_elements=["hostname"], set_=changed)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return (
+            postgresql_insert(table).values(**values).on_conflict_do_update(index_elements=["hostname"], set_=changed)
+        )
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).values(**values).on_conflict_do_update(index_elements=["hostname"], set_=changed)
 
 
 def insert_notification(connection: Connection, values: dict[str, Any]) -> int:
     """One notifications row; its id (for its deliveries)."""
-    return int(connection.execute(insert(tables.notifications).values(**values)).inserted_primary_key[0])
+    return inserted_id(connection.execute(insert(tables.notifications).values(**values)))

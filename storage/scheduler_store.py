@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from storage import tables
+from storage.database import inserted_id
 from storage.enums import ExecutionStatus, ExecutionTrigger
 
 _GOING = (ExecutionStatus.RUNNING, ExecutionStatus.PENDING)
@@ -43,7 +44,7 @@ def claim_slot(connection: Connection, values: dict[str, Any]) -> int | None:
     Only this insert is undone then, not the other claims of the transaction."""
     try:
         with connection.begin_nested():
-            return connection.execute(_executions.insert(), values).inserted_primary_key[0]
+            return inserted_id(connection.execute(_executions.insert(), values))
     except IntegrityError:
         return None
 

@@ -31,7 +31,7 @@ _STATUS = {"active": True, "resolved": False, "all": None}
 
 
 class Acknowledgement(Payload):
-    by: str = Field("dashboard", min_length=1, max_length=255, description="who acknowledged it")
+    by: str = Field(default="dashboard", min_length=1, max_length=255, description="who acknowledged it")
 
 
 class SilenceRequest(Payload):

@@ -55,7 +55,8 @@ LATEST_MAX_AGE_SECONDS = 1.0
 async def live_sample(request: Request) -> LiveSample:
     """The cached live sample, or a new one collected in a worker thread."""
     sampler: LiveSampler = request.app.state.live_sampler
-    return sampler.fresh() or await run_in_threadpool(sampler.current)
+    cached = sampler.fresh()
+    return cached if cached is not None else await run_in_threadpool(sampler.current)
 
 
 @router.get("/metrics/current", summary="A live sample of this machine (rates since the previous live sample)")
@@ -86,7 +87,10 @@ def catalogue(request: Request) -> Response:
 async def latest_metrics(request: Request, hostname: Hostname = None) -> Response:
     """Answered from a cache refreshed at most once a second: the hottest read of a page left open."""
     cache: TimedCache[tuple[int, bytes]] = request.app.state.latest_cache
-    status, body = cache.fresh(hostname) or await run_in_threadpool(cache.get, hostname, lambda: _latest_body(hostname))
+    cached = cache.fresh(hostname)
+    status, body = (
+        cached if cached is not None else await run_in_threadpool(cache.get, hostname, lambda: _latest_body(hostname))
+    )
     return Response(body, status_code=status, media_type="application/json")
 
 

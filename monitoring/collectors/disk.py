@@ -207,12 +207,12 @@ def apply_rates(reading: DisksReading, previous: CounterSnapshot, elapsed_second
     """Read and write rates of every device together and of each mount's device since `previous`."""
     before = previous.machine_counters(_MACHINE_COUNTERS)
     if reading.io_total is not None and before is not None:
-        reading.io_total_rates = IoRates(*per_second(before, reading.io_total, elapsed_seconds))  # type: ignore[arg-type]
+        reading.io_total_rates = IoRates(*per_second(before, reading.io_total, elapsed_seconds))
     devices = previous.resource_counters(ResourceKind.MOUNT, "io_device")
     for disk in reading.mounts:
         device = previous.counters_in(devices.get(disk.io_device) if disk.io_device else None, _DEVICE_COUNTERS)
         if disk.io is not None and device is not None:
-            disk.rates = IoRates(*per_second(device, disk.io, elapsed_seconds))  # type: ignore[arg-type]
+            disk.rates = IoRates(*per_second(device, disk.io, elapsed_seconds))
 
 
 def figures(reading: DisksReading, sample: SampleView) -> Figures:

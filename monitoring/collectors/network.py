@@ -161,7 +161,7 @@ def apply_rates(reading: NetworkReading, previous: CounterSnapshot, elapsed_seco
     for nic in reading.interfaces:
         counters = previous.counters_in(before.get(nic.name), _COUNTERS)
         if counters is not None:
-            nic.rates = NicRates(*per_second(counters, nic.counters, elapsed_seconds))  # type: ignore[arg-type]
+            nic.rates = NicRates(*per_second(counters, nic.counters, elapsed_seconds))
     rates = [nic.rates for nic in reading.interfaces if nic.rates is not None]
     reading.total_rates = NicRates(*(sum(values) for values in zip(*rates, strict=True))) if rates else None
 

@@ -8,9 +8,7 @@ from storage.models.base import Base
 
 class AlertIncident(Base):
     __table__ = tables.alert_incidents
-
-    def __repr__(self) -> str:
-        return f"AlertIncident(id={self.id!r}, {self.host}/{self.metric}/{self.resource!r}, status={self.status!r})"
+    repr_columns = ("id", "host", "metric", "resource", "status")
 
 
 class AlertSilence(Base):

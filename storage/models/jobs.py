@@ -11,9 +11,7 @@ __all__ = ["ExecutionStatus", "ExecutionTrigger", "Job", "JobExecution", "JobTyp
 
 class Job(Base):
     __table__ = tables.jobs
-
-    def __repr__(self) -> str:
-        return f"Job(id={self.id!r}, name={self.name!r}, cron={self.cron_expression!r})"
+    repr_columns = ("id", "name", "cron_expression")
 
 
 class JobExecution(Base):

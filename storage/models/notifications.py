@@ -8,6 +8,4 @@ from storage.models.base import Base
 
 class Notification(Base):
     __table__ = tables.notifications
-
-    def __repr__(self) -> str:
-        return f"Notification(id={self.id!r}, level={self.level!r}, title={self.title!r})"
+    repr_columns = ("id", "level", "title")
