@@ -112,16 +112,19 @@ def _fail(args: argparse.Namespace, message: str, exit_code: int) -> int:
 
 
 def _print_result(args: argparse.Namespace, settings: Settings, result: MonitorResult) -> int:
-    from pipeline import nagios
-    from pipeline.json_output import render_json
-    from pipeline.report import render_report
-
+    """The output asked for; only its own module is imported (a --quiet run from cron imports none)."""
     if args.nagios:
+        from pipeline import nagios
+
         print(nagios.nagios_line(result.measurements, result.alerts, settings.thresholds, result.sample.collectors))
         return nagios.nagios_exit_code(result.alerts)
     if args.json:
+        from pipeline.json_output import render_json
+
         print(render_json(result.sample, result.alerts, result.sample_id, result.incidents))
     elif not args.quiet:
+        from pipeline.report import render_report
+
         print(render_report(result.sample, result.alerts, settings.thresholds, result.incidents, result.figures))
     return EXIT_OK
 

@@ -1,6 +1,7 @@
 """The engine and session factory of this process.
 
-Bound lazily from DATABASE_URL, so `from storage import db` is free until the first query. SQLite gets WAL,
+Bound lazily from DATABASE_URL, so `from storage import db` is free until the first query; the ORM is imported
+only when a session is first asked for. SQLite gets WAL,
 a busy timeout and foreign keys, and transactions that really begin where SQLAlchemy begins them (pysqlite
 otherwise defers BEGIN), which also makes `BEGIN IMMEDIATE` possible through
 `connection.execution_options(sqlite_begin="IMMEDIATE")`.
@@ -11,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 from config.defaults import DATABASE_BUSY_TIMEOUT_SECONDS
 
@@ -33,7 +36,6 @@ class Database:
         self.dispose()
         self._engine = create_database_engine(url, busy_timeout_seconds)
         self._bound_to = (url, busy_timeout_seconds)
-        self._session_factory = sessionmaker(self._engine, expire_on_commit=False)
         return self._engine
 
     @property
@@ -60,10 +62,7 @@ class Database:
         at BEGIN (IMMEDIATE), so it waits for other writers instead of failing with "database is locked" when
         another process commits between its read and its write.
         """
-        if self._session_factory is None:
-            self.engine  # noqa: B018 - binding from the settings creates the factory
-        assert self._session_factory is not None
-        session = self._session_factory()
+        session = self._sessions()()
         if writes:
             session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         try:
@@ -74,6 +73,15 @@ class Database:
             raise
         finally:
             session.close()
+
+    def _sessions(self) -> sessionmaker[Session]:
+        """The session factory, made on first use: importing the ORM costs a one-shot monitor run (which
+        writes through Core) about 30 ms."""
+        if self._session_factory is None:
+            from sqlalchemy.orm import sessionmaker
+
+            self._session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        return self._session_factory
 
     def dispose(self) -> None:
         if self._engine is not None:
