@@ -1,1 +1,2 @@
-"""Alerts: incidents, silences and delivery of notifications."""
+"""Alerts against the stored state: incidents moved by each sample, silences, the notifications rows of
+incident events, and their delivery."""

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from dotenv import dotenv_values
 
 from config import defaults
-from config.alert_settings import ALERT_KEYS, AlertSettings, parse_alert_settings
+from config.alert_settings import ALERT_KEYS, parse_alert_settings
 from config.dashboard_settings import DASHBOARD_KEYS, DashboardSettings, parse_dashboard_settings
 from config.fields import ConfigError, parse_bool, parse_choice, parse_int, parse_list, parse_number, parse_subset
 from config.notify_settings import NOTIFY_KEYS, NotifySettings, parse_notify_settings
@@ -22,6 +22,7 @@ from config.paths import DEFAULT_ENV_FILE, resolve_path
 from config.retention_settings import RETENTION_KEYS, RetentionSettings, parse_retention_settings
 from config.thresholds import normalize_mountpoint, parse_thresholds
 from monitoring.collectors import COLLECTOR_NAMES
+from monitoring.incidents import AlertSettings
 from monitoring.levels import MetricThresholds
 
 ENV_FILE_VARIABLE = "AUTOMATION_ENV_FILE"

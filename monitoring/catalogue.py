@@ -1002,11 +1002,6 @@ RESOURCE_KINDS: tuple[ResourceKind, ...] = tuple(
 )
 
 
-def metric_named(name: str) -> Metric:
-    """The metric called `name`; KeyError names it when there is none."""
-    return BY_NAME[name]
-
-
 def stored_in(resource_kind: ResourceKind | None) -> tuple[Metric, ...]:
     """The metrics with a column in system_metrics (None) or in the detail table of `resource_kind`."""
     return tuple(metric for metric in CATALOGUE if metric.column is not None and metric.resource_kind is resource_kind)

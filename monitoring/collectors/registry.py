@@ -125,12 +125,6 @@ def apply_rates(sample: Sample, previous: CounterSnapshot, top_processes: int) -
 def figures_of(sample: Sample) -> Figures:
     """Every figure of a sample by the catalogue's names."""
     parts = [module.figures(reading, sample) for module, reading in _readings(sample)]
-    parts.append(
-        Figures.of(
-            {
-                "rate_interval_seconds": sample.rate_interval_seconds,
-                "collection_seconds": round(sample.collection_seconds, 6),
-            }
-        )
-    )
+    sample_values = (sample.rate_interval_seconds, round(sample.collection_seconds, 6))
+    parts.append(Figures.of(dict(zip(SAMPLE_PRODUCES, sample_values, strict=True))))
     return Figures.merged(parts)

@@ -1,1 +1,1 @@
-"""The system monitor job: collect -> save -> grade -> notify -> report."""
+"""The seed's monitor command, system_monitor.py; the job itself is pipeline/ over the monitoring/ core."""
