@@ -3,13 +3,8 @@ run on a host (storage.metrics_store reads a stored sample's back)."""
 
 from __future__ import annotations
 
-import sys
-from datetime import datetime, timezone
-
-import psutil
-
 from monitoring.collectors import processes
-from monitoring.collectors.registry import MODULES, RATE_COUNTERS, MonitorSettings, figures_of, fill_sample
+from monitoring.collectors.registry import MODULES, RATE_COUNTERS, MonitorSettings, figures_of, fill_sample, new_sample
 from monitoring.figures import Figures
 from monitoring.rates import CounterSnapshot
 from monitoring.sample import Sample
@@ -32,13 +27,7 @@ def snapshot_of(sample: Sample, figures: Figures | None = None) -> CounterSnapsh
 
 def live_snapshot(settings: MonitorSettings) -> CounterSnapshot:
     """Counters read now, for the first run on a host (the caller waits a short window before collecting)."""
-    sample = Sample(
-        timestamp=datetime.now(timezone.utc),
-        hostname=settings.hostname,
-        platform=sys.platform,
-        boot_time=psutil.boot_time(),
-        system_disk=settings.system_disk,
-    )
+    sample = new_sample(settings)
     fill_sample(
         sample,
         {name: MODULES[name].collect(settings) for name in _WITH_COUNTERS if name not in settings.disabled_collectors},

@@ -4,14 +4,12 @@ without any printing (pipeline.command prints the result)."""
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-import psutil
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.evaluate import evaluate
@@ -19,7 +17,7 @@ from alerts.notifications import event_values
 from alerts.silences import silenced_by
 from config.settings import Settings
 from monitoring.collectors import processes
-from monitoring.collectors.registry import apply_rates, figures_of, fill_sample, run_collectors
+from monitoring.collectors.registry import apply_rates, figures_of, fill_sample, new_sample, run_collectors
 from monitoring.figures import Figures
 from monitoring.forecasts import forecast_measurements
 from monitoring.grading import Alert, Measurement, grade, measurements
@@ -119,13 +117,7 @@ def collect_sample(
     settings: Settings, previous: CounterSnapshot, collectors: dict[str, Callable[[Any], Any]] | None = None
 ) -> Sample:
     """Run the collectors and derive rates and the named top processes against `previous`."""
-    sample = Sample(
-        timestamp=datetime.now(timezone.utc),
-        hostname=settings.hostname,
-        platform=sys.platform,
-        boot_time=psutil.boot_time(),
-        system_disk=settings.system_disk,
-    )
+    sample = new_sample(settings)
     readings, sample.collectors = run_collectors(settings, collectors)
     fill_sample(sample, readings)
     apply_rates(sample, previous, settings.top_processes)

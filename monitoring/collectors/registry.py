@@ -9,10 +9,14 @@ those problems as its error. Every collector's duration is recorded.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any, Protocol
+
+import psutil
 
 from monitoring.collectors import (
     COLLECTOR_NAMES,
@@ -90,6 +94,17 @@ def run_collectors(
             log.warning("collector %s failed: %s", name, error)
         outcomes.append(CollectorOutcome(name, time.perf_counter() - started, error))
     return readings, outcomes
+
+
+def new_sample(settings: MonitorSettings) -> Sample:
+    """An empty sample of this machine taken now, for the collectors' readings."""
+    return Sample(
+        timestamp=datetime.now(timezone.utc),
+        hostname=settings.hostname,
+        platform=sys.platform,
+        boot_time=psutil.boot_time(),
+        system_disk=settings.system_disk,
+    )
 
 
 def fill_sample(sample: Sample, readings: dict[str, Any]) -> None:
