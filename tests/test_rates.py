@@ -68,6 +68,7 @@ def _sample(
 
 def _snapshot_of(sample: Sample, processes: dict[int, tuple[float, float]] | None = None) -> CounterSnapshot:
     """What the next run reads back from the database for `sample`."""
+    assert sample.cpu and sample.disks and sample.network
     snapshot = snapshot_of(sample)
     snapshot.processes = processes or {}
     return snapshot
