@@ -155,6 +155,8 @@ job_executions = Table(
     Column("hostname", String(255)),
     Column("platform", String(32)),
     Column("owner", String(64), doc="the scheduler instance that claimed the run"),
+    Column("pid", Integer, doc="the process running it (a run outside the scheduler: jobs run, OS cron)"),
+    Column("heartbeat_at", UTCDateTime, doc="refreshed while the run lives; a stale one means it died"),
     # One row per (job, slot), whichever scheduler inserts it first: exactly-once across schedulers.
     # Manual runs have no slot (NULL), and NULLs never collide.
     Index("uq_job_executions_job_id_scheduled_for", "job_id", "scheduled_for", unique=True),
