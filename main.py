@@ -3,7 +3,7 @@
 
     python main.py [run] [--no-dashboard]                               the platform: the scheduler and the dashboard
     python main.py serve                                                the dashboard alone (API_HOST:API_PORT)
-    python main.py exporter [--port 9100] [--host 127.0.0.1]           /metrics alone, for Prometheus
+    python main.py exporter [--port 9100] [--host 127.0.0.1]            /metrics alone, for Prometheus
     python main.py monitor [--json | --nagios] [--no-save] [--quiet]   run the system monitor job once
     python main.py db init                                              create or upgrade the database
     python main.py db upgrade                                           apply pending schema migrations

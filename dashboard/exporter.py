@@ -88,9 +88,9 @@ class Exporter:
     def __init__(self, settings: Settings, host: str, port: int, public: bool) -> None:
         listen = settings.dashboard._replace(host=host, port=port)
         check_exposure(listen, public)
-        db.configure(settings.database_url, settings.database_busy_timeout_seconds)
         self._live = LiveSampler(settings)
         token = listen.token if listen.read_auth else None
+        self._open_to_all = not listen.loopback_only and token is None
         app = exporter_app(make_wsgi_app(metrics_registry(self._live)), token)
 
         class Server(ThreadingWSGIServer):
@@ -100,6 +100,7 @@ class Exporter:
             self._server: WSGIServer = make_server(host, port, app, Server, handler_class=_QuietHandler)
         except OSError as error:
             raise ExporterError(f"cannot listen on {host}:{port}: {error.strerror or error} (--host, --port)") from None
+        db.configure(settings.database_url, settings.database_busy_timeout_seconds)  # read at each scrape
         self.address = f"http://{host if ':' not in host else f'[{host}]'}:{port}{METRICS_PATH}"
 
     def serve_until(self, stop: threading.Event) -> bool:
@@ -108,6 +109,8 @@ class Exporter:
         thread = threading.Thread(target=self._server.serve_forever, name="exporter", daemon=True)
         thread.start()
         log.info("Exporter serving %s", self.address)
+        if self._open_to_all:
+            log.warning("--public: anyone who reaches %s reads it, without a token", self.address)
         while thread.is_alive() and not stop.wait(0.5):
             pass
         self._server.shutdown()
