@@ -130,7 +130,7 @@ def assert_live_here_stored_elsewhere(found: dict[str, list[tuple[dict[str, str]
     return here
 
 
-def assert_one_collection_a_second(scrape: Callable[[], str], host: str, seconds: float = 2.5) -> None:
+def assert_one_collection_a_second(scrape: Callable[[], str], host: str, seconds: float = 3.0) -> None:
     """Scraped as fast as it answers for `seconds`: the live sample's time changes (a new collection), but two
     collections are never less than a second apart, and most scrapes share one."""
     times: list[float] = []
