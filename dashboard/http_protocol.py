@@ -23,7 +23,7 @@ MAX_HEAD_BYTES = 64 * 1024  # the request line and every header
 LINGER_SECONDS = 5.0
 _HEAD_END = re.compile(rb"\n\r?\n")  # h11 accepts a bare LF as well as CRLF
 _REASONS = {
-    414: f"request line longer than {MAX_REQUEST_LINE_BYTES} bytes; send long parameters in fewer characters",
+    414: f"request line (method, path and query string) longer than {MAX_REQUEST_LINE_BYTES} bytes",
     431: f"request line and headers longer than {MAX_HEAD_BYTES} bytes",
 }
 

@@ -69,6 +69,14 @@ def test_a_write_without_the_token_is_refused_before_its_body(
     assert got == status and words in body["detail"], (got, body)
 
 
+def test_a_client_that_asks_first_is_told_no_without_a_100_continue(server: Server) -> None:
+    """curl sends `Expect: 100-continue` with large bodies and waits: the refusal is the first thing it hears."""
+    with connect(server) as sock:
+        sock.sendall(head("PUT", "/jobs/1", "Expect: 100-continue\r\n", "Content-Length: 500000000\r\n"))
+        first_line = sock.makefile("rb").readline()
+    assert first_line.startswith(b"HTTP/1.1 401 "), first_line
+
+
 def test_a_declared_length_past_the_limit_is_413_before_the_body(server: Server) -> None:
     with connect(server) as sock:
         sock.sendall(
