@@ -42,7 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,  # dashboard.routers.docs serves both pages with their assets from the package
         redoc_url=None,
         description="System metrics, incidents, notifications and jobs of the automation platform. "
-        "Writes need 'Authorization: Bearer <API_TOKEN>'.",
+        "Writes need `Authorization: Bearer <API_TOKEN>`.",
     )
     app.state.settings = settings
     app.state.live_sampler = live

@@ -91,6 +91,7 @@ def test_swagger_ui_renders_offline(server: Server, offline: Offline) -> None:
     expect(operations.first).to_be_visible(timeout=WAIT_MS)
     assert operations.count() >= 20, operations.count()
     expect(page.locator(".opblock-summary-path", has_text="/jobs/{job_id}/execute").first).to_be_visible()
+    expect(page.get_by_text("Authorization: Bearer <API_TOKEN>").first).to_be_visible()
     assert {"/vendor/swagger-ui/swagger-ui-bundle.js", "/vendor/swagger-ui/swagger-ui.css", "/openapi.json"} <= set(
         offline.served
     ), offline.served
@@ -104,6 +105,7 @@ def test_redoc_renders_offline(server: Server, offline: Offline) -> None:
     page.goto(server.base_url + "/redoc")
     expect(page.locator("h1").first).to_contain_text(TITLE, timeout=WAIT_MS)
     expect(page.get_by_role("heading", name="Add a job")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Authorization: Bearer <API_TOKEN>").first).to_be_visible()  # markdown, not a tag
     assert {"/vendor/redoc/redoc.standalone.js", "/openapi.json"} <= set(offline.served), offline.served
     offline.page.screenshot(path=str(SCREENSHOTS / "api-docs-redoc.png"))
     offline.assert_clean(refused=frozenset({REDOC_LOGO}))
