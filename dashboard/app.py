@@ -18,7 +18,8 @@ from dashboard.cache import TimedCache
 from dashboard.errors import server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import metrics_registry
-from dashboard.routers import api_v1, health, incidents, jobs, monitoring, prometheus
+from dashboard.request_limits import RequestLimits
+from dashboard.routers import api_v1, docs, health, incidents, jobs, monitoring, prometheus
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
@@ -37,8 +38,10 @@ def create_app(settings: Settings) -> FastAPI:
         title="Automation platform",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # dashboard.routers.docs serves both pages with their assets from the package
+        redoc_url=None,
         description="System metrics, incidents, notifications and jobs of the automation platform. "
-        "Writes need 'Authorization: Bearer <API_TOKEN>'.",
+        "Writes need `Authorization: Bearer <API_TOKEN>`.",
     )
     app.state.settings = settings
     app.state.live_sampler = live
@@ -47,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, server_error)
+    app.add_middleware(RequestLimits, settings=settings.dashboard)  # added first: inside CORS, which adds its headers
     if settings.dashboard.allowed_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -56,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
     for router in (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, prometheus.router):
         app.include_router(router)
+    app.include_router(docs.router)
     if STATIC_DIR.is_dir():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app
