@@ -236,6 +236,26 @@ def _database_ready(settings) -> None:  # type: ignore[no-untyped-def]
     init_database()
 
 
+def _first_start_jobs() -> None:
+    """A database that never had a job gets the built-in ones (what `db init` registers) and a first monitor run
+    right away, so a fresh install's page has figures before the first */5 slot."""
+    import logging
+
+    from scheduler.builtin_jobs import SYSTEM_MONITORING, register_on_first_start
+    from scheduler.executions import queue_manual_run
+    from storage import db
+    from storage.database import write_transaction
+    from storage.job_queries import job_id_named
+
+    with write_transaction(db.engine) as connection:
+        added = register_on_first_start(connection)
+        monitor_id = job_id_named(connection, str(SYSTEM_MONITORING["name"])) if added else None
+    for name in added:
+        logging.getLogger("automation.scheduler").info("First start: registered the built-in job %s", name)
+    if monitor_id is not None:
+        queue_manual_run(monitor_id)
+
+
 def _exposure_allowed(settings, with_dashboard: bool) -> bool:  # type: ignore[no-untyped-def]
     """Checked before anything is touched: a dashboard reachable from other machines needs API_TOKEN."""
     if not with_dashboard:
@@ -286,6 +306,7 @@ def run_scheduler(with_dashboard: bool = True) -> int:
     from scheduler.service import Scheduler
 
     _database_ready(settings)
+    _first_start_jobs()
     from scheduler.job_commands import retry_policy
 
     scheduler = Scheduler(
