@@ -21,6 +21,7 @@ from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import PlatformCollector
 from dashboard.routers import api_v1, health, incidents, jobs, monitoring, prometheus
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS
+from dashboard.thresholds import EnvThresholds
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.live_sampler = live
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
+    app.state.env_thresholds = EnvThresholds(settings)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PlatformCollector())
     ProcessCollector(registry=registry)  # the server's own CPU and memory
