@@ -38,9 +38,14 @@ def connection() -> Iterator[Connection]:
 Reader = Annotated[Connection, Depends(connection)]
 
 
-def _check_bearer(request: Request, token: str) -> None:
+def bearer_matches(request: Request, token: str) -> bool:
+    """Whether the request carries `Authorization: Bearer <token>` (compared in constant time)."""
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def _check_bearer(request: Request, token: str) -> None:
+    if not bearer_matches(request, token):
         raise HTTPException(
             401,
             "missing or wrong token: send 'Authorization: Bearer <API_TOKEN>'",

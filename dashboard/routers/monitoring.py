@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from config.alert_settings import parse_duration
 from config.fields import ConfigError
 from dashboard.cache import TimedCache
-from dashboard.dependencies import Reader
+from dashboard.dependencies import Reader, bearer_matches, settings_of
 from dashboard.errors import found_or_404
 from dashboard.live_sample import LiveSample, LiveSampler
 from dashboard.params import DEFAULT_PAGE, EndTime, Hostname, Limit, Offset, RowId, StartTime, time_range
@@ -88,6 +88,22 @@ def thresholds(request: Request) -> Response:
 )
 def catalogue(request: Request) -> Response:
     return json_response({"items": catalogue_document(current_thresholds(request))})
+
+
+@router.get(
+    "/token",
+    summary="Whether the token sent would be accepted for writes: accepted, refused, none sent, "
+    "or not needed (the server has no API_TOKEN, so writes are off); nothing is changed",
+)
+def token_check(request: Request) -> Response:
+    token = settings_of(request).dashboard.token
+    if token is None:
+        verdict = "not needed"
+    elif "authorization" not in request.headers:
+        verdict = "none sent"
+    else:
+        verdict = "accepted" if bearer_matches(request, token) else "refused"
+    return json_response({"token": verdict, "writes_enabled": token is not None})
 
 
 @router.get("/metrics/latest", summary="The newest stored sample with its detail rows (at most 1 s old)")
