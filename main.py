@@ -158,7 +158,13 @@ def _prune(settings: Settings, dry_run: bool) -> int:
     from storage import db
     from storage.retention import prune
 
-    for result in prune(db.engine, settings.retention, datetime.now(timezone.utc), dry_run=dry_run):
+    bars = _PruneBars() if sys.stderr.isatty() and not dry_run else None
+    try:
+        results = prune(db.engine, settings.retention, datetime.now(timezone.utc), dry_run=dry_run, progress=bars)
+    finally:
+        if bars is not None:
+            bars.close()
+    for result in results:
         if result.older_than is None:
             print(f"{result.table}: kept forever ({result.setting}=off)")
         else:
@@ -168,6 +174,30 @@ def _prune(settings: Settings, dry_run: bool) -> int:
                 f"{result.older_than.isoformat(timespec='seconds')} {verb} ({result.setting})"
             )
     return 0
+
+
+class _PruneBars:
+    """A progress bar on a terminal's stderr (tqdm) for the table being pruned, gone once it is done: `db prune`
+    on a year of samples takes minutes. Never made when stderr is a pipe or a file (cron, the data_retention job)."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self._table: str | None = None
+        self._bar: tqdm | None = None
+
+    def __call__(self, table: str, total_rows: int, deleted_rows: int) -> None:
+        if self._bar is None or table != self._table:
+            self.close()
+            self._table = table
+            self._bar = self._tqdm(total=total_rows, desc=table, unit=" rows", leave=False)
+        self._bar.update(deleted_rows - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def run_scheduler_command(args: argparse.Namespace) -> int:
