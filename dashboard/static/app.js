@@ -15,6 +15,7 @@ const state = {
   host: address.get("host") || localStorage.getItem(STORE.host) || "",
   range: RANGES[chosenRange] ? chosenRange : "24h",
   rangeClicked: Boolean(RANGES[address.get("range")]), // a range named in the address or clicked is kept as is
+  fittedHost: null,        // the host the range was last widened for (once per host shown)
   level: localStorage.getItem(STORE.level) || "",
   token: localStorage.getItem(STORE.token) || "",
   catalogue: null,         // {metric: {label, unit, machine_column, share_of, warning, critical, overrides, ...}}
@@ -556,7 +557,10 @@ async function fitRange() {
 }
 
 async function loadHistory() {
-  if (!state.rangeClicked && state.host) await fitRange();
+  if (!state.rangeClicked && state.host && state.fittedHost !== state.host) {
+    await fitRange();
+    state.fittedHost = state.host;
+  }
   const seconds = RANGES[state.range];
   const end = new Date();
   const start = new Date(end.getTime() - seconds * 1000);
