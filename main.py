@@ -3,6 +3,7 @@
 
     python main.py [run] [--no-dashboard]                               the platform: the scheduler and the dashboard
     python main.py serve                                                the dashboard alone (API_HOST:API_PORT)
+    python main.py exporter [--port 9100] [--host 127.0.0.1]            /metrics alone, for Prometheus
     python main.py monitor [--json | --nagios] [--no-save] [--quiet]   run the system monitor job once
     python main.py db init                                              create or upgrade the database
     python main.py db upgrade                                           apply pending schema migrations
@@ -41,6 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the dashboard alone: JSON API, /metrics, the web page",
         description="Serve the dashboard on API_HOST:API_PORT until SIGTERM or Ctrl-C.",
+    )
+    from dashboard.cli_arguments import add_exporter_arguments
+
+    add_exporter_arguments(
+        commands.add_parser(
+            "exporter",
+            help="serve /metrics alone (this host live, the others' stored samples), for Prometheus",
+            description="Serve GET /metrics alone until SIGTERM or Ctrl-C: this host's live figures, the newest "
+            "stored sample of every other host and the platform's figures (from DATABASE_URL, read only).",
+        )
     )
     add_arguments(
         commands.add_parser(
@@ -236,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         return print_prometheus_rules()
     if args.command == "serve":
         return run_dashboard()
+    if args.command == "exporter":
+        return run_exporter(args)
     return run_scheduler(with_dashboard=not getattr(args, "no_dashboard", False))
 
 
@@ -323,6 +336,25 @@ def run_dashboard() -> int:
     server.stop()
     server.join()
     return 0
+
+
+def run_exporter(args: argparse.Namespace) -> int:
+    """`python main.py exporter`: /metrics alone until SIGTERM or SIGINT."""
+    import threading
+
+    settings = _settings()
+    if settings is None:
+        return 2
+    from dashboard.exporter import Exporter, ExporterError
+
+    try:
+        exporter = Exporter(settings, args.host, args.port, public=args.public)
+    except ExporterError as error:
+        print(f"exporter error: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    _on_stop_signals(stop.set)
+    return 0 if exporter.serve_until(stop) else 1
 
 
 def run_scheduler(with_dashboard: bool = True) -> int:

@@ -11,14 +11,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CollectorRegistry, ProcessCollector
 
 from config.paths import PROJECT_ROOT
 from config.settings import Settings
 from dashboard.cache import TimedCache
 from dashboard.errors import server_error, validation_error
 from dashboard.live_sample import LiveSampler
-from dashboard.prometheus import PlatformCollector
+from dashboard.prometheus import metrics_registry
 from dashboard.routers import api_v1, health, incidents, jobs, monitoring, prometheus
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS
 from dashboard.thresholds import EnvThresholds
@@ -46,10 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.live_sampler = live
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
     app.state.env_thresholds = EnvThresholds(settings)
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(PlatformCollector())
-    ProcessCollector(registry=registry)  # the server's own CPU and memory
-    app.state.prometheus_registry = registry
+    app.state.prometheus_registry = metrics_registry(live)
 
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, server_error)

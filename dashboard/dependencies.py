@@ -38,14 +38,14 @@ def connection() -> Iterator[Connection]:
 Reader = Annotated[Connection, Depends(connection)]
 
 
-def bearer_matches(request: Request, token: str) -> bool:
-    """Whether the request carries `Authorization: Bearer <token>` (compared in constant time)."""
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+def bearer_matches(authorization: str, token: str) -> bool:
+    """Whether an Authorization header value is `Bearer <token>` (also the exporter's check)."""
+    scheme, _, given = authorization.partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _check_bearer(request: Request, token: str) -> None:
-    if not bearer_matches(request, token):
+    if not bearer_matches(request.headers.get("authorization", ""), token):
         raise HTTPException(
             401,
             "missing or wrong token: send 'Authorization: Bearer <API_TOKEN>'",

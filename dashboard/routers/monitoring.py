@@ -102,7 +102,7 @@ def token_check(request: Request) -> Response:
     elif "authorization" not in request.headers:
         verdict = "none sent"
     else:
-        verdict = "accepted" if bearer_matches(request, token) else "refused"
+        verdict = "accepted" if bearer_matches(request.headers["authorization"], token) else "refused"
     return json_response({"token": verdict, "writes_enabled": token is not None})
 
 
