@@ -21,6 +21,7 @@ from dashboard.prometheus import metrics_registry
 from dashboard.request_limits import RequestLimits
 from dashboard.routers import api_v1, docs, health, incidents, jobs, monitoring, prometheus
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS
+from dashboard.thresholds import EnvThresholds
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.live_sampler = live
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
+    app.state.env_thresholds = EnvThresholds(settings)
     app.state.prometheus_registry = metrics_registry(live)
 
     app.add_exception_handler(RequestValidationError, validation_error)
