@@ -22,9 +22,11 @@ from typing import IO, NamedTuple
 from config import defaults
 from config.paths import PROJECT_ROOT
 from pipeline.command import EXECUTION_ID_VARIABLE
+from scheduler.liveness import RunHeartbeat, abandon_dead_runs
 from scheduler.prefork_client import PreforkWorker
 from scheduler.runner import ProcessHandle, run_process
 from storage import ExecutionStatus, ExecutionTrigger, Job, JobExecution, JobType, db
+from storage.database import write_transaction
 
 MONITOR_SCRIPT = PROJECT_ROOT / "scripts" / "monitoring" / "system_monitor.py"
 MONITOR_MODULE = "pipeline.command"  # what the pre-forked worker runs (the script's own command)
@@ -87,11 +89,18 @@ def execute_job(
     job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None = None, retry: RetryPolicy = DEFAULT_RETRY
 ) -> JobExecution:
     """Run the job now in this process (`jobs run`, an OS cron run), recording the run; the returned row is
-    detached and complete. Its owner names this process, so no scheduler takes the row as a queued run."""
-    execution_id = _record_run(job_id, trigger, scheduled_for, f"direct:{socket.gethostname()}:{os.getpid()}")
+    detached and complete. Its owner names this process, so no scheduler takes the row as a queued run; its pid
+    and heartbeat let a later run or a scheduler see that it died (scheduler.liveness), and runs that did so
+    are marked abandoned first."""
+    with write_transaction(db.engine) as connection:
+        abandon_dead_runs(connection, datetime.now(timezone.utc))
+    execution_id = _record_run(
+        job_id, trigger, scheduled_for, f"direct:{socket.gethostname()}:{os.getpid()}", pid=os.getpid()
+    )
     if execution_id is None:
         raise JobDefinitionError(f"no job with id {job_id}")
-    return run_execution(execution_id, retry=retry)
+    with RunHeartbeat(execution_id):
+        return run_execution(execution_id, retry=retry)
 
 
 def queue_manual_run(job_id: int) -> int | None:
@@ -101,13 +110,15 @@ def queue_manual_run(job_id: int) -> int | None:
 
 
 def _record_run(
-    job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None, owner: str | None
+    job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None, owner: str | None, pid: int | None = None
 ) -> int | None:
     with db.session_scope(writes=True) as session:
         job = session.get(Job, job_id)
         if job is None:
             return None
         execution = new_execution(job, trigger, scheduled_for, owner)
+        if pid is not None:
+            execution.pid, execution.heartbeat_at = pid, datetime.now(timezone.utc)
         session.add(execution)
         session.flush()
         return int(execution.id)
