@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from storage import db
+from storage.database import DatabaseUnavailable, database_failure
 from storage.scheduler_store import abandon_executions, record_run_heartbeat, runs_with_a_process
 
 RUN_HEARTBEAT_SECONDS = 15.0
@@ -91,5 +92,5 @@ class RunHeartbeat:
             try:
                 with db.engine.begin() as connection:
                     record_run_heartbeat(connection, self._execution_id, datetime.now(timezone.utc))
-            except DBAPIError as error:
-                log.warning("execution %d: heartbeat not recorded: %s", self._execution_id, error.orig)
+            except (DBAPIError, DatabaseUnavailable) as error:
+                log.warning("execution %d: heartbeat not recorded: %s", self._execution_id, database_failure(error))

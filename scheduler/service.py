@@ -35,7 +35,7 @@ from scheduler.executions import DEFAULT_RETRY, RetryPolicy, execution_values, r
 from scheduler.liveness import abandon_dead_runs, process_alive
 from scheduler.prefork_client import PreforkWorker
 from storage import ExecutionStatus, ExecutionTrigger, JobExecution, db
-from storage.database import write_transaction
+from storage.database import DatabaseUnavailable, database_failure, write_transaction
 from storage.scheduler_store import (
     abandon_runs,
     add_notification_once,
@@ -61,6 +61,7 @@ CHANGE_POLL_SECONDS = 1.0
 LATE_GRACE_SECONDS = 60.0
 DATABASE_RETRY_SECONDS = 5.0
 CHANNEL = "scheduler"
+DATABASE_DOWN = (DBAPIError, DatabaseUnavailable)  # what the loop waits out instead of ending
 
 log = logging.getLogger("automation.scheduler")
 
@@ -90,7 +91,7 @@ def _reconnect(connection: Connection | None) -> Connection | None:
         connection.close()
     try:
         return db.engine.connect()
-    except DBAPIError:
+    except DATABASE_DOWN:
         return None
 
 
@@ -157,8 +158,10 @@ class Scheduler:
                     break
                 try:
                     next_heartbeat = self._tick(next_heartbeat)
-                except DBAPIError as error:  # a database restart must not end the scheduler
-                    log.warning("database unavailable (%s); retrying in %.0f s", error.orig, DATABASE_RETRY_SECONDS)
+                except DATABASE_DOWN as error:  # a database restart must not end the scheduler
+                    log.warning(
+                        "database unavailable (%s); retrying in %.0f s", database_failure(error), DATABASE_RETRY_SECONDS
+                    )
                     self._watch = _reconnect(self._watch)
                     self.stop.wait(DATABASE_RETRY_SECONDS)
         finally:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.api_server import TOKEN, environ, free_port, main_py, serving
+from tests.api_server import TOKEN, Server, environ, free_port, main_py, serving, wait_until_serving
 from tests.conftest import MAIN
+from tests.test_scheduler import wait_for
 
 COMMANDS = [
     ("run", "--no-dashboard"),
@@ -89,3 +90,35 @@ def test_a_database_file_deleted_under_the_server_is_noticed_not_written(tmp_pat
         assert not database.exists()  # no new, empty database was opened in its place
     log = (tmp_path / "automation.log").read_text()
     assert log.count("was deleted while in use; nothing more is written to it until a restart") == 1
+
+
+@pytest.mark.slow
+def test_the_scheduler_waits_out_a_deleted_database_file_and_health_says_so(tmp_path: Path) -> None:
+    database, port = tmp_path / "automation.db", free_port()
+    env = environ(tmp_path, f"sqlite:///{database}", API_PORT=str(port), SCHEDULER_PREFORK="false")
+    main_py(env, "db", "init")
+    log = tmp_path / "automation.log"
+    with (tmp_path / "run.out").open("w") as output:
+        process = subprocess.Popen([sys.executable, str(MAIN), "run"], env=env, stdout=output, stderr=output)
+    try:
+        wait_until_serving(process, f"http://127.0.0.1:{port}", log)
+        wait_for(lambda: "started: 2 enabled job(s)" in log.read_text(), 30, "the scheduler to start")
+        database.unlink()
+        # two retries: the loop outlived reconnecting to a file that is gone
+        wait_for(lambda: log.read_text().count("database unavailable (the database file") >= 2, 30, "two retries")
+        assert process.poll() is None
+        server = Server(f"http://127.0.0.1:{port}", env, log)
+        assert server.get("/monitoring/health").json()["reasons"] == [
+            f"database: the database file {database} was deleted while in use"
+        ]
+    finally:
+        process.terminate()
+        code = process.wait(timeout=60)
+    assert code == 1  # it could not record that it stopped, and says so
+    assert (
+        (tmp_path / "run.out")
+        .read_text()
+        .strip()
+        .endswith(f"Scheduler failed: DatabaseUnavailable: the database file {database} was deleted while in use")
+    )
+    assert not database.exists()
