@@ -107,7 +107,7 @@ def test_the_scheduler_waits_out_a_deleted_database_file_and_health_says_so(tmp_
         # two retries: the loop outlived reconnecting to a file that is gone
         wait_for(lambda: log.read_text().count("database unavailable (the database file") >= 2, 30, "two retries")
         assert process.poll() is None
-        server = Server(f"http://127.0.0.1:{port}", env, log)
+        server = Server(f"http://127.0.0.1:{port}", env, log, process.pid)
         assert server.get("/monitoring/health").json()["reasons"] == [
             f"database: the database file {database} was deleted while in use"
         ]
