@@ -105,15 +105,25 @@ def _history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cron_line(args: argparse.Namespace, settings: Settings) -> int:
-    """`CRON_TZ=` (cronie) keeps the schedule in the platform's zone; the wrapper records the run itself."""
+    """`CRON_TZ=` (cronie) keeps the schedule in the job's zone; the wrapper records the run itself. A schedule or
+    command cron would run otherwise than the scheduler is refused (scheduler.crontab_line)."""
+    from scheduler.crontab_line import NotCronable, crontab_line
+
     job = _job_named(args.name)
+    zone_name = job["timezone"] or settings.scheduler_timezone
     command = (
         f"cd {shlex.quote(str(PROJECT_ROOT))} && {shlex.quote(sys.executable)} main.py jobs run "
         f"{shlex.quote(job['name'])} --trigger os-cron"
     )
-    if settings.scheduler_timezone:
-        print(f"CRON_TZ={settings.scheduler_timezone}")
-    print(f"{job['cron_expression']} {command}")
+    try:
+        line = crontab_line(parse_cron(job["cron_expression"], zone_or_default(zone_name)), command)
+    except NotCronable as error:
+        raise JobDefinitionError(
+            f"cron_expression={job['cron_expression']!r} is invalid; expected a schedule OS cron can run: {error}"
+        ) from None
+    if zone_name:
+        print(f"CRON_TZ={zone_name}")
+    print(line)
     return 0
 
 
