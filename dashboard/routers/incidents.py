@@ -96,7 +96,9 @@ def silence(body: SilenceRequest) -> Response:
 
 
 @router.delete(
-    "/silences/{silence}", summary="End silences early, by id or exact pattern", dependencies=[Depends(write_access)]
+    "/silences/{silence:path}",
+    summary="End silences early, by id or exact pattern (a pattern's `/` may stay as it is or be sent as %2F)",
+    dependencies=[Depends(write_access)],
 )
 def unsilence(silence: str) -> Response:
     try:
