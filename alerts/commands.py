@@ -14,6 +14,7 @@ from typing import ClassVar
 from config.alert_settings import parse_duration
 from config.field_errors import FieldError
 from config.fields import ConfigError
+from config.user_text import ACKNOWLEDGED_BY, SILENCE_PATTERN, SILENCE_REASON
 from monitoring.alert_text import format_duration
 from storage import db
 from storage.incident_actions import (
@@ -33,7 +34,7 @@ class AlertCommandError(ValueError):
 class AlertArgumentError(FieldError, AlertCommandError):
     """A bad PATTERN or --until (`pattern`, `until` in the API)."""
 
-    CLI_NAMES: ClassVar[dict[str, str]] = {"until": "--until", "pattern": "PATTERN"}
+    CLI_NAMES: ClassVar[dict[str, str]] = {"until": "--until", "pattern": "PATTERN", "reason": "--reason", "by": "--by"}
 
 
 def run_alerts(args: argparse.Namespace) -> int:
@@ -74,6 +75,8 @@ class IncidentResolved(AlertCommandError):
 
 def acknowledge_incident(incident_id: int, by: str) -> None:
     """Mark an active incident acknowledged (no more reminders for it)."""
+    if not ACKNOWLEDGED_BY.admits(by):
+        raise AlertArgumentError("by", by, f"is invalid; expected {ACKNOWLEDGED_BY.allowed}")
     with db.engine.begin() as connection:
         found = incident(connection, incident_id)
         if found is None:
@@ -86,10 +89,12 @@ def acknowledge_incident(incident_id: int, by: str) -> None:
 def silence_incidents(pattern: str, until: str, reason: str | None) -> tuple[int, str, datetime]:
     """A new silence: its id, its pattern and when it ends. PATTERN and --until are checked first."""
     pattern = pattern.strip()
-    if not pattern or len(pattern) > 512:
+    if not SILENCE_PATTERN.admits(pattern):
         raise AlertArgumentError(
-            "pattern", pattern, "is invalid; expected a glob of 1 to 512 characters such as 'disk_*' or 'web1:*'"
+            "pattern", pattern, f"is invalid; expected {SILENCE_PATTERN.allowed} such as 'disk_*' or 'web1:*'"
         )
+    if reason is not None and not SILENCE_REASON.admits(reason):
+        raise AlertArgumentError("reason", reason, f"is invalid; expected {SILENCE_REASON.allowed}")
     now = datetime.now(timezone.utc)
     ends = parse_until(until, now)
     with db.engine.begin() as connection:
@@ -98,8 +103,10 @@ def silence_incidents(pattern: str, until: str, reason: str | None) -> tuple[int
 
 def unsilence_incidents(target: str) -> int:
     """End the active silences with id or pattern `target`; how many ended (at least one)."""
-    with db.engine.begin() as connection:
-        ended = end_silences(connection, target, datetime.now(timezone.utc))
+    ended = 0
+    if SILENCE_PATTERN.admits(target):  # no silence has another (nor could the database be asked for one)
+        with db.engine.begin() as connection:
+            ended = end_silences(connection, target, datetime.now(timezone.utc))
     if not ended:
         raise AlertCommandError(f"no active silence {target!r}; `python main.py alerts list` shows them")
     return ended

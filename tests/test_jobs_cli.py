@@ -150,7 +150,7 @@ def test_a_bad_job_name_is_one_line_and_writes_nothing_as_in_the_api(workspace: 
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (
         f"error: name={name!r} is invalid; expected a name of 1 to 128 characters on one line, "
-        f"without white space at either end\n"
+        f"without control characters or white space at either end\n"
     )
     assert jobs(workspace) == before
 
