@@ -11,6 +11,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 
+from alerts.cli_arguments import MAX_LISTED
 from config.alert_settings import parse_duration
 from config.field_errors import FieldError
 from config.fields import ConfigError
@@ -25,6 +26,7 @@ from storage.incident_actions import (
     incident,
     list_incidents,
 )
+from storage.types import MAX_ID
 
 
 class AlertCommandError(ValueError):
@@ -78,7 +80,7 @@ def acknowledge_incident(incident_id: int, by: str) -> None:
     if not ACKNOWLEDGED_BY.admits(by):
         raise AlertArgumentError("by", by, f"is invalid; expected {ACKNOWLEDGED_BY.allowed}")
     with db.engine.begin() as connection:
-        found = incident(connection, incident_id)
+        found = incident(connection, incident_id) if 1 <= incident_id <= MAX_ID else None  # else no column holds it
         if found is None:
             raise IncidentNotFound(f"no incident with id {incident_id}; `python main.py alerts list` shows them")
         if found["status"] == "ok":
@@ -113,8 +115,8 @@ def unsilence_incidents(target: str) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    if args.n < 1:
-        raise AlertCommandError(f"-n={args.n} is invalid; expected a whole number of at least 1")
+    if not 1 <= args.n <= MAX_LISTED:
+        raise AlertCommandError(f"-n={args.n} is invalid; expected a whole number from 1 to {MAX_LISTED}")
     now = datetime.now(timezone.utc)
     with db.engine.connect() as connection:
         rows = list_incidents(connection, None if args.all else True, args.n)

@@ -90,8 +90,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _history(args: argparse.Namespace, settings: Settings) -> int:
+    check_count(args.count)
     with db.engine.connect() as connection:
-        runs = list_executions(connection, existing_job(connection, args.name)["id"], None, max(args.count, 1), 0)
+        runs = list_executions(connection, existing_job(connection, args.name)["id"], None, args.count, 0)
     print(f"{'ID':>6}  {'STATUS':<10} {'TRIGGER':<9} {'STARTED (UTC)':<19}  {'SECONDS':>8}  {'EXIT':>4}  ERROR")
     for run in runs:  # newest first
         started = f"{run['started_at']:%Y-%m-%d %H:%M:%S}" if run["started_at"] else "-"

@@ -138,3 +138,22 @@ def test_an_acknowledger_the_column_cannot_hold_is_refused_by_both(postgres: Ser
     assert reply.status == 422 and reply.json()["detail"].startswith("by="), reply.text
     line = one_error_line(cli(postgres, "alerts", "ack", "1", "--by", "x" * 256))
     assert line.startswith("error: --by='xxx") and "a name of 1 to 255 characters" in line
+
+
+HUGE = str(10**20)  # past what PostgreSQL's BIGINT holds
+
+
+@pytest.mark.postgresql
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["jobs", "history", "system_monitoring", "-n", HUGE], f"error: -n={HUGE} is invalid; expected a whole number"),
+        (["jobs", "history", "system_monitoring", "-n", "0"], "error: -n=0 is invalid; expected a whole number"),
+        (["alerts", "list", "-n", HUGE], f"error: -n={HUGE} is invalid; expected a whole number from 1 to 1000"),
+        (["alerts", "ack", HUGE], f"error: no incident with id {HUGE}"),
+    ],
+    ids=["history", "history-zero", "alerts-list", "ack"],
+)
+def test_numbers_no_column_holds_are_one_line(postgres: Server, args: list[str], message: str) -> None:
+    assert one_error_line(cli(postgres, *args)).startswith(message)
