@@ -286,6 +286,12 @@ def test_a_misspelt_key_in_the_env_file_is_a_warning_naming_the_likely_key(works
 
 
 def test_only_the_env_file_is_checked_for_misspelt_keys(workspace: Workspace, caplog) -> None:
+    caplog.set_level("WARNING", logger="automation.config")
     load_settings(workspace.environ(CPU_TRESHOLD="70"))  # the process environment holds all kinds of names
     load_settings({"AUTOMATION_ENV_FILE": str(PROJECT_ROOT / ".env.example")})  # every documented key is known
-    assert caplog.records == []
+    assert caplog.messages == []
+    workspace.write_env(MEMORY_TRESHOLD="70")
+    load_settings(workspace.environ())
+    assert caplog.messages == [
+        f"{workspace.env_file}: MEMORY_TRESHOLD is not a known setting; did you mean MEMORY_THRESHOLD?"
+    ]
