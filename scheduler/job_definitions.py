@@ -77,13 +77,16 @@ def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]
         if values.get(field) is not None:
             check_text(field, values[field], rule)
     if values.get("cron_expression") is not None:
+        expression = " ".join(values["cron_expression"].split())  # as stored: tabs and runs of spaces as one space
+        if not CRON_EXPRESSION.admits(expression):
+            raise JobSettingError("cron_expression", values["cron_expression"], CRON_EXPRESSION.allowed)
         try:
-            parse_cron(values["cron_expression"], zone)
+            parse_cron(expression, zone)
         except CronError as error:
             raise JobSettingError(
                 "cron_expression", values["cron_expression"], f"a cron expression that can fire ({error})"
             ) from None
-        checked["cron_expression"] = " ".join(values["cron_expression"].split())
+        checked["cron_expression"] = expression
     if values.get("job_type") is not None:
         names = [member.name for member in JobType]
         if values["job_type"].upper() not in names:
@@ -117,7 +120,7 @@ def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]
     return checked
 
 
-_TEXT_RULES = {"cron_expression": CRON_EXPRESSION, "script_path": SCRIPT_PATH, "description": DESCRIPTION}
+_TEXT_RULES = {"script_path": SCRIPT_PATH, "description": DESCRIPTION}
 
 
 def _arguments(raw: str) -> str:
