@@ -17,17 +17,22 @@ _UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 class EnvFileError(ConfigError):
-    """A .env file that cannot be read as KEY=VALUE lines; str() is `FILE, line N: problem`."""
+    """A .env file that cannot be read as KEY=VALUE lines; str() is `FILE, line N: problem` (`FILE: problem` when
+    the file cannot be read at all)."""
 
-    def __init__(self, path: Path, line: int, problem: str) -> None:
+    def __init__(self, path: Path, line: int | None, problem: str) -> None:
         self.path, self.line = path, line
         self.key, self.value, self.allowed = str(path), line, problem
-        ValueError.__init__(self, f"{path}, line {line}: {problem}")
+        ValueError.__init__(self, f"{path}{'' if line is None else f', line {line}'}: {problem}")
 
 
 def read_env_file(path: Path) -> dict[str, str]:
     """Every KEY=VALUE of the file, `${VAR}` expanded as python-dotenv does; raises EnvFileError."""
-    text = _decoded(path, path.read_bytes())
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise EnvFileError(path, None, f"cannot be read ({error.strerror or error})") from None
+    text = _decoded(path, data)
     values: dict[str, str | None] = {}
     for binding in parse_stream(io.StringIO(text)):
         line = _first_line(binding.original.string, binding.original.line)

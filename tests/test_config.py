@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -263,6 +265,16 @@ def test_an_unreadable_env_line_names_the_file_and_line(
     with pytest.raises(ConfigError) as raised:
         load_settings(workspace.environ())
     assert str(raised.value).startswith(f"{workspace.env_file}, line {line}: {problem}")
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() == 0, reason="root reads any file; Windows ignores the mode"
+)
+def test_an_env_file_without_read_permission_is_one_line(workspace: Workspace) -> None:
+    workspace.env_file.chmod(0o200)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(workspace.environ())
+    assert str(raised.value) == f"{workspace.env_file}: cannot be read (Permission denied)"
 
 
 def test_an_unreadable_env_file_stops_the_run_with_one_line(workspace: Workspace) -> None:
