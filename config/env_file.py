@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import codecs
 import io
+import logging
+import re
 from pathlib import Path
 
 from dotenv.main import resolve_variables
@@ -13,6 +15,7 @@ from dotenv.parser import parse_stream
 
 from config.fields import ConfigError
 
+log = logging.getLogger("automation.config")
 _UTF16_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
@@ -34,16 +37,26 @@ def read_env_file(path: Path) -> dict[str, str]:
         raise EnvFileError(path, None, f"cannot be read ({error.strerror or error})") from None
     text = _decoded(path, data)
     values: dict[str, str | None] = {}
+    lines: dict[str, int] = {}
     for binding in parse_stream(io.StringIO(text)):
         line = _first_line(binding.original.string, binding.original.line)
         if binding.error:
-            shown = binding.original.string.strip().splitlines()[0][:60]
-            raise EnvFileError(path, line, f"cannot parse {shown!r}; expected KEY=VALUE (quote values holding # or ')")
+            start = re.match(r"\s*([^\s=]{0,60})", binding.original.string)
+            raise EnvFileError(
+                path,
+                line,
+                f"cannot parse the line starting {start.group(1) if start else ''!r}; expected KEY=VALUE with "
+                f"matching quotes around a value",  # the value itself is not shown: it may be a secret
+            )
         if binding.key is None:
             continue  # a blank line or a comment
         if binding.value is None:
             raise EnvFileError(path, line, f"{binding.key!r} has no '='; expected KEY=VALUE (KEY= for the default)")
-        values[binding.key] = binding.value
+        if binding.key in lines:
+            log.warning(
+                "%s: %s is set on lines %d and %d; line %d wins", path, binding.key, lines[binding.key], line, line
+            )
+        values[binding.key], lines[binding.key] = binding.value, line
     return {key: value for key, value in resolve_variables(values.items(), override=True).items() if value is not None}
 
 

@@ -247,8 +247,8 @@ def test_a_byte_order_mark_is_accepted(workspace: Workspace) -> None:
 
 
 BAD_FILES = [
-    (b"CPU_THRESHOLD=70\n\n\nMEMORY_THRESHOLD='80\n", 4, 'cannot parse "MEMORY_THRESHOLD=\'80"'),
-    (b"# settings\nCPU_THRESHOLD 70\n", 2, "cannot parse 'CPU_THRESHOLD 70'"),
+    (b"CPU_THRESHOLD=70\n\n\nAPI_TOKEN='s3cret\n", 4, "cannot parse the line starting 'API_TOKEN'; expected KEY"),
+    (b"# settings\nCPU_THRESHOLD 70\n", 2, "cannot parse the line starting 'CPU_THRESHOLD'; expected KEY=VALUE"),
     (b"CPU_THRESHOLD=70\nMEMORY_THRESHOLD\n", 2, "'MEMORY_THRESHOLD' has no '='"),
     (b"CPU_THRESHOLD=70\nLOG_FILE=/var/log/caf\xe9.log\n", 2, "byte 0xe9 is not UTF-8; save the file as UTF-8"),
     ("CPU_THRESHOLD=70\n".encode("utf-16"), 1, "the file is UTF-16; save it as UTF-8"),
@@ -265,6 +265,14 @@ def test_an_unreadable_env_line_names_the_file_and_line(
     with pytest.raises(ConfigError) as raised:
         load_settings(workspace.environ())
     assert str(raised.value).startswith(f"{workspace.env_file}, line {line}: {problem}")
+    assert "s3cret" not in str(raised.value)
+
+
+def test_a_key_set_twice_is_a_warning_naming_both_lines(workspace: Workspace, caplog) -> None:
+    caplog.set_level("WARNING", logger="automation.config")
+    workspace.env_file.write_text("CPU_THRESHOLD=70\nMEMORY_THRESHOLD=60\nCPU_THRESHOLD=75\n")
+    assert load_settings(workspace.environ()).thresholds["cpu_percent"].default.warning == 75
+    assert caplog.messages == [f"{workspace.env_file}: CPU_THRESHOLD is set on lines 1 and 3; line 3 wins"]
 
 
 @pytest.mark.skipif(
