@@ -160,6 +160,8 @@ def _cron_line(args: argparse.Namespace, settings: Settings) -> int:
 
 def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
     """Task Scheduler runs in the machine's local time, whatever SCHEDULER_TIMEZONE says."""
+    import re
+    import subprocess
     from pathlib import Path
 
     from scheduler.schtasks import NotExpressible, task_xml
@@ -170,7 +172,7 @@ def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
             job["cron_expression"],
             job["description"] or f"automation platform job {job['name']}",
             sys.executable,
-            f"main.py jobs run {job['name']} --trigger os-cron",
+            subprocess.list2cmdline(["main.py", "jobs", "run", job["name"], "--trigger", "os-cron"]),
             str(PROJECT_ROOT),
             job["timeout_seconds"],
         )
@@ -179,8 +181,13 @@ def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
             f"cron_expression={job['cron_expression']!r} is invalid; expected a schedule "
             f"Task Scheduler can express: {error}"
         ) from None
-    output = Path(args.output or f"{args.name}.xml").resolve()
-    task.write(output, encoding="UTF-16", xml_declaration=True)
+    # A name may hold what a file name cannot (`/`, `:` on Windows): the default file replaces those characters.
+    output = Path(args.output or re.sub(r'[<>:"/\\|?*]', "_", args.name) + ".xml").resolve()
+    try:
+        task.write(output, encoding="UTF-16", xml_declaration=True)
+    except OSError as error:
+        allowed = f"a file that can be written ({error.strerror or error})"
+        raise JobSettingError("--output", str(output), allowed) from None
     print(f'schtasks /Create /XML "{output}" /TN "{args.name}" /F')
     return 0
 
