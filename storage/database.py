@@ -9,6 +9,8 @@ otherwise defers BEGIN), which also makes `BEGIN IMMEDIATE` possible through
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 from config.defaults import DATABASE_BUSY_TIMEOUT_SECONDS
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+PRIVATE_FILE_MODE = 0o600  # a SQLite database made here, and its -wal and -shm files
+PRIVATE_FOLDER_MODE = 0o700  # the folder made for it
 
 
 class Database:
@@ -32,7 +36,7 @@ class Database:
         self._bound_to: tuple[str, float] | None = None
 
     def configure(self, url: str, busy_timeout_seconds: float = DATABASE_BUSY_TIMEOUT_SECONDS) -> Engine:
-        """(Re)bind to `url`; a SQLite file's folder is created when missing."""
+        """(Re)bind to `url`; a SQLite file's folder is created when missing (0700, the file 0600)."""
         self.dispose()
         self._engine = create_database_engine(url, busy_timeout_seconds)
         self._bound_to = (url, busy_timeout_seconds)
@@ -125,9 +129,17 @@ def create_database_engine(url: str, busy_timeout_seconds: float = DATABASE_BUSY
 
     database_file = sqlite_file(url)
     if database_file is not None:
-        database_file.parent.mkdir(parents=True, exist_ok=True)
+        database_file.parent.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"timeout": busy_timeout_seconds})
     busy_timeout_ms = int(busy_timeout_seconds * 1000)
+
+    @event.listens_for(engine, "do_connect")
+    def _create_private(*_args: Any) -> None:
+        """The file is made 0600 before SQLite opens it (SQLite would use the umask: 0644); its -wal and -shm
+        files take the main file's mode."""
+        if database_file is not None and not database_file.exists():
+            with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+                os.close(os.open(database_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
