@@ -67,7 +67,7 @@ def split_url(url: str) -> tuple[str, str, str, str]:
     """(scheme, netloc, path, query) without urllib's port validation (telegram tokens hold a colon)."""
     scheme, _, rest = url.partition("://")
     end = len(rest)
-    for stop in "/?":
+    for stop in "/?#":
         index = rest.find(stop)
         if index != -1:
             end = min(end, index)
