@@ -91,6 +91,7 @@ def _without_cutoffs(stdout: str) -> str:
 def test_jobs_run_shows_how_long_the_run_has_been_going_on_a_terminal_only(workspace: Workspace) -> None:
     script = workspace.path / "sleeper.py"
     script.write_text("import time\ntime.sleep(2.5)\nprint('rested')\n")
+    workspace.write_env(JOBS_ALLOWED_DIRS=str(workspace.path))
     assert piped(workspace, "jobs", "add", "sleeper", "--cron", "0 3 * * *", "--script", str(script)).returncode == 0
 
     done, terminal = on_terminal(workspace, "jobs", "run", "sleeper")
