@@ -15,12 +15,13 @@ from prometheus_client import CollectorRegistry, ProcessCollector
 
 from config.paths import PROJECT_ROOT
 from config.settings import Settings
-from dashboard.cache import TimedCache
+from dashboard.cache import TimedCache, VersionedCache
 from dashboard.errors import server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import PlatformCollector
 from dashboard.routers import api_v1, health, incidents, jobs, monitoring, prometheus
-from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS
+from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_ENTRIES
+from storage.host_summaries import HostSummaries
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 
@@ -44,6 +45,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.live_sampler = live
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
+    app.state.metrics_cache = VersionedCache(METRICS_CACHE_ENTRIES)
+    app.state.host_summaries = HostSummaries()
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PlatformCollector())
     ProcessCollector(registry=registry)  # the server's own CPU and memory

@@ -1,14 +1,19 @@
-"""A tiny time-bounded cache for the hot read routes: a value is recomputed at most once per max_age_seconds per
+"""Caches for the hot read routes.
+
+TimedCache is time-bounded: a value is recomputed at most once per max_age_seconds per
 key, and only one computation runs at a time: while it runs, the others get the previous value (or, when there
 is none yet, wait for it) instead of repeating it.
 
 A page refreshing every few seconds and a burst of 32 clients cost the database the same: one query a second.
+
+VersionedCache keeps an answer until the data under it changes: for answers that must show a new sample at once.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -41,4 +46,51 @@ class TimedCache(Generic[Value]):
                     old_key: entry for old_key, entry in self._entries.items() if now - entry[0] < self._max_age_seconds
                 }
                 self._entries[key] = (now, value)
+            return value
+
+
+class VersionedCache(Generic[Value]):
+    """Answers kept until the data they were computed from changes: a value is stored with the version of its
+    data (storage.metrics_queries.samples_version) and served while a request finds that same version. Holds
+    the max_entries most recently used keys; while one request computes a key, others asking for it wait for
+    its value instead of computing it again."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._max_entries = max_entries
+        self._entries: OrderedDict[Hashable, tuple[Hashable, Value]] = OrderedDict()
+        self._computing: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def _stored(self, key: Hashable, version: Hashable) -> tuple[Value] | None:
+        """The value of `key` computed at `version`, if held (call with _lock held)."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != version:
+            return None
+        self._entries.move_to_end(key)
+        return (entry[1],)
+
+    def get(self, key: Hashable, version: Hashable, compute: Callable[[], Value]) -> Value:
+        """The value of `key` at `version`, from `compute` unless held (blocking: call it from a worker thread)."""
+        with self._lock:
+            stored = self._stored(key, version)
+            if stored is not None:
+                return stored[0]
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            with self._lock:
+                stored = self._stored(key, version)  # computed while this request waited
+            if stored is not None:
+                return stored[0]
+            try:
+                value = compute()
+            except BaseException:
+                with self._lock:
+                    self._computing.pop(key, None)
+                raise
+            with self._lock:
+                self._entries[key] = (version, value)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self._max_entries:
+                    self._entries.popitem(last=False)
+                self._computing.pop(key, None)
             return value
