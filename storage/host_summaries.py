@@ -7,9 +7,10 @@ the new ids on each call, and counts everything again only when samples_version 
 
 New ids are settled (added for good) only once SETTLE_SECONDS have passed since they were seen: on PostgreSQL
 and MariaDB ids are handed out before commit, so a sample with a lower id can commit after a higher one has been
-seen. Ids above the settled mark are counted afresh on every call, and a full count is repeated once
-SETTLE_SECONDS after it was taken, so a transaction that took its id before a count and committed after it is
-counted all the same (provided no transaction writing a sample stays open longer than SETTLE_SECONDS).
+seen. Ids above the settled mark are counted afresh on every call, and a full count is taken again once
+SETTLE_SECONDS have passed since the one before, so a sample that took its id before a count and committed after
+it is counted within SETTLE_SECONDS (provided no transaction writing a sample stays open longer than that).
+Deletions are noticed as samples_version shows them: retention's, which take the oldest samples.
 """
 
 from __future__ import annotations

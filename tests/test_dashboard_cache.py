@@ -1,8 +1,16 @@
-"""dashboard.cache.TimedCache: values served again while fresh, and expired keys not kept for good."""
+"""dashboard.cache: TimedCache serves values again while fresh and does not keep expired keys for good;
+VersionedCache serves a value until its version changes, holds a bounded number of keys and computes a missing
+one once however many ask for it at the same time."""
 
 from __future__ import annotations
 
-from dashboard.cache import TimedCache
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from dashboard.cache import TimedCache, VersionedCache
 
 
 def test_a_fresh_value_is_served_without_computing_it_again() -> None:
@@ -19,3 +27,58 @@ def test_expired_keys_are_dropped_when_another_value_is_computed() -> None:
     for number in range(100):  # e.g. /monitoring/metrics/latest?hostname=<a different typo each time>
         cache.get(f"typo-{number}", lambda: 404)
     assert list(cache._entries) == ["typo-99"]  # not a hundred entries held for the server's lifetime
+
+
+def test_a_versioned_value_is_kept_until_the_version_changes() -> None:
+    cache: VersionedCache[str] = VersionedCache(max_entries=8)
+    computed: list[str] = []
+
+    def compute(value: str) -> Callable[[], str]:
+        return lambda: computed.append(value) or value
+
+    assert cache.get("page", (1, "t0"), compute("first")) == "first"
+    assert cache.get("page", (1, "t0"), compute("again")) == "first"
+    assert cache.get("other page", (1, "t0"), compute("other")) == "other"  # another query, another answer
+    assert cache.get("page", (2, "t0"), compute("newer")) == "newer"  # a sample was stored
+    assert cache.get("page", (2, "t1"), compute("pruned")) == "pruned"  # retention deleted the oldest
+    assert computed == ["first", "other", "newer", "pruned"]
+
+
+def test_only_the_most_recently_used_keys_are_held() -> None:
+    cache: VersionedCache[int] = VersionedCache(max_entries=3)
+    for number in range(100):  # a hundred different queries
+        cache.get(number, 1, lambda number=number: number)
+    cache.get(97, 1, lambda: -1)  # used again: now the most recent
+    cache.get(100, 1, lambda: 100)
+    assert list(cache._entries) == [99, 97, 100]
+
+
+def test_concurrent_requests_for_one_key_compute_it_once() -> None:
+    cache: VersionedCache[int] = VersionedCache(max_entries=8)
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow() -> int:
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return 42
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        first = pool.submit(cache.get, "page", 1, slow)
+        assert started.wait(10)
+        others = [pool.submit(cache.get, "page", 1, slow) for _ in range(7)]
+        release.set()
+        answers = [first.result(10), *(other.result(10) for other in others)]
+    assert answers == [42] * 8 and calls == [1]
+
+
+def test_a_failed_computation_is_not_kept() -> None:
+    cache: VersionedCache[int] = VersionedCache(max_entries=8)
+
+    def broken() -> int:
+        raise ConnectionError("database went away")
+
+    with pytest.raises(ConnectionError):
+        cache.get("page", 1, broken)
+    assert cache.get("page", 1, lambda: 7) == 7 and not cache._computing
