@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sqlite3
 import statistics
@@ -28,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]  # the project, as from its root; this folder is already first (common.py)
-from common import free_port, wait_until_up  # noqa: E402
+from common import fill_samples, free_port, wait_until_up  # noqa: E402
 
 from monitoring.catalogue import CHARTED_COLUMNS  # noqa: E402
 
@@ -36,37 +35,6 @@ TARGET_MS = 150.0
 SAMPLES = 365 * 24 * 60
 HOST = "bench-host"
 END = datetime(2026, 11, 1, tzinfo=timezone.utc)
-CHUNK = 50_000
-
-
-def fill(database: Path) -> float:
-    """A year of per-minute samples ending at END, every charted column filled; returns the seconds it took."""
-    from sqlalchemy import create_engine
-
-    from storage.bulk_samples import add_samples
-
-    start = END - timedelta(minutes=SAMPLES - 1)
-    engine = create_engine(f"sqlite:///{database}")
-    started = time.perf_counter()
-    with engine.begin() as connection:
-        for first in range(0, SAMPLES, CHUNK):
-            add_samples(
-                connection,
-                [
-                    {
-                        "timestamp": start + timedelta(minutes=index),
-                        "hostname": HOST,
-                        "platform": "linux",
-                        **{
-                            column: 50 + 40 * math.sin(index / 720 + offset)
-                            for offset, column in enumerate(CHARTED_COLUMNS)
-                        },
-                    }
-                    for index in range(first, min(first + CHUNK, SAMPLES))
-                ],
-            )
-    engine.dispose()
-    return time.perf_counter() - started
 
 
 def timed_get(url: str) -> tuple[float, bytes]:
@@ -104,7 +72,7 @@ def main() -> int:
         env = {**os.environ, "AUTOMATION_ENV_FILE": str(env_file)}
         fresh = not database.exists()
         subprocess.run([sys.executable, str(ROOT / "main.py"), "db", "init"], env=env, check=True, capture_output=True)
-        fill_seconds = fill(database) if fresh else None
+        fill_seconds = fill_samples(database, SAMPLES, [HOST], END) if fresh else None
         start, end = END - timedelta(days=30), END
         query = urllib.parse.urlencode(
             {"hostname": HOST, "start_time": start.isoformat(), "end_time": end.isoformat(), "points": 1000}

@@ -214,17 +214,18 @@ class SamplesVersion(NamedTuple):
     oldest_time: datetime | None
 
 
+# Each aggregate its own subquery: one index seek each (in one SELECT together, SQLite would scan the table).
+# Built once: building the statement costs several times what running it does.
+_SAMPLES_VERSION = select(
+    select(func.max(tables.system_metrics.c.id)).scalar_subquery(),
+    select(func.min(tables.system_metrics.c.timestamp)).scalar_subquery(),
+)
+
+
 def samples_version(connection: Connection) -> SamplesVersion:
-    """The version of the stored samples now (each aggregate its own subquery: one seek each; together in one
-    SELECT, SQLite would scan the table)."""
-    metrics = tables.system_metrics
-    row = connection.execute(
-        select(
-            select(func.max(metrics.c.id)).scalar_subquery(),
-            select(func.min(metrics.c.timestamp)).scalar_subquery(),
-        )
-    ).one()
-    return SamplesVersion(row[0], row[1])
+    """The version of the stored samples now."""
+    newest_id, oldest_time = connection.execute(_SAMPLES_VERSION).one()
+    return SamplesVersion(newest_id, oldest_time)
 
 
 def newest_sample_time(connection: Connection) -> datetime | None:
