@@ -106,7 +106,8 @@ def main() -> int:
         env = {**os.environ, "AUTOMATION_ENV_FILE": str(env_file)}
         fresh = not database.exists()
         subprocess.run([sys.executable, str(ROOT / "main.py"), "db", "init"], env=env, check=True, capture_output=True)
-        fill_seconds = fill_samples(database, args.samples // len(HOSTS), HOSTS, END) if fresh else None
+        per_host = -(-args.samples // len(HOSTS))  # rounded up: at least --samples in all
+        fill_seconds = fill_samples(database, per_host, HOSTS, END) if fresh else None
         stored = sqlite3.connect(database).execute("SELECT count(*), max(id) FROM system_metrics").fetchone()
         server = subprocess.Popen(
             [sys.executable, str(ROOT / "main.py"), "serve"],
