@@ -20,7 +20,7 @@ from dashboard.errors import server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import PlatformCollector
 from dashboard.routers import api_v1, health, incidents, jobs, monitoring, prometheus
-from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_ENTRIES
+from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
 from storage.host_summaries import HostSummaries
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
@@ -45,7 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.live_sampler = live
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
-    app.state.metrics_cache = VersionedCache(METRICS_CACHE_ENTRIES)
+    app.state.metrics_cache = VersionedCache(METRICS_CACHE_BYTES)
     app.state.host_summaries = HostSummaries()
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PlatformCollector())

@@ -49,48 +49,57 @@ class TimedCache(Generic[Value]):
             return value
 
 
-class VersionedCache(Generic[Value]):
-    """Answers kept until the data they were computed from changes: a value is stored with the version of its
-    data (storage.metrics_queries.samples_version) and served while a request finds that same version. Holds
-    the max_entries most recently used keys; while one request computes a key, others asking for it wait for
-    its value instead of computing it again."""
+class VersionedCache:
+    """Response bodies kept until the data they were computed from changes: a body is stored with the version of
+    its data (storage.metrics_queries.samples_version) and served while a request finds that same version. Holds
+    the most recently used bodies up to max_bytes in all (a bigger one is not kept); while one request computes a
+    key, others asking for it wait for its body instead of computing it again."""
 
-    def __init__(self, max_entries: int) -> None:
-        self._max_entries = max_entries
-        self._entries: OrderedDict[Hashable, tuple[Hashable, Value]] = OrderedDict()
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._held_bytes = 0
+        self._entries: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
         self._computing: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def _stored(self, key: Hashable, version: Hashable) -> tuple[Value] | None:
-        """The value of `key` computed at `version`, if held (call with _lock held)."""
+    def _stored(self, key: Hashable, version: Hashable) -> bytes | None:
+        """The body of `key` computed at `version`, if held (call with _lock held)."""
         entry = self._entries.get(key)
         if entry is None or entry[0] != version:
             return None
         self._entries.move_to_end(key)
-        return (entry[1],)
+        return entry[1]
 
-    def get(self, key: Hashable, version: Hashable, compute: Callable[[], Value]) -> Value:
-        """The value of `key` at `version`, from `compute` unless held (blocking: call it from a worker thread)."""
+    def _store(self, key: Hashable, version: Hashable, body: bytes) -> None:
+        """Keep `body`, dropping the least recently used ones beyond max_bytes (call with _lock held)."""
+        replaced = self._entries.pop(key, None)
+        self._held_bytes -= len(replaced[1]) if replaced is not None else 0
+        if len(body) > self._max_bytes:
+            return
+        self._entries[key] = (version, body)
+        self._held_bytes += len(body)
+        while self._held_bytes > self._max_bytes:
+            self._held_bytes -= len(self._entries.popitem(last=False)[1][1])
+
+    def get(self, key: Hashable, version: Hashable, compute: Callable[[], bytes]) -> bytes:
+        """The body of `key` at `version`, from `compute` unless held (blocking: call it from a worker thread)."""
         with self._lock:
             stored = self._stored(key, version)
             if stored is not None:
-                return stored[0]
+                return stored
             computing = self._computing.setdefault(key, threading.Lock())
         with computing:
             with self._lock:
                 stored = self._stored(key, version)  # computed while this request waited
             if stored is not None:
-                return stored[0]
+                return stored
             try:
-                value = compute()
+                body = compute()
             except BaseException:
                 with self._lock:
                     self._computing.pop(key, None)
                 raise
             with self._lock:
-                self._entries[key] = (version, value)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self._max_entries:
-                    self._entries.popitem(last=False)
+                self._store(key, version, body)
                 self._computing.pop(key, None)
-            return value
+            return body

@@ -1,5 +1,5 @@
 """dashboard.cache: TimedCache serves values again while fresh and does not keep expired keys for good;
-VersionedCache serves a value until its version changes, holds a bounded number of keys and computes a missing
+VersionedCache serves a body until its version changes, holds at most max_bytes of them and computes a missing
 one once however many ask for it at the same time."""
 
 from __future__ import annotations
@@ -29,40 +29,44 @@ def test_expired_keys_are_dropped_when_another_value_is_computed() -> None:
     assert list(cache._entries) == ["typo-99"]  # not a hundred entries held for the server's lifetime
 
 
-def test_a_versioned_value_is_kept_until_the_version_changes() -> None:
-    cache: VersionedCache[str] = VersionedCache(max_entries=8)
-    computed: list[str] = []
+def test_a_versioned_body_is_kept_until_the_version_changes() -> None:
+    cache = VersionedCache(max_bytes=1024)
+    computed: list[bytes] = []
 
-    def compute(value: str) -> Callable[[], str]:
-        return lambda: computed.append(value) or value
+    def compute(body: bytes) -> Callable[[], bytes]:
+        return lambda: computed.append(body) or body
 
-    assert cache.get("page", (1, "t0"), compute("first")) == "first"
-    assert cache.get("page", (1, "t0"), compute("again")) == "first"
-    assert cache.get("other page", (1, "t0"), compute("other")) == "other"  # another query, another answer
-    assert cache.get("page", (2, "t0"), compute("newer")) == "newer"  # a sample was stored
-    assert cache.get("page", (2, "t1"), compute("pruned")) == "pruned"  # retention deleted the oldest
-    assert computed == ["first", "other", "newer", "pruned"]
+    assert cache.get("page", (1, "t0"), compute(b"first")) == b"first"
+    assert cache.get("page", (1, "t0"), compute(b"again")) == b"first"
+    assert cache.get("other page", (1, "t0"), compute(b"other")) == b"other"  # another query, another answer
+    assert cache.get("page", (2, "t0"), compute(b"newer")) == b"newer"  # a sample was stored
+    assert cache.get("page", (2, "t1"), compute(b"pruned")) == b"pruned"  # retention deleted the oldest
+    assert computed == [b"first", b"other", b"newer", b"pruned"]
 
 
-def test_only_the_most_recently_used_keys_are_held() -> None:
-    cache: VersionedCache[int] = VersionedCache(max_entries=3)
-    for number in range(100):  # a hundred different queries
-        cache.get(number, 1, lambda number=number: number)
-    cache.get(97, 1, lambda: -1)  # used again: now the most recent
-    cache.get(100, 1, lambda: 100)
-    assert list(cache._entries) == [99, 97, 100]
+def test_only_the_most_recently_used_bodies_are_held_up_to_max_bytes() -> None:
+    cache = VersionedCache(max_bytes=30)
+    for number in range(100):  # a hundred different queries of 10 bytes each
+        cache.get(number, 1, lambda: b"0123456789")
+    cache.get(97, 1, lambda: b"recomputed")  # used again: now the most recent
+    cache.get(100, 1, lambda: b"abcdefghij")
+    assert list(cache._entries) == [99, 97, 100] and cache._held_bytes == 30
+    cache.get(101, 1, lambda: b"x" * 31)  # bigger than everything allowed: served, not kept
+    assert list(cache._entries) == [99, 97, 100] and cache._held_bytes == 30
+    cache.get(100, 2, lambda: b"abcdefghijklmnopqrst")  # replaced by a bigger body: the oldest makes room
+    assert list(cache._entries) == [97, 100] and cache._held_bytes == 30
 
 
 def test_concurrent_requests_for_one_key_compute_it_once() -> None:
-    cache: VersionedCache[int] = VersionedCache(max_entries=8)
+    cache = VersionedCache(max_bytes=1024)
     started, release = threading.Event(), threading.Event()
     calls: list[int] = []
 
-    def slow() -> int:
+    def slow() -> bytes:
         calls.append(1)
         started.set()
         release.wait(10)
-        return 42
+        return b"42"
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         first = pool.submit(cache.get, "page", 1, slow)
@@ -70,15 +74,15 @@ def test_concurrent_requests_for_one_key_compute_it_once() -> None:
         others = [pool.submit(cache.get, "page", 1, slow) for _ in range(7)]
         release.set()
         answers = [first.result(10), *(other.result(10) for other in others)]
-    assert answers == [42] * 8 and calls == [1]
+    assert answers == [b"42"] * 8 and calls == [1]
 
 
 def test_a_failed_computation_is_not_kept() -> None:
-    cache: VersionedCache[int] = VersionedCache(max_entries=8)
+    cache = VersionedCache(max_bytes=1024)
 
-    def broken() -> int:
+    def broken() -> bytes:
         raise ConnectionError("database went away")
 
     with pytest.raises(ConnectionError):
         cache.get("page", 1, broken)
-    assert cache.get("page", 1, lambda: 7) == 7 and not cache._computing
+    assert cache.get("page", 1, lambda: b"7") == b"7" and not cache._computing

@@ -52,7 +52,7 @@ MAX_POINTS = 1000
 DEFAULT_RANGE = timedelta(hours=24)  # of a downsampled query without start_time
 MAX_STEP_SECONDS = 366 * 86400
 LATEST_MAX_AGE_SECONDS = 1.0
-METRICS_CACHE_ENTRIES = 64  # answers of /monitoring/metrics kept per version of the samples
+METRICS_CACHE_BYTES = 16 * 2**20  # answers of /monitoring/metrics kept (a full page of rows: about 1.4 MiB)
 
 
 async def live_sample(request: Request) -> LiveSample:
@@ -181,7 +181,7 @@ async def _answer(request: Request, key: Hashable | None, body: Callable[[Connec
     """The body for `key` (None: not kept) computed once per version of the stored samples, so a burst of
     requests for the same page costs two index seeks each and a newly stored sample shows in the next answer.
     One worker thread does the reading (a Reader dependency would take two more hops)."""
-    cache: VersionedCache[bytes] = request.app.state.metrics_cache
+    cache: VersionedCache = request.app.state.metrics_cache
 
     def read() -> bytes:
         with db.engine.connect() as reader:
