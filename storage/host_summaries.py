@@ -1,9 +1,9 @@
 """Per-host sample counts kept up to date incrementally, for /monitoring/stats over millions of samples.
 
-Counting a million samples per host is a full scan (about 0.2 s on SQLite); counting the samples stored since
-the last request reads only those (a primary-key range). So a HostSummaries counts everything once, then adds
-the new ids on each call, and counts everything again only when samples_version shows that samples were deleted
-(retention moved the oldest sample) or inserted with an older time than every stored one.
+Counting a million samples per host is a full scan (0.06-0.12 s on SQLite, counted_host_summaries); counting the
+samples stored since the last request reads only those (a primary-key range). So a HostSummaries counts everything
+once, then adds the new ids on each call, and counts everything again only when samples_version shows that samples
+were deleted (retention moved the oldest sample) or inserted with an older time than every stored one.
 
 New ids are settled (added for good) only once SETTLE_SECONDS have passed since they were seen: on PostgreSQL
 and MariaDB ids are handed out before commit, so a sample with a lower id can commit after a higher one has been
@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from storage.metrics_queries import SamplesVersion, host_summaries, samples_version
+from storage.metrics_queries import SamplesVersion, counted_host_summaries, host_summaries, samples_version
 
 SETTLE_SECONDS = 60.0
 
@@ -82,7 +82,7 @@ class HostSummaries:
             return sorted(_merged(self._settled, tail).values(), key=lambda host: host["hostname"])
 
     def _count_all(self, connection: Connection, newest_id: int, now: float) -> None:
-        self._settled = host_summaries(connection, None, newest_id)
+        self._settled = counted_host_summaries(connection, newest_id)
         self._settled_through, self._exact = newest_id, False
         self._seen = deque([(now, newest_id)])
 
@@ -97,7 +97,7 @@ class HostSummaries:
             return
         self._seen.appendleft((now - self._settle_seconds, settled_id))  # keeps the deque non-empty
         if not self._exact:
-            self._settled, self._exact = host_summaries(connection, None, settled_id), True
+            self._settled, self._exact = counted_host_summaries(connection, settled_id), True
         elif settled_id > self._settled_through:
             self._settled = list(
                 _merged(self._settled, host_summaries(connection, self._settled_through, settled_id)).values()

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from storage import tables
 from storage.host_summaries import HostSummaries
-from storage.metrics_queries import host_summaries
+from storage.metrics_queries import counted_host_summaries, host_summaries
 from storage.schema import init_database
 
 pytest_plugins = ["db_servers"]
@@ -57,6 +57,7 @@ def test_the_kept_counts_match_a_full_count(engine: Engine) -> None:
         current = summaries.current(connection)
         assert current == host_summaries(connection)
         assert {host["hostname"]: host["samples"] for host in current} == {"web": 7, "db": 1, "cache": 1}
+        assert counted_host_summaries(connection, None) == current
         connection.execute(delete(tables.system_metrics))
         assert summaries.current(connection) == []
 
