@@ -29,6 +29,7 @@ from dashboard.routers import area_router
 from dashboard.thresholds import catalogue_document, threshold_levels
 from monitoring.catalogue import CHARTED_COLUMNS
 from storage import db
+from storage.host_summaries import HostSummaries
 from storage.incident_actions import active_counts
 from storage.job_queries import runs_by_status
 from storage.metrics_queries import (
@@ -179,15 +180,22 @@ async def metrics(
 
 async def _answer(request: Request, key: Hashable | None, body: Callable[[Connection], bytes]) -> Response:
     """The body for `key` (None: not kept) computed once per version of the stored samples, so a burst of
-    requests for the same page costs two index seeks each and a newly stored sample shows in the next answer.
-    One worker thread does the reading (a Reader dependency would take two more hops)."""
+    requests for the same page costs two index seeks each and a newly stored sample shows in the next answer."""
     cache: VersionedCache = request.app.state.metrics_cache
+
+    def kept(reader: Connection) -> bytes:
+        return body(reader) if key is None else cache.get(key, samples_version(reader), lambda: body(reader))
+
+    return await _read(kept)
+
+
+async def _read(body: Callable[[Connection], bytes]) -> Response:
+    """A JSON body read in one worker thread with a connection of its own (the Reader dependency would cost two
+    more hand-offs between the event loop and the threads: under load, each is a wait)."""
 
     def read() -> bytes:
         with db.engine.connect() as reader:
-            if key is None:
-                return body(reader)
-            return cache.get(key, samples_version(reader), lambda: body(reader))
+            return body(reader)
 
     return Response(await run_in_threadpool(read), media_type="application/json")
 
@@ -239,17 +247,22 @@ def notification(reader: Reader, notification_id: RowId) -> Response:
 
 
 @router.get("/stats", summary="Hosts, notifications in the last 24 h, active incidents and job runs")
-def stats(request: Request, reader: Reader) -> Response:
-    day_ago = datetime.now(timezone.utc) - timedelta(hours=24)
-    runs: dict[str, int] = {}
-    for _, status, count in runs_by_status(reader):
-        runs[status] = runs.get(status, 0) + count
-    return json_response(
-        {
-            "hosts": request.app.state.host_summaries.current(reader),
-            "notifications_last_24h": counts_by_level(reader, day_ago),
-            "notifications_total": counts_by_level(reader),
-            "active_incidents": active_counts(reader),
-            "job_runs": runs,
-        }
-    )
+async def stats(request: Request) -> Response:
+    summaries: HostSummaries = request.app.state.host_summaries
+
+    def body(reader: Connection) -> bytes:
+        day_ago = datetime.now(timezone.utc) - timedelta(hours=24)
+        runs: dict[str, int] = {}
+        for _, status, count in runs_by_status(reader):
+            runs[status] = runs.get(status, 0) + count
+        return encode_json(
+            {
+                "hosts": summaries.current(reader),
+                "notifications_last_24h": counts_by_level(reader, day_ago),
+                "notifications_total": counts_by_level(reader),
+                "active_incidents": active_counts(reader),
+                "job_runs": runs,
+            }
+        )
+
+    return await _read(body)
