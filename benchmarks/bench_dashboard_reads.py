@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]  # the project, as from its root; this folder is already first (common.py)
-from common import fill_samples, free_port, percentile, wait_until_up  # noqa: E402
+from common import fill_samples, free_port, percentile, store_sample, wait_until_up  # noqa: E402
 from http_load import Load, load_driver, median_load  # noqa: E402
 
 TARGET_RPS, TARGET_P99_MS, TARGET_STATS_MS = 300.0, 100.0, 20.0
@@ -55,17 +55,6 @@ def timed_get(client: http.client.HTTPConnection, path: str) -> tuple[float, byt
     if response.status != 200:
         raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
     return elapsed, body
-
-
-def store_sample(database: Path, minute: int) -> None:
-    """One more sample of the first host, `minute` minutes after the filled ones, committed at once."""
-    connection = sqlite3.connect(database)
-    with connection:
-        connection.execute(
-            "INSERT INTO system_metrics (timestamp, hostname, platform, cpu_percent) VALUES (?, ?, 'linux', 1.0)",
-            ((END + timedelta(minutes=minute)).strftime("%Y-%m-%d %H:%M:%S.%f"), HOSTS[0]),
-        )
-    connection.close()
 
 
 def full_count_ms(database: Path) -> float:
@@ -123,7 +112,7 @@ def main() -> int:
             client = http.client.HTTPConnection("127.0.0.1", port, timeout=60)  # kept alive from here on
             stats, floor, database_ms = [], [], []
             for minute in range(1, args.stats_rounds + 1):  # in turn, so machine noise hits all three alike
-                store_sample(database, minute)
+                store_sample(database, HOSTS[0], END + timedelta(minutes=minute))
                 elapsed, body = timed_get(client, STATS)
                 stats.append(elapsed)
                 floor.append(timed_get(client, FLOOR)[0])

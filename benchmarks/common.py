@@ -148,3 +148,14 @@ def fill_samples(database: Path, per_host: int, hosts: list[str], end: datetime)
             )
     engine.dispose()
     return time.perf_counter() - started
+
+
+def store_sample(database: Path, hostname: str, moment: datetime) -> None:
+    """One more sample, committed at once with sqlite3: what a monitor run in another process adds."""
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.execute(
+            "INSERT INTO system_metrics (timestamp, hostname, platform, cpu_percent) VALUES (?, ?, 'linux', 1.0)",
+            (moment.strftime("%Y-%m-%d %H:%M:%S.%f"), hostname),
+        )
+    connection.close()
