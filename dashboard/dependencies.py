@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Connection
 
+from config.dashboard_settings import DashboardSettings
 from config.settings import Settings
 from storage import db
 
@@ -38,29 +39,45 @@ def connection() -> Iterator[Connection]:
 Reader = Annotated[Connection, Depends(connection)]
 
 
-def _check_bearer(request: Request, token: str) -> None:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise HTTPException(
+def bearer_matches(authorization: str, token: str) -> bool:
+    """Whether an Authorization header value is `Bearer <token>` (also the exporter's check)."""
+    scheme, _, given = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def bearer_refusal(token: str, authorization: str) -> HTTPException | None:
+    """The 401 for an Authorization header that is not 'Bearer <token>', or None."""
+    if not bearer_matches(authorization, token):
+        return HTTPException(
             401,
             "missing or wrong token: send 'Authorization: Bearer <API_TOKEN>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return None
+
+
+def write_refusal(dashboard: DashboardSettings, authorization: str) -> HTTPException | None:
+    """Why a write is refused (403 without a configured token, 401 without the right one), or None. The one rule
+    for writes: dashboard.request_limits applies it before a body is read, write_access in the routes."""
+    if dashboard.token is None:
+        return HTTPException(403, NO_TOKEN_MESSAGE)
+    return bearer_refusal(dashboard.token, authorization)
 
 
 async def write_access(request: Request) -> None:
     """Every write: refused without a configured token, 401 without the right one."""
-    token = settings_of(request).dashboard.token
-    if token is None:
-        raise HTTPException(403, NO_TOKEN_MESSAGE)
-    _check_bearer(request, token)
+    refusal = write_refusal(settings_of(request).dashboard, request.headers.get("authorization", ""))
+    if refusal is not None:
+        raise refusal
 
 
 async def read_access(request: Request) -> None:
     """Reads: open unless API_READ_AUTH=true (which needs API_TOKEN, checked with the settings)."""
     dashboard = settings_of(request).dashboard
     if dashboard.read_auth and dashboard.token is not None:
-        _check_bearer(request, dashboard.token)
+        refusal = bearer_refusal(dashboard.token, request.headers.get("authorization", ""))
+        if refusal is not None:
+            raise refusal
 
 
 async def no_nul_parameters(request: Request) -> None:

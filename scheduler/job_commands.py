@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -80,7 +82,9 @@ def _next(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    run = execute_job(_job_named(args.name)["id"], ExecutionTrigger(args.trigger), retry=retry_policy(settings))
+    job = _job_named(args.name)
+    with _elapsed_on_terminal(args.name, job["timeout_seconds"]):
+        run = execute_job(job["id"], ExecutionTrigger(args.trigger), retry=retry_policy(settings))
     exit_code = "" if run.exit_code is None else f" (exit code {run.exit_code})"
     reason = f": {run.error_message}" if run.error_message else ""
     print(
@@ -89,9 +93,36 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if run.status.value == "success" else 1
 
 
+@contextmanager
+def _elapsed_on_terminal(name: str, timeout_seconds: int) -> Iterator[None]:
+    """While the run lasts, a line on a terminal's stderr saying how long it has been going (tqdm), removed at the
+    end; nothing when stderr is a pipe or a file (an OS cron line, a script)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from tqdm import tqdm
+
+    ended = threading.Event()
+    bar_format = f"running {name}: {{elapsed}} (timeout {timeout_seconds} s)"
+    with tqdm(total=timeout_seconds, bar_format=bar_format, leave=False) as bar:
+
+        def tick() -> None:
+            while not ended.wait(1):
+                bar.refresh()
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            ended.set()
+            ticker.join()
+
+
 def _history(args: argparse.Namespace, settings: Settings) -> int:
+    check_count(args.count)
     with db.engine.connect() as connection:
-        runs = list_executions(connection, existing_job(connection, args.name)["id"], None, max(args.count, 1), 0)
+        runs = list_executions(connection, existing_job(connection, args.name)["id"], None, args.count, 0)
     print(f"{'ID':>6}  {'STATUS':<10} {'TRIGGER':<9} {'STARTED (UTC)':<19}  {'SECONDS':>8}  {'EXIT':>4}  ERROR")
     for run in runs:  # newest first
         started = f"{run['started_at']:%Y-%m-%d %H:%M:%S}" if run["started_at"] else "-"
@@ -105,20 +136,32 @@ def _history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cron_line(args: argparse.Namespace, settings: Settings) -> int:
-    """`CRON_TZ=` (cronie) keeps the schedule in the platform's zone; the wrapper records the run itself."""
+    """`CRON_TZ=` (cronie) keeps the schedule in the job's zone; the wrapper records the run itself. A schedule or
+    command cron would run otherwise than the scheduler is refused (scheduler.crontab_line)."""
+    from scheduler.crontab_line import NotCronable, crontab_line
+
     job = _job_named(args.name)
+    zone_name = job["timezone"] or settings.scheduler_timezone
     command = (
         f"cd {shlex.quote(str(PROJECT_ROOT))} && {shlex.quote(sys.executable)} main.py jobs run "
         f"{shlex.quote(job['name'])} --trigger os-cron"
     )
-    if settings.scheduler_timezone:
-        print(f"CRON_TZ={settings.scheduler_timezone}")
-    print(f"{job['cron_expression']} {command}")
+    try:
+        line = crontab_line(parse_cron(job["cron_expression"], zone_or_default(zone_name)), command)
+    except NotCronable as error:
+        raise JobDefinitionError(
+            f"cron_expression={job['cron_expression']!r} is invalid; expected a schedule OS cron can run: {error}"
+        ) from None
+    if zone_name:
+        print(f"CRON_TZ={zone_name}")
+    print(line)
     return 0
 
 
 def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
     """Task Scheduler runs in the machine's local time, whatever SCHEDULER_TIMEZONE says."""
+    import re
+    import subprocess
     from pathlib import Path
 
     from scheduler.schtasks import NotExpressible, task_xml
@@ -129,7 +172,7 @@ def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
             job["cron_expression"],
             job["description"] or f"automation platform job {job['name']}",
             sys.executable,
-            f"main.py jobs run {job['name']} --trigger os-cron",
+            subprocess.list2cmdline(["main.py", "jobs", "run", job["name"], "--trigger", "os-cron"]),
             str(PROJECT_ROOT),
             job["timeout_seconds"],
         )
@@ -138,8 +181,13 @@ def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
             f"cron_expression={job['cron_expression']!r} is invalid; expected a schedule "
             f"Task Scheduler can express: {error}"
         ) from None
-    output = Path(args.output or f"{args.name}.xml").resolve()
-    task.write(output, encoding="UTF-16", xml_declaration=True)
+    # A name may hold what a file name cannot (`/`, `:` on Windows): the default file replaces those characters.
+    output = Path(args.output or re.sub(r'[<>:"/\\|?*]', "_", args.name) + ".xml").resolve()
+    try:
+        task.write(output, encoding="UTF-16", xml_declaration=True)
+    except OSError as error:
+        allowed = f"a file that can be written ({error.strerror or error})"
+        raise JobSettingError("--output", str(output), allowed) from None
     print(f'schtasks /Create /XML "{output}" /TN "{args.name}" /F')
     return 0
 

@@ -18,10 +18,11 @@ from alerts.commands import (
     silence_incidents,
     unsilence_incidents,
 )
+from config.user_text import ACKNOWLEDGED_BY, SILENCE_PATTERN, SILENCE_REASON
 from dashboard.dependencies import Reader, write_access
 from dashboard.errors import found_or_404
 from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
-from dashboard.payloads import Payload
+from dashboard.payloads import Payload, text_field
 from dashboard.responses import json_response
 from dashboard.routers import area_router
 from storage.incident_actions import active_silences, incident, list_incidents
@@ -31,17 +32,15 @@ _STATUS = {"active": True, "resolved": False, "all": None}
 
 
 class Acknowledgement(Payload):
-    by: str = Field(default="dashboard", min_length=1, max_length=255, description="who acknowledged it")
+    by: str = text_field(ACKNOWLEDGED_BY, "dashboard", description="who acknowledged it")
 
 
 class SilenceRequest(Payload):
-    pattern: str = Field(
-        min_length=1,
-        max_length=512,
-        description="glob over metric, metric:resource or host:metric:resource, e.g. disk_*:/var*",
+    pattern: str = text_field(
+        SILENCE_PATTERN, description="glob over metric, metric:resource or host:metric:resource, e.g. disk_*:/var*"
     )
     until: str = Field(min_length=1, max_length=64, description="a duration from now (30m, 2h, 1d) or an ISO 8601 time")
-    reason: str | None = Field(None, max_length=1000)
+    reason: str | None = text_field(SILENCE_REASON, None)
 
 
 @router.get("", summary="Incidents newest first: active (default), resolved or all")
@@ -78,6 +77,8 @@ def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Resp
         raise HTTPException(404, f"no incident with id {incident_id}") from None
     except IncidentResolved as error:
         raise HTTPException(409, str(error)) from None
+    except AlertArgumentError as error:
+        raise HTTPException(422, error.field_message) from None
     return json_response({"id": incident_id, "acknowledged": True})
 
 
@@ -96,7 +97,9 @@ def silence(body: SilenceRequest) -> Response:
 
 
 @router.delete(
-    "/silences/{silence}", summary="End silences early, by id or exact pattern", dependencies=[Depends(write_access)]
+    "/silences/{silence:path}",
+    summary="End silences early, by id or exact pattern (a pattern's `/` may stay as it is or be sent as %2F)",
+    dependencies=[Depends(write_access)],
 )
 def unsilence(silence: str) -> Response:
     try:
