@@ -1,12 +1,12 @@
 """Caches for the hot read routes.
 
-TimedCache is time-bounded: a value is recomputed at most once per max_age_seconds per
-key, and only one computation runs at a time: while it runs, the others get the previous value (or, when there
-is none yet, wait for it) instead of repeating it.
+TimedCache is time-bounded: a value is recomputed at most once per max_age_seconds per key, and only one
+computation runs at a time: while it runs, the others get the previous value (or, when there is none yet, wait
+for it) instead of repeating it. A page refreshing every few seconds and a burst of 32 clients cost the database
+the same: one query a second.
 
-A page refreshing every few seconds and a burst of 32 clients cost the database the same: one query a second.
-
-VersionedCache keeps an answer until the data under it changes: for answers that must show a new sample at once.
+VersionedCache keeps an answer until the data under it changes, for answers that must show a new sample at once
+(/monitoring/metrics): each request pays only for finding the data's version.
 """
 
 from __future__ import annotations
