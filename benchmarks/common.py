@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,3 +115,47 @@ def percentile(values: list[float], percent: float) -> float:
     """Nearest rank: the smallest value with at least `percent` % of the values at or below it."""
     ordered = sorted(values)
     return ordered[max(math.ceil(percent / 100.0 * len(ordered)) - 1, 0)]
+
+
+def fill_samples(database: Path, per_host: int, hosts: list[str], end: datetime) -> float:
+    """`per_host` per-minute samples of each of `hosts` ending at `end`, every charted column filled, written in
+    chunks through storage.bulk_samples into an initialised database; returns the seconds it took."""
+    from sqlalchemy import create_engine
+
+    from monitoring.catalogue import CHARTED_COLUMNS
+    from storage.bulk_samples import add_samples
+
+    start = end - timedelta(minutes=per_host - 1)
+    total, chunk = per_host * len(hosts), 50_000
+    engine = create_engine(f"sqlite:///{database}")
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        for first in range(0, total, chunk):
+            add_samples(
+                connection,
+                [
+                    {
+                        "timestamp": start + timedelta(minutes=index // len(hosts)),
+                        "hostname": hosts[index % len(hosts)],
+                        "platform": "linux",
+                        **{
+                            column: 50 + 40 * math.sin(index / 720 + offset)
+                            for offset, column in enumerate(CHARTED_COLUMNS)
+                        },
+                    }
+                    for index in range(first, min(first + chunk, total))
+                ],
+            )
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def store_sample(database: Path, hostname: str, moment: datetime) -> None:
+    """One more sample, committed at once with sqlite3: what a monitor run in another process adds."""
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.execute(
+            "INSERT INTO system_metrics (timestamp, hostname, platform, cpu_percent) VALUES (?, ?, 'linux', 1.0)",
+            (moment.strftime("%Y-%m-%d %H:%M:%S.%f"), hostname),
+        )
+    connection.close()

@@ -14,14 +14,15 @@ from fastapi.staticfiles import StaticFiles
 
 from config.paths import PROJECT_ROOT
 from config.settings import Settings
-from dashboard.cache import TimedCache
+from dashboard.cache import TimedCache, VersionedCache
 from dashboard.errors import server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import metrics_registry
 from dashboard.request_limits import RequestLimits
 from dashboard.routers import api_v1, docs, health, incidents, jobs, monitoring, prometheus
-from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS
+from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
 from dashboard.thresholds import EnvThresholds
+from storage.host_summaries import HostSummaries
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 
@@ -47,6 +48,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.live_sampler = live
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
+    app.state.metrics_cache = VersionedCache(METRICS_CACHE_BYTES)
+    app.state.host_summaries = HostSummaries()
     app.state.env_thresholds = EnvThresholds(settings)
     app.state.prometheus_registry = metrics_registry(live)
 

@@ -8,16 +8,18 @@ and collectors. The live sample of /monitoring/metrics/current has the same shap
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.engine import Connection
 
 from config.alert_settings import parse_duration
 from config.fields import ConfigError
-from dashboard.cache import TimedCache
+from dashboard.cache import TimedCache, VersionedCache
 from dashboard.dependencies import Reader, bearer_matches, settings_of
 from dashboard.errors import found_or_404
 from dashboard.live_sample import LiveSample, LiveSampler
@@ -28,16 +30,17 @@ from dashboard.thresholds import EnvThresholds, catalogue_document, threshold_le
 from monitoring.catalogue import CHARTED_COLUMNS
 from monitoring.levels import MetricThresholds
 from storage import db
+from storage.host_summaries import HostSummaries
 from storage.incident_actions import active_counts
 from storage.job_queries import runs_by_status
 from storage.metrics_queries import (
     buckets,
     epoch_seconds,
-    host_summaries,
     hostnames,
     latest_sample_id,
     list_samples,
     sample_with_details,
+    samples_version,
 )
 from storage.notification_queries import counts_by_level, list_notifications, notification_with_deliveries
 
@@ -51,6 +54,7 @@ MAX_POINTS = 1000
 DEFAULT_RANGE = timedelta(hours=24)  # of a downsampled query without start_time
 MAX_STEP_SECONDS = 366 * 86400
 LATEST_MAX_AGE_SECONDS = 1.0
+METRICS_CACHE_BYTES = 16 * 2**20  # answers of /monitoring/metrics kept (a full page of rows: about 1.4 MiB)
 
 
 async def live_sample(request: Request) -> LiveSample:
@@ -152,8 +156,8 @@ def _step_seconds(step: str | None, points: int | None, start: datetime, end: da
 
 
 @router.get("/metrics", summary="Stored samples, newest first; with points or step, downsampled into buckets")
-def metrics(
-    reader: Reader,
+async def metrics(
+    request: Request,
     hostname: Hostname = None,
     start_time: StartTime = None,
     end_time: EndTime = None,
@@ -180,23 +184,64 @@ def metrics(
 ) -> Response:
     start, end = time_range(start_time, end_time)
     if points is None and step is None:
-        rows = list_samples(reader, hostname, start, end, limit or DEFAULT_PAGE, offset)
-        return json_response({"items": rows, "limit": limit or DEFAULT_PAGE, "offset": offset})
+        rows = limit or DEFAULT_PAGE
+        key: tuple[object, ...] = ("rows", hostname, start, end, rows, offset)
+        return await _answer(request, key, lambda reader: _page_body(reader, hostname, start, end, rows, offset))
     if points is not None and step is not None:
         raise HTTPException(422, f"points={points} and step={step!r} were both given; expected one of them")
+    implied_end = end is None  # a range that ends now is answered for this moment only, not kept
     end = end or datetime.now(timezone.utc)
     start = start or end - DEFAULT_RANGE
     step_seconds = _step_seconds(step, points, start, end)
-    items = buckets(reader, hostname, start, end, step_seconds, limit or MAX_POINTS, offset)
-    return json_response(
+    key = ("buckets", hostname, start, end, step_seconds, limit or MAX_POINTS, offset)
+    return await _answer(
+        request,
+        None if implied_end else key,
+        lambda reader: _buckets_body(reader, hostname, start, end, step_seconds, limit or MAX_POINTS, offset),
+    )
+
+
+async def _answer(request: Request, key: Hashable | None, body: Callable[[Connection], bytes]) -> Response:
+    """The body for `key` (None: not kept) computed once per version of the stored samples, so a burst of
+    requests for the same page costs two index seeks each and a newly stored sample shows in the next answer."""
+    cache: VersionedCache = request.app.state.metrics_cache
+
+    def kept(reader: Connection) -> bytes:
+        return body(reader) if key is None else cache.get(key, samples_version(reader), lambda: body(reader))
+
+    return await _read(kept)
+
+
+async def _read(body: Callable[[Connection], bytes]) -> Response:
+    """A JSON body read in one worker thread with a connection of its own (the Reader dependency would cost two
+    more hand-offs between the event loop and the threads: under load, each is a wait)."""
+
+    def read() -> bytes:
+        with db.engine.connect() as reader:
+            return body(reader)
+
+    return Response(await run_in_threadpool(read), media_type="application/json")
+
+
+def _page_body(
+    reader: Connection, hostname: str | None, start: datetime | None, end: datetime | None, limit: int, offset: int
+) -> bytes:
+    rows = list_samples(reader, hostname, start, end, limit, offset)
+    return encode_json({"items": rows, "limit": limit, "offset": offset})
+
+
+def _buckets_body(
+    reader: Connection, hostname: str | None, start: datetime, end: datetime, step_seconds: int, limit: int, offset: int
+) -> bytes:
+    return encode_json(
         {
-            "items": items,
+            "items": buckets(reader, hostname, start, end, step_seconds, limit, offset),
             "hostname": hostname,
             "start_time": start,
             "end_time": end,
             "step_seconds": step_seconds,
             "columns": CHARTED_COLUMNS,
-            "limit": limit or MAX_POINTS,
+            "limit": limit,
             "offset": offset,
         }
     )
@@ -225,17 +270,22 @@ def notification(reader: Reader, notification_id: RowId) -> Response:
 
 
 @router.get("/stats", summary="Hosts, notifications in the last 24 h, active incidents and job runs")
-def stats(reader: Reader) -> Response:
-    day_ago = datetime.now(timezone.utc) - timedelta(hours=24)
-    runs: dict[str, int] = {}
-    for _, status, count in runs_by_status(reader):
-        runs[status] = runs.get(status, 0) + count
-    return json_response(
-        {
-            "hosts": host_summaries(reader),
-            "notifications_last_24h": counts_by_level(reader, day_ago),
-            "notifications_total": counts_by_level(reader),
-            "active_incidents": active_counts(reader),
-            "job_runs": runs,
-        }
-    )
+async def stats(request: Request) -> Response:
+    summaries: HostSummaries = request.app.state.host_summaries
+
+    def body(reader: Connection) -> bytes:
+        day_ago = datetime.now(timezone.utc) - timedelta(hours=24)
+        runs: dict[str, int] = {}
+        for _, status, count in runs_by_status(reader):
+            runs[status] = runs.get(status, 0) + count
+        return encode_json(
+            {
+                "hosts": summaries.current(reader),
+                "notifications_last_24h": counts_by_level(reader, day_ago),
+                "notifications_total": counts_by_level(reader),
+                "active_incidents": active_counts(reader),
+                "job_runs": runs,
+            }
+        )
+
+    return await _read(body)
