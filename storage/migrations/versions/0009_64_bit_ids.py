@@ -11,10 +11,10 @@ Create Date: 2026-11-30 12:00:00
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.engine.interfaces import ReflectedForeignKeyConstraint
 
 revision: str = "0009"
 down_revision: str | Sequence[str] | None = "0008"
@@ -67,6 +67,7 @@ def _set_id_type(old: sa.types.TypeEngine, new: sa.types.TypeEngine, sequence_ty
     # upgraded from the seed platform names some differently), and add them back afterwards.
     linked = _foreign_keys(bind) if mysql else []
     for table, key in linked:
+        assert key["name"], key  # MySQL names every foreign key
         op.drop_constraint(key["name"], table, type_="foreignkey")
     for table, column, nullable in FOREIGN_KEYS:
         op.alter_column(table, column, type_=new, existing_type=old, existing_nullable=nullable)
@@ -89,7 +90,7 @@ def _set_id_type(old: sa.types.TypeEngine, new: sa.types.TypeEngine, sequence_ty
         )
 
 
-def _foreign_keys(bind: sa.engine.Connection) -> list[tuple[str, dict[str, Any]]]:
+def _foreign_keys(bind: sa.engine.Connection) -> list[tuple[str, ReflectedForeignKeyConstraint]]:
     """The foreign keys on the columns FOREIGN_KEYS names, as the database has them."""
     inspector = sa.inspect(bind)
     columns = {(table, column) for table, column, _ in FOREIGN_KEYS}
