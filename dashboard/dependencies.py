@@ -12,7 +12,9 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.engine import Connection
 
 from config.settings import Settings
@@ -38,9 +40,12 @@ def connection() -> Iterator[Connection]:
 Reader = Annotated[Connection, Depends(connection)]
 
 
-def _check_bearer(request: Request, token: str) -> None:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+# The scheme of the write routes in the published schema; the token itself is checked in _check_bearer.
+bearer = HTTPBearer(auto_error=False, scheme_name="API_TOKEN", description="Authorization: Bearer <API_TOKEN>")
+
+
+def _check_bearer(given: str | None, token: str) -> None:
+    if given is None or not hmac.compare_digest(given.strip().encode(), token.encode()):
         raise HTTPException(
             401,
             "missing or wrong token: send 'Authorization: Bearer <API_TOKEN>'",
@@ -48,19 +53,23 @@ def _check_bearer(request: Request, token: str) -> None:
         )
 
 
-async def write_access(request: Request) -> None:
+async def write_access(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> None:
     """Every write: refused without a configured token, 401 without the right one."""
     token = settings_of(request).dashboard.token
     if token is None:
         raise HTTPException(403, NO_TOKEN_MESSAGE)
-    _check_bearer(request, token)
+    _check_bearer(credentials.credentials if credentials else None, token)
 
 
 async def read_access(request: Request) -> None:
-    """Reads: open unless API_READ_AUTH=true (which needs API_TOKEN, checked with the settings)."""
+    """Reads: open unless API_READ_AUTH=true (which needs API_TOKEN, checked with the settings). Not declared
+    as a security scheme: whether reads need the token is a setting, not part of the API."""
     dashboard = settings_of(request).dashboard
     if dashboard.read_auth and dashboard.token is not None:
-        _check_bearer(request, dashboard.token)
+        scheme, given = get_authorization_scheme_param(request.headers.get("authorization"))
+        _check_bearer(given if scheme.lower() == "bearer" else None, dashboard.token)
 
 
 async def no_nul_parameters(request: Request) -> None:

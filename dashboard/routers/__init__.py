@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends
 
-from dashboard.dependencies import no_nul_parameters, read_access
-from dashboard.errors import ErrorLoggingRoute
+from dashboard.dependencies import no_nul_parameters, read_access, write_access
+from dashboard.errors import ErrorLoggingRoute, error_responses
 
 
 def area_router(tag: str, prefix: str = "", guarded: bool = True) -> APIRouter:
     """A router whose routes log unexpected errors (a generic 500), refuse NUL characters in parameters and,
-    when `guarded`, need the token for reads under API_READ_AUTH=true."""
+    when `guarded`, need the token for reads under API_READ_AUTH=true (401). Its routes declare those errors
+    and a database that is down (503); each route adds its own (error_responses, writes)."""
     return APIRouter(
         prefix=prefix,
         tags=[tag],
         route_class=ErrorLoggingRoute,
         dependencies=[*([Depends(read_access)] if guarded else []), Depends(no_nul_parameters)],
+        responses=error_responses(*((401,) if guarded else ()), 422, 503),
     )
+
+
+def writes(*statuses: int) -> dict[str, Any]:
+    """The options of a write route: the token check with its 401 and 403, and the route's own error statuses
+    (400 where it reads a body, 404 where it names a row, 409 where the state can refuse it)."""
+    return {"dependencies": [Depends(write_access)], "responses": error_responses(401, 403, *statuses)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -14,8 +16,17 @@ from scheduler.cron_command import zone_or_default
 router = area_router("health", guarded=False)
 
 
-@router.get("/monitoring/health", summary="Database reachable, scheduler heartbeat, last monitoring run; 503 if not")
-@router.get("/api/v1/health", summary="The same health document as /monitoring/health")
+UNHEALTHY: dict[int | str, dict[str, Any]] = {
+    503: {"description": "Unhealthy: the same document, with status `unhealthy` and the failing part"}
+}
+
+
+@router.get(
+    "/monitoring/health",
+    summary="Database reachable, scheduler heartbeat, last monitoring run; 503 if not",
+    responses=UNHEALTHY,
+)
+@router.get("/api/v1/health", summary="The same health document as /monitoring/health", responses=UNHEALTHY)
 def health(request: Request) -> Response:
     healthy, document = health_document(zone_or_default(settings_of(request).scheduler_timezone))
     return json_response(document, status_code=200 if healthy else 503)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import Depends, HTTPException
+from fastapi import HTTPException, Path
 from fastapi.responses import Response
 from pydantic import Field
 
@@ -18,15 +18,16 @@ from alerts.commands import (
     silence_incidents,
     unsilence_incidents,
 )
-from dashboard.dependencies import Reader, write_access
-from dashboard.errors import found_or_404
+from dashboard.dependencies import Reader
+from dashboard.errors import error_responses, found_or_404
 from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
 from dashboard.payloads import Payload
 from dashboard.responses import json_response
-from dashboard.routers import area_router
+from dashboard.routers import area_router, writes
 from storage.incident_actions import active_silences, incident, list_incidents
 
 router = area_router("incidents", "/incidents")
+SILENCE_PATTERN_MAX_LENGTH = 512
 _STATUS = {"active": True, "resolved": False, "all": None}
 
 
@@ -37,7 +38,7 @@ class Acknowledgement(Payload):
 class SilenceRequest(Payload):
     pattern: str = Field(
         min_length=1,
-        max_length=512,
+        max_length=SILENCE_PATTERN_MAX_LENGTH,
         description="glob over metric, metric:resource or host:metric:resource, e.g. disk_*:/var*",
     )
     until: str = Field(min_length=1, max_length=64, description="a duration from now (30m, 2h, 1d) or an ISO 8601 time")
@@ -61,15 +62,15 @@ def silences(reader: Reader) -> Response:
     return json_response({"items": active_silences(reader, datetime.now(timezone.utc))})
 
 
-@router.get("/{incident_id}", summary="One incident")
+@router.get("/{incident_id:int}", summary="One incident", responses=error_responses(404))
 def one_incident(reader: Reader, incident_id: RowId) -> Response:
     return json_response(found_or_404(incident(reader, incident_id), "incident", incident_id))
 
 
 @router.post(
-    "/{incident_id}/ack",
+    "/{incident_id:int}/ack",
     summary="Acknowledge an active incident: no more reminders for it",
-    dependencies=[Depends(write_access)],
+    **writes(400, 404, 409),
 )
 def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Response:
     try:
@@ -85,7 +86,7 @@ def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Resp
     "/silences",
     summary="Silence matching incidents until a time",
     status_code=201,
-    dependencies=[Depends(write_access)],
+    **writes(400),
 )
 def silence(body: SilenceRequest) -> Response:
     try:
@@ -95,10 +96,8 @@ def silence(body: SilenceRequest) -> Response:
     return json_response({"id": silence_id, "pattern": pattern, "until": until, "reason": body.reason}, status_code=201)
 
 
-@router.delete(
-    "/silences/{silence}", summary="End silences early, by id or exact pattern", dependencies=[Depends(write_access)]
-)
-def unsilence(silence: str) -> Response:
+@router.delete("/silences/{silence}", summary="End silences early, by id or exact pattern", **writes(404))
+def unsilence(silence: Annotated[str, Path(max_length=SILENCE_PATTERN_MAX_LENGTH)]) -> Response:
     try:
         ended = unsilence_incidents(silence)
     except AlertCommandError:

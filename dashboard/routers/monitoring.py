@@ -19,7 +19,7 @@ from config.alert_settings import parse_duration
 from config.fields import ConfigError
 from dashboard.cache import TimedCache
 from dashboard.dependencies import Reader, settings_of
-from dashboard.errors import found_or_404
+from dashboard.errors import error_responses, found_or_404
 from dashboard.live_sample import LiveSample, LiveSampler
 from dashboard.params import DEFAULT_PAGE, EndTime, Hostname, Limit, Offset, RowId, StartTime, time_range
 from dashboard.responses import encode_json, json_response
@@ -83,7 +83,11 @@ def catalogue(request: Request) -> Response:
     return json_response({"items": catalogue_document(settings_of(request).thresholds)})
 
 
-@router.get("/metrics/latest", summary="The newest stored sample with its detail rows (at most 1 s old)")
+@router.get(
+    "/metrics/latest",
+    summary="The newest stored sample with its detail rows (at most 1 s old)",
+    responses=error_responses(404),
+)
 async def latest_metrics(request: Request, hostname: Hostname = None) -> Response:
     """Answered from a cache refreshed at most once a second: the hottest read of a page left open."""
     cache: TimedCache[tuple[int, bytes]] = request.app.state.latest_cache
@@ -194,7 +198,11 @@ def notifications(
     return json_response({"items": rows, "limit": limit, "offset": offset})
 
 
-@router.get("/notifications/{notification_id}", summary="One notification and its deliveries")
+@router.get(
+    "/notifications/{notification_id:int}",
+    summary="One notification and its deliveries",
+    responses=error_responses(404),
+)
 def notification(reader: Reader, notification_id: RowId) -> Response:
     return json_response(
         found_or_404(notification_with_deliveries(reader, notification_id), "notification", notification_id)
