@@ -12,15 +12,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, ProcessCollector
+from starlette.exceptions import HTTPException
 
 from config.paths import PROJECT_ROOT
 from config.settings import Settings
 from dashboard.cache import TimedCache
-from dashboard.errors import server_error, validation_error
+from dashboard.errors import http_error, server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import PlatformCollector
 from dashboard.routers import api_v1, health, incidents, jobs, monitoring, prometheus
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS
+from dashboard.static_page import PageMount
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 
@@ -50,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.prometheus_registry = registry
 
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, server_error)
     if settings.dashboard.allowed_origins:
         app.add_middleware(
@@ -61,5 +64,5 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, prometheus.router):
         app.include_router(router)
     if STATIC_DIR.is_dir():
-        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
+        app.router.routes.append(PageMount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"))
     return app
