@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as FrameworkHTTPException
 from starlette.responses import Response
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from dashboard.responses import json_response
 
@@ -41,6 +41,7 @@ class ErrorBody(BaseModel):
     errors: list[FieldProblem] | None = None  # a 422 for a parameter of the wrong type: each problem
 
 
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 ERROR_MEANINGS = {
     400: "The body could not be read: not UTF-8, or JSON nested too deeply",
     401: "Missing or wrong token: send 'Authorization: Bearer <API_TOKEN>'",
@@ -98,13 +99,14 @@ def _unreadable_body(error: FrameworkHTTPException) -> str:
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path. Routes of one path but different methods are separate
-    routes, and the framework's 405 names only the first one's."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, APIRoute) and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= route.methods or set()
-    return ", ".join(sorted(methods))
+    """Every method some API route serves at this path. Routes of one path but different methods are separate
+    routes, and the framework's 405 names only the first one's; the page's files (a Mount) serve any path."""
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    )
 
 
 async def http_error(request: Request, error: Exception) -> Response:

@@ -83,7 +83,7 @@ def post_raw(server: Server, path: str, body: bytes) -> Reply:
 
 
 @pytest.mark.slow
-def test_unreadable_bodies_are_a_400_without_a_traceback(tmp_path: Path) -> None:
+def test_unreadable_bodies_and_wrong_methods(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'automation.db'}"
     main_py(environ(tmp_path, url), "db", "init")
     with serving(tmp_path, url, API_TOKEN=TOKEN) as server:
@@ -101,6 +101,10 @@ def test_unreadable_bodies_are_a_400_without_a_traceback(tmp_path: Path) -> None
             assert reply.status == 400, (path, reply.status, reply.text)
             assert reply.json() == {"detail": "the body's JSON is nested too deeply"}, reply.text
         assert server.request("PUT", f"/jobs/{job.json()['id']}", {"enabled": False}, token=TOKEN).status == 200
+        for path, allowed in (("/jobs", "GET, POST"), ("/jobs/1/enable", "POST"), ("/jobs/1", "DELETE, GET, PUT")):
+            reply = server.request("OPTIONS", path)
+            assert (reply.status, reply.headers["allow"]) == (405, allowed), (path, reply.status, reply.headers)
+        assert server.request("DELETE", "/jobs/x,y", token=TOKEN).status == 404  # no such path, not a 405
         log = server.log.read_text()
     assert "Traceback" not in log and " ERROR " not in log, log
 
