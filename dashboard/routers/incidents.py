@@ -18,6 +18,7 @@ from alerts.commands import (
     silence_incidents,
     unsilence_incidents,
 )
+from dashboard import documents
 from dashboard.dependencies import Reader
 from dashboard.errors import error_responses, found_or_404
 from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
@@ -45,7 +46,9 @@ class SilenceRequest(Payload):
     reason: str | None = Field(None, max_length=1000)
 
 
-@router.get("", summary="Incidents newest first: active (default), resolved or all")
+@router.get(
+    "", summary="Incidents newest first: active (default), resolved or all", response_model=documents.IncidentPage
+)
 def incidents(
     reader: Reader,
     status: Literal["active", "resolved", "all"] = "active",
@@ -57,12 +60,14 @@ def incidents(
     )
 
 
-@router.get("/silences", summary="Silences in force")
+@router.get("/silences", summary="Silences in force", response_model=documents.Silences)
 def silences(reader: Reader) -> Response:
     return json_response({"items": active_silences(reader, datetime.now(timezone.utc))})
 
 
-@router.get("/{incident_id:int}", summary="One incident", responses=error_responses(404))
+@router.get(
+    "/{incident_id:int}", summary="One incident", response_model=documents.Incident, responses=error_responses(404)
+)
 def one_incident(reader: Reader, incident_id: RowId) -> Response:
     return json_response(found_or_404(incident(reader, incident_id), "incident", incident_id))
 
@@ -70,6 +75,7 @@ def one_incident(reader: Reader, incident_id: RowId) -> Response:
 @router.post(
     "/{incident_id:int}/ack",
     summary="Acknowledge an active incident: no more reminders for it",
+    response_model=documents.Acknowledged,
     **writes(400, 404, 409),
 )
 def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Response:
@@ -85,6 +91,7 @@ def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Resp
 @router.post(
     "/silences",
     summary="Silence matching incidents until a time",
+    response_model=documents.NewSilence,
     status_code=201,
     **writes(400),
 )
@@ -96,7 +103,12 @@ def silence(body: SilenceRequest) -> Response:
     return json_response({"id": silence_id, "pattern": pattern, "until": until, "reason": body.reason}, status_code=201)
 
 
-@router.delete("/silences/{silence}", summary="End silences early, by id or exact pattern", **writes(404))
+@router.delete(
+    "/silences/{silence}",
+    summary="End silences early, by id or exact pattern",
+    response_model=documents.Unsilenced,
+    **writes(404),
+)
 def unsilence(silence: Annotated[str, Path(max_length=SILENCE_PATTERN_MAX_LENGTH)]) -> Response:
     try:
         ended = unsilence_incidents(silence)

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import ConfigDict, Field
 from sqlalchemy.engine import Connection
 
+from dashboard import documents
 from dashboard.dependencies import Reader, settings_of
 from dashboard.errors import error_responses, found_or_404
 from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
@@ -114,37 +115,51 @@ def _reply_with_job(request: Request, job_id: int, status_code: int = 200) -> Re
         return json_response(_job_document(row, last_runs(reader).get(job_id), request), status_code=status_code)
 
 
-@router.get("", summary="Every job with its next run and last run")
+@router.get("", summary="Every job with its next run and last run", response_model=documents.Jobs)
 def jobs(request: Request, reader: Reader) -> Response:
     runs = last_runs(reader)
     return json_response({"items": [_job_document(row, runs.get(row["id"]), request) for row in list_jobs(reader)]})
 
 
-@router.post("", summary="Add a job", status_code=201, **writes(400, 409))
+@router.post("", summary="Add a job", status_code=201, response_model=documents.Job, **writes(400, 409))
 def add_job(request: Request, body: NewJob) -> Response:
     with _job_service_errors():
         added = job_service.add_job(body.name, _settings(body), settings_of(request).scheduler_timezone)
     return _reply_with_job(request, added.id, status_code=201)
 
 
-@router.get("/executions", summary="Runs of every job, newest first (without their output)")
+@router.get(
+    "/executions",
+    summary="Runs of every job, newest first (without their output)",
+    response_model=documents.ExecutionPage,
+)
 def all_executions(reader: Reader, status: Status = None, limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> Response:
     return json_response(
         {"items": list_executions(reader, None, status, limit, offset), "limit": limit, "offset": offset}
     )
 
 
-@router.get("/executions/{execution_id:int}", summary="One run, with its output", responses=error_responses(404))
+@router.get(
+    "/executions/{execution_id:int}",
+    summary="One run, with its output",
+    response_model=documents.Execution,
+    responses=error_responses(404),
+)
 def one_execution(reader: Reader, execution_id: RowId) -> Response:
     return json_response(found_or_404(execution(reader, execution_id), "execution", execution_id))
 
 
-@router.get("/{job_id:int}", summary="One job with its next run and last run", responses=error_responses(404))
+@router.get(
+    "/{job_id:int}",
+    summary="One job with its next run and last run",
+    response_model=documents.Job,
+    responses=error_responses(404),
+)
 def one_job(request: Request, job_id: RowId) -> Response:
     return _reply_with_job(request, job_id)
 
 
-@router.put("/{job_id:int}", summary="Change a job's settings", **writes(400, 404, 409))
+@router.put("/{job_id:int}", summary="Change a job's settings", response_model=documents.Job, **writes(400, 404, 409))
 def change_job(request: Request, job_id: RowId, body: JobChanges) -> Response:
     with _job_service_errors():
         job_service.change_job(job_id, _settings(body), settings_of(request).scheduler_timezone)
@@ -164,12 +179,14 @@ def _switch(request: Request, job_id: int, enabled: bool) -> Response:
     return _reply_with_job(request, job_id)
 
 
-@router.post("/{job_id:int}/enable", summary="Let the scheduler run the job", **writes(404))
+@router.post(
+    "/{job_id:int}/enable", summary="Let the scheduler run the job", response_model=documents.Job, **writes(404)
+)
 def enable_job(request: Request, job_id: RowId) -> Response:
     return _switch(request, job_id, True)
 
 
-@router.post("/{job_id:int}/disable", summary="Stop scheduling the job", **writes(404))
+@router.post("/{job_id:int}/disable", summary="Stop scheduling the job", response_model=documents.Job, **writes(404))
 def disable_job(request: Request, job_id: RowId) -> Response:
     return _switch(request, job_id, False)
 
@@ -177,6 +194,7 @@ def disable_job(request: Request, job_id: RowId) -> Response:
 @router.post(
     "/{job_id:int}/execute",
     summary="Run the job now; answers at once with the pending run",
+    response_model=documents.Execution,
     status_code=202,
     **writes(404),
 )
@@ -199,6 +217,7 @@ def execute(reader: Reader, job_id: RowId) -> Response:
 @router.get(
     "/{job_id:int}/executions",
     summary="A job's runs, newest first (without their output)",
+    response_model=documents.ExecutionPage,
     responses=error_responses(404),
 )
 def job_executions(

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from config.alert_settings import parse_duration
 from config.fields import ConfigError
+from dashboard import documents
 from dashboard.cache import TimedCache
 from dashboard.dependencies import Reader, settings_of
 from dashboard.errors import error_responses, found_or_404
@@ -183,7 +184,11 @@ def metrics(
     )
 
 
-@router.get("/notifications", summary="Notifications newest first, by level, channel and time")
+@router.get(
+    "/notifications",
+    summary="Notifications newest first, by level, channel and time",
+    response_model=documents.NotificationPage,
+)
 def notifications(
     reader: Reader,
     level: Level = None,
@@ -201,6 +206,7 @@ def notifications(
 @router.get(
     "/notifications/{notification_id:int}",
     summary="One notification and its deliveries",
+    response_model=documents.NotificationWithDeliveries,
     responses=error_responses(404),
 )
 def notification(reader: Reader, notification_id: RowId) -> Response:
