@@ -3,6 +3,7 @@
 
     python main.py [run] [--no-dashboard]                               the platform: the scheduler and the dashboard
     python main.py serve                                                the dashboard alone (API_HOST:API_PORT)
+    python main.py exporter [--port 9100] [--host 127.0.0.1]            /metrics alone, for Prometheus
     python main.py monitor [--json | --nagios] [--no-save] [--quiet]   run the system monitor job once
     python main.py db init                                              create or upgrade the database
     python main.py db upgrade                                           apply pending schema migrations
@@ -41,6 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the dashboard alone: JSON API, /metrics, the web page",
         description="Serve the dashboard on API_HOST:API_PORT until SIGTERM or Ctrl-C.",
+    )
+    from dashboard.cli_arguments import add_exporter_arguments
+
+    add_exporter_arguments(
+        commands.add_parser(
+            "exporter",
+            help="serve /metrics alone (this host live, the others' stored samples), for Prometheus",
+            description="Serve GET /metrics alone until SIGTERM or Ctrl-C: this host's live figures, the newest "
+            "stored sample of every other host and the platform's figures (from DATABASE_URL, read only).",
+        )
     )
     add_arguments(
         commands.add_parser(
@@ -158,7 +169,13 @@ def _prune(settings: Settings, dry_run: bool) -> int:
     from storage import db
     from storage.retention import prune
 
-    for result in prune(db.engine, settings.retention, datetime.now(timezone.utc), dry_run=dry_run):
+    bars = _PruneBars() if sys.stderr.isatty() and not dry_run else None
+    try:
+        results = prune(db.engine, settings.retention, datetime.now(timezone.utc), dry_run=dry_run, progress=bars)
+    finally:
+        if bars is not None:
+            bars.close()
+    for result in results:
         if result.older_than is None:
             print(f"{result.table}: kept forever ({result.setting}=off)")
         else:
@@ -168,6 +185,30 @@ def _prune(settings: Settings, dry_run: bool) -> int:
                 f"{result.older_than.isoformat(timespec='seconds')} {verb} ({result.setting})"
             )
     return 0
+
+
+class _PruneBars:
+    """A progress bar on a terminal's stderr (tqdm) for the table being pruned, gone once it is done: `db prune`
+    on a year of samples takes minutes. Never made when stderr is a pipe or a file (cron, the data_retention job)."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self._table: str | None = None
+        self._bar: tqdm | None = None
+
+    def __call__(self, table: str, total_rows: int, deleted_rows: int) -> None:
+        if self._bar is None or table != self._table:
+            self.close()
+            self._table = table
+            self._bar = self._tqdm(total=total_rows, desc=table, unit=" rows", leave=False)
+        self._bar.update(deleted_rows - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def run_scheduler_command(args: argparse.Namespace) -> int:
@@ -206,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         return print_prometheus_rules()
     if args.command == "serve":
         return run_dashboard()
+    if args.command == "exporter":
+        return run_exporter(args)
     return run_scheduler(with_dashboard=not getattr(args, "no_dashboard", False))
 
 
@@ -234,6 +277,26 @@ def _database_ready(settings) -> None:  # type: ignore[no-untyped-def]
 
     db.configure(settings.database_url, settings.database_busy_timeout_seconds)
     init_database()
+
+
+def _first_start_jobs() -> None:
+    """A database that never had a job gets the built-in ones (what `db init` registers) and a first monitor run
+    right away, so a fresh install's page has figures before the first */5 slot."""
+    import logging
+
+    from scheduler.builtin_jobs import SYSTEM_MONITORING, register_on_first_start
+    from scheduler.executions import queue_manual_run
+    from storage import db
+    from storage.database import write_transaction
+    from storage.job_queries import job_id_named
+
+    with write_transaction(db.engine) as connection:
+        added = register_on_first_start(connection)
+        monitor_id = job_id_named(connection, str(SYSTEM_MONITORING["name"])) if added else None
+    for name in added:
+        logging.getLogger("automation.scheduler").info("First start: registered the built-in job %s", name)
+    if monitor_id is not None:
+        queue_manual_run(monitor_id)
 
 
 def _exposure_allowed(settings, with_dashboard: bool) -> bool:  # type: ignore[no-untyped-def]
@@ -275,6 +338,25 @@ def run_dashboard() -> int:
     return 0
 
 
+def run_exporter(args: argparse.Namespace) -> int:
+    """`python main.py exporter`: /metrics alone until SIGTERM or SIGINT."""
+    import threading
+
+    settings = _settings()
+    if settings is None:
+        return 2
+    from dashboard.exporter import Exporter, ExporterError
+
+    try:
+        exporter = Exporter(settings, args.host, args.port, public=args.public)
+    except ExporterError as error:
+        print(f"exporter error: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    _on_stop_signals(stop.set)
+    return 0 if exporter.serve_until(stop) else 1
+
+
 def run_scheduler(with_dashboard: bool = True) -> int:
     """`python main.py` and `python main.py run`: schedule (and serve the dashboard) until SIGTERM or SIGINT.
     A dashboard that cannot listen (another scheduler on this machine serves it) is left out with a warning;
@@ -286,6 +368,7 @@ def run_scheduler(with_dashboard: bool = True) -> int:
     from scheduler.service import Scheduler
 
     _database_ready(settings)
+    _first_start_jobs()
     from scheduler.job_commands import retry_policy
 
     scheduler = Scheduler(

@@ -12,9 +12,19 @@ from typing import NamedTuple
 
 from config.fields import ConfigError, parse_bool, parse_int, parse_list
 
-DASHBOARD_KEYS = ("DASHBOARD_ENABLED", "API_HOST", "API_PORT", "API_TOKEN", "API_READ_AUTH", "ALLOWED_ORIGINS")
+DASHBOARD_KEYS = (
+    "DASHBOARD_ENABLED",
+    "API_HOST",
+    "API_PORT",
+    "API_TOKEN",
+    "API_READ_AUTH",
+    "ALLOWED_ORIGINS",
+    "API_MAX_BODY_BYTES",
+)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # a job's settings or an acknowledgement take a few KiB
+MAX_BODY_BYTES_RANGE = (1024, 1024 * 1024 * 1024)
 MIN_TOKEN_LENGTH = 16
 TOKEN_HELP = (
     f"at least {MIN_TOKEN_LENGTH} characters without spaces, e.g. the output of "
@@ -31,12 +41,13 @@ class DashboardSettings(NamedTuple):
     token: str | None  # None: every write is refused
     read_auth: bool  # reads need the token too (health excepted)
     allowed_origins: tuple[str, ...]  # CORS; empty: no cross-origin access
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a longer request body is a 413
 
     def __repr__(self) -> str:  # settings get printed and logged: never show the token
         return (
             f"DashboardSettings(enabled={self.enabled}, host={self.host!r}, port={self.port}, "
             f"token={'***' if self.token else None}, read_auth={self.read_auth}, "
-            f"allowed_origins={self.allowed_origins!r})"
+            f"allowed_origins={self.allowed_origins!r}, max_body_bytes={self.max_body_bytes})"
         )
 
     @property
@@ -80,4 +91,7 @@ def parse_dashboard_settings(values: Mapping[str, str]) -> DashboardSettings:
         token=token,
         read_auth=read_auth,
         allowed_origins=origins,
+        max_body_bytes=parse_int(
+            "API_MAX_BODY_BYTES", get("API_MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)), *MAX_BODY_BYTES_RANGE
+        ),
     )

@@ -11,7 +11,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CollectorRegistry, ProcessCollector
 from starlette.exceptions import HTTPException
 
 from config.paths import PROJECT_ROOT
@@ -19,10 +18,12 @@ from config.settings import Settings
 from dashboard.cache import TimedCache
 from dashboard.errors import http_error, server_error, validation_error
 from dashboard.live_sample import LiveSampler
-from dashboard.prometheus import PlatformCollector
-from dashboard.routers import api_v1, health, incidents, jobs, monitoring, prometheus
+from dashboard.prometheus import metrics_registry
+from dashboard.request_limits import RequestLimits
+from dashboard.routers import api_v1, docs, health, incidents, jobs, monitoring, prometheus
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS
 from dashboard.static_page import PageMount
+from dashboard.thresholds import EnvThresholds
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 
@@ -40,20 +41,21 @@ def create_app(settings: Settings) -> FastAPI:
         title="Automation platform",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # dashboard.routers.docs serves both pages with their assets from the package
+        redoc_url=None,
         description="System metrics, incidents, notifications and jobs of the automation platform. "
-        "Writes need 'Authorization: Bearer <API_TOKEN>'.",
+        "Writes need `Authorization: Bearer <API_TOKEN>`.",
     )
     app.state.settings = settings
     app.state.live_sampler = live
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(PlatformCollector())
-    ProcessCollector(registry=registry)  # the server's own CPU and memory
-    app.state.prometheus_registry = registry
+    app.state.env_thresholds = EnvThresholds(settings)
+    app.state.prometheus_registry = metrics_registry(live)
 
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, server_error)
+    app.add_middleware(RequestLimits, settings=settings.dashboard)  # added first: inside CORS, which adds its headers
     if settings.dashboard.allowed_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -63,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
     for router in (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, prometheus.router):
         app.include_router(router)
+    app.include_router(docs.router)
     if STATIC_DIR.is_dir():
         app.router.routes.append(PageMount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"))
     return app

@@ -12,11 +12,11 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from fastapi.security.utils import get_authorization_scheme_param
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPBearer
 from sqlalchemy.engine import Connection
 
+from config.dashboard_settings import DashboardSettings
 from config.settings import Settings
 from storage import db
 
@@ -40,27 +40,40 @@ def connection() -> Iterator[Connection]:
 Reader = Annotated[Connection, Depends(connection)]
 
 
-# The scheme of the write routes in the published schema; the token itself is checked in _check_bearer.
+# The scheme of the write routes in the published schema (dashboard.routers.writes); write_access checks it.
 bearer = HTTPBearer(auto_error=False, scheme_name="API_TOKEN", description="Authorization: Bearer <API_TOKEN>")
 
 
-def _check_bearer(given: str | None, token: str) -> None:
-    if given is None or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise HTTPException(
+def bearer_matches(authorization: str, token: str) -> bool:
+    """Whether an Authorization header value is `Bearer <token>` (also the exporter's check)."""
+    scheme, _, given = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def bearer_refusal(token: str, authorization: str) -> HTTPException | None:
+    """The 401 for an Authorization header that is not 'Bearer <token>', or None."""
+    if not bearer_matches(authorization, token):
+        return HTTPException(
             401,
             "missing or wrong token: send 'Authorization: Bearer <API_TOKEN>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return None
 
 
-async def write_access(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
-) -> None:
+def write_refusal(dashboard: DashboardSettings, authorization: str) -> HTTPException | None:
+    """Why a write is refused (403 without a configured token, 401 without the right one), or None. The one rule
+    for writes: dashboard.request_limits applies it before a body is read, write_access in the routes."""
+    if dashboard.token is None:
+        return HTTPException(403, NO_TOKEN_MESSAGE)
+    return bearer_refusal(dashboard.token, authorization)
+
+
+async def write_access(request: Request) -> None:
     """Every write: refused without a configured token, 401 without the right one."""
-    token = settings_of(request).dashboard.token
-    if token is None:
-        raise HTTPException(403, NO_TOKEN_MESSAGE)
-    _check_bearer(credentials.credentials if credentials else None, token)
+    refusal = write_refusal(settings_of(request).dashboard, request.headers.get("authorization", ""))
+    if refusal is not None:
+        raise refusal
 
 
 async def read_access(request: Request) -> None:
@@ -68,8 +81,9 @@ async def read_access(request: Request) -> None:
     as a security scheme: whether reads need the token is a setting, not part of the API."""
     dashboard = settings_of(request).dashboard
     if dashboard.read_auth and dashboard.token is not None:
-        scheme, given = get_authorization_scheme_param(request.headers.get("authorization"))
-        _check_bearer(given if scheme.lower() == "bearer" else None, dashboard.token)
+        refusal = bearer_refusal(dashboard.token, request.headers.get("authorization", ""))
+        if refusal is not None:
+            raise refusal
 
 
 async def no_nul_parameters(request: Request) -> None:

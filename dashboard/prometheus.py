@@ -1,26 +1,46 @@
-"""GET /metrics: the newest stored sample of every host and the platform's own figures, in Prometheus names.
+"""GET /metrics (of `serve` and of `exporter`): this host's live figures, the newest stored sample of every
+other host and the platform's own figures, in Prometheus names.
 
 Every metric of the catalogue that has a Prometheus name is exposed under it, scaled to base units (bytes,
 seconds, ratios 0-1), `_total` for counters, `automation_` as the namespace (not `node_`, which is
-node_exporter's), labelled by host and by its resource. Read from the database at each scrape, so Prometheus
-sees what the monitor stored: automation_sample_timestamp_seconds says how old it is.
+node_exporter's), labelled by host and by its resource. This host's figures are the live sample of
+/monitoring/metrics/current (collected at scrape time, at most once a second however often it is scraped);
+the other hosts' come from the database at each scrape, as their monitors stored them.
+automation_sample_timestamp_seconds says when each host's figures were taken, and
+automation_stored_sample_timestamp_seconds when its monitor last stored a sample (this host's too: a stopped
+monitor job still shows). The live figures need no database: when it cannot be read, a scrape still answers
+with them and automation_database_up 0.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
+from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.live_sample import LiveSampler
 from monitoring.catalogue import CATALOGUE, Kind, ResourceKind
 from monitoring.catalogue import Metric as CatalogueMetric
+from pipeline.command import one_line
 from storage import db
 from storage.incident_actions import active_counts
 from storage.job_queries import last_successes, runs_by_status
-from storage.metrics_queries import RESOURCE_KEYS, hostnames, latest_sample_id, sample_with_details
+from storage.metrics_queries import (
+    RESOURCE_KEYS,
+    hostnames,
+    latest_sample_id,
+    newest_sample_time,
+    sample_with_details,
+)
 from storage.scheduler_queries import newest_heartbeat
+
+log = logging.getLogger("automation.dashboard")
 
 NAMESPACE = "automation"
 # The catalogue's metrics that have a Prometheus name, in the catalogue's order.
@@ -76,9 +96,11 @@ class _Families:
 
 def _host_metrics(families: _Families, sample: dict[str, Any]) -> None:
     host = sample["hostname"]
-    families.gauge("sample_timestamp_seconds", "When the newest stored sample was taken", ["host"]).add_metric(
-        [host], sample["timestamp"].timestamp()
-    )
+    families.gauge(
+        "sample_timestamp_seconds",
+        "When the host's figures were taken (this host's: live, at scrape time; others': their newest stored sample)",
+        ["host"],
+    ).add_metric([host], sample["timestamp"].timestamp())
     if sample["boot_time"] is not None:
         families.gauge("boot_time_seconds", "When the host booted", ["host"]).add_metric(
             [host], sample["boot_time"].timestamp()
@@ -93,11 +115,11 @@ def _host_metrics(families: _Families, sample: dict[str, Any]) -> None:
                 families.add(metric, ["host", "device"], [host, device], row.get(metric.column or ""))
         else:
             names, values_of = _LABELS[metric.resource_kind]
-            for row in sample[RESOURCE_KEYS[metric.resource_kind]]:
+            for row in sample.get(RESOURCE_KEYS[metric.resource_kind], []):
                 families.add(metric, ["host", *names], [host, *values_of(row)], row.get(metric.column or ""))
-    for row in sample["collectors"]:
+    for row in sample.get("collectors", []):
         families.gauge(
-            "collector_duration_seconds", "Time one collector took in the newest sample", ["host", "collector"]
+            "collector_duration_seconds", "Time one collector took in the host's sample", ["host", "collector"]
         ).add_metric([host, row["collector"]], row["duration_seconds"])
         families.gauge(
             "collector_success", "Whether the collector succeeded (1) or failed (0)", ["host", "collector"]
@@ -105,35 +127,69 @@ def _host_metrics(families: _Families, sample: dict[str, Any]) -> None:
 
 
 class PlatformCollector(Collector):
-    """Collects from the database bound to storage.db at each scrape."""
+    """This host's live sample, then what the database bound to storage.db holds, at each scrape."""
+
+    def __init__(self, live: LiveSampler) -> None:
+        self._live = live
+        self._database_failing = False
 
     def collect(self) -> Iterator[Metric]:
         families = _Families()
-        with db.engine.connect() as connection:
-            for host in hostnames(connection):
-                sample_id = latest_sample_id(connection, host)
-                sample = sample_with_details(connection, sample_id) if sample_id is not None else None
-                if sample is not None:
-                    _host_metrics(families, sample)
-            runs = families.counter("job_runs", "Job runs recorded, by job and outcome", ["job", "status"])
-            for job_name, status, count in runs_by_status(connection):
-                runs.add_metric([job_name, status], count)
-            success = families.gauge(
-                "job_last_success_timestamp_seconds", "When the job last completed successfully", ["job"]
-            )
-            for job_name, completed in last_successes(connection).items():
-                success.add_metric([job_name], completed.timestamp())
-            incidents = families.gauge(
-                "incidents_active", "Active incidents by level (pending not yet fired)", ["level"]
-            )
-            for status, count in active_counts(connection).items():
-                incidents.add_metric([status], count)
-            heartbeat, running = newest_heartbeat(connection)
-            families.gauge("schedulers_running", "Scheduler instances that have not stopped", []).add_metric(
-                [], running
-            )
-            if heartbeat is not None:
-                families.gauge(
-                    "scheduler_heartbeat_timestamp_seconds", "The newest scheduler heartbeat", []
-                ).add_metric([], heartbeat.timestamp())
+        sample = self._live.current().document
+        _host_metrics(families, sample)
+        try:
+            with db.engine.connect() as connection:
+                _stored_metrics(families, connection, live_host=sample["hostname"])
+        except SQLAlchemyError as error:
+            if not self._database_failing:  # logged once, not at every scrape
+                log.warning("/metrics serves this host's live figures only: %s", one_line(error))
+            self._database_failing = True
+        else:
+            if self._database_failing:
+                log.info("/metrics reads the database again")
+            self._database_failing = False
+        families.gauge(
+            "database_up", "Whether the database could be read for the other hosts and the jobs (1) or not (0)", []
+        ).add_metric([], float(not self._database_failing))
         yield from families
+
+
+def _stored_metrics(families: _Families, connection: Connection, live_host: str) -> None:
+    """The newest stored sample of every host but the live one, and the jobs', incidents' and schedulers' figures."""
+    stored = families.gauge(
+        "stored_sample_timestamp_seconds", "When the host's monitor last stored a sample (also this host's)", ["host"]
+    )
+    for host in hostnames(connection):
+        if host == live_host:
+            newest = newest_sample_time(connection, host)
+        else:
+            sample_id = latest_sample_id(connection, host)
+            sample = sample_with_details(connection, sample_id) if sample_id is not None else None
+            if sample is not None:
+                _host_metrics(families, sample)
+            newest = sample["timestamp"] if sample is not None else None
+        if newest is not None:
+            stored.add_metric([host], newest.timestamp())
+    runs = families.counter("job_runs", "Job runs recorded, by job and outcome", ["job", "status"])
+    for job_name, status, count in runs_by_status(connection):
+        runs.add_metric([job_name, status], count)
+    success = families.gauge("job_last_success_timestamp_seconds", "When the job last completed successfully", ["job"])
+    for job_name, completed in last_successes(connection).items():
+        success.add_metric([job_name], completed.timestamp())
+    incidents = families.gauge("incidents_active", "Active incidents by level (pending not yet fired)", ["level"])
+    for status, count in active_counts(connection).items():
+        incidents.add_metric([status], count)
+    heartbeat, running = newest_heartbeat(connection)
+    families.gauge("schedulers_running", "Scheduler instances that have not stopped", []).add_metric([], running)
+    if heartbeat is not None:
+        families.gauge("scheduler_heartbeat_timestamp_seconds", "The newest scheduler heartbeat", []).add_metric(
+            [], heartbeat.timestamp()
+        )
+
+
+def metrics_registry(live: LiveSampler) -> CollectorRegistry:
+    """What /metrics serves: the platform's figures and the serving process's own CPU and memory."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PlatformCollector(live))
+    ProcessCollector(registry=registry)
+    return registry

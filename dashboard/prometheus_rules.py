@@ -46,7 +46,7 @@ _PLATFORM_RULES = """\
   - name: automation-platform-itself
     rules:
       - alert: MonitoringSamplesStale
-        expr: time() - automation_sample_timestamp_seconds > 900
+        expr: time() - automation_stored_sample_timestamp_seconds > 900
         for: 5m
         labels: {severity: warning}
         annotations:

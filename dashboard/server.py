@@ -16,6 +16,7 @@ import uvicorn
 
 from config.dashboard_settings import DashboardSettings
 from config.settings import Settings
+from dashboard.http_protocol import LimitedH11Protocol
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 log = logging.getLogger("automation.dashboard")
@@ -64,7 +65,12 @@ class DashboardServer:
                 f"cannot listen on {dashboard.host}:{dashboard.port}: {error.strerror or error} (API_HOST, API_PORT)"
             ) from None
         config = uvicorn.Config(
-            create_app(settings), log_config=None, access_log=False, timeout_graceful_shutdown=5, server_header=False
+            create_app(settings),
+            http=LimitedH11Protocol,  # 414/431 for an oversized request head, answered before closing
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=5,
+            server_header=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="dashboard", daemon=True)

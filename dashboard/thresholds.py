@@ -1,12 +1,59 @@
 """The metric catalogue and the .env levels as JSON, so a page labels, formats and colours a figure exactly as
-the monitor grades it (a value strictly above a level reaches it)."""
+the monitor grades it (a value strictly above a level reaches it), with the levels of the .env file as it is now."""
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+from pathlib import Path
 from typing import Any
 
+from config.fields import ConfigError
+from config.paths import DEFAULT_ENV_FILE
+from config.settings import Settings, read_values
+from config.thresholds import parse_thresholds
 from monitoring.catalogue import BY_NAME, CATALOGUE, Kind, Metric
 from monitoring.levels import MetricThresholds
+
+log = logging.getLogger("automation.dashboard")
+
+
+class EnvThresholds:
+    """The levels of .env as the file is now. The monitor reads .env on every run; a server that kept the levels
+    it started with would colour figures by levels nobody grades against any more. A stat per call: the file is
+    read again when its modification time or size changed. A file that no longer validates leaves the last good
+    levels in force, with one warning naming the bad key."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._path = settings.env_file or DEFAULT_ENV_FILE
+        self._stamp = _stamp(self._path)
+        self._thresholds = settings.thresholds
+        self._lock = threading.Lock()
+
+    def current(self) -> dict[str, MetricThresholds]:
+        stamp = _stamp(self._path)
+        if stamp != self._stamp:
+            with self._lock:
+                if stamp != self._stamp:
+                    self._thresholds = self._read()
+                    self._stamp = stamp
+        return self._thresholds
+
+    def _read(self) -> dict[str, MetricThresholds]:
+        try:
+            return parse_thresholds(read_values()[1])
+        except ConfigError as error:
+            log.warning("%s changed but is not valid (%s): the levels read before stay in force", self._path, error)
+            return self._thresholds
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 def threshold_levels(thresholds: dict[str, MetricThresholds]) -> list[dict[str, Any]]:

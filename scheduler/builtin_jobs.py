@@ -1,11 +1,12 @@
-"""Jobs the platform brings with it, registered by `main.py db init` when absent (and then the user's to edit)."""
+"""Jobs the platform brings with it, registered by `main.py db init` when absent, and by the first start of the
+scheduler on a database without jobs (then the user's to edit)."""
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
 from storage import JobType
-from storage.job_queries import insert_job, job_id_named
+from storage.job_queries import insert_job, job_id_named, never_had_jobs
 
 SYSTEM_MONITORING = dict(
     name="system_monitoring",
@@ -39,3 +40,9 @@ def register_builtin_jobs(connection: Connection) -> list[str]:
             insert_job(connection, values)
             added.append(str(values["name"]))
     return added
+
+
+def register_on_first_start(connection: Connection) -> list[str]:
+    """The built-in jobs for a database that never had a job, so `python main.py` on a fresh install monitors
+    without a `db init` first; a database whose jobs were all removed stays as the user left it."""
+    return register_builtin_jobs(connection) if never_had_jobs(connection) else []

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -80,13 +82,41 @@ def _next(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    run = execute_job(_job_named(args.name)["id"], ExecutionTrigger(args.trigger), retry=retry_policy(settings))
+    job = _job_named(args.name)
+    with _elapsed_on_terminal(args.name, job["timeout_seconds"]):
+        run = execute_job(job["id"], ExecutionTrigger(args.trigger), retry=retry_policy(settings))
     exit_code = "" if run.exit_code is None else f" (exit code {run.exit_code})"
     reason = f": {run.error_message}" if run.error_message else ""
     print(
         f"{args.name}: {run.status.value} in {run.duration_seconds or 0:.2f} s{exit_code} - execution {run.id}{reason}"
     )
     return 0 if run.status.value == "success" else 1
+
+
+@contextmanager
+def _elapsed_on_terminal(name: str, timeout_seconds: int) -> Iterator[None]:
+    """While the run lasts, a line on a terminal's stderr saying how long it has been going (tqdm), removed at the
+    end; nothing when stderr is a pipe or a file (an OS cron line, a script)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from tqdm import tqdm
+
+    ended = threading.Event()
+    bar_format = f"running {name}: {{elapsed}} (timeout {timeout_seconds} s)"
+    with tqdm(total=timeout_seconds, bar_format=bar_format, leave=False) as bar:
+
+        def tick() -> None:
+            while not ended.wait(1):
+                bar.refresh()
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            ended.set()
+            ticker.join()
 
 
 def _history(args: argparse.Namespace, settings: Settings) -> int:

@@ -39,6 +39,14 @@ def job_id_named(connection: Connection, name: str) -> int | None:
     return connection.scalar(select(tables.jobs.c.id).where(tables.jobs.c.name == name))
 
 
+def never_had_jobs(connection: Connection) -> bool:
+    """No job defined and none ever run: a database nobody has set up yet (a removed job leaves its runs)."""
+    return (
+        connection.scalar(select(tables.jobs.c.id).limit(1)) is None
+        and connection.scalar(select(tables.job_executions.c.id).limit(1)) is None
+    )
+
+
 def insert_job(connection: Connection, values: dict[str, Any]) -> int:
     return inserted_id(connection.execute(insert(tables.jobs).values(**values)))
 

@@ -201,9 +201,9 @@ def host_summaries(connection: Connection) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def newest_sample_time(connection: Connection) -> datetime | None:
-    """When the last monitoring run (of any host) took its sample."""
-    return connection.scalar(select(func.max(tables.system_metrics.c.timestamp)))
+def newest_sample_time(connection: Connection, hostname: str | None = None) -> datetime | None:
+    """When the last monitoring run (of `hostname`, or of any host) took its sample."""
+    return connection.scalar(_range(select(func.max(tables.system_metrics.c.timestamp)), hostname, None, None))
 
 
 def hostnames(connection: Connection) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Table, delete, func, or_, select, update
@@ -28,6 +29,10 @@ from storage.enums import ExecutionStatus
 BATCH_ROWS = 2000
 SQLITE_PAUSE_SECONDS = 0.1
 _UNFINISHED = (ExecutionStatus.PENDING, ExecutionStatus.RUNNING)
+
+
+# (table, rows to delete, rows deleted so far): called before a table's first batch and after each batch.
+Progress = Callable[[str, int, int], None]
 
 
 class Pruned(NamedTuple):
@@ -46,9 +51,15 @@ class _Plan(NamedTuple):
 
 
 def prune(
-    engine: Engine, retention: RetentionSettings, now: datetime, dry_run: bool = False, batch_rows: int = BATCH_ROWS
+    engine: Engine,
+    retention: RetentionSettings,
+    now: datetime,
+    dry_run: bool = False,
+    batch_rows: int = BATCH_ROWS,
+    progress: Progress | None = None,
 ) -> list[Pruned]:
-    """Delete (or with `dry_run` count) what each retention setting says is too old, table by table."""
+    """Delete (or with `dry_run` count) what each retention setting says is too old, table by table; `progress`
+    (a terminal's progress bar) hears of every batch, at the cost of counting each table's rows first."""
     results = []
     for plan in _plans(retention):
         if plan.days is None:
@@ -56,11 +67,14 @@ def prune(
             continue
         cutoff = now - timedelta(days=plan.days)
         condition = plan.condition(cutoff)
-        rows = (
-            _count(engine, plan.table, condition)
-            if dry_run
-            else _delete_in_batches(engine, plan, condition, batch_rows)
-        )
+        if dry_run:
+            rows = _count(engine, plan.table, condition)
+        else:
+            report = None
+            if progress is not None:
+                report = partial(progress, plan.table.name, _count(engine, plan.table, condition))
+                report(0)
+            rows = _delete_in_batches(engine, plan, condition, batch_rows, report)
         results.append(Pruned(plan.table.name, rows, cutoff, plan.setting))
     return results
 
@@ -119,7 +133,13 @@ def _count(engine: Engine, table: Table, condition: ColumnElement[bool]) -> int:
         return int(connection.scalar(select(func.count()).select_from(table).where(condition)) or 0)
 
 
-def _delete_in_batches(engine: Engine, plan: _Plan, condition: ColumnElement[bool], batch_rows: int) -> int:
+def _delete_in_batches(
+    engine: Engine,
+    plan: _Plan,
+    condition: ColumnElement[bool],
+    batch_rows: int,
+    report: Callable[[int], None] | None = None,
+) -> int:
     key = plan.table.primary_key.columns.values()[0]
     pause_seconds = SQLITE_PAUSE_SECONDS if engine.dialect.name == "sqlite" else 0.0
     deleted = 0
@@ -130,6 +150,8 @@ def _delete_in_batches(engine: Engine, plan: _Plan, condition: ColumnElement[boo
                 plan.dependents(connection, batch)
                 connection.execute(delete(plan.table).where(key.in_(batch)))
         deleted += len(batch)
+        if report is not None:
+            report(deleted)
         if len(batch) < batch_rows:
             return deleted
         time.sleep(pause_seconds)  # the lock is free: a waiting writer gets its turn

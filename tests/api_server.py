@@ -54,6 +54,7 @@ class Server:
     base_url: str
     env: dict[str, str]
     log: Path
+    pid: int  # the server's process, e.g. to read its memory in /proc/<pid>/status
 
     def request(
         self, method: str, path: str, body: Any = None, token: str | None = None, headers: dict[str, str] | None = None
@@ -123,7 +124,7 @@ def serving(tmp: Path, database_url: str, command: str = "serve", **settings: st
         )
     try:
         wait_until_serving(process, f"http://127.0.0.1:{port}", log)
-        yield Server(f"http://127.0.0.1:{port}", env, log)
+        yield Server(f"http://127.0.0.1:{port}", env, log, process.pid)
     finally:
         if process.poll() is None:
             process.terminate()

@@ -55,6 +55,12 @@ A100_UUID = "GPU-5e8f2a1c-3b4d-4e6f-8a9b-0c1d2e3f4a5b"
 RTX_UUID = "GPU-9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d"
 
 
+@pytest.fixture(autouse=True)
+def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a new process would: no "no GPUs" line said yet."""
+    monkeypatch.setattr(gpu, "_reported", set())
+
+
 @pytest.fixture
 def fake_nvml(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeNvml:
     """The fake NVML as `pynvml`, no GPUs until the test adds some."""
@@ -239,6 +245,22 @@ def test_library_not_found_is_empty_quiet_and_fast(
     assert "NVML Shared Library Not Found" in record.getMessage()
     assert elapsed < 0.050
     assert fake_nvml.calls == ["nvmlInit"], "nothing else may be called when NVML did not start"
+
+
+def test_no_gpus_is_said_at_info_once_per_process(
+    fake_nvml: FakeNvml, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A dashboard samples live on every page refresh: the reason is news the first time only."""
+    caplog.set_level(logging.DEBUG, logger=gpu.log.name)
+    fake_nvml.init_error = pynvml.NVMLError(pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)
+
+    for _ in range(3):
+        assert gpu.collect(settings).devices == []
+    fake_nvml.init_error = pynvml.NVMLError(pynvml.NVML_ERROR_DRIVER_NOT_LOADED)  # a new reason is news again
+    gpu.collect(settings)
+
+    levels = [(record.levelno, "Library Not Found" in record.getMessage()) for record in gpu_records(caplog)]
+    assert levels == [(logging.INFO, True), (logging.DEBUG, True), (logging.DEBUG, True), (logging.INFO, False)]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ Screenshots (desktop light and dark, a phone, a run's detail) are written to tes
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -635,3 +636,235 @@ def test_dark_scheme_and_phone_screenshots(server: Server, browser: Browser) -> 
     screenshot(page, "phone.png")
     watched.assert_clean()
     phone.close()
+
+
+# ---------------------------------------------------------------- a new user's server: `serve` alone, old data
+
+OLD_HOST = "old-host"
+OLD_CPU = 86.5  # the newest sample's CPU: WARNING at the default 80 %, ok at 90 %
+LONG_JOB = "nightly_database_backup-and-verification_of_every_replica"
+RUN_STDOUT = "copied 3 files\ncopied 4 files"
+RUN_STDERR = (
+    "2026-11-30 03:00:00 INFO backup: starting\n"
+    "Traceback (most recent call last):\n"
+    '  File "backup.py", line 9, in <module>\n'
+    "ValueError: replica db2 unreachable\n"
+    "2026-11-30 03:00:01 WARNING backup: one replica left out\n"
+)
+RUN_ERROR = "exit code 1"
+
+
+@pytest.fixture(scope="module")
+def quiet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`python main.py serve` with no API_TOKEN and no scheduler (unhealthy), over a host last heard of 3 days
+    ago, a job with a long name and a failed run whose stderr mixes a traceback with ordinary log lines."""
+    from tests.api_server import insert_rows
+
+    tmp = tmp_path_factory.mktemp("quiet_page")
+    url = f"sqlite:///{tmp / 'automation.db'}"
+    env = environ(tmp, url)
+    (tmp / "backup.py").write_text("print('copied')\n")
+    main_py(env, "jobs", "add", LONG_JOB, "--cron", "0 3 * * *", "--script", str(tmp / "backup.py"))
+    newest = datetime.now(timezone.utc) - timedelta(days=3)
+    insert_rows(
+        url,
+        "system_metrics",
+        [
+            {
+                "timestamp": newest - SAMPLE_EVERY * (11 - index),
+                "hostname": OLD_HOST,
+                "platform": "linux",
+                "cpu_percent": OLD_CPU if index == 11 else 20.0 + index,
+                "cpu_count": 4,
+                "memory_percent": 41.0,
+                "disk_percent": 55.0,
+            }
+            for index in range(12)
+        ],
+    )
+    with serving(tmp, url) as running:
+        job_id = next(job["id"] for job in running.ok("/jobs")["items"] if job["name"] == LONG_JOB)
+        started = datetime.now(timezone.utc) - timedelta(hours=2)
+        insert_rows(
+            url,
+            "job_executions",
+            [
+                {
+                    "job_id": job_id,
+                    "job_name": LONG_JOB,
+                    "status": "failed",
+                    "trigger": "manual",
+                    "started_at": started,
+                    "completed_at": started + timedelta(seconds=4),
+                    "duration_seconds": 4.0,
+                    "exit_code": 1,
+                    "stdout": RUN_STDOUT,
+                    "stderr": RUN_STDERR,
+                    "error_message": RUN_ERROR,
+                }
+            ],
+        )
+        yield running
+
+
+def unhealthy_only(watched: Watched) -> list[str]:
+    """The problems of a page on the quiet server but its expected 503s from the health check (and Chromium's
+    console line about each)."""
+    expected = ("HTTP 503: GET ", "console error: Failed to load resource: the server responded with a status of 503")
+    return [problem for problem in watched.problems if not problem.startswith(expected)]
+
+
+@pytest.mark.slow
+def test_page_opens_on_a_range_holding_the_newest_sample(quiet_server: Server, watched: Watched) -> None:
+    page = watched.page
+    with page.expect_response(lambda response: "points=" in response.url) as history:
+        watched.open(quiet_server, f"?host={OLD_HOST}")
+    page.wait_for_function(
+        "document.querySelector(\"#range-picker button[data-range='7d']\").getAttribute('aria-pressed') === 'true'",
+        timeout=WAIT_MS,
+    )
+    asked = chart_request(watched)
+    assert (utc(asked["end_time"]) - utc(asked["start_time"])).total_seconds() == pytest.approx(RANGES["7d"], abs=1)
+    buckets = history.value.json()["items"]
+    assert sum(bucket["samples"] for bucket in buckets) == 12
+    assert page.locator("#chart-cpu").get_attribute("data-points") == str(len(buckets))
+    # A range named in the address is kept, empty or not.
+    watched.open(quiet_server, f"?host={OLD_HOST}&range=1h")
+    assert page.locator("#range-picker button[data-range='1h']").get_attribute("aria-pressed") == "true"
+    assert page.locator("#chart-cpu .chart-empty").count() == 1
+    assert unhealthy_only(watched) == []
+
+
+@pytest.mark.slow
+def test_an_unhealthy_platform_says_why_in_words(quiet_server: Server, watched: Watched) -> None:
+    reply = quiet_server.get("/monitoring/health")
+    assert reply.status == 503
+    reasons = reply.json().get("reasons") or ["no scheduler is running"]  # the page's words without "reasons"
+    watched.open(quiet_server, f"?host={OLD_HOST}")
+    page = watched.page
+    assert page.locator("#health").inner_text() == "unhealthy"
+    shown = page.locator("#health-reasons")
+    assert shown.is_visible()
+    for reason in reasons:
+        assert reason in shown.inner_text()
+        assert reason in page.locator("header").inner_text()  # visible text, not only a tooltip
+    assert unhealthy_only(watched) == []
+
+
+@pytest.mark.slow
+def test_level_colours_follow_the_env_file_of_the_running_server(quiet_server: Server, watched: Watched) -> None:
+    env_file = Path(quiet_server.env["AUTOMATION_ENV_FILE"])
+    original = env_file.read_text()
+    page = watched.page
+    watched.open(quiet_server, f"?host={OLD_HOST}")
+    cpu = page.locator(".tile", has_text="CPU")
+    assert cpu.locator(".value").inner_text() == f"{OLD_CPU:.1f}%"
+    assert cpu.get_attribute("data-level") == "warning"
+    try:
+        env_file.write_text(original + "CPU_THRESHOLD=90\n")
+        stamp = env_file.stat().st_mtime_ns + 1_000_000_000
+        os.utime(env_file, ns=(stamp, stamp))
+        refreshes = watched.refreshed()
+        page.click("#refresh-button")
+        watched.wait_refreshed(refreshes + 1)
+        assert cpu.get_attribute("data-level") == "ok"
+    finally:
+        env_file.write_text(original)
+        stamp = env_file.stat().st_mtime_ns + 2_000_000_000
+        os.utime(env_file, ns=(stamp, stamp))
+    assert unhealthy_only(watched) == []
+
+
+# Where the text of each `.job-name` element moves to a new line: [(name, the character before, after)].
+LINE_BREAKS_JS = """() => [...document.querySelectorAll(".job-name")].flatMap((element) => {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    const chars = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.data.length; i += 1) {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const [box] = range.getClientRects();
+            chars.push({ char: node.data[i], top: box.top });
+        }
+    }
+    const breaks = [];
+    for (let i = 1; i < chars.length; i += 1) {
+        if (chars[i].top > chars[i - 1].top + 2) breaks.push([element.textContent, chars[i - 1].char, chars[i].char]);
+    }
+    return breaks;
+})"""
+
+
+@pytest.mark.slow
+def test_job_names_wrap_between_their_parts_on_a_phone(quiet_server: Server, browser: Browser) -> None:
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    watched = Watched(phone.new_page())
+    watched.open(quiet_server, f"?host={OLD_HOST}")
+    page = watched.page
+    assert page.locator("#jobs-table .job-name").inner_text() == LONG_JOB
+    assert page.locator("#executions-table .job-name").inner_text() == LONG_JOB
+    breaks = page.evaluate(LINE_BREAKS_JS)
+    assert breaks, "the long name fits on one line: the test shows nothing"
+    assert all(name == LONG_JOB and before in "_-. " for name, before, _ in breaks), breaks
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, "phone-jobs.png")
+    assert unhealthy_only(watched) == []
+    phone.close()
+
+
+@pytest.mark.slow
+def test_run_detail_shows_errors_apart_from_output_and_log_lines(quiet_server: Server, watched: Watched) -> None:
+    watched.open(quiet_server, f"?host={OLD_HOST}")
+    page = watched.page
+    page.locator("#executions-table tbody tr", has_text="failed").click()
+    page.wait_for_function("document.querySelector('#execution-detail').dataset.status === 'failed'", timeout=WAIT_MS)
+    errors = page.locator("#execution-errors")
+    assert page.locator("#execution-errors-title").inner_text() == "Errors" and errors.is_visible()
+    assert errors.inner_text().splitlines() == [
+        RUN_ERROR,
+        "Traceback (most recent call last):",
+        '  File "backup.py", line 9, in <module>',
+        "ValueError: replica db2 unreachable",
+    ]
+    assert page.locator("#execution-stdout").inner_text() == RUN_STDOUT
+    assert page.locator("#execution-log").inner_text().splitlines() == [
+        "2026-11-30 03:00:00 INFO backup: starting",
+        "2026-11-30 03:00:01 WARNING backup: one replica left out",
+    ]
+    assert page.locator("#execution-log-title").is_visible()
+    screenshot(page, "run-errors.png")
+    assert unhealthy_only(watched) == []
+
+
+@pytest.mark.slow
+def test_token_field_says_whether_the_token_works(server: Server, quiet_server: Server, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    watched = Watched(context.new_page())
+    page = watched.page
+
+    def verdict(expected: str) -> str:
+        page.wait_for_function(
+            f"document.querySelector('#token-state').dataset.verdict === '{expected}'", timeout=WAIT_MS
+        )
+        return page.locator("#token-state").inner_text()
+
+    watched.open(server, f"?host={HOST}")
+    assert verdict("none sent").startswith("no token")
+    for token, expected, words in (("not-the-token-0123456789", "refused", "token refused"), (TOKEN, "accepted", "")):
+        page.fill("#token-input", token)
+        page.click("#token-form button[type=submit]")
+        assert verdict(expected).startswith(words or "token accepted")
+    assert not [request for request in watched.requests if request.method != "GET"], "checking changes nothing"
+    watched.assert_clean()
+    context.close()
+
+    # Another server, in a fresh browser with the same token stored: it has no API_TOKEN, so no token is of use.
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(f"localStorage.setItem('dashboard.token', {TOKEN!r})")
+    watched = Watched(context.new_page())
+    page = watched.page
+    watched.open(quiet_server, f"?host={OLD_HOST}")
+    assert verdict("not needed").startswith("no token needed")
+    assert unhealthy_only(watched) == []
+    context.close()

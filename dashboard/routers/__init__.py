@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Security
 
-from dashboard.dependencies import no_nul_parameters, read_access, write_access
+from dashboard.dependencies import bearer, no_nul_parameters, read_access, write_access
 from dashboard.errors import ErrorLoggingRoute, error_responses
 
 
@@ -24,6 +24,10 @@ def area_router(tag: str, prefix: str = "", guarded: bool = True) -> APIRouter:
 
 
 def writes(*statuses: int) -> dict[str, Any]:
-    """The options of a write route: the token check with its 401 and 403, and the route's own error statuses
-    (400 where it reads a body, 404 where it names a row, 409 where the state can refuse it)."""
-    return {"dependencies": [Depends(write_access)], "responses": error_responses(401, 403, *statuses)}
+    """The options of a write route: the token check with its 401 and 403 (and the bearer scheme declared in the
+    schema), and the route's own error statuses (400 where it reads a body, 404 where it names a row, 409 where
+    the state can refuse it)."""
+    return {
+        "dependencies": [Security(bearer), Depends(write_access)],
+        "responses": error_responses(401, 403, *statuses),
+    }

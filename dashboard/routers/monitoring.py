@@ -19,14 +19,15 @@ from config.alert_settings import parse_duration
 from config.fields import ConfigError
 from dashboard import documents
 from dashboard.cache import TimedCache
-from dashboard.dependencies import Reader, settings_of
+from dashboard.dependencies import Reader, bearer_matches, settings_of
 from dashboard.errors import error_responses, found_or_404
 from dashboard.live_sample import LiveSample, LiveSampler
 from dashboard.params import DEFAULT_PAGE, EndTime, Hostname, Limit, Offset, RowId, StartTime, time_range
 from dashboard.responses import encode_json, json_response
 from dashboard.routers import area_router
-from dashboard.thresholds import catalogue_document, threshold_levels
+from dashboard.thresholds import EnvThresholds, catalogue_document, threshold_levels
 from monitoring.catalogue import CHARTED_COLUMNS
+from monitoring.levels import MetricThresholds
 from storage import db
 from storage.incident_actions import active_counts
 from storage.job_queries import runs_by_status
@@ -70,9 +71,15 @@ def hosts(reader: Reader) -> Response:
     return json_response({"items": hostnames(reader)})
 
 
+def current_thresholds(request: Request) -> dict[str, MetricThresholds]:
+    """The levels of .env as it is now (dashboard.thresholds.EnvThresholds): the monitor grades against those."""
+    env_thresholds: EnvThresholds = request.app.state.env_thresholds
+    return env_thresholds.current()
+
+
 @router.get("/thresholds", summary="The WARNING and CRITICAL levels the monitor grades against (.env)")
 def thresholds(request: Request) -> Response:
-    return json_response({"items": threshold_levels(settings_of(request).thresholds)})
+    return json_response({"items": threshold_levels(current_thresholds(request))})
 
 
 @router.get(
@@ -81,7 +88,23 @@ def thresholds(request: Request) -> Response:
     "for a graded one, the levels it is graded against",
 )
 def catalogue(request: Request) -> Response:
-    return json_response({"items": catalogue_document(settings_of(request).thresholds)})
+    return json_response({"items": catalogue_document(current_thresholds(request))})
+
+
+@router.get(
+    "/token",
+    summary="Whether the token sent would be accepted for writes: accepted, refused, none sent, "
+    "or not needed (the server has no API_TOKEN, so writes are off); nothing is changed",
+)
+def token_check(request: Request) -> Response:
+    token = settings_of(request).dashboard.token
+    if token is None:
+        verdict = "not needed"
+    elif "authorization" not in request.headers:
+        verdict = "none sent"
+    else:
+        verdict = "accepted" if bearer_matches(request.headers["authorization"], token) else "refused"
+    return json_response({"token": verdict, "writes_enabled": token is not None})
 
 
 @router.get(

@@ -14,6 +14,8 @@ const chosenRange = address.get("range") || localStorage.getItem(STORE.range);
 const state = {
   host: address.get("host") || localStorage.getItem(STORE.host) || "",
   range: RANGES[chosenRange] ? chosenRange : "24h",
+  rangeClicked: Boolean(RANGES[address.get("range")]), // a range named in the address or clicked is kept as is
+  fittedHost: null,        // the host the range was last widened for (once per host shown)
   level: localStorage.getItem(STORE.level) || "",
   token: localStorage.getItem(STORE.token) || "",
   catalogue: null,         // {metric: {label, unit, machine_column, share_of, warning, critical, overrides, ...}}
@@ -123,6 +125,12 @@ function timeNode(value, relative = false) {
 
 function badge(text, kind) {
   return el("span", { class: `badge ${String(kind || text || "").toLowerCase()}` }, text);
+}
+
+/** A job name that may wrap after its "_", "-" and "." on a narrow screen, never inside a part. */
+function jobName(name, tag = "span") {
+  const parts = String(name).split(/(?<=[_.-])/);
+  return el(tag, { class: "job-name" }, ...parts.flatMap((part, index) => (index ? [el("wbr"), part] : [part])));
 }
 
 function emptyRow(table, columns, text) {
@@ -533,7 +541,26 @@ async function loadCurrent() {
   renderCurrent(sample && sample.timestamp ? sample : null, false);
 }
 
+/** The smallest range (never smaller than the one shown) that holds the host's newest stored sample, so the page
+ * does not open on empty charts when the host last reported days ago; the largest when none does. */
+async function fitRange() {
+  const newest = await api(`/monitoring/metrics/latest${query({ hostname: state.host })}`, { accept: [404] });
+  const moment = parseTime(newest && newest.timestamp);
+  if (!moment) return;
+  const ageSeconds = (Date.now() - moment.getTime()) / 1000;
+  const names = Object.keys(RANGES).filter((name) => RANGES[name] >= RANGES[state.range]);
+  const fitting = names.find((name) => RANGES[name] > ageSeconds) || names[names.length - 1];
+  if (fitting !== state.range) {
+    state.range = fitting;
+    showRange();
+  }
+}
+
 async function loadHistory() {
+  if (!state.rangeClicked && state.host && state.fittedHost !== state.host) {
+    await fitRange();
+    state.fittedHost = state.host;
+  }
   const seconds = RANGES[state.range];
   const end = new Date();
   const start = new Date(end.getTime() - seconds * 1000);
@@ -654,7 +681,7 @@ async function loadJobs() {
     const run = el("button", { type: "button", class: "run-now", dataset: { jobId: job.id },
       onclick: (event) => runNow(job, event.currentTarget) }, "Run now");
     body.append(el("tr", { dataset: { jobId: job.id } },
-      el("td", {}, el("strong", {}, job.name), job.enabled ? null : el("span", { class: "muted" }, " (disabled)"),
+      el("td", {}, jobName(job.name, "strong"), job.enabled ? null : el("span", { class: "muted" }, " (disabled)"),
         job.description ? el("div", { class: "muted" }, job.description) : null),
       el("td", { class: "nowrap" }, el("code", {}, job.cron_expression),
         job.timezone ? el("span", { class: "muted" }, ` ${job.timezone}`) : null),
@@ -685,7 +712,7 @@ async function loadExecutions() {
       onclick: () => showExecution(run.id, true).catch(reportError),
       onkeydown: (event) => { if (event.key === "Enter") showExecution(run.id, true).catch(reportError); } },
     el("td", {}, String(run.id)),
-    el("td", {}, run.job_name),
+    el("td", {}, jobName(run.job_name)),
     el("td", {}, badge(run.status)),
     el("td", {}, run.trigger),
     el("td", { class: "nowrap" }, timeNode(run.started_at || run.scheduled_for)),
@@ -714,6 +741,22 @@ async function loadHealth() {
   }
   if (payload && payload.database && !payload.database.ok) facts.push("database unreachable");
   node.title = facts.join("\n");
+  const reasons = status === "healthy" ? [] : healthReasons(payload || {});
+  const shown = $("#health-reasons");
+  shown.textContent = reasons.join("; ");
+  shown.hidden = reasons.length === 0;
+}
+
+/** Why the platform is unhealthy: the server's own words ("reasons"), or read from the checks' fields. */
+function healthReasons(payload) {
+  if (Array.isArray(payload.reasons)) return payload.reasons.map(String);
+  const reasons = [];
+  if (payload.database && payload.database.ok === false) reasons.push("the database is unreachable");
+  if (payload.scheduler && payload.scheduler.ok === false) reasons.push("no scheduler is running");
+  if (payload.monitoring && payload.monitoring.ok === false) {
+    reasons.push(payload.monitoring.reason || "the monitoring job is late");
+  }
+  return reasons;
 }
 
 // ---------------------------------------------------------------- actions
@@ -761,7 +804,7 @@ async function showExecution(id, reveal = false) {
   panel.hidden = false;
   panel.dataset.executionId = String(run.id);
   panel.dataset.status = String(run.status);
-  $("#execution-title").textContent = `Run ${run.id} of ${run.job_name}`;
+  $("#execution-title").replaceChildren(`Run ${run.id} of `, jobName(run.job_name));
   const facts = [
     ["Status", badge(run.status)],
     ["Trigger", run.trigger],
@@ -772,13 +815,13 @@ async function showExecution(id, reveal = false) {
     ["Exit code", run.exit_code ?? "–"],
     ["Retries", String(run.retry_count ?? 0)],
     ["Host", run.hostname || "–"],
-    ["Error", run.error_message || "–"],
   ];
   $("#execution-facts").replaceChildren(...facts.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
+  const { errors, log } = splitStderr(run.stderr || "");
+  if (run.error_message) errors.unshift(run.error_message);
+  showBlock("execution-errors", errors.join("\n"));
   $("#execution-stdout").textContent = run.stdout || "(no output)";
-  $("#execution-stderr").textContent = run.stderr || "";
-  $("#execution-stderr").hidden = !run.stderr;
-  $("#execution-stderr-title").hidden = !run.stderr;
+  showBlock("execution-log", log.join("\n"));
   if (reveal) panel.scrollIntoView({ block: "nearest" });
   for (const row of document.querySelectorAll("#executions-table tbody tr")) {
     row.classList.toggle("selected", row.dataset.executionId === String(run.id));
@@ -789,6 +832,27 @@ async function showExecution(id, reveal = false) {
       if (state.executionId === id) showExecution(id).then(loadExecutions).catch(reportError);
     }, 1000);
   }
+}
+
+/** Log lines at DEBUG, INFO or WARNING on stderr are the job's ordinary log; every other line (ERROR, CRITICAL,
+ * a traceback, a bare message) is an error. */
+const LOG_LINE = /\b(DEBUG|INFO|WARNING|WARN)\b/;
+
+function splitStderr(text) {
+  const errors = [];
+  const log = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    (LOG_LINE.test(line) && !/\b(ERROR|CRITICAL|FATAL)\b/.test(line) ? log : errors).push(line);
+  }
+  return { errors, log };
+}
+
+/** A labelled <pre> of the run detail, hidden with its heading when it has nothing to show. */
+function showBlock(id, text) {
+  $(`#${id}`).textContent = text;
+  $(`#${id}`).hidden = !text;
+  $(`#${id}-title`).hidden = !text;
 }
 
 // ---------------------------------------------------------------- refresh loop
@@ -832,8 +896,8 @@ async function refreshOnce() {
     }
   };
   // Thresholds (levels, labels, units) and active incidents first: the figures are coloured by both.
-  await Promise.all([attempt(loadHosts), attempt(state.catalogue ? async () => {} : loadCatalogue),
-    attempt(loadHealth)]);
+  // The catalogue every time: its levels are those of the server's .env as it is now.
+  await Promise.all([attempt(loadHosts), attempt(loadCatalogue), attempt(loadHealth), attempt(checkToken)]);
   await attempt(loadIncidents);
   await Promise.all([attempt(loadCurrent), attempt(loadHistory), attempt(loadNotifications),
     attempt(loadJobs), attempt(loadExecutions)]);
@@ -876,8 +940,34 @@ function showRange() {
   }
 }
 
+const TOKEN_WORDS = {
+  accepted: "token accepted",
+  refused: "token refused: it is not this server's API_TOKEN",
+  "none sent": "no token: read-only (actions need the API token)",
+  "not needed": "no token needed: this server has no API_TOKEN, so actions are off",
+};
+
+/** Whether the stored token works, asked of the server (GET /monitoring/token changes nothing). */
+async function checkToken() {
+  let verdict;
+  try {
+    verdict = (await api("/monitoring/token")).token;
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) throw error;
+    verdict = state.token ? "refused" : "none sent"; // API_READ_AUTH=true: even this read wants the token
+  }
+  const node = $("#token-state");
+  node.dataset.verdict = verdict;
+  node.textContent = TOKEN_WORDS[verdict] || verdict;
+  node.className = verdict === "refused" ? "error-text" : "muted";
+}
+
+/** Until the server has answered: each refresh asks again (checkToken). */
 function showTokenState() {
-  $("#token-state").textContent = state.token ? "token saved in this browser" : "no token: read-only";
+  const node = $("#token-state");
+  node.className = "muted";
+  delete node.dataset.verdict;
+  node.textContent = state.token ? "checking the token…" : "no token";
 }
 
 function init() {
@@ -887,7 +977,9 @@ function init() {
 
   $("#range-picker").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-range]");
-    if (!button || button.dataset.range === state.range) return;
+    if (!button) return;
+    state.rangeClicked = true;
+    if (button.dataset.range === state.range) return;
     state.range = button.dataset.range;
     rememberView();
     showRange();
@@ -923,6 +1015,7 @@ function init() {
     state.token = "";
     localStorage.removeItem(STORE.token);
     showTokenState();
+    checkToken().catch(reportError);
   });
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) refresh();

@@ -1,7 +1,8 @@
 """NVIDIA GPUs through NVML (the nvidia-ml-py distribution, module `pynvml`).
 
-No driver, no library or an NVML failure at start gives an empty GPU section and one INFO line, quickly and
-never a crash. A field a card does not support (fan speed on passively cooled cards) is None.
+No driver, no library or an NVML failure at start gives an empty GPU section, quickly and never a crash, and
+one INFO line per process (later collections, every page refresh of the dashboard among them, say it at DEBUG).
+A field a card does not support (fan speed on passively cooled cards) is None.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ NVIDIA_CONTROL_DEVICE = "/dev/nvidiactl"
 _NO_GPU_ERRORS = ("NVMLError_LibraryNotFound", "NVMLError_DriverNotLoaded")
 
 log = logging.getLogger(__name__)
+_reported: set[str] = set()  # the "no GPUs to report" lines this process has logged at INFO
 
 
 class GpuProcess(NamedTuple):
@@ -81,23 +83,23 @@ class GpusReading:
 
 def collect(settings: CollectorSettings) -> GpusReading:
     if sys.platform.startswith("linux") and not os.path.exists(NVIDIA_CONTROL_DEVICE):
-        log.info("GPU: no NVIDIA driver (%s missing); no GPUs to report", NVIDIA_CONTROL_DEVICE)
+        _no_gpus(f"no NVIDIA driver ({NVIDIA_CONTROL_DEVICE} missing)")
         return GpusReading()
     try:
         import pynvml
     except ImportError:
-        log.info("GPU: the nvidia-ml-py package is not installed; no GPUs to report")
+        _no_gpus("the nvidia-ml-py package is not installed")
         return GpusReading()
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError as error:
-        log.info("GPU: NVML unavailable (%s); no GPUs to report", error)
+        _no_gpus(f"NVML unavailable ({error})")
         expected = type(error).__name__ in _NO_GPU_ERRORS
         return GpusReading(problems=[] if expected else [f"NVML init: {error}"])
     try:
         count = pynvml.nvmlDeviceGetCount()
     except pynvml.NVMLError as error:
-        log.info("GPU: NVML error (%s); no GPUs to report", error)
+        _no_gpus(f"NVML error ({error})")
         _shutdown(pynvml)
         return GpusReading(problems=[f"NVML: {error}"])
     try:
@@ -108,6 +110,13 @@ def collect(settings: CollectorSettings) -> GpusReading:
         devices=devices,
         problems=[f"GPU {device.index}: {problem}" for device in devices for problem in device.problems],
     )
+
+
+def _no_gpus(reason: str) -> None:
+    """Why there are no GPUs: at INFO the first time this process meets the reason, at DEBUG after that."""
+    level = logging.DEBUG if reason in _reported else logging.INFO
+    _reported.add(reason)
+    log.log(level, "GPU: %s; no GPUs to report", reason)
 
 
 def _shutdown(nvml: Any) -> None:
