@@ -131,17 +131,15 @@ def run_db(action: str, dry_run: bool = False) -> int:
     settings = _settings()
     if settings is None:
         return 2
-    from sqlalchemy.engine import make_url
-
-    from pipeline.command import one_line
     from storage import db, init_database, upgrade_database
-    from storage.schema import current_revision
+    from storage.schema import current_revision, require_writable
 
-    shown_url = make_url(settings.database_url).render_as_string(hide_password=True)
     try:
         db.configure(settings.database_url, settings.database_busy_timeout_seconds)
         if action == "prune":
             init_database()
+            if not dry_run:
+                require_writable()
             return _prune(settings, dry_run)
         if action == "init":
             init_database()
@@ -153,12 +151,13 @@ def run_db(action: str, dry_run: bool = False) -> int:
                     print(f"registered the built-in job {name}")
         else:
             upgrade_database()
+        require_writable()  # a database already at the schema, with nothing to add, is not written otherwise
         with db.engine.connect() as connection:
             revision = current_revision(connection)
     except Exception as error:  # noqa: BLE001 - one line for the user, whatever failed (driver, Alembic, file system)
-        print(f"database error on {shown_url}: {one_line(error)}", file=sys.stderr)
+        print(database_error_line(error), file=sys.stderr)
         return 1
-    print(f"database {shown_url} is at schema revision {revision}")
+    print(f"database {db.shown_url} is at schema revision {revision}")
     return 0
 
 
@@ -221,10 +220,8 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
     if args.command == "cron":
         return run_cron_next(args, settings.scheduler_timezone)
     from scheduler.job_commands import run_jobs
-    from storage import db, init_database
 
-    db.configure(settings.database_url, settings.database_busy_timeout_seconds)
-    init_database()
+    _database_ready(settings)
     if args.command == "alerts":
         from alerts.commands import run_alerts
 
@@ -233,8 +230,30 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """A database that cannot be used (unreachable, unwritable, missing, deleted while in use) is one line and
+    exit code 1 for every command, wherever it is found."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except Exception as error:
+        from storage.database import database_failure
+
+        if database_failure(error) is None:
+            raise
+        print(database_error_line(error), file=sys.stderr)
+        return 1
+
+
+def database_error_line(error: BaseException) -> str:
+    """`error: database URL (without password): the reason`."""
+    from pipeline.command import one_line
+    from storage import db
+    from storage.database import database_failure
+
+    return f"error: database {db.shown_url}: {database_failure(error) or one_line(error)}"
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "monitor":
         from pipeline.command import run_with_args
 
@@ -273,10 +292,13 @@ def _on_stop_signals(stop: Callable[[], None]) -> None:
 
 
 def _database_ready(settings) -> None:  # type: ignore[no-untyped-def]
+    """Bound, at the current schema, and taking writes: a database that is not fails here, in one line."""
     from storage import db, init_database
+    from storage.schema import require_writable
 
     db.configure(settings.database_url, settings.database_busy_timeout_seconds)
     init_database()
+    require_writable()
 
 
 def _first_start_jobs() -> None:

@@ -2,10 +2,11 @@
 notification_deliveries.
 
 queue_deliveries() runs inside the transaction that writes the rows, so a row and its deliveries commit
-together; deliver_due() sends what is due after that, within ALERT_DELIVERY_TIMEOUT_SECONDS, and a failure is
-retried on later runs with exponential backoff until ALERT_DELIVERY_MAX_AGE, then expired: nothing is dropped
-silently. The rows are read and written through storage.delivery_store (Core, not the ORM), and Apprise is
-imported only when something is sent: the one-shot monitor run stays cheap.
+together; deliver_due() sends what is due after that, to every destination at once, within
+ALERT_DELIVERY_TIMEOUT_SECONDS, and a failure is retried on later runs with exponential backoff until
+ALERT_DELIVERY_MAX_AGE, then expired: nothing is dropped silently. The rows are read and written through
+storage.delivery_store (Core, not the ORM), and Apprise is imported only when something is sent: the one-shot
+monitor run stays cheap.
 """
 
 from __future__ import annotations
@@ -205,78 +206,75 @@ def _shown(value: object) -> str:
 def _send_all(
     claimed: list[_Due], settings: NotifySettings, deadline: float, clock: Callable[[], datetime]
 ) -> tuple[dict[int, _Outcome], set[int]]:
-    """Send in a daemon thread and stop waiting at the deadline, so a hung server never holds the caller up.
-    Returns the outcomes that came back, and the ids that were begun without an answer in time."""
-    results: queue.Queue[tuple[int, _Outcome] | None] = queue.Queue()
+    """Send to every destination at once, one daemon thread each (its deliveries in order, its own Apprise
+    client and request timeouts), and stop waiting at the deadline: a hung server holds up neither the caller
+    nor the other destinations, and no thread of it delays the interpreter's exit. Returns the outcomes that
+    came back, and the ids that were begun without an answer in time."""
+    results: queue.Queue[tuple[int, _Outcome]] = queue.Queue()
     lock, stop = threading.Lock(), threading.Event()
     begun: list[int] = []
+    by_destination: dict[str, list[_Due]] = {}
+    for due in claimed:
+        by_destination.setdefault(due.destination.key, []).append(due)
 
-    def work() -> None:
+    def work(deliveries: list[_Due]) -> None:
         try:
-            sender = _Sender(settings.delivery_timeout_seconds)
+            sender: _Sender | None = _Sender(deliveries[0].destination, settings.delivery_timeout_seconds)
         except Exception as error:  # noqa: BLE001 - e.g. apprise missing: every delivery fails the same way
-            sender = None
-            failure = f"cannot load Apprise: {error.__class__.__name__}: {error}"
-        for due in claimed:
+            sender, failure = None, f"cannot load Apprise: {error.__class__.__name__}: {error}"
+        for due in deliveries:
             with lock:
                 if stop.is_set():
                     return
                 begun.append(due.id)
             try:
                 ok, error_text = sender.send(due) if sender else (False, failure)
-            except Exception as error:  # noqa: BLE001 - one destination's crash must not stop the others
+            except Exception as error:  # noqa: BLE001 - one delivery's crash must not stop the others
                 ok, error_text = False, f"{error.__class__.__name__}: {error}"
             if error_text:
                 error_text = " ".join(redact(error_text, due.destination.url).split())[:ERROR_MAX_LENGTH]
             results.put((due.id, _Outcome(ok, error_text, clock())))
-        results.put(None)
 
-    threading.Thread(target=work, name="notification-delivery", daemon=True).start()
-    outcomes: dict[int, _Outcome] = {}
-    while (remaining := deadline - time.monotonic()) > 0:
-        try:
-            item = results.get(timeout=remaining)
-        except queue.Empty:
-            break
-        if item is None:
-            break
-        outcomes[item[0]] = item[1]
+    threads = [
+        threading.Thread(target=work, args=(deliveries,), name="notification-delivery", daemon=True)
+        for deliveries in by_destination.values()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0.0))
     with lock:
         stop.set()
         started = list(begun)
+    outcomes: dict[int, _Outcome] = {}
     while True:
         try:
-            item = results.get_nowait()
+            delivery_id, outcome = results.get_nowait()
         except queue.Empty:
             break
-        if item is not None:
-            outcomes[item[0]] = item[1]
+        outcomes[delivery_id] = outcome
     return outcomes, {delivery_id for delivery_id in started if delivery_id not in outcomes}
 
 
 class _Sender:
-    """One Apprise client per destination, every request bounded by the delivery timeout (cto/rto)."""
+    """One destination's Apprise client, every request bounded by the delivery timeout (cto/rto)."""
 
-    def __init__(self, timeout_seconds: float) -> None:
+    def __init__(self, destination: Destination, timeout_seconds: float) -> None:
         import apprise
 
         self.apprise = apprise
-        self.timeout_seconds = timeout_seconds
         # service_timeout=0: Apprise sends in this (daemon) thread instead of its own pool, which the
         # interpreter would wait for at exit; storage in memory: nothing written to disk.
-        self.asset = apprise.AppriseAsset(
+        asset = apprise.AppriseAsset(
             app_id="Automation platform", app_desc="System monitor alerts", service_timeout=0, storage_mode="memory"
         )
-        self.clients: dict[str, Any] = {}
+        self.client = apprise.Apprise(asset=asset)
+        self.loaded = bool(self.client.add(with_timeouts(destination.url, timeout_seconds)))
 
     def send(self, due: _Due) -> tuple[bool, str | None]:
-        client = self.clients.get(due.destination.key)
-        if client is None:
-            client = self.apprise.Apprise(asset=self.asset)
-            if not client.add(with_timeouts(due.destination.url, self.timeout_seconds)):
-                return False, "Apprise could not load this destination's URL"
-            self.clients[due.destination.key] = client
-        result = client.notify(
+        if not self.loaded:
+            return False, "Apprise could not load this destination's URL"
+        result = self.client.notify(
             body=due.body,
             title=due.title,
             notify_type=self.apprise.NotifyType(due.notify_type),
@@ -313,7 +311,7 @@ def _record(
         if outcome is None and due.id in unfinished:
             outcome = _Outcome(
                 False,
-                f"no answer within ALERT_DELIVERY_TIMEOUT_SECONDS ({settings.delivery_timeout_seconds:g} s)",
+                f"timed out: no answer within ALERT_DELIVERY_TIMEOUT_SECONDS ({settings.delivery_timeout_seconds:g} s)",
                 ended_at,
             )
         if outcome is None:

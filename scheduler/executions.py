@@ -17,17 +17,25 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from config import defaults
 from config.paths import PROJECT_ROOT
 from pipeline.command import EXECUTION_ID_VARIABLE
+from scheduler.liveness import RunHeartbeat, abandon_dead_runs
 from scheduler.prefork_client import PreforkWorker
-from scheduler.runner import ProcessHandle, run_process
+from scheduler.runner import ProcessHandle, RunOutcome, run_process
 from storage import ExecutionStatus, ExecutionTrigger, Job, JobExecution, JobType, db
+from storage.database import write_transaction
+from storage.metrics_store import insert_notification
+from storage.scheduler_queries import MONITOR_FAILURE_CHANNEL, MONITOR_FAILURE_METRIC
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 MONITOR_SCRIPT = PROJECT_ROOT / "scripts" / "monitoring" / "system_monitor.py"
 MONITOR_MODULE = "pipeline.command"  # what the pre-forked worker runs (the script's own command)
+REASON_MAX_CHARS = 500
 log = logging.getLogger("automation.scheduler")
 
 
@@ -87,11 +95,18 @@ def execute_job(
     job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None = None, retry: RetryPolicy = DEFAULT_RETRY
 ) -> JobExecution:
     """Run the job now in this process (`jobs run`, an OS cron run), recording the run; the returned row is
-    detached and complete. Its owner names this process, so no scheduler takes the row as a queued run."""
-    execution_id = _record_run(job_id, trigger, scheduled_for, f"direct:{socket.gethostname()}:{os.getpid()}")
+    detached and complete. Its owner names this process, so no scheduler takes the row as a queued run; its pid
+    and heartbeat let a later run or a scheduler see that it died (scheduler.liveness), and runs that did so
+    are marked abandoned first."""
+    with write_transaction(db.engine) as connection:
+        abandon_dead_runs(connection, datetime.now(timezone.utc))
+    execution_id = _record_run(
+        job_id, trigger, scheduled_for, f"direct:{socket.gethostname()}:{os.getpid()}", pid=os.getpid()
+    )
     if execution_id is None:
         raise JobDefinitionError(f"no job with id {job_id}")
-    return run_execution(execution_id, retry=retry)
+    with RunHeartbeat(execution_id):
+        return run_execution(execution_id, retry=retry)
 
 
 def queue_manual_run(job_id: int) -> int | None:
@@ -101,13 +116,15 @@ def queue_manual_run(job_id: int) -> int | None:
 
 
 def _record_run(
-    job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None, owner: str | None
+    job_id: int, trigger: ExecutionTrigger, scheduled_for: datetime | None, owner: str | None, pid: int | None = None
 ) -> int | None:
     with db.session_scope(writes=True) as session:
         job = session.get(Job, job_id)
         if job is None:
             return None
         execution = new_execution(job, trigger, scheduled_for, owner)
+        if pid is not None:
+            execution.pid, execution.heartbeat_at = pid, datetime.now(timezone.utc)
         session.add(execution)
         session.flush()
         return int(execution.id)
@@ -167,6 +184,7 @@ def run_execution(
             command, definition_error = None, str(error)
         scheduled_for, timeout_seconds = execution.scheduled_for, job.timeout_seconds
         max_retries, retry_timeouts = job.max_retries or 0, job.retry_timeouts
+        job_name, monitoring = job.name, job.job_type is JobType.MONITORING
         environment = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
@@ -233,7 +251,36 @@ def run_execution(
             else []
         )
         execution.error_message = "; ".join(errors) if earlier_errors else outcome.error_message
+        if monitoring and outcome.status in (ExecutionStatus.FAILED, ExecutionStatus.TIMEOUT):
+            _record_monitor_failure(session, execution_id, job_name, outcome)
         return execution
+
+
+def _record_monitor_failure(session: Session, execution_id: int, job_name: str, outcome: RunOutcome) -> None:
+    """A failed monitoring run leaves a notifications row (channel scheduler, level ERROR) with its reason in
+    one line, written here because the run may have failed before it knew a database (a bad .env); the health
+    check reports it until a sample is saved again."""
+    insert_notification(
+        session.connection(),
+        {
+            "title": f"[ERROR] the monitoring job {job_name} failed",
+            "message": failure_reason(outcome),
+            "level": "ERROR",
+            "channel": MONITOR_FAILURE_CHANNEL,
+            "metric": MONITOR_FAILURE_METRIC,
+            "resource": job_name,
+            "host": socket.gethostname(),
+            "job_execution_id": execution_id,
+            "success": True,
+        },
+    )
+
+
+def failure_reason(outcome: RunOutcome) -> str:
+    """The run's last line on stderr (a configuration error, a traceback's exception) and how it ended."""
+    lines = [line.strip() for line in outcome.stderr.splitlines() if line.strip()]
+    parts = [lines[-1][:REASON_MAX_CHARS]] if lines else []
+    return "; ".join([*parts, outcome.error_message or outcome.status.value])
 
 
 def _note_retry(execution_id: int, retry_count: int, message: str) -> None:

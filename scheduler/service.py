@@ -8,7 +8,8 @@ even with several schedulers on one database, and leaves a job_executions row fo
 - Overlap: a slot due while max_instances runs of the job are going is recorded as skipped.
 - A slot found more than LATE_GRACE_SECONDS late (the machine slept, the loop was held up) is recorded as missed.
 - Crash safety: each scheduler writes a heartbeat; runs left pending or running by one that stopped, died
-  (same host, process gone) or fell silent for STALE_AFTER_SECONDS are marked abandoned.
+  (same host, process gone) or fell silent for STALE_AFTER_SECONDS are marked abandoned, and so are runs of
+  `jobs run` or an OS cron line whose process died (scheduler.liveness).
 - Stopping (SIGTERM/SIGINT): no new runs; running ones get SCHEDULER_STOP_WAIT_SECONDS, then their process
   groups are ended and the runs recorded as cancelled.
 """
@@ -25,16 +26,16 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
-import psutil
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from config import defaults
 from scheduler.cron import CronError, CronSchedule, fire_times, parse_cron, system_zone, zone_named
 from scheduler.executions import DEFAULT_RETRY, RetryPolicy, execution_values, run_execution
+from scheduler.liveness import abandon_dead_runs, process_alive
 from scheduler.prefork_client import PreforkWorker
 from storage import ExecutionStatus, ExecutionTrigger, JobExecution, db
-from storage.database import write_transaction
+from storage.database import DatabaseUnavailable, database_failure, write_transaction
 from storage.scheduler_store import (
     abandon_runs,
     add_notification_once,
@@ -60,6 +61,7 @@ CHANGE_POLL_SECONDS = 1.0
 LATE_GRACE_SECONDS = 60.0
 DATABASE_RETRY_SECONDS = 5.0
 CHANNEL = "scheduler"
+DATABASE_DOWN = (DBAPIError, DatabaseUnavailable)  # what the loop waits out instead of ending
 
 log = logging.getLogger("automation.scheduler")
 
@@ -89,7 +91,7 @@ def _reconnect(connection: Connection | None) -> Connection | None:
         connection.close()
     try:
         return db.engine.connect()
-    except DBAPIError:
+    except DATABASE_DOWN:
         return None
 
 
@@ -156,8 +158,10 @@ class Scheduler:
                     break
                 try:
                     next_heartbeat = self._tick(next_heartbeat)
-                except DBAPIError as error:  # a database restart must not end the scheduler
-                    log.warning("database unavailable (%s); retrying in %.0f s", error.orig, DATABASE_RETRY_SECONDS)
+                except DATABASE_DOWN as error:  # a database restart must not end the scheduler
+                    log.warning(
+                        "database unavailable (%s); retrying in %.0f s", database_failure(error), DATABASE_RETRY_SECONDS
+                    )
                     self._watch = _reconnect(self._watch)
                     self.stop.wait(DATABASE_RETRY_SECONDS)
         finally:
@@ -260,6 +264,8 @@ class Scheduler:
         claimed: list[tuple[LoadedJob, datetime, int]] = []
         with write_transaction(db.engine) as connection:
             busy = runs_going(connection, [job.id for job, _ in due])
+            if any(busy.get(job.id, 0) >= job.max_instances for job, _ in due) and abandon_dead_runs(connection, now):
+                busy = runs_going(connection, [job.id for job, _ in due])  # a dead run outside it held a job up
             for job, slot in due:
                 late = (now - slot).total_seconds() > LATE_GRACE_SECONDS
                 execution_id = self._claim_in(
@@ -418,7 +424,8 @@ class Scheduler:
             record_heartbeat(connection, self.instance_id, now)
 
     def _abandon_orphans(self, now: datetime) -> None:
-        """Runs of schedulers that stopped, died on this host, or went silent, are not coming back."""
+        """Runs of schedulers that stopped, died on this host, or went silent, are not coming back; nor are runs
+        outside a scheduler whose process died (scheduler.liveness)."""
         host = socket.gethostname()
         with write_transaction(db.engine) as connection:
             gone = [
@@ -428,14 +435,15 @@ class Scheduler:
                 and (
                     row.stopped_at is not None
                     or row.heartbeat_at < now - timedelta(seconds=STALE_AFTER_SECONDS)
-                    or (row.hostname == host and not psutil.pid_exists(row.pid))
+                    or (row.hostname == host and not process_alive(row.pid, row.heartbeat_at))
                 )
             ]
-            if not gone:
-                return
-            abandoned = abandon_runs(connection, gone, "its scheduler stopped before the run finished", now)
+            abandoned = (
+                abandon_runs(connection, gone, "its scheduler stopped before the run finished", now) if gone else 0
+            )
             if abandoned:
                 log.warning("%d run(s) of stopped schedulers marked abandoned", abandoned)
+            abandon_dead_runs(connection, now)
 
     def _wind_down(self) -> None:
         """Give running jobs the stop wait (SCHEDULER_STOP_WAIT_SECONDS), then end them (recorded as cancelled)."""

@@ -4,15 +4,20 @@ Bound lazily from DATABASE_URL, so `from storage import db` is free until the fi
 only when a session is first asked for. SQLite gets WAL,
 a busy timeout and foreign keys, and transactions that really begin where SQLAlchemy begins them (pysqlite
 otherwise defers BEGIN), which also makes `BEGIN IMMEDIATE` possible through
-`connection.execution_options(sqlite_begin="IMMEDIATE")`.
+`connection.execution_options(sqlite_begin="IMMEDIATE")`. A SQLite file deleted or replaced under a running
+process is noticed: no connection or transaction is begun on it after that (DatabaseUnavailable), and
+file_problem() says why.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
@@ -23,6 +28,26 @@ if TYPE_CHECKING:
 from config.defaults import DATABASE_BUSY_TIMEOUT_SECONDS
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+log = logging.getLogger("automation.storage")
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be used: its SQLite file's folder cannot be made, or the file was deleted or replaced
+    while in use. str() is one line."""
+
+
+def database_failure(error: BaseException) -> str | None:
+    """One line for an error that means the database cannot be used (unreachable, unwritable, missing, not a
+    database: the driver's first line, without SQLAlchemy's SQL dump); None for any other error."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, DatabaseUnavailable):
+        return str(error)
+    if not isinstance(error, DBAPIError):
+        return None
+    cause = error.orig or error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
 
 class Database:
@@ -30,10 +55,12 @@ class Database:
         self._engine: Engine | None = None
         self._session_factory: sessionmaker[Session] | None = None
         self._bound_to: tuple[str, float] | None = None
+        self._url: str | None = None
 
     def configure(self, url: str, busy_timeout_seconds: float = DATABASE_BUSY_TIMEOUT_SECONDS) -> Engine:
         """(Re)bind to `url`; a SQLite file's folder is created when missing."""
         self.dispose()
+        self._url = url
         self._engine = create_database_engine(url, busy_timeout_seconds)
         self._bound_to = (url, busy_timeout_seconds)
         return self._engine
@@ -53,6 +80,17 @@ class Database:
         if self._engine is not None and self._bound_to == (url, busy_timeout_seconds):
             return self._engine
         return self.configure(url, busy_timeout_seconds)
+
+    @property
+    def shown_url(self) -> str:
+        """The URL bound (or last asked for), without its password: for messages."""
+        return make_url(self._url).render_as_string(hide_password=True) if self._url else "(not configured)"
+
+    def file_problem(self) -> str | None:
+        """Why the bound SQLite file can no longer be used (deleted or replaced while in use); None if it can,
+        or for another backend."""
+        watch = _FILE_WATCHES.get(self._engine) if self._engine is not None else None
+        return watch.problem() if watch is not None else None
 
     @contextmanager
     def session_scope(self, writes: bool = False) -> Iterator[Session]:
@@ -125,9 +163,18 @@ def create_database_engine(url: str, busy_timeout_seconds: float = DATABASE_BUSY
 
     database_file = sqlite_file(url)
     if database_file is not None:
-        database_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            database_file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DatabaseUnavailable(
+                f"cannot create the folder {database_file.parent}: {error.strerror or error}"
+            ) from None
     engine = create_engine(parsed, connect_args={"timeout": busy_timeout_seconds})
     busy_timeout_ms = int(busy_timeout_seconds * 1000)
+    watch = _FileWatch(database_file) if database_file is not None else None
+    if watch is not None:
+        _FILE_WATCHES[engine] = watch
+        event.listen(engine, "do_connect", lambda *_: watch.check())
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -138,13 +185,59 @@ def create_database_engine(url: str, busy_timeout_seconds: float = DATABASE_BUSY
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        if watch is not None:
+            watch.opened()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if watch is not None:
+            watch.check()
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
     return engine
 
+
+class _FileWatch:
+    """The identity (device, inode) of a SQLite file as first opened. Deleted or replaced under a running process,
+    it is no longer the database: SQLite would go on writing to the unlinked file (lost at exit) or open a new
+    empty one, so nothing is begun on it any more, and the first time this is noticed it is logged."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.identity: tuple[int, int] | None = None
+        self.reported = False
+
+    def opened(self) -> None:
+        if self.identity is None:
+            try:
+                status = os.stat(self.path)
+            except OSError:
+                return
+            self.identity = (status.st_dev, status.st_ino)
+
+    def problem(self) -> str | None:
+        if self.identity is None:
+            return None
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            problem = f"the database file {self.path} was deleted while in use"
+        else:
+            if (status.st_dev, status.st_ino) == self.identity:
+                return None
+            problem = f"the database file {self.path} was replaced while in use"
+        if not self.reported:
+            self.reported = True
+            log.error("%s; nothing more is written to it until a restart", problem)
+        return problem
+
+    def check(self) -> None:
+        problem = self.problem()
+        if problem is not None:
+            raise DatabaseUnavailable(problem)
+
+
+_FILE_WATCHES: WeakKeyDictionary[Engine, _FileWatch] = WeakKeyDictionary()
 
 db = Database()

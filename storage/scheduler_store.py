@@ -1,6 +1,6 @@
 """The scheduler's reads and writes (scheduler.service): slot claims, queued manual runs, the jobs it schedules
-and the marks that tell it they changed, its instance row (registration, heartbeats, stop) and the runs of
-instances that are gone.
+and the marks that tell it they changed, its instance row (registration, heartbeats, stop), the runs of
+instances that are gone, and the heartbeats of runs outside a scheduler.
 
 Each function works in the caller's connection and transaction: a tick claims all its due slots in one write
 transaction, one savepoint per slot. Statements have the same shape on every call, so their compiled form is
@@ -109,6 +109,38 @@ def abandon_runs(connection: Connection, owners: list[str], reason: str, now: da
         .where(_executions.c.owner.in_(owners), _executions.c.status.in_(_GOING))
         .values(status=ExecutionStatus.ABANDONED, completed_at=now, error_message=reason)
     ).rowcount
+
+
+def runs_with_a_process(connection: Connection) -> list[Row[Any]]:
+    """The pending and running runs that name their own process (run outside a scheduler: `jobs run`, an OS
+    cron line): id, job_name, hostname, pid, heartbeat_at."""
+    return list(
+        connection.execute(
+            select(
+                _executions.c.id,
+                _executions.c.job_name,
+                _executions.c.hostname,
+                _executions.c.pid,
+                _executions.c.heartbeat_at,
+            ).where(_executions.c.status.in_(_GOING), _executions.c.pid.is_not(None))
+        )
+    )
+
+
+def abandon_executions(connection: Connection, execution_ids: list[int], reason: str, now: datetime) -> int:
+    """Mark the given runs abandoned if they are still pending or running; how many were."""
+    if not execution_ids:
+        return 0
+    return connection.execute(
+        update(_executions)
+        .where(_executions.c.id.in_(execution_ids), _executions.c.status.in_(_GOING))
+        .values(status=ExecutionStatus.ABANDONED, completed_at=now, error_message=reason)
+    ).rowcount
+
+
+def record_run_heartbeat(connection: Connection, execution_id: int, now: datetime) -> None:
+    """A run outside the scheduler says it is still alive."""
+    connection.execute(update(_executions).where(_executions.c.id == execution_id).values(heartbeat_at=now))
 
 
 # --- the jobs table -------------------------------------------------------------------------------------------

@@ -85,3 +85,12 @@ def _unlock(connection: Connection) -> None:
     if connection.dialect.name in ("mysql", "mariadb"):
         connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _LOCK_NAME})
         connection.commit()
+
+
+def require_writable(engine: Engine | None = None) -> None:
+    """Raise the driver's error when the database refuses writes (a read-only file, a read-only user): a command
+    finds out at its start, not at its first write. The update changes nothing."""
+    with (engine or db.engine).connect() as connection:
+        connection = connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        with connection.begin():
+            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))

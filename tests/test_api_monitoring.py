@@ -186,6 +186,7 @@ def test_health_reports_the_missing_scheduler_as_unhealthy(server: Server) -> No
     document = reply.json()
     assert reply.status == 503 and document["status"] == "unhealthy"
     assert document["database"]["ok"] is True and document["scheduler"]["ok"] is False
+    assert "scheduler: none is running (start one with `python main.py run`)" in document["reasons"]
     assert document["monitoring"]["last_sample_at"] is not None
     assert server.get("/api/v1/health").json()["scheduler"] == document["scheduler"]
 

@@ -47,6 +47,7 @@ def test_run_serves_the_dashboard_beside_the_scheduler(tmp_path: Path) -> None:
         wait_for(lambda: server.get("/monitoring/health").status == 200, "a healthy platform")
         health = server.ok("/monitoring/health")
         assert health["scheduler"]["running_instances"] == 1 and health["monitoring"]["ok"] is True
+        assert health["reasons"] == []
         started = server.request("POST", "/jobs/1/execute", token=TOKEN).json()
         wait_for(lambda: server.ok(f"/jobs/executions/{started['id']}")["status"] == "success", "the run")
         [(instance,)] = query(url, "SELECT id FROM scheduler_instances")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -359,9 +360,34 @@ def test_the_delivery_timeout_bounds_the_run(engine: Engine) -> None:
     assert report == DeliveryReport(delivered=0, failed=1, expired=0, left=2)
     [row] = deliveries_of(engine, first)
     assert (row.status, row.attempts) == ("retrying", 1)
-    assert "no answer within ALERT_DELIVERY_TIMEOUT_SECONDS (1 s)" in row.error_message
+    assert "timed out: no answer within ALERT_DELIVERY_TIMEOUT_SECONDS (1 s)" in row.error_message
     [row] = deliveries_of(engine, second)  # never begun: still pending, due on the next run
     assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 0, None)
+
+
+@pytest.mark.slow
+def test_a_hung_destination_does_not_hold_back_a_healthy_one(engine: Engine, receiver: Receiver) -> None:
+    """The hung one is listed first: delivered one after another, the healthy one would wait for its timeout."""
+    hung = socket.create_server(("127.0.0.1", 0))  # accepts connections (the backlog), never answers
+    timeout_seconds = 4.0
+    try:
+        settings = settings_with(
+            NOTIFY_URLS=f"json://127.0.0.1:{hung.getsockname()[1]}/hung?rto=30 {receiver.url('healthy')}",
+            ALERT_DELIVERY_TIMEOUT_SECONDS=f"{timeout_seconds:g}",
+        )
+        notification_id = add_notification(engine, settings)
+        report = deliver_due(engine, settings, NOW)
+    finally:
+        hung.close()
+
+    assert report == DeliveryReport(delivered=1, failed=1, expired=0, left=1)
+    hung_row, healthy_row = deliveries_of(engine, notification_id)
+    assert (hung_row.status, hung_row.attempts) == ("retrying", 1)
+    assert hung_row.error_message.startswith("timed out: no answer within ALERT_DELIVERY_TIMEOUT_SECONDS (4 s)")
+    assert healthy_row.status == "delivered"
+    assert [path for path, _ in receiver.received] == ["/healthy"]
+    assert (healthy_row.delivered_at - NOW).total_seconds() < timeout_seconds / 2
+    assert (hung_row.last_attempt_at - NOW).total_seconds() >= timeout_seconds
 
 
 def test_request_timeouts_are_passed_to_apprise_unless_the_url_sets_them() -> None:

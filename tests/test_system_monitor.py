@@ -185,7 +185,7 @@ def test_an_unusable_database_is_one_error_line(workspace: Workspace, args: tupl
         assert result.stdout.startswith("SYSTEM UNKNOWN - System Monitoring Failed: ")
     else:
         assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if " | INFO | " in line] + [
-            f"System Monitoring Failed: FileExistsError: [Errno 17] File exists: '{blocker}'"
+            f"System Monitoring Failed: DatabaseUnavailable: cannot create the folder {blocker}: File exists"
         ]
 
 
