@@ -47,6 +47,7 @@ ERROR_MEANINGS = {
     401: "Missing or wrong token: send 'Authorization: Bearer <API_TOKEN>'",
     403: "Writes are disabled: no API_TOKEN is set",
     404: "No such row",
+    413: "The body is longer than API_MAX_BODY_BYTES",
     409: "Conflicts with the current state (a name in use, an incident already resolved)",
     422: "A parameter or body field is invalid: `detail` names it, the value and what is allowed",
     503: "The database is unavailable (or, to run a job now, no scheduler is running); try again shortly",

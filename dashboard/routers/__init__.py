@@ -23,11 +23,11 @@ def area_router(tag: str, prefix: str = "", guarded: bool = True) -> APIRouter:
     )
 
 
-def writes(*statuses: int) -> dict[str, Any]:
+def writes(*statuses: int, body: bool = False) -> dict[str, Any]:
     """The options of a write route: the token check with its 401 and 403 (and the bearer scheme declared in the
-    schema), and the route's own error statuses (400 where it reads a body, 404 where it names a row, 409 where
-    the state can refuse it)."""
+    schema), a body's 400 (unreadable) and 413 (too long) where it reads one, and the route's own error statuses
+    (404 where it names a row, 409 where the state can refuse it)."""
     return {
         "dependencies": [Security(bearer), Depends(write_access)],
-        "responses": error_responses(401, 403, *statuses),
+        "responses": error_responses(401, 403, *((400, 413) if body else ()), *statuses),
     }

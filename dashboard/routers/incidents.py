@@ -76,7 +76,7 @@ def one_incident(reader: Reader, incident_id: RowId) -> Response:
     "/{incident_id:int}/ack",
     summary="Acknowledge an active incident: no more reminders for it",
     response_model=documents.Acknowledged,
-    **writes(400, 404, 409),
+    **writes(404, 409, body=True),
 )
 def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Response:
     try:
@@ -93,7 +93,7 @@ def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Resp
     summary="Silence matching incidents until a time",
     response_model=documents.NewSilence,
     status_code=201,
-    **writes(400),
+    **writes(body=True),
 )
 def silence(body: SilenceRequest) -> Response:
     try:

@@ -121,7 +121,7 @@ def jobs(request: Request, reader: Reader) -> Response:
     return json_response({"items": [_job_document(row, runs.get(row["id"]), request) for row in list_jobs(reader)]})
 
 
-@router.post("", summary="Add a job", status_code=201, response_model=documents.Job, **writes(400, 409))
+@router.post("", summary="Add a job", status_code=201, response_model=documents.Job, **writes(409, body=True))
 def add_job(request: Request, body: NewJob) -> Response:
     with _job_service_errors():
         added = job_service.add_job(body.name, _settings(body), settings_of(request).scheduler_timezone)
@@ -159,7 +159,12 @@ def one_job(request: Request, job_id: RowId) -> Response:
     return _reply_with_job(request, job_id)
 
 
-@router.put("/{job_id:int}", summary="Change a job's settings", response_model=documents.Job, **writes(400, 404, 409))
+@router.put(
+    "/{job_id:int}",
+    summary="Change a job's settings",
+    response_model=documents.Job,
+    **writes(404, 409, body=True),
+)
 def change_job(request: Request, job_id: RowId, body: JobChanges) -> Response:
     with _job_service_errors():
         job_service.change_job(job_id, _settings(body), settings_of(request).scheduler_timezone)
