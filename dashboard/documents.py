@@ -8,7 +8,7 @@ table itself (row_model), so a new column needs no second declaration.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import Enum, Table
@@ -87,3 +87,43 @@ class NewSilence(BaseModel):
 
 class Unsilenced(BaseModel):
     ended: int
+
+
+class Hosts(BaseModel):
+    items: list[str]
+
+
+class TokenCheck(BaseModel):
+    token: Literal["accepted", "refused", "none sent", "not needed"]
+    writes_enabled: bool
+
+
+class Series(BaseModel):
+    metric: str
+    hostname: str
+    start: datetime | None
+    end: datetime | None
+    limit: int
+    count: int
+    data: list[dict[str, Any]]
+
+
+class Processes(BaseModel):
+    timestamp: datetime
+    hostname: str
+    sort_by: Literal["cpu", "memory"]
+    count: int
+    processes: list[dict[str, Any]]
+
+
+class Health(BaseModel):
+    """Healthy (200) or not (503, with the reasons); the checks' details may grow."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["healthy", "unhealthy"]
+    time: datetime
+    reasons: list[str]
+    database: dict[str, Any]
+    scheduler: dict[str, Any] | None = None
+    monitoring: dict[str, Any] | None = None

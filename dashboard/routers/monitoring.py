@@ -66,7 +66,7 @@ async def current_metrics(request: Request) -> Response:
     return Response((await live_sample(request)).body, media_type="application/json")
 
 
-@router.get("/hosts", summary="The hosts that have stored samples")
+@router.get("/hosts", summary="The hosts that have stored samples", response_model=documents.Hosts)
 def hosts(reader: Reader) -> Response:
     return json_response({"items": hostnames(reader)})
 
@@ -95,6 +95,7 @@ def catalogue(request: Request) -> Response:
     "/token",
     summary="Whether the token sent would be accepted for writes: accepted, refused, none sent, "
     "or not needed (the server has no API_TOKEN, so writes are off); nothing is changed",
+    response_model=documents.TokenCheck,
 )
 def token_check(request: Request) -> Response:
     token = settings_of(request).dashboard.token
