@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+MAX_LISTED = 1000  # as an API page holds
+
 
 def add_alerts_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
@@ -13,7 +15,7 @@ def add_alerts_arguments(parser: argparse.ArgumentParser) -> None:
         description="Active incidents, newest first, with how long they have lasted.",
     )
     listing.add_argument("--all", action="store_true", help="include resolved incidents")
-    listing.add_argument("-n", type=int, default=50, help="at most this many (default 50)")
+    listing.add_argument("-n", type=int, default=50, help=f"at most this many (1-{MAX_LISTED}, default 50)")
     ack = actions.add_parser(
         "ack",
         help="acknowledge an incident: no more reminders for it",

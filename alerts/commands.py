@@ -11,9 +11,11 @@ import sys
 from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 
+from alerts.cli_arguments import MAX_LISTED
 from config.alert_settings import parse_duration
 from config.field_errors import FieldError
 from config.fields import ConfigError
+from config.user_text import ACKNOWLEDGED_BY, SILENCE_PATTERN, SILENCE_REASON
 from monitoring.alert_text import format_duration
 from storage import db
 from storage.incident_actions import (
@@ -24,6 +26,7 @@ from storage.incident_actions import (
     incident,
     list_incidents,
 )
+from storage.types import MAX_ID
 
 
 class AlertCommandError(ValueError):
@@ -33,7 +36,7 @@ class AlertCommandError(ValueError):
 class AlertArgumentError(FieldError, AlertCommandError):
     """A bad PATTERN or --until (`pattern`, `until` in the API)."""
 
-    CLI_NAMES: ClassVar[dict[str, str]] = {"until": "--until", "pattern": "PATTERN"}
+    CLI_NAMES: ClassVar[dict[str, str]] = {"until": "--until", "pattern": "PATTERN", "reason": "--reason", "by": "--by"}
 
 
 def run_alerts(args: argparse.Namespace) -> int:
@@ -74,8 +77,10 @@ class IncidentResolved(AlertCommandError):
 
 def acknowledge_incident(incident_id: int, by: str) -> None:
     """Mark an active incident acknowledged (no more reminders for it)."""
+    if not ACKNOWLEDGED_BY.admits(by):
+        raise AlertArgumentError("by", by, f"is invalid; expected {ACKNOWLEDGED_BY.allowed}")
     with db.engine.begin() as connection:
-        found = incident(connection, incident_id)
+        found = incident(connection, incident_id) if 1 <= incident_id <= MAX_ID else None  # else no column holds it
         if found is None:
             raise IncidentNotFound(f"no incident with id {incident_id}; `python main.py alerts list` shows them")
         if found["status"] == "ok":
@@ -86,10 +91,12 @@ def acknowledge_incident(incident_id: int, by: str) -> None:
 def silence_incidents(pattern: str, until: str, reason: str | None) -> tuple[int, str, datetime]:
     """A new silence: its id, its pattern and when it ends. PATTERN and --until are checked first."""
     pattern = pattern.strip()
-    if not pattern or len(pattern) > 512:
+    if not SILENCE_PATTERN.admits(pattern):
         raise AlertArgumentError(
-            "pattern", pattern, "is invalid; expected a glob of 1 to 512 characters such as 'disk_*' or 'web1:*'"
+            "pattern", pattern, f"is invalid; expected {SILENCE_PATTERN.allowed} such as 'disk_*' or 'web1:*'"
         )
+    if reason is not None and not SILENCE_REASON.admits(reason):
+        raise AlertArgumentError("reason", reason, f"is invalid; expected {SILENCE_REASON.allowed}")
     now = datetime.now(timezone.utc)
     ends = parse_until(until, now)
     with db.engine.begin() as connection:
@@ -98,16 +105,18 @@ def silence_incidents(pattern: str, until: str, reason: str | None) -> tuple[int
 
 def unsilence_incidents(target: str) -> int:
     """End the active silences with id or pattern `target`; how many ended (at least one)."""
-    with db.engine.begin() as connection:
-        ended = end_silences(connection, target, datetime.now(timezone.utc))
+    ended = 0
+    if SILENCE_PATTERN.admits(target):  # no silence has another (nor could the database be asked for one)
+        with db.engine.begin() as connection:
+            ended = end_silences(connection, target, datetime.now(timezone.utc))
     if not ended:
         raise AlertCommandError(f"no active silence {target!r}; `python main.py alerts list` shows them")
     return ended
 
 
 def _list(args: argparse.Namespace) -> int:
-    if args.n < 1:
-        raise AlertCommandError(f"-n={args.n} is invalid; expected a whole number of at least 1")
+    if not 1 <= args.n <= MAX_LISTED:
+        raise AlertCommandError(f"-n={args.n} is invalid; expected a whole number from 1 to {MAX_LISTED}")
     now = datetime.now(timezone.utc)
     with db.engine.connect() as connection:
         rows = list_incidents(connection, None if args.all else True, args.n)

@@ -10,7 +10,7 @@ from config.fields import ConfigError, parse_int, parse_number
 from monitoring.catalogue import GRADED
 from monitoring.incidents import AlertSettings
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _SECONDS_PER_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 DURATION_HELP = "a duration such as 90, 90s, 5m, 2h or 1d, at most 30d"
 

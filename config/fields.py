@@ -27,27 +27,32 @@ def mask_secret(key: str, value: object) -> object:
     return _CREDENTIALS_IN_URL.sub(r"\1***@", value)
 
 
+# What a person writes for a number: Python's float() and int() also take `1_0`, `nan`, `inf`, `infinity` and
+# digits of other scripts (Arabic-Indic, Devanagari), which no one means in a setting.
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
 def parse_number(key: str, raw: str, minimum: float, maximum: float, allowed: str | None = None) -> float:
-    """A finite float within [minimum, maximum]."""
+    """A decimal number (1e8 allowed) within [minimum, maximum]."""
     allowed = allowed or f"a number from {minimum:g} to {maximum:g}"
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise ConfigError(key, raw, allowed) from None
+    text = raw.strip()
+    if not _DECIMAL.fullmatch(text):
+        raise ConfigError(key, raw, allowed)
+    value = float(text)
     if not math.isfinite(value) or not minimum <= value <= maximum:
         raise ConfigError(key, raw, allowed)
     return value
 
 
-def parse_int(key: str, raw: str, minimum: int, maximum: int) -> int:
-    allowed = f"a whole number from {minimum} to {maximum}"
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ConfigError(key, raw, allowed) from None
-    if not minimum <= value <= maximum:
+def parse_int(key: str, raw: str, minimum: int, maximum: int, allowed: str | None = None) -> int:
+    """A whole number in digits within [minimum, maximum]."""
+    allowed = allowed or f"a whole number from {minimum} to {maximum}"
+    text = raw.strip()
+    # The length cap keeps int() from refusing (ValueError) past sys.get_int_max_str_digits() digits.
+    if len(text) > 40 or not _WHOLE.fullmatch(text) or not minimum <= int(text) <= maximum:
         raise ConfigError(key, raw, allowed)
-    return value
+    return int(text)
 
 
 def parse_choice(key: str, raw: str, choices: Iterable[str]) -> str:

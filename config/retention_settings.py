@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from config.fields import OFF_WORDS, ConfigError
+from config.fields import OFF_WORDS, parse_int
 
 RETENTION_KEYS = ("RETENTION_METRICS_DAYS", "RETENTION_NOTIFICATIONS_DAYS", "RETENTION_JOB_EXECUTIONS_DAYS")
 MAX_DAYS = 36500
@@ -28,13 +28,7 @@ def parse_retention_settings(values: Mapping[str, str]) -> RetentionSettings:
         if raw.casefold() in OFF_WORDS:
             return None
         allowed = f"a whole number of days from {minimum} to {MAX_DAYS}, or off to keep everything"
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(key, raw, allowed) from None
-        if not minimum <= value <= MAX_DAYS:
-            raise ConfigError(key, raw, allowed)
-        return value
+        return parse_int(key, raw, minimum, MAX_DAYS, allowed)
 
     return RetentionSettings(
         metrics_days=days("RETENTION_METRICS_DAYS", "90", MIN_METRICS_DAYS),

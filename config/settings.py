@@ -4,6 +4,7 @@ Real environment variables win over the file. Every value is checked before anyt
 stops the program with one line (ConfigError) and nothing written.
 """
 
+import logging
 import os
 import socket
 import sys
@@ -11,20 +12,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from dotenv import dotenv_values
-
 from config import defaults
 from config.alert_settings import ALERT_KEYS, parse_alert_settings
 from config.dashboard_settings import DASHBOARD_KEYS, DashboardSettings, parse_dashboard_settings
+from config.env_file import read_env_file
 from config.fields import ConfigError, parse_bool, parse_choice, parse_int, parse_list, parse_number, parse_subset
 from config.notify_settings import NOTIFY_KEYS, NotifySettings, parse_notify_settings
 from config.paths import DEFAULT_ENV_FILE, resolve_path
 from config.retention_settings import RETENTION_KEYS, RetentionSettings, parse_retention_settings
-from config.thresholds import normalize_mountpoint, parse_thresholds
+from config.thresholds import normalize_mountpoint, parse_thresholds, threshold_keys
+from config.unknown_keys import likely_key
 from monitoring.collectors import COLLECTOR_NAMES
 from monitoring.incidents import AlertSettings
 from monitoring.levels import MetricThresholds
 
+log = logging.getLogger("automation.config")
 ENV_FILE_VARIABLE = "AUTOMATION_ENV_FILE"
 DEFAULT_DATABASE_URL = "sqlite:///data/automation.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -103,10 +105,26 @@ def read_values(environ: Mapping[str, str] | None = None) -> tuple[Path | None, 
     env_file = resolve_path(explicit) if explicit else DEFAULT_ENV_FILE
     if explicit and not env_file.is_file():
         raise ConfigError(ENV_FILE_VARIABLE, explicit, "the path of an existing .env file")
-    file_values = dotenv_values(env_file) if env_file.is_file() else {}
-    merged = {key: value for key, value in file_values.items() if value is not None}
-    merged |= environ
-    return (env_file if env_file.is_file() else None), merged
+    if not env_file.is_file():
+        return None, dict(environ)
+    file_values = read_env_file(env_file)
+    _warn_of_misspelt_keys(env_file, file_values)
+    return env_file, file_values | dict(environ)
+
+
+def known_keys() -> frozenset[str]:
+    """Every key the platform reads from .env."""
+    return frozenset((*SETTING_KEYS, *threshold_keys(), ENV_FILE_VARIABLE))
+
+
+def _warn_of_misspelt_keys(env_file: Path, file_values: Mapping[str, str]) -> None:
+    """A misspelt key would leave its setting at the default without a word; a key close to none of them may be
+    meant for something else and is left alone."""
+    known = known_keys()
+    for key in file_values:
+        suggestion = likely_key(key, known)
+        if suggestion is not None:
+            log.warning("%s: %s is not a known setting; did you mean %s?", env_file, key, suggestion)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-MAX_FIRE_TIMES = 1000
+MAX_FIRE_TIMES = 1000  # also the most runs `jobs history` shows, as an API page holds
 
 
 def add_cron_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +75,9 @@ def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:
     )
     history = actions.add_parser("history", help="a job's last runs", description="The last runs of a job.")
     history.add_argument("name", help="the job's name")
-    history.add_argument("-n", dest="count", type=int, default=20, metavar="N", help="how many runs (default 20)")
+    history.add_argument(
+        "-n", dest="count", type=int, default=20, metavar="N", help=f"how many runs (1-{MAX_FIRE_TIMES}, default 20)"
+    )
     cron_line = actions.add_parser(
         "cron-line",
         help="a crontab line that runs the job through the platform",

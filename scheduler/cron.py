@@ -14,6 +14,7 @@ Semantics (as cronie, the cron of most Linux distributions):
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
@@ -32,6 +33,22 @@ ALIASES = {
 }
 EXPRESSION_HELP = "5 fields 'minute hour day-of-month month day-of-week' (e.g. '*/5 * * * *') or one of " + ", ".join(
     ALIASES
+)
+
+
+class CronField(NamedTuple):
+    name: str
+    low: int
+    high: int
+    names: str  # the names cron takes besides numbers
+
+
+FIELDS = (
+    CronField("minute", 0, 59, ""),
+    CronField("hour", 0, 23, ""),
+    CronField("day-of-month", 1, 31, ""),
+    CronField("month", 1, 12, " or jan-dec"),
+    CronField("day-of-week", 0, 7, " or sun-sat (0 and 7 are Sunday)"),
 )
 # Daylight-saving shifts are at most 2 hours anywhere; a candidate this far behind the newest one is final.
 _SETTLE = timedelta(hours=3)
@@ -76,13 +93,30 @@ def parse_cron(expression: str, zone: ZoneInfo) -> CronSchedule:
     fields = ALIASES.get(text.lower(), text)
     if text.startswith("@") and text.lower() not in ALIASES:
         raise CronError(f"cron expression {expression!r} is invalid; expected {EXPRESSION_HELP}")
-    if len(fields.split()) != 5 or not croniter.is_valid(fields):
+    if len(fields.split()) != 5:
         raise CronError(f"cron expression {expression!r} is invalid; expected {EXPRESSION_HELP}")
+    if not croniter.is_valid(fields):
+        raise CronError(f"cron expression {expression!r} is invalid: {_field_problem(fields.split())}")
     try:
         croniter(fields, datetime(2000, 1, 1)).get_next(datetime)
     except CroniterBadDateError:
         raise CronError(f"cron expression {expression!r} can never fire (no date matches it)") from None
     return CronSchedule(expression, fields, zone)
+
+
+def _field_problem(values: list[str]) -> str:
+    """The first field croniter refuses, with the values it may hold."""
+    for index, field in enumerate(FIELDS):
+        alone = " ".join(values[index] if position == index else "*" for position in range(len(FIELDS)))
+        if not croniter.is_valid(alone):
+            value = values[index]
+            bounds = [int(number) for item in value.split(",") for number in re.findall(r"[0-9]+", item.split("/")[0])]
+            complaint = "out of range" if any(not field.low <= bound <= field.high for bound in bounds) else "malformed"
+            return (
+                f"the {field.name} field {value!r} is {complaint}; expected {field.low}-{field.high}{field.names} "
+                f"as *, N, N-M, */S or N-M/S, or a comma-separated list of them"
+            )
+    return f"its fields do not go together; expected {EXPRESSION_HELP}"
 
 
 def fire_times(schedule: CronSchedule, after: datetime, count: int) -> list[datetime]:

@@ -120,8 +120,9 @@ def _elapsed_on_terminal(name: str, timeout_seconds: int) -> Iterator[None]:
 
 
 def _history(args: argparse.Namespace, settings: Settings) -> int:
+    check_count(args.count)
     with db.engine.connect() as connection:
-        runs = list_executions(connection, existing_job(connection, args.name)["id"], None, max(args.count, 1), 0)
+        runs = list_executions(connection, existing_job(connection, args.name)["id"], None, args.count, 0)
     print(f"{'ID':>6}  {'STATUS':<10} {'TRIGGER':<9} {'STARTED (UTC)':<19}  {'SECONDS':>8}  {'EXIT':>4}  ERROR")
     for run in runs:  # newest first
         started = f"{run['started_at']:%Y-%m-%d %H:%M:%S}" if run["started_at"] else "-"
@@ -135,20 +136,32 @@ def _history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cron_line(args: argparse.Namespace, settings: Settings) -> int:
-    """`CRON_TZ=` (cronie) keeps the schedule in the platform's zone; the wrapper records the run itself."""
+    """`CRON_TZ=` (cronie) keeps the schedule in the job's zone; the wrapper records the run itself. A schedule or
+    command cron would run otherwise than the scheduler is refused (scheduler.crontab_line)."""
+    from scheduler.crontab_line import NotCronable, crontab_line
+
     job = _job_named(args.name)
+    zone_name = job["timezone"] or settings.scheduler_timezone
     command = (
         f"cd {shlex.quote(str(PROJECT_ROOT))} && {shlex.quote(sys.executable)} main.py jobs run "
         f"{shlex.quote(job['name'])} --trigger os-cron"
     )
-    if settings.scheduler_timezone:
-        print(f"CRON_TZ={settings.scheduler_timezone}")
-    print(f"{job['cron_expression']} {command}")
+    try:
+        line = crontab_line(parse_cron(job["cron_expression"], zone_or_default(zone_name)), command)
+    except NotCronable as error:
+        raise JobDefinitionError(
+            f"cron_expression={job['cron_expression']!r} is invalid; expected a schedule OS cron can run: {error}"
+        ) from None
+    if zone_name:
+        print(f"CRON_TZ={zone_name}")
+    print(line)
     return 0
 
 
 def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
     """Task Scheduler runs in the machine's local time, whatever SCHEDULER_TIMEZONE says."""
+    import re
+    import subprocess
     from pathlib import Path
 
     from scheduler.schtasks import NotExpressible, task_xml
@@ -159,7 +172,7 @@ def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
             job["cron_expression"],
             job["description"] or f"automation platform job {job['name']}",
             sys.executable,
-            f"main.py jobs run {job['name']} --trigger os-cron",
+            subprocess.list2cmdline(["main.py", "jobs", "run", job["name"], "--trigger", "os-cron"]),
             str(PROJECT_ROOT),
             job["timeout_seconds"],
         )
@@ -168,8 +181,13 @@ def _schtasks(args: argparse.Namespace, settings: Settings) -> int:
             f"cron_expression={job['cron_expression']!r} is invalid; expected a schedule "
             f"Task Scheduler can express: {error}"
         ) from None
-    output = Path(args.output or f"{args.name}.xml").resolve()
-    task.write(output, encoding="UTF-16", xml_declaration=True)
+    # A name may hold what a file name cannot (`/`, `:` on Windows): the default file replaces those characters.
+    output = Path(args.output or re.sub(r'[<>:"/\\|?*]', "_", args.name) + ".xml").resolve()
+    try:
+        task.write(output, encoding="UTF-16", xml_declaration=True)
+    except OSError as error:
+        allowed = f"a file that can be written ({error.strerror or error})"
+        raise JobSettingError("--output", str(output), allowed) from None
     print(f'schtasks /Create /XML "{output}" /TN "{args.name}" /F')
     return 0
 

@@ -5,18 +5,16 @@ is allowed."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from config.field_errors import FieldError
 from config.paths import PROJECT_ROOT
+from config.user_text import CRON_EXPRESSION, DESCRIPTION, JOB_NAME, SCRIPT_PATH, TextRule
 from scheduler.cron import CronError, parse_cron, zone_named
 from storage import JobType
 
-NAME_MAX_LENGTH = 128  # jobs.name is a VARCHAR(128)
-NAME_PATTERN = r"^\S(.*\S)?$"  # not empty, no white space at either end, one line
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 MAX_RETRIES = 100
 CATCH_UP_POLICIES = ("skip", "latest", "all")
@@ -33,6 +31,7 @@ CLI_OPTIONS = {
     "max_retries": "--retries",
     "catch_up": "--catch-up",
     "catch_up_grace_seconds": "--catch-up-grace",
+    "description": "--description",
 }
 # A new job's settings where none are given.
 NEW_JOB_DEFAULTS: dict[str, Any] = {"job_type": JobType.CUSTOM, "timeout_seconds": 300, "max_retries": 0}
@@ -50,10 +49,12 @@ class JobSettingError(FieldError):
 
 def check_name(name: str) -> None:
     """A job's name is what people type after `jobs run`: no surrounding white space, and it fits the column."""
-    if len(name) > NAME_MAX_LENGTH or not re.fullmatch(NAME_PATTERN, name):
-        raise JobSettingError(
-            "name", name, f"a name of 1 to {NAME_MAX_LENGTH} characters on one line, without white space at either end"
-        )
+    check_text("name", name, JOB_NAME)
+
+
+def check_text(field: str, text: str, rule: TextRule) -> None:
+    if not rule.admits(text):
+        raise JobSettingError(field, text, rule.allowed)
 
 
 def require_script(job_type: JobType, script_path: str | None) -> None:
@@ -72,14 +73,20 @@ def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]
         except CronError:
             raise JobSettingError("timezone", values["timezone"], "an IANA time zone such as Europe/Berlin") from None
         checked["timezone"] = values["timezone"]
+    for field, rule in _TEXT_RULES.items():
+        if values.get(field) is not None:
+            check_text(field, values[field], rule)
     if values.get("cron_expression") is not None:
+        expression = " ".join(values["cron_expression"].split())  # as stored: tabs and runs of spaces as one space
+        if not CRON_EXPRESSION.admits(expression):
+            raise JobSettingError("cron_expression", values["cron_expression"], CRON_EXPRESSION.allowed)
         try:
-            parse_cron(values["cron_expression"], zone)
+            parse_cron(expression, zone)
         except CronError as error:
             raise JobSettingError(
                 "cron_expression", values["cron_expression"], f"a cron expression that can fire ({error})"
             ) from None
-        checked["cron_expression"] = " ".join(values["cron_expression"].split())
+        checked["cron_expression"] = expression
     if values.get("job_type") is not None:
         names = [member.name for member in JobType]
         if values["job_type"].upper() not in names:
@@ -111,6 +118,9 @@ def checked_job_values(values: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]
     if values.get("description") is not None:
         checked["description"] = values["description"]
     return checked
+
+
+_TEXT_RULES = {"script_path": SCRIPT_PATH, "description": DESCRIPTION}
 
 
 def _arguments(raw: str) -> str:

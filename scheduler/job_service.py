@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from config.user_text import JOB_NAME
 from scheduler.cron_command import zone_or_default
 from scheduler.job_definitions import NEW_JOB_DEFAULTS, JobSettingError, check_name, checked_job_values, require_script
 from storage import db
@@ -20,6 +21,7 @@ from storage.database import write_transaction
 from storage.job_queries import delete_job, insert_job, job, job_id_named, job_named, update_job
 
 JobKey = int | str  # a job's id (the API) or its name (the command line)
+STORABLE_NAME = JOB_NAME._replace(min_length=0, trimmed=False)  # what a name found in the jobs table may be
 
 
 class JobNotFound(LookupError):
@@ -50,6 +52,8 @@ class SavedJob(NamedTuple):
 
 def existing_job(connection: Connection, key: JobKey) -> dict[str, Any]:
     """The job's row, by id or name."""
+    if isinstance(key, str) and not STORABLE_NAME.admits(key):
+        raise JobNotFound(key)  # no job has it, and the database could not even be asked (NUL, bytes not UTF-8)
     row = job(connection, key) if isinstance(key, int) else job_named(connection, key)
     if row is None:
         raise JobNotFound(key)

@@ -144,3 +144,16 @@ def test_ids_up_to_2_to_the_63_minus_1(tmp_path: Path, backend: str) -> None:
             assert server.get(f"/jobs/{largest + 1}").status == 422
             log = server.log.read_text()
     assert "Traceback" not in log, log
+
+
+def test_the_schemas_text_patterns_say_what_the_text_rules_admit() -> None:
+    """The published pattern of each kind of text (config.user_text) takes exactly what its rule admits (lone
+    surrogates aside: not characters, a pattern cannot name them), so a schema-valid text is never refused."""
+    from config import user_text
+
+    samples = ["ok", "a b", "é x", " x", "x ", "a\tb", "a\nb", "a\x07", "a\x9f", "a\u2028", "", " "]
+    for rule in (value for value in vars(user_text).values() if isinstance(value, user_text.TextRule)):
+        assert "\\ud8" not in rule.pattern, rule  # a validator that reads patterns as ECMA-262 refuses surrogates
+        for text in samples:
+            sized = rule.min_length <= len(text) <= rule.max_length
+            assert (sized and re.fullmatch(rule.pattern, text) is not None) == rule.admits(text), (rule, text)

@@ -3,6 +3,7 @@ with the `alerts` commands' own checks, and seen by the CLI afterwards."""
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
@@ -77,3 +78,15 @@ def test_silences_are_checked_listed_and_ended(server: Server) -> None:
     for target in (str(2**63), "%C2%B2"):  # an id no column holds; "²", a digit to str.isdigit but not to int()
         assert server.request("DELETE", f"/incidents/silences/{target}", token=TOKEN).status == 404, target
     assert server.request("DELETE", "/incidents/silences/cpu%00", token=TOKEN).status == 422
+
+
+@pytest.mark.parametrize("encode_slash", [False, True], ids=["slash", "%2F"])
+def test_a_silence_whose_pattern_holds_a_slash_is_ended_by_its_pattern(server: Server, encode_slash: bool) -> None:
+    pattern = "disk_*:/var/lib/*"
+    created = server.request("POST", "/incidents/silences", body={"pattern": pattern, "until": "1h"}, token=TOKEN)
+    assert created.status == 201, created.text
+    path = urllib.parse.quote(pattern, safe="" if encode_slash else "/")
+    ended = server.request("DELETE", f"/incidents/silences/{path}", token=TOKEN)
+    assert ended.status == 200 and ended.json() == {"ended": 1}, ended.text
+    assert pattern not in [row["pattern"] for row in server.ok("/incidents/silences")["items"]]
+    assert server.request("DELETE", f"/incidents/silences/{path}", token=TOKEN).status == 404  # ended already

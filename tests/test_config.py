@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -208,3 +210,108 @@ def test_alert_durations_and_per_metric_overrides() -> None:
     assert alerts.for_seconds["cpu_percent"] == 300 and alerts.for_seconds["disk_percent"] == 3600
     assert alerts.for_seconds["gpu_temperature_celsius"] == 90 and alerts.repeat_seconds == 0
     assert (alerts.hysteresis_points, alerts.flap_count, alerts.flap_window_seconds) == (5, 3, 1800)
+
+
+NOT_NUMBERS = [
+    ("CPU_THRESHOLD", "1_0"),
+    ("CPU_THRESHOLD", "inf"),
+    ("CPU_THRESHOLD", "Infinity"),
+    ("ALERT_HYSTERESIS", "nan"),
+    ("API_PORT", "8_000"),
+    ("LOG_BACKUP_COUNT", "\u0665"),  # ARABIC-INDIC DIGIT FIVE: int() takes it
+    ("LOG_MAX_BYTES", "9" * 5000),  # int() refuses this many digits with its own ValueError
+    ("RETENTION_METRICS_DAYS", "3_0"),
+    ("ALERT_FOR", "\u0665m"),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), NOT_NUMBERS, ids=[f"{k}={v[:8]}" for k, v in NOT_NUMBERS])
+def test_what_python_reads_as_a_number_but_no_one_writes_is_refused(key: str, value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({key: value})
+    assert raised.value.key == key and "\n" not in str(raised.value)
+
+
+def test_numbers_as_people_write_them_are_read() -> None:
+    settings = load_settings({"CPU_THRESHOLD": " 70.5 ", "NETWORK_RECV_THRESHOLD": "1e8", "LOG_BACKUP_COUNT": "+3"})
+    assert settings.thresholds["cpu_percent"].default.warning == 70.5
+    assert settings.thresholds["network_recv_bytes_per_second"].default.warning == 1e8
+    assert settings.log_backup_count == 3
+
+
+def test_a_byte_order_mark_is_accepted(workspace: Workspace) -> None:
+    workspace.env_file.write_bytes(b"\xef\xbb\xbfCPU_THRESHOLD=71\r\nMEMORY_THRESHOLD=72\r\n")
+    settings = load_settings(workspace.environ())
+    assert settings.thresholds["cpu_percent"].default.warning == 71  # the first key is not lost to the mark
+    assert settings.thresholds["memory_percent"].default.warning == 72
+
+
+BAD_FILES = [
+    (b"CPU_THRESHOLD=70\n\n\nAPI_TOKEN='s3cret\n", 4, "cannot parse the line starting 'API_TOKEN'; expected KEY"),
+    (b"# settings\nCPU_THRESHOLD 70\n", 2, "cannot parse the line starting 'CPU_THRESHOLD'; expected KEY=VALUE"),
+    (b"CPU_THRESHOLD=70\nMEMORY_THRESHOLD\n", 2, "'MEMORY_THRESHOLD' has no '='"),
+    (b"CPU_THRESHOLD=70\nLOG_FILE=/var/log/caf\xe9.log\n", 2, "byte 0xe9 is not UTF-8; save the file as UTF-8"),
+    ("CPU_THRESHOLD=70\n".encode("utf-16"), 1, "the file is UTF-16; save it as UTF-8"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "problem"), BAD_FILES, ids=["quote", "no-equals", "bare-key", "latin-1", "utf-16"]
+)
+def test_an_unreadable_env_line_names_the_file_and_line(
+    workspace: Workspace, content: bytes, line: int, problem: str
+) -> None:
+    workspace.env_file.write_bytes(content)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(workspace.environ())
+    assert str(raised.value).startswith(f"{workspace.env_file}, line {line}: {problem}")
+    assert "s3cret" not in str(raised.value)
+
+
+def test_a_key_set_twice_is_a_warning_naming_both_lines(workspace: Workspace, caplog) -> None:
+    caplog.set_level("WARNING", logger="automation.config")
+    workspace.env_file.write_text("CPU_THRESHOLD=70\nMEMORY_THRESHOLD=60\nCPU_THRESHOLD=75\n")
+    assert load_settings(workspace.environ()).thresholds["cpu_percent"].default.warning == 75
+    assert caplog.messages == [f"{workspace.env_file}: CPU_THRESHOLD is set on lines 1 and 3; line 3 wins"]
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() == 0, reason="root reads any file; Windows ignores the mode"
+)
+def test_an_env_file_without_read_permission_is_one_line(workspace: Workspace) -> None:
+    workspace.env_file.chmod(0o200)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(workspace.environ())
+    assert str(raised.value) == f"{workspace.env_file}: cannot be read (Permission denied)"
+
+
+def test_an_unreadable_env_file_stops_the_run_with_one_line(workspace: Workspace) -> None:
+    workspace.env_file.write_bytes(workspace.env_file.read_bytes() + b"CPU_THRESHOLD=\xff\n")
+    result = workspace.run("monitor", script=MAIN)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"configuration error: {workspace.env_file}, line 3: byte 0xff is not UTF-8; save the file as UTF-8"
+    ]
+    assert result.stdout == "" and not workspace.database.exists()
+
+
+def test_a_misspelt_key_in_the_env_file_is_a_warning_naming_the_likely_key(workspace: Workspace) -> None:
+    workspace.write_env(CPU_TRESHOLD="70", cpu_critical_threshold="90", SOME_OTHER_TOOL="x")
+    result = workspace.run("cron", "next", "@daily", "-n", "1", script=MAIN)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"{workspace.env_file}: CPU_TRESHOLD is not a known setting; did you mean CPU_THRESHOLD?",
+        f"{workspace.env_file}: cpu_critical_threshold is not a known setting; did you mean CPU_CRITICAL_THRESHOLD?",
+    ]
+
+
+def test_only_the_env_file_is_checked_for_misspelt_keys(workspace: Workspace, caplog) -> None:
+    caplog.set_level("WARNING", logger="automation.config")
+    load_settings(workspace.environ(CPU_TRESHOLD="70"))  # the process environment holds all kinds of names
+    load_settings({"AUTOMATION_ENV_FILE": str(PROJECT_ROOT / ".env.example")})  # every documented key is known
+    assert caplog.messages == []
+    workspace.write_env(MEMORY_TRESHOLD="70")
+    load_settings(workspace.environ())
+    assert caplog.messages == [
+        f"{workspace.env_file}: MEMORY_TRESHOLD is not a known setting; did you mean MEMORY_THRESHOLD?"
+    ]

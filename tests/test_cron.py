@@ -40,6 +40,24 @@ def test_bad_expressions_are_refused_with_one_line(expression: str, problem: str
     assert "\n" not in str(raised.value)
 
 
+FIELD_ERRORS = [
+    ("61 * * * *", "the minute field '61' is out of range; expected 0-59 as *, N, N-M, */S or N-M/S"),
+    ("0 24 * * *", "the hour field '24' is out of range; expected 0-23"),
+    ("0 0 0 * *", "the day-of-month field '0' is out of range; expected 1-31"),
+    ("0 0 * 1-13 *", "the month field '1-13' is out of range; expected 1-12 or jan-dec"),
+    ("0 0 * * 8", "the day-of-week field '8' is out of range; expected 0-7 or sun-sat (0 and 7 are Sunday)"),
+    ("*/0 * * * *", "the minute field '*/0' is malformed; expected 0-59"),
+    ("0 0 * * funday", "the day-of-week field 'funday' is malformed"),
+]
+
+
+@pytest.mark.parametrize(("expression", "problem"), FIELD_ERRORS, ids=[expression for expression, _ in FIELD_ERRORS])
+def test_a_bad_field_is_named_with_its_range(expression: str, problem: str) -> None:
+    with pytest.raises(CronError) as raised:
+        parse_cron(expression, UTC)
+    assert str(raised.value).startswith(f"cron expression {expression!r} is invalid: {problem}")
+
+
 def test_leap_day_is_rare_but_possible() -> None:
     assert times("0 0 29 2 *", UTC, datetime(2025, 1, 1, tzinfo=timezone.utc), 2) == [
         "2028-02-29T00:00:00+00:00",

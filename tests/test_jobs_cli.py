@@ -105,7 +105,11 @@ BAD_JOB_SETTINGS = [
         ["add", "x", "--cron", "0 0 31 2 *", "--type", "monitoring"],
         "error: --cron='0 0 31 2 *' is invalid; expected a cron expression that can fire",
     ),
-    (["add", "x", "--cron", "61 * * * *", "--type", "monitoring"], "error: --cron='61 * * * *' is invalid"),
+    (
+        ["add", "x", "--cron", "61 * * * *", "--type", "monitoring"],
+        "error: --cron='61 * * * *' is invalid; expected a cron expression that can fire (cron expression "
+        "'61 * * * *' is invalid: the minute field '61' is out of range; expected 0-59",
+    ),
     (["add", "x", "--cron", "@daily"], "error: --script=None is invalid; expected a script for every job type"),
     (["add", "x", "--cron", "@daily", "--script", "no/such/file.py"], "error: --script='no/such/file.py' is invalid"),
     (["add", "x", "--cron", "@daily", "--type", "toaster"], "error: --type='toaster' is invalid; expected one of"),
@@ -146,7 +150,7 @@ def test_a_bad_job_name_is_one_line_and_writes_nothing_as_in_the_api(workspace: 
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (
         f"error: name={name!r} is invalid; expected a name of 1 to 128 characters on one line, "
-        f"without white space at either end\n"
+        f"without control characters or white space at either end\n"
     )
     assert jobs(workspace) == before
 

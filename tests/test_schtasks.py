@@ -142,6 +142,21 @@ def test_jobs_schtasks_writes_the_xml_and_prints_the_command(workspace: Workspac
     assert task_fire_times(root) == cron_fire_times("*/5 * * * *")
 
 
+def test_jobs_schtasks_quotes_a_name_with_spaces_and_makes_a_file_name_of_it(workspace: Workspace) -> None:
+    name = "backup /srv data"
+    added = workspace.run("jobs", "add", name, "--cron", "@daily", "--type", "monitoring", script=MAIN)
+    assert added.returncode == 0, added.stderr
+    result = workspace.run("jobs", "schtasks", name, script=MAIN, cwd=workspace.path)
+    assert result.returncode == 0, result.stderr
+    output = workspace.path / "backup _srv data.xml"
+    root = ElementTree.fromstring(output.read_bytes().decode("utf-16").split("?>", 1)[1])
+    arguments = root.findtext("t:Actions/t:Exec/t:Arguments", namespaces=NS)
+    assert arguments == 'main.py jobs run "backup /srv data" --trigger os-cron'  # one argument to Windows
+    unwritable = workspace.run("jobs", "schtasks", name, "--output", str(workspace.path / "no" / "t.xml"), script=MAIN)
+    assert unwritable.returncode == 2
+    assert unwritable.stderr.startswith(f"error: --output='{workspace.path / 'no' / 't.xml'}' is invalid; expected a")
+
+
 def test_jobs_schtasks_refuses_an_inexpressible_schedule(workspace: Workspace) -> None:
     assert workspace.run("db", "init", script=MAIN).returncode == 0
     assert workspace.run("jobs", "edit", "system_monitoring", "--cron", "*/7 * * * *", script=MAIN).returncode == 0

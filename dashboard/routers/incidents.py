@@ -18,32 +18,30 @@ from alerts.commands import (
     silence_incidents,
     unsilence_incidents,
 )
+from config.user_text import ACKNOWLEDGED_BY, SILENCE_PATTERN, SILENCE_REASON
 from dashboard import documents
 from dashboard.dependencies import Reader
 from dashboard.errors import error_responses, found_or_404
 from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
-from dashboard.payloads import Payload
+from dashboard.payloads import Payload, text_field
 from dashboard.responses import json_response
 from dashboard.routers import area_router, writes
 from storage.incident_actions import active_silences, incident, list_incidents
 
 router = area_router("incidents", "/incidents")
-SILENCE_PATTERN_MAX_LENGTH = 512
 _STATUS = {"active": True, "resolved": False, "all": None}
 
 
 class Acknowledgement(Payload):
-    by: str = Field(default="dashboard", min_length=1, max_length=255, description="who acknowledged it")
+    by: str = text_field(ACKNOWLEDGED_BY, "dashboard", description="who acknowledged it")
 
 
 class SilenceRequest(Payload):
-    pattern: str = Field(
-        min_length=1,
-        max_length=SILENCE_PATTERN_MAX_LENGTH,
-        description="glob over metric, metric:resource or host:metric:resource, e.g. disk_*:/var*",
+    pattern: str = text_field(
+        SILENCE_PATTERN, description="glob over metric, metric:resource or host:metric:resource, e.g. disk_*:/var*"
     )
     until: str = Field(min_length=1, max_length=64, description="a duration from now (30m, 2h, 1d) or an ISO 8601 time")
-    reason: str | None = Field(None, max_length=1000)
+    reason: str | None = text_field(SILENCE_REASON, None)
 
 
 @router.get(
@@ -85,6 +83,8 @@ def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Resp
         raise HTTPException(404, f"no incident with id {incident_id}") from None
     except IncidentResolved as error:
         raise HTTPException(409, str(error)) from None
+    except AlertArgumentError as error:
+        raise HTTPException(422, error.field_message) from None
     return json_response({"id": incident_id, "acknowledged": True})
 
 
@@ -104,12 +104,12 @@ def silence(body: SilenceRequest) -> Response:
 
 
 @router.delete(
-    "/silences/{silence}",
-    summary="End silences early, by id or exact pattern",
+    "/silences/{silence:path}",
+    summary="End silences early, by id or exact pattern (a pattern's `/` may stay as it is or be sent as %2F)",
     response_model=documents.Unsilenced,
     **writes(404),
 )
-def unsilence(silence: Annotated[str, Path(max_length=SILENCE_PATTERN_MAX_LENGTH)]) -> Response:
+def unsilence(silence: Annotated[str, Path(max_length=SILENCE_PATTERN.max_length)]) -> Response:
     try:
         ended = unsilence_incidents(silence)
     except AlertCommandError:

@@ -18,25 +18,19 @@ from fastapi.responses import Response
 from pydantic import ConfigDict, Field
 from sqlalchemy.engine import Connection
 
+from config.user_text import CRON_EXPRESSION, DESCRIPTION, JOB_NAME, SCRIPT_PATH
 from dashboard import documents
 from dashboard.dependencies import Reader, settings_of
 from dashboard.errors import error_responses, found_or_404
 from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
-from dashboard.payloads import Payload
+from dashboard.payloads import Payload, text_field
 from dashboard.responses import json_response
 from dashboard.routers import area_router, writes
 from dashboard.schedules import next_run
 from scheduler import job_service
 from scheduler.cron_command import zone_or_default
 from scheduler.executions import queue_manual_run
-from scheduler.job_definitions import (
-    CATCH_UP_POLICIES,
-    MAX_RETRIES,
-    MAX_TIMEOUT_SECONDS,
-    NAME_MAX_LENGTH,
-    NAME_PATTERN,
-    JobSettingError,
-)
+from scheduler.job_definitions import CATCH_UP_POLICIES, MAX_RETRIES, MAX_TIMEOUT_SECONDS, JobSettingError
 from scheduler.service import STALE_AFTER_SECONDS
 from storage import ExecutionStatus, JobType, db
 from storage.job_queries import execution, job, last_runs, list_executions, list_jobs
@@ -51,16 +45,16 @@ class JobChanges(Payload):
 
     model_config = ConfigDict(extra="forbid")
 
-    cron_expression: str | None = Field(None, max_length=128, examples=["*/5 * * * *"])
+    cron_expression: str | None = text_field(CRON_EXPRESSION, None, examples=["*/5 * * * *"])
     job_type: str | None = Field(
         None, pattern=f"^(?i:{'|'.join(JobType.__members__)})$", description=", ".join(JobType.__members__)
     )
-    script_path: str | None = Field(None, max_length=1024, description="relative to the project root")
+    script_path: str | None = text_field(SCRIPT_PATH, None, description="relative to the project root")
     script_args: list[str] | None = None
     timeout_seconds: int | None = Field(None, ge=1, le=MAX_TIMEOUT_SECONDS)
     max_retries: int | None = Field(None, ge=0, le=MAX_RETRIES)
     retry_timeouts: bool | None = None
-    description: str | None = Field(None, max_length=10_000)
+    description: str | None = text_field(DESCRIPTION, None)
     timezone: str | None = Field(None, max_length=64, description="IANA zone of the cron expression")
     catch_up: str | None = Field(None, pattern=f"^({'|'.join(CATCH_UP_POLICIES)})$", description="skip, latest or all")
     catch_up_grace_seconds: int | None = Field(None, ge=0, le=MAX_TIMEOUT_SECONDS)
@@ -68,8 +62,8 @@ class JobChanges(Payload):
 
 
 class NewJob(JobChanges):
-    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH, pattern=NAME_PATTERN)
-    cron_expression: str = Field(max_length=128, examples=["*/5 * * * *"])
+    name: str = text_field(JOB_NAME)
+    cron_expression: str = text_field(CRON_EXPRESSION, examples=["*/5 * * * *"])
 
 
 def _settings(body: JobChanges) -> dict[str, Any]:
