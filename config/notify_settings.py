@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from config.alert_settings import DURATION_HELP, parse_duration
 from config.fields import ConfigError, parse_bool, parse_choice, parse_int, parse_list, parse_number
+from config.url_privacy import display_url, redact, split_url
 
 LEVELS = ("INFO", "WARNING", "CRITICAL")  # ascending; ERROR counts as CRITICAL
 _LEVEL_RANK = {"INFO": 0, "WARNING": 1, "CRITICAL": 2, "ERROR": 2}
@@ -44,8 +45,6 @@ _LEVEL_PREFIX = r"(?s)^(?P<level>[A-Za-z]+)=(?P<url>[A-Za-z][A-Za-z0-9+.\-]*://.
 _SLACK_SERVICES = r"^https://hooks\.slack\.com/services/([^/\s?#]+)/([^/\s?#]+)/([^/\s?#]+)/?$"
 _EMAIL = r"^[^@\s,<>]+@[^@\s,<>]+\.[^@\s,<>]+$"
 _HOSTNAME = r"^[A-Za-z0-9_](?:[A-Za-z0-9._-]{0,252})$"
-_SECRET_QUERY_KEY = r"(?i)pass|token|key|secret|auth|sig|webhook"
-MASKED_MAX_LENGTH = 512  # notification_deliveries.destination
 _Getter = Callable[[str, str], str]  # a key's value, or the default when unset or blank
 
 
@@ -53,7 +52,7 @@ class Destination(NamedTuple):
     """One place notifications go: its Apprise URL, a safe form of it, and a stable key for the database."""
 
     url: str  # the full Apprise URL, secrets included: never log or store it
-    masked: str  # mask_url(url): what logs, messages and notification_deliveries.destination show
+    masked: str  # display_url(url): what logs, messages, notification_deliveries.destination and the API show
     key: str  # sha256 hex of url: finds this destination's rows in notification_deliveries
     min_level: str | None  # its own level filter (INFO, WARNING or CRITICAL); None: NOTIFY_MIN_LEVEL
 
@@ -97,7 +96,7 @@ def parse_notify_settings(values: Mapping[str, str]) -> NotifySettings:
     destinations: dict[str, Destination] = {}
     for key, url, level in candidates:
         _check_loads(key, url)
-        destination = Destination(url, mask_url(url), destination_key(url), level)
+        destination = Destination(url, display_url(url), destination_key(url), level)
         destinations.setdefault(destination.key, destination)  # the same URL twice is one destination
     return NotifySettings(
         destinations=tuple(destinations.values()),
@@ -132,7 +131,7 @@ def _notify_urls(raw: str) -> list[tuple[str, str, str | None]]:
         level = match.group("level").upper()
         if level not in _LEVEL_RANK:
             raise ConfigError(
-                "NOTIFY_URLS", mask_url(item), "a level prefix INFO=, WARNING= or CRITICAL= before an Apprise URL"
+                "NOTIFY_URLS", display_url(item), "a level prefix INFO=, WARNING= or CRITICAL= before an Apprise URL"
             )
         found.append(("NOTIFY_URLS", match.group("url"), "CRITICAL" if level == "ERROR" else level))
     return found
@@ -197,7 +196,7 @@ def _slack_destination(values: Mapping[str, str], get: _Getter) -> list[tuple[st
         return [("SLACK_WEBHOOK_URL", "slack://{}/{}/{}".format(*match.groups()), None)]
     if raw.startswith(("https://hooks.slack", "slack://")):
         return [("SLACK_WEBHOOK_URL", raw, None)]  # gov cloud, workflows: Apprise reads those natively
-    raise ConfigError("SLACK_WEBHOOK_URL", mask_url(raw), SLACK_HELP)
+    raise ConfigError("SLACK_WEBHOOK_URL", display_url(raw), SLACK_HELP)
 
 
 def _is_host(host: str) -> bool:
@@ -221,7 +220,7 @@ def _check_loads(key: str, url: str) -> None:
     except Exception as error:  # noqa: BLE001 - any plugin error means "cannot use this URL"
         reason = redact(str(error) or error.__class__.__name__, url)
     if reason:
-        value = mask_url(url) if key in ("NOTIFY_URLS", "SLACK_WEBHOOK_URL") else url_host(url)
+        value = display_url(url) if key in ("NOTIFY_URLS", "SLACK_WEBHOOK_URL") else url_host(url)
         allowed = {"NOTIFY_URLS": NOTIFY_URLS_HELP, "SLACK_WEBHOOK_URL": SLACK_HELP}.get(
             key, "EMAIL_* settings that make a valid Apprise mailto:// URL"
         )
@@ -230,103 +229,5 @@ def _check_loads(key: str, url: str) -> None:
 
 def url_host(url: str) -> str:
     """The host of an Apprise URL (no credentials), for messages about a mapped EMAIL_* destination."""
-    netloc = _split(url)[1]
+    netloc = split_url(url)[1]
     return netloc.rpartition("@")[2]
-
-
-def _split(url: str) -> tuple[str, str, str, str]:
-    """(scheme, netloc, path, query) without urllib's port validation (telegram tokens hold a colon)."""
-    scheme, _, rest = url.partition("://")
-    end = len(rest)
-    for stop in "/?#":
-        index = rest.find(stop)
-        if index != -1:
-            end = min(end, index)
-    netloc, remainder = rest[:end], rest[end:]
-    path, _, query = remainder.partition("?")
-    return scheme, netloc, path, query
-
-
-def _host_port(hostport: str) -> tuple[str, str]:
-    """("127.0.0.1", "8080") from "127.0.0.1:8080", ("[::1]", "25") from "[::1]:25"; a non-numeric "port" (a
-    telegram token's colon) stays part of the host."""
-    head, colon, tail = hostport.rpartition(":")
-    if colon and tail.isdigit() and (":" not in head or head.endswith("]")):
-        return head, tail
-    return hostport, ""
-
-
-def _hostname_like(host: str) -> bool:
-    """A real server name (json://127.0.0.1:8080/...) rather than a token in the host slot (slack://T/B/C)."""
-    import ipaddress
-
-    bare = host.strip("[]")
-    if bare == "localhost" or "." in bare:
-        return True
-    try:
-        ipaddress.ip_address(bare)
-        return True
-    except ValueError:
-        return False
-
-
-def _mask_token(token: str) -> str:
-    return f"{token[:1]}***" if token else ""
-
-
-def mask_url(url: str) -> str:
-    """The URL with its secrets hidden: the password, query values named like pass/token/key/secret, and the
-    path (webhook tokens live there); a host that is a token (slack://T.../B.../...) keeps only its first
-    character. Safe for logs, error messages and notification_deliveries.destination."""
-    if "://" not in url:
-        return _mask_token(url.strip())
-    scheme, netloc, path, query = _split(url)
-    userinfo, at, hostport = netloc.rpartition("@")
-    host, port = _host_port(hostport)
-    real_host = _hostname_like(host) or bool(port)
-    masked_netloc = hostport if real_host else _mask_token(host)
-    if at:
-        user, has_password, _ = userinfo.partition(":")
-        user = user if real_host else _mask_token(user)
-        masked_netloc = f"{user}{':***' if has_password else ''}@{masked_netloc}"
-    masked_path = ""
-    if path.strip("/"):
-        if real_host:
-            masked_path = "/***"
-        else:
-            masked_path = "/" + "/".join(_mask_token(segment) for segment in path.strip("/").split("/"))
-    masked_query = "&".join(_mask_parameter(parameter) for parameter in query.split("&") if parameter)
-    masked = f"{scheme}://{masked_netloc}{masked_path}" + (f"/?{masked_query}" if masked_query else "")
-    return masked[:MASKED_MAX_LENGTH]
-
-
-def _mask_parameter(parameter: str) -> str:
-    name, equals, _ = parameter.partition("=")
-    return f"{name}=***" if equals and re.search(_SECRET_QUERY_KEY, name) else parameter
-
-
-def secret_parts(url: str) -> tuple[str, ...]:
-    """The pieces of a URL that mask_url hides (raw and percent-decoded), longest first: redact() removes them
-    from any text, such as an error a service sent back."""
-    _, netloc, path, query = _split(url)
-    userinfo, _, hostport = netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    parts = {password, *path.strip("/").split("/")}
-    host, port = _host_port(hostport)
-    if not (_hostname_like(host) or port):
-        parts |= {user, host}
-    for parameter in query.split("&"):
-        name, equals, value = parameter.partition("=")
-        if equals and re.search(_SECRET_QUERY_KEY, name):
-            parts.add(value)
-    from urllib.parse import unquote
-
-    parts |= {unquote(part) for part in parts}
-    return tuple(sorted((part for part in parts if len(part) >= 4), key=len, reverse=True))
-
-
-def redact(text: str, url: str) -> str:
-    """`text` with every secret part of `url` replaced by ***."""
-    for part in secret_parts(url):
-        text = text.replace(part, "***")
-    return text

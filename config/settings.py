@@ -17,6 +17,7 @@ from config.alert_settings import ALERT_KEYS, parse_alert_settings
 from config.dashboard_settings import DASHBOARD_KEYS, DashboardSettings, parse_dashboard_settings
 from config.env_file import read_env_file
 from config.fields import ConfigError, parse_bool, parse_choice, parse_int, parse_list, parse_number, parse_subset
+from config.job_settings import JOB_KEYS, JobSettings, parse_job_settings
 from config.notify_settings import NOTIFY_KEYS, NotifySettings, parse_notify_settings
 from config.paths import DEFAULT_ENV_FILE, resolve_path
 from config.retention_settings import RETENTION_KEYS, RetentionSettings, parse_retention_settings
@@ -66,6 +67,7 @@ SETTING_KEYS = (
     *NOTIFY_KEYS,
     *DASHBOARD_KEYS,
     *RETENTION_KEYS,
+    *JOB_KEYS,
 )
 
 
@@ -96,6 +98,7 @@ class Settings(NamedTuple):
     notify: NotifySettings
     dashboard: DashboardSettings
     retention: RetentionSettings
+    jobs: JobSettings
 
 
 def read_values(environ: Mapping[str, str] | None = None) -> tuple[Path | None, dict[str, str]]:
@@ -181,6 +184,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         notify=parse_notify_settings(values),
         dashboard=parse_dashboard_settings(values),
         retention=parse_retention_settings(values),
+        jobs=parse_job_settings(values),
     )
 
 

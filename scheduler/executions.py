@@ -1,7 +1,7 @@
 """Running a job once and recording it in job_executions: the command a job stands for, its environment,
 and the row that says what happened (running while it runs, then success, failed or timeout).
 
-A job's process gets, besides the platform's environment:
+A job's process gets the scheduler's environment without the platform's secrets (scheduler.job_environment), and:
 AUTOMATION_JOB_NAME, AUTOMATION_JOB_EXECUTION_ID, AUTOMATION_TRIGGER (schedule, manual, catch-up, os-cron)
 and AUTOMATION_SCHEDULED_FOR (ISO 8601, empty for a manual run). It runs in the project root.
 """
@@ -20,8 +20,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
 from config import defaults
+from config.fields import ConfigError
+from config.job_settings import load_job_settings
 from config.paths import PROJECT_ROOT
 from pipeline.command import EXECUTION_ID_VARIABLE
+from scheduler.job_environment import inherited_environment
 from scheduler.liveness import RunHeartbeat, abandon_dead_runs
 from scheduler.prefork_client import PreforkWorker
 from scheduler.runner import ProcessHandle, RunOutcome, run_process
@@ -177,16 +180,17 @@ def run_execution(
         job = session.get(Job, execution.job_id) if execution and execution.job_id else None
         if execution is None or job is None:
             raise JobDefinitionError(f"execution {execution_id} has no job to run")
-        definition_error = ""
+        definition_error, inherited = "", {}
         try:
             command: JobCommand | None = job_command(job)
-        except JobDefinitionError as error:
+            inherited = inherited_environment(job.name, job.job_type, job.script_path, load_job_settings(), os.environ)
+        except (JobDefinitionError, ConfigError) as error:  # a bad job row, or a .env changed since the start
             command, definition_error = None, str(error)
         scheduled_for, timeout_seconds = execution.scheduled_for, job.timeout_seconds
         max_retries, retry_timeouts = job.max_retries or 0, job.retry_timeouts
         job_name, monitoring = job.name, job.job_type is JobType.MONITORING
         environment = {
-            **os.environ,
+            **inherited,
             "PYTHONUNBUFFERED": "1",
             "AUTOMATION_JOB_NAME": job.name,
             EXECUTION_ID_VARIABLE: str(execution_id),

@@ -1,18 +1,20 @@
 """Adding, changing, switching and removing jobs, for `main.py jobs` and the API alike, so both take and refuse
 the same input: a name on one line without surrounding white space (job_definitions.check_name), settings
 checked by job_definitions.checked_job_values (the cron expression in the zone the job will have), a script for
-every type but MONITORING, and a name no other job has.
+every type but MONITORING, inside JOBS_ALLOWED_DIRS, and a name no other job has.
 
 Bad input is a JobSettingError (the command line names the option, the API the field), JobNameTaken for a name
 in use; a job that does not exist is JobNotFound. Each call is one write transaction."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from config.job_settings import load_job_settings, script_allowed
 from config.user_text import JOB_NAME
 from scheduler.cron_command import zone_or_default
 from scheduler.job_definitions import NEW_JOB_DEFAULTS, JobSettingError, check_name, checked_job_values, require_script
@@ -100,6 +102,15 @@ def remove_job(key: JobKey) -> None:
         delete_job(connection, existing_job(connection, key)["id"])
 
 
+def require_allowed_script(script_path: str) -> None:
+    """A job's script must resolve (symlinks and `..` followed) inside JOBS_ALLOWED_DIRS: whoever holds the API
+    token can otherwise run any program as the scheduler's user."""
+    settings = load_job_settings()
+    if not script_allowed(Path(script_path), settings.allowed_dirs):
+        shown = ", ".join(str(directory) for directory in settings.allowed_dirs)
+        raise JobSettingError("script_path", script_path, f"a script inside JOBS_ALLOWED_DIRS ({shown})")
+
+
 def _checked(settings: dict[str, Any], current: dict[str, Any], default_zone_name: str | None) -> dict[str, Any]:
     """The given settings validated for the jobs table: the cron expression is checked in the zone the job will
     have, the type against the script it will have; `enabled` is taken as given."""
@@ -111,6 +122,8 @@ def _checked(settings: dict[str, Any], current: dict[str, Any], default_zone_nam
         changes.get("job_type", current.get("job_type", NEW_JOB_DEFAULTS["job_type"])),
         changes.get("script_path", current.get("script_path")),
     )
+    if "script_path" in changes:
+        require_allowed_script(changes["script_path"])
     if "enabled" in given:
         changes["enabled"] = given["enabled"]
     return changes

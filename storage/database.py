@@ -11,6 +11,7 @@ file_problem() says why.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 from config.defaults import DATABASE_BUSY_TIMEOUT_SECONDS
+from config.paths import OWNER_ONLY_FILE_MODE, private_folder
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 log = logging.getLogger("automation.storage")
@@ -58,7 +60,7 @@ class Database:
         self._url: str | None = None
 
     def configure(self, url: str, busy_timeout_seconds: float = DATABASE_BUSY_TIMEOUT_SECONDS) -> Engine:
-        """(Re)bind to `url`; a SQLite file's folder is created when missing."""
+        """(Re)bind to `url`; a SQLite file's folder is created when missing (0700, the file 0600)."""
         self.dispose()
         self._url = url
         self._engine = create_database_engine(url, busy_timeout_seconds)
@@ -164,7 +166,7 @@ def create_database_engine(url: str, busy_timeout_seconds: float = DATABASE_BUSY
     database_file = sqlite_file(url)
     if database_file is not None:
         try:
-            database_file.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(database_file.parent)
         except OSError as error:
             raise DatabaseUnavailable(
                 f"cannot create the folder {database_file.parent}: {error.strerror or error}"
@@ -175,6 +177,14 @@ def create_database_engine(url: str, busy_timeout_seconds: float = DATABASE_BUSY
     if watch is not None:
         _FILE_WATCHES[engine] = watch
         event.listen(engine, "do_connect", lambda *_: watch.check())
+
+    @event.listens_for(engine, "do_connect")
+    def _create_private(*_args: Any) -> None:
+        """The file is made 0600 before SQLite opens it (SQLite would use the umask: 0644); its -wal and -shm
+        files take the main file's mode."""
+        if database_file is not None and not database_file.exists():
+            with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+                os.close(os.open(database_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_FILE_MODE))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

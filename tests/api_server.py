@@ -86,6 +86,7 @@ def environ(tmp: Path, database_url: str, **settings: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "LOG_FILE": str(tmp / "automation.log"),
         "SCHEDULER_TIMEZONE": "UTC",
+        "JOBS_ALLOWED_DIRS": str(tmp),  # the tests' job scripts live there
         **settings,
     }
     env_file.write_text("".join(f"{key}={value}\n" for key, value in values.items()))

@@ -22,8 +22,9 @@ from tests.conftest import MAIN
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("jobs")
     url = f"sqlite:///{tmp / 'automation.db'}"
+    allowed = str(tmp_path_factory.getbasetemp())  # the scripts fixture's folder is in there
     main_py(environ(tmp, url, API_TOKEN=TOKEN), "db", "init")
-    with serving(tmp, url, API_TOKEN=TOKEN) as running:
+    with serving(tmp, url, API_TOKEN=TOKEN, JOBS_ALLOWED_DIRS=allowed) as running:
         yield running
 
 
@@ -112,6 +113,8 @@ def test_add_change_switch_and_remove_a_job(server: Server, script: Path) -> Non
         ({"cron_expression": "@daily", "job_type": "BATCH"}, "job_type", "MONITORING|BACKUP"),
         ({"cron_expression": "@daily", "script_path": "no/such/script.py"}, "script_path", "an existing file"),
         ({"cron_expression": "@daily"}, "script_path", "a script for every job type but MONITORING"),
+        ({"cron_expression": "@daily", "script_path": "main.py"}, "script_path", "a script inside JOBS_ALLOWED_DIRS"),
+        ({"cron_expression": "@daily", "script_path": "/bin/sh"}, "script_path", "a script inside JOBS_ALLOWED_DIRS"),
         ({"cron_expression": "@daily", "script_args": "--loud"}, "script_args", "list"),
         ({"cron_expression": "@daily", "colour": "red"}, "colour", "Extra inputs"),
         ({"script_path": "main.py"}, "cron_expression", "Field required"),

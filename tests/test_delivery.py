@@ -23,8 +23,9 @@ from sqlalchemy.engine import Engine
 
 from alerts.delivery import DeliveryReport, deliver_due, queue_deliveries, with_timeouts
 from config.fields import ConfigError
-from config.notify_settings import NOTIFY_KEYS, NotifySettings, destination_key, mask_url, parse_notify_settings
+from config.notify_settings import NOTIFY_KEYS, NotifySettings, destination_key, parse_notify_settings
 from config.settings import SETTING_KEYS, load_settings
+from config.url_privacy import display_url, redact
 from storage import DeliveryStatus, init_database
 from storage.tables import notification_deliveries, notifications
 from tests.api_server import free_port
@@ -150,7 +151,7 @@ def test_json_webhook_gets_the_title_message_and_type(
     [row] = deliveries_of(engine, notification_id)
     assert (row.status, row.attempts, row.error_message, row.next_attempt_at) == ("delivered", 1, None, None)
     assert row.delivered_at is not None and row.delivered_at >= NOW
-    assert row.destination == f"json://127.0.0.1:{receiver.port}/***"
+    assert row.destination == f"json://127.0.0.1:{receiver.port}/h...k"
     assert row.destination_key == destination_key(receiver.url())
     assert notification(engine, notification_id).success is True
 
@@ -218,7 +219,7 @@ def test_a_failed_delivery_is_retried_with_backoff_until_it_succeeds(engine: Eng
     assert row.next_attempt_at - row.last_attempt_at == timedelta(minutes=1)
     stored = notification(engine, notification_id)
     assert stored.success is False
-    assert stored.error_message.startswith(f"json://127.0.0.1:{port}/***: ")
+    assert stored.error_message.startswith(f"json://127.0.0.1:{port}/h...k: ")
 
     assert deliver_due(engine, settings, NOW + timedelta(seconds=30)) == DeliveryReport(0, 0, 0, 1)  # not due yet
     assert deliveries_of(engine, notification_id)[0].attempts == 1
@@ -439,9 +440,8 @@ def test_seed_email_keys_map_to_one_mailto_url() -> None:
         "mailtos://me%40example.com:p%40ss%2Fword@smtp.example.com:587/?smtp=smtp.example.com"
         "&from=me@example.com&to=a@example.com,b@example.org&format=text&mode=starttls"
     )
-    assert tls.masked == (
-        "mailtos://me%40example.com:***@smtp.example.com:587/?smtp=smtp.example.com"
-        "&from=me@example.com&to=a@example.com,b@example.org&format=text&mode=starttls"
+    assert (
+        tls.masked == "mailtos://me:****@smtp.example.com/a...m/b...g?format=text&mode=starttls&from=me%40example.com"
     )
     [ssl] = settings_with(**base, EMAIL_SMTP_PORT="465").destinations
     assert ssl.url.startswith("mailtos://") and ssl.url.endswith("&mode=ssl")
@@ -455,36 +455,39 @@ def test_seed_slack_webhook_maps_to_slack_url() -> None:
         SLACK_ENABLED="yes", SLACK_WEBHOOK_URL="https://hooks.slack.com/services/T0001/B0002/XXXXsecretXXXX"
     ).destinations
     assert slack.url == "slack://T0001/B0002/XXXXsecretXXXX"
-    assert slack.masked == "slack://T***/B***/X***"
+    assert slack.masked == "slack://T...1/B...2/X...X"
 
 
 def test_printed_settings_do_not_show_secrets() -> None:
     settings = load_settings({"NOTIFY_URLS": "json://admin:hunter2@alerts.example.com/hook"})
     assert "hunter2" not in repr(settings)
-    assert "json://admin:***@alerts.example.com/***" in repr(settings)
+    assert "json://admin:****@alerts.example.com/h...k" in repr(settings)
 
 
 @pytest.mark.parametrize(
     ("url", "masked"),
     [
-        ("json://127.0.0.1:8080/hook", "json://127.0.0.1:8080/***"),
+        ("json://127.0.0.1:8080/hook", "json://127.0.0.1:8080/h...k"),
         (
-            "json://admin:hunter2@alerts.example.com/hook?token=hunter2&method=POST",
-            "json://admin:***@alerts.example.com/***/?token=***&method=POST",
+            "json://admin:hunter2@alerts.example.com/hook?token=hunter2&method=POST&+Authorization=hunter2",
+            "json://admin:****@alerts.example.com/h...k?method=POST&%2BAuthorization=h...2",
         ),
-        ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7/#ops", "slack://T***/A***/T***/#***"),
-        ("https://hooks.slack.com/services/T1/B2/C3", "https://hooks.slack.com/***"),
-        ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "discord://4***/J***"),
-        (
-            "ntfy://ntfy.example.com/topic?apikey=hunter2&priority=high",
-            "ntfy://ntfy.example.com/***/?apikey=***&priority=high",
-        ),
-        ("hunter2", "h***"),
+        ("sendgrid://hunter2:alerts@example.com", "sendgrid://h...2:alerts@example.com"),
+        ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7/#ops", "slack://T...2/A...D/T...7/#...s"),
+        ("https://hooks.slack.com/services/T1/B2/hunter2", "slack://T...1/B...2/h...2"),
+        ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "discord://4...8/J...s"),
+        ("tgram://123456789:hunter2/12345", "tgram://1...2/1...5"),
+        ("ntfy://ntfy.example.com/topic?apikey=hunter2&priority=high", "ntfy://ntfy.example.com/t...c?priority=high"),
+        ("ntfy://ntfy.example.com/topic?token=hunter2", "ntfy://h...2@ntfy.example.com/t...c"),
+        ("nosuchservice://admin:hunter2@example.com/x", "nosuchservice://***"),
+        ("hunter2", "***"),
     ],
 )
-def test_mask_url_hides_secrets(url: str, masked: str) -> None:
-    assert mask_url(url) == masked
+def test_display_url_hides_every_secret_part(url: str, masked: str) -> None:
+    assert display_url(url) == masked
     assert "hunter2" not in masked
+    expected = "***" if "hunter2" in url else "hunter2"  # a secret of the URL is gone from any text
+    assert redact(f"sent to {url}: 401 for hunter2", url) == f"sent to ***: 401 for {expected}"
 
 
 BAD = [

@@ -37,6 +37,7 @@ def environ(tmp: Path, url: str, **settings: str) -> dict[str, str]:
                 "LOG_FILE": "off",
                 "SCHEDULER_TIMEZONE": "UTC",
                 "DASHBOARD_ENABLED": "false",
+                "JOBS_ALLOWED_DIRS": str(tmp),  # the tests' job scripts live there
                 **settings,
             }.items()
         )
