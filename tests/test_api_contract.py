@@ -39,7 +39,12 @@ def database(backend: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)], ids=["sqlite", "postgresql"]
+    "backend",
+    [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+        pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
+    ],
 )
 def test_schemathesis_finds_nothing(tmp_path: Path, backend: str) -> None:
     with database(backend, tmp_path) as url:
