@@ -11,9 +11,16 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-# C0 and C1 controls, DEL, the Unicode line and paragraph separators, lone surrogates.
-_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators; and lone surrogates.
+_CONTROL_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
+_CONTROLS = _CONTROL_CHARACTERS + "\ud800-\udfff"
 _LINE_BREAKS_AND_TABS = "\t\n\r"
+
+
+def _escaped(characters: str) -> str:
+    """`characters` (a regex class body) with each one that is not printable ASCII as a \\uXXXX escape, which
+    both Python and JSON Schema (ECMA-262) patterns read."""
+    return "".join(char if char.isascii() and char.isprintable() else f"\\u{ord(char):04x}" for char in characters)
 
 
 class TextRule(NamedTuple):
@@ -30,6 +37,16 @@ class TextRule(NamedTuple):
         shape = "" if self.multiline else " on one line"
         ends = " or white space at either end" if self.trimmed else ""
         return f"{self.what} of {size} characters{shape}, without control characters{ends}"
+
+    @property
+    def pattern(self) -> str:
+        """The rule but its lengths as a regular expression, for the API's published schema. A JSON Schema pattern
+        matches characters, which a lone surrogate is not (nor can it be written in UTF-8): it is left out."""
+        controls = _CONTROL_CHARACTERS if self.multiline else _CONTROL_CHARACTERS + _LINE_BREAKS_AND_TABS
+        forbidden = _escaped(controls)
+        if self.trimmed:
+            return rf"^(?:[^\s{forbidden}](?:[^{forbidden}]*[^\s{forbidden}])?)?$"
+        return rf"^[^{forbidden}]*$"
 
     def admits(self, text: str) -> bool:
         forbidden = _CONTROLS if self.multiline else _CONTROLS + _LINE_BREAKS_AND_TABS

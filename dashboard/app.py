@@ -11,16 +11,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from config.paths import PROJECT_ROOT
 from config.settings import Settings
 from dashboard.cache import TimedCache, VersionedCache
-from dashboard.errors import server_error, validation_error
+from dashboard.errors import http_error, server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import metrics_registry
 from dashboard.request_limits import RequestLimits
 from dashboard.routers import api_v1, docs, health, incidents, jobs, monitoring, prometheus
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
+from dashboard.static_page import PageMount
 from dashboard.thresholds import EnvThresholds
 from storage.host_summaries import HostSummaries
 
@@ -54,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.prometheus_registry = metrics_registry(live)
 
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, server_error)
     app.add_middleware(RequestLimits, settings=settings.dashboard)  # added first: inside CORS, which adds its headers
     if settings.dashboard.allowed_origins:
@@ -67,5 +70,5 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     app.include_router(docs.router)
     if STATIC_DIR.is_dir():
-        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
+        app.router.routes.append(PageMount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"))
     return app

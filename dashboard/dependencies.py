@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPBearer
 from sqlalchemy.engine import Connection
 
 from config.dashboard_settings import DashboardSettings
@@ -37,6 +38,10 @@ def connection() -> Iterator[Connection]:
 
 
 Reader = Annotated[Connection, Depends(connection)]
+
+
+# The scheme of the write routes in the published schema (dashboard.routers.writes); write_access checks it.
+bearer = HTTPBearer(auto_error=False, scheme_name="API_TOKEN", description="Authorization: Bearer <API_TOKEN>")
 
 
 def bearer_matches(authorization: str, token: str) -> bool:
@@ -72,7 +77,8 @@ async def write_access(request: Request) -> None:
 
 
 async def read_access(request: Request) -> None:
-    """Reads: open unless API_READ_AUTH=true (which needs API_TOKEN, checked with the settings)."""
+    """Reads: open unless API_READ_AUTH=true (which needs API_TOKEN, checked with the settings). Not declared
+    as a security scheme: whether reads need the token is a setting, not part of the API."""
     dashboard = settings_of(request).dashboard
     if dashboard.read_auth and dashboard.token is not None:
         refusal = bearer_refusal(dashboard.token, request.headers.get("authorization", ""))

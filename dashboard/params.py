@@ -6,10 +6,12 @@ from the Unix epoch (the clock the downsampling buckets count in) to the end of 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import HTTPException, Path, Query
+from pydantic import BeforeValidator
 
 from storage.types import MAX_ID
 
@@ -17,8 +19,25 @@ MAX_PAGE = 1000
 DEFAULT_PAGE = 100
 EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-StartTime = Annotated[datetime | None, Query(description="ISO 8601, e.g. 2026-11-01T00:00:00Z; no offset = UTC")]
-EndTime = Annotated[datetime | None, Query(description="ISO 8601, inclusive; no offset = UTC")]
+_DATE_AND_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+
+
+def _date_and_time(value: object) -> object:
+    """Only a date with a time of day, as the schema's date-time says: pydantic alone would also take a number
+    as Unix seconds, or a date alone as its midnight."""
+    if isinstance(value, str) and not _DATE_AND_TIME.match(value):
+        raise ValueError("expected an ISO 8601 date and time such as 2026-11-01T00:00:00Z")
+    return value
+
+
+StartTime = Annotated[
+    datetime | None,
+    BeforeValidator(_date_and_time),
+    Query(description="ISO 8601, e.g. 2026-11-01T00:00:00Z; no offset = UTC"),
+]
+EndTime = Annotated[
+    datetime | None, BeforeValidator(_date_and_time), Query(description="ISO 8601, inclusive; no offset = UTC")
+]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"rows per page (1-{MAX_PAGE})")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip (newest first)")]
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row's id")]

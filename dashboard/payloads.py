@@ -21,6 +21,13 @@ class Payload(BaseModel):
 
 
 def text_field(rule: TextRule, default: Any = ..., **options: Any) -> Any:
-    """A body field holding `rule`'s text, its lengths in the schema; the rest of the rule is checked where the
-    command line's input is too (the job service, the alerts commands), so both accept the same."""
-    return Field(default, min_length=rule.min_length or None, max_length=rule.max_length, **options)
+    """A body field holding `rule`'s text, the whole rule in the schema (its lengths, and its pattern as
+    documentation only); the rule is checked where the command line's input is too (the job service, the alerts
+    commands), so both accept the same and a refusal says it in the rule's words."""
+    return Field(
+        default,
+        min_length=rule.min_length or None,
+        max_length=rule.max_length,
+        json_schema_extra={"pattern": rule.pattern},
+        **options,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -39,5 +40,5 @@ def encode_json(content: Any) -> bytes:
         return json.dumps(content, default=_default, separators=(",", ":"), allow_nan=False).encode()
 
 
-def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(encode_json(content), status_code=status_code, headers=headers, media_type="application/json")

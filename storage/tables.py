@@ -45,6 +45,11 @@ metadata = MetaData(
 )
 
 
+# Ids are 64-bit on every database, as the API promises (up to 2**63 - 1); SQLite's INTEGER already is, and
+# stays INTEGER there so that the id remains the rowid (BIGINT would not be). Foreign keys take their target's type.
+ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
 def _enum(enum_class: type, by_value: bool = False) -> Enum:
     """A portable VARCHAR enum (no native ENUM type), so adding a member needs no ALTER TYPE. Stored by name
     ('MONITORING', as the seed's job_type) or by value ('success', 'os-cron': what people type in SQL)."""
@@ -79,7 +84,7 @@ def _detail(name: str, *columns: Column) -> Table:
     return Table(
         name,
         metadata,
-        Column("id", Integer, primary_key=True),
+        Column("id", ROW_ID, primary_key=True),
         Column("system_metric_id", ForeignKey("system_metrics.id", ondelete="CASCADE"), nullable=False, index=True),
         *columns,
     )
@@ -88,7 +93,7 @@ def _detail(name: str, *columns: Column) -> Table:
 jobs = Table(
     "jobs",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", ROW_ID, primary_key=True),
     Column("name", String(128), nullable=False, unique=True),
     Column("description", Text),
     Column("job_type", _enum(JobType), nullable=False, default=JobType.CUSTOM),
@@ -138,7 +143,7 @@ jobs = Table(
 job_executions = Table(
     "job_executions",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", ROW_ID, primary_key=True),
     Column("job_id", ForeignKey("jobs.id", ondelete="SET NULL"), index=True),
     Column("job_name", String(128), nullable=False, doc="kept when the job is deleted"),
     Column("status", _enum(ExecutionStatus, by_value=True), nullable=False, default=ExecutionStatus.PENDING),
@@ -177,7 +182,7 @@ scheduler_instances = Table(
 system_metrics = Table(
     "system_metrics",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", ROW_ID, primary_key=True),
     Column("timestamp", UTCDateTime, nullable=False),
     Column("hostname", String(255), nullable=False),
     Column("platform", String(32)),
@@ -263,7 +268,7 @@ process_cpu_baselines = Table(
 notifications = Table(
     "notifications",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", ROW_ID, primary_key=True),
     Column("title", String(255), nullable=False),
     Column("message", Text, nullable=False),
     Column("level", String(16), nullable=False, doc="INFO, WARNING, CRITICAL, ERROR"),
@@ -288,7 +293,7 @@ notifications = Table(
 alert_incidents = Table(
     "alert_incidents",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", ROW_ID, primary_key=True),
     Column("host", String(255), nullable=False),
     Column("metric", String(64), nullable=False),
     Column("resource", String(512), nullable=False, default="", doc="'' for a machine-wide metric"),
@@ -311,7 +316,7 @@ alert_incidents = Table(
 alert_silences = Table(
     "alert_silences",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", ROW_ID, primary_key=True),
     Column("pattern", String(512), nullable=False, doc="a glob over metric, metric:resource or host:metric:resource"),
     Column("until", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False, default=utc_now),
@@ -322,7 +327,7 @@ alert_silences = Table(
 notification_deliveries = Table(
     "notification_deliveries",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", ROW_ID, primary_key=True),
     Column("notification_id", ForeignKey("notifications.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("destination", String(512), nullable=False, doc="the destination URL with its secrets masked"),
     Column("destination_key", String(64), nullable=False, doc="SHA-256 of the full URL: finds it in NOTIFY_URLS"),

@@ -10,6 +10,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 from sqlalchemy.engine import Connection
 
+from dashboard import documents
 from dashboard.dependencies import Reader, settings_of
 from dashboard.params import DEFAULT_PAGE, EndTime, Limit, StartTime, time_range
 from dashboard.responses import json_response
@@ -33,7 +34,11 @@ async def current(request: Request) -> Response:
     return Response((await live_sample(request)).body, media_type="application/json")
 
 
-@router.get("/metrics/processes", summary="Top processes of a live sample, by CPU or memory")
+@router.get(
+    "/metrics/processes",
+    summary="Top processes of a live sample, by CPU or memory",
+    response_model=documents.Processes,
+)
 async def processes(
     request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 10, sort_by: Literal["cpu", "memory"] = "cpu"
 ) -> Response:
@@ -95,6 +100,7 @@ def _series_route(metric: str) -> None:
         methods=["GET"],
         name=f"{metric}_series",
         summary=f"Stored {metric} figures, newest first" + (" (a row per GPU and sample)" if metric == "gpu" else ""),
+        response_model=documents.Series,
     )
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import Depends, HTTPException
+from fastapi import HTTPException, Path
 from fastapi.responses import Response
 from pydantic import Field
 
@@ -19,12 +19,13 @@ from alerts.commands import (
     unsilence_incidents,
 )
 from config.user_text import ACKNOWLEDGED_BY, SILENCE_PATTERN, SILENCE_REASON
-from dashboard.dependencies import Reader, write_access
-from dashboard.errors import found_or_404
+from dashboard import documents
+from dashboard.dependencies import Reader
+from dashboard.errors import error_responses, found_or_404
 from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
 from dashboard.payloads import Payload, text_field
 from dashboard.responses import json_response
-from dashboard.routers import area_router
+from dashboard.routers import area_router, writes
 from storage.incident_actions import active_silences, incident, list_incidents
 
 router = area_router("incidents", "/incidents")
@@ -43,7 +44,9 @@ class SilenceRequest(Payload):
     reason: str | None = text_field(SILENCE_REASON, None)
 
 
-@router.get("", summary="Incidents newest first: active (default), resolved or all")
+@router.get(
+    "", summary="Incidents newest first: active (default), resolved or all", response_model=documents.IncidentPage
+)
 def incidents(
     reader: Reader,
     status: Literal["active", "resolved", "all"] = "active",
@@ -55,20 +58,23 @@ def incidents(
     )
 
 
-@router.get("/silences", summary="Silences in force")
+@router.get("/silences", summary="Silences in force", response_model=documents.Silences)
 def silences(reader: Reader) -> Response:
     return json_response({"items": active_silences(reader, datetime.now(timezone.utc))})
 
 
-@router.get("/{incident_id}", summary="One incident")
+@router.get(
+    "/{incident_id:int}", summary="One incident", response_model=documents.Incident, responses=error_responses(404)
+)
 def one_incident(reader: Reader, incident_id: RowId) -> Response:
     return json_response(found_or_404(incident(reader, incident_id), "incident", incident_id))
 
 
 @router.post(
-    "/{incident_id}/ack",
+    "/{incident_id:int}/ack",
     summary="Acknowledge an active incident: no more reminders for it",
-    dependencies=[Depends(write_access)],
+    response_model=documents.Acknowledged,
+    **writes(404, 409, body=True),
 )
 def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Response:
     try:
@@ -85,8 +91,9 @@ def acknowledge(incident_id: RowId, body: Acknowledgement | None = None) -> Resp
 @router.post(
     "/silences",
     summary="Silence matching incidents until a time",
+    response_model=documents.NewSilence,
     status_code=201,
-    dependencies=[Depends(write_access)],
+    **writes(body=True),
 )
 def silence(body: SilenceRequest) -> Response:
     try:
@@ -99,9 +106,10 @@ def silence(body: SilenceRequest) -> Response:
 @router.delete(
     "/silences/{silence:path}",
     summary="End silences early, by id or exact pattern (a pattern's `/` may stay as it is or be sent as %2F)",
-    dependencies=[Depends(write_access)],
+    response_model=documents.Unsilenced,
+    **writes(404),
 )
-def unsilence(silence: str) -> Response:
+def unsilence(silence: Annotated[str, Path(max_length=SILENCE_PATTERN.max_length)]) -> Response:
     try:
         ended = unsilence_incidents(silence)
     except AlertCommandError:

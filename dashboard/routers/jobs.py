@@ -13,25 +13,26 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import ConfigDict, Field
 from sqlalchemy.engine import Connection
 
 from config.user_text import CRON_EXPRESSION, DESCRIPTION, JOB_NAME, SCRIPT_PATH
-from dashboard.dependencies import Reader, settings_of, write_access
-from dashboard.errors import found_or_404
+from dashboard import documents
+from dashboard.dependencies import Reader, settings_of
+from dashboard.errors import error_responses, found_or_404
 from dashboard.params import DEFAULT_PAGE, Limit, Offset, RowId
 from dashboard.payloads import Payload, text_field
 from dashboard.responses import json_response
-from dashboard.routers import area_router
+from dashboard.routers import area_router, writes
 from dashboard.schedules import next_run
 from scheduler import job_service
 from scheduler.cron_command import zone_or_default
 from scheduler.executions import queue_manual_run
-from scheduler.job_definitions import JobSettingError
+from scheduler.job_definitions import CATCH_UP_POLICIES, MAX_RETRIES, MAX_TIMEOUT_SECONDS, JobSettingError
 from scheduler.service import STALE_AFTER_SECONDS
-from storage import ExecutionStatus, db
+from storage import ExecutionStatus, JobType, db
 from storage.job_queries import execution, job, last_runs, list_executions, list_jobs
 from storage.scheduler_queries import newest_heartbeat
 
@@ -46,17 +47,17 @@ class JobChanges(Payload):
 
     cron_expression: str | None = text_field(CRON_EXPRESSION, None, examples=["*/5 * * * *"])
     job_type: str | None = Field(
-        None, description="MONITORING, CUSTOM, BACKUP, SECURITY, LOG_ANALYSIS, CLEANUP, REPORT"
+        None, pattern=f"^(?i:{'|'.join(JobType.__members__)})$", description=", ".join(JobType.__members__)
     )
     script_path: str | None = text_field(SCRIPT_PATH, None, description="relative to the project root")
     script_args: list[str] | None = None
-    timeout_seconds: int | None = None
-    max_retries: int | None = None
+    timeout_seconds: int | None = Field(None, ge=1, le=MAX_TIMEOUT_SECONDS)
+    max_retries: int | None = Field(None, ge=0, le=MAX_RETRIES)
     retry_timeouts: bool | None = None
     description: str | None = text_field(DESCRIPTION, None)
     timezone: str | None = Field(None, max_length=64, description="IANA zone of the cron expression")
-    catch_up: str | None = Field(None, description="skip, latest or all")
-    catch_up_grace_seconds: int | None = None
+    catch_up: str | None = Field(None, pattern=f"^({'|'.join(CATCH_UP_POLICIES)})$", description="skip, latest or all")
+    catch_up_grace_seconds: int | None = Field(None, ge=0, le=MAX_TIMEOUT_SECONDS)
     enabled: bool | None = None
 
 
@@ -108,46 +109,63 @@ def _reply_with_job(request: Request, job_id: int, status_code: int = 200) -> Re
         return json_response(_job_document(row, last_runs(reader).get(job_id), request), status_code=status_code)
 
 
-@router.get("", summary="Every job with its next run and last run")
+@router.get("", summary="Every job with its next run and last run", response_model=documents.Jobs)
 def jobs(request: Request, reader: Reader) -> Response:
     runs = last_runs(reader)
     return json_response({"items": [_job_document(row, runs.get(row["id"]), request) for row in list_jobs(reader)]})
 
 
-@router.post("", summary="Add a job", status_code=201, dependencies=[Depends(write_access)])
+@router.post("", summary="Add a job", status_code=201, response_model=documents.Job, **writes(409, body=True))
 def add_job(request: Request, body: NewJob) -> Response:
     with _job_service_errors():
         added = job_service.add_job(body.name, _settings(body), settings_of(request).scheduler_timezone)
     return _reply_with_job(request, added.id, status_code=201)
 
 
-@router.get("/executions", summary="Runs of every job, newest first (without their output)")
+@router.get(
+    "/executions",
+    summary="Runs of every job, newest first (without their output)",
+    response_model=documents.ExecutionPage,
+)
 def all_executions(reader: Reader, status: Status = None, limit: Limit = DEFAULT_PAGE, offset: Offset = 0) -> Response:
     return json_response(
         {"items": list_executions(reader, None, status, limit, offset), "limit": limit, "offset": offset}
     )
 
 
-@router.get("/executions/{execution_id}", summary="One run, with its output")
+@router.get(
+    "/executions/{execution_id:int}",
+    summary="One run, with its output",
+    response_model=documents.Execution,
+    responses=error_responses(404),
+)
 def one_execution(reader: Reader, execution_id: RowId) -> Response:
     return json_response(found_or_404(execution(reader, execution_id), "execution", execution_id))
 
 
-@router.get("/{job_id}", summary="One job with its next run and last run")
+@router.get(
+    "/{job_id:int}",
+    summary="One job with its next run and last run",
+    response_model=documents.Job,
+    responses=error_responses(404),
+)
 def one_job(request: Request, job_id: RowId) -> Response:
     return _reply_with_job(request, job_id)
 
 
-@router.put("/{job_id}", summary="Change a job's settings", dependencies=[Depends(write_access)])
+@router.put(
+    "/{job_id:int}",
+    summary="Change a job's settings",
+    response_model=documents.Job,
+    **writes(404, 409, body=True),
+)
 def change_job(request: Request, job_id: RowId, body: JobChanges) -> Response:
     with _job_service_errors():
         job_service.change_job(job_id, _settings(body), settings_of(request).scheduler_timezone)
     return _reply_with_job(request, job_id)
 
 
-@router.delete(
-    "/{job_id}", summary="Remove a job (its runs stay, unlinked)", status_code=204, dependencies=[Depends(write_access)]
-)
+@router.delete("/{job_id:int}", summary="Remove a job (its runs stay, unlinked)", status_code=204, **writes(404))
 def remove_job(job_id: RowId) -> Response:
     with _job_service_errors():
         job_service.remove_job(job_id)
@@ -160,21 +178,24 @@ def _switch(request: Request, job_id: int, enabled: bool) -> Response:
     return _reply_with_job(request, job_id)
 
 
-@router.post("/{job_id}/enable", summary="Let the scheduler run the job", dependencies=[Depends(write_access)])
+@router.post(
+    "/{job_id:int}/enable", summary="Let the scheduler run the job", response_model=documents.Job, **writes(404)
+)
 def enable_job(request: Request, job_id: RowId) -> Response:
     return _switch(request, job_id, True)
 
 
-@router.post("/{job_id}/disable", summary="Stop scheduling the job", dependencies=[Depends(write_access)])
+@router.post("/{job_id:int}/disable", summary="Stop scheduling the job", response_model=documents.Job, **writes(404))
 def disable_job(request: Request, job_id: RowId) -> Response:
     return _switch(request, job_id, False)
 
 
 @router.post(
-    "/{job_id}/execute",
+    "/{job_id:int}/execute",
     summary="Run the job now; answers at once with the pending run",
+    response_model=documents.Execution,
     status_code=202,
-    dependencies=[Depends(write_access)],
+    **writes(404),
 )
 def execute(reader: Reader, job_id: RowId) -> Response:
     """The run is queued as a pending manual row that a running scheduler takes within about a second (and
@@ -192,7 +213,12 @@ def execute(reader: Reader, job_id: RowId) -> Response:
     return json_response(row, status_code=202, headers={"Location": f"/jobs/executions/{execution_id}"})
 
 
-@router.get("/{job_id}/executions", summary="A job's runs, newest first (without their output)")
+@router.get(
+    "/{job_id:int}/executions",
+    summary="A job's runs, newest first (without their output)",
+    response_model=documents.ExecutionPage,
+    responses=error_responses(404),
+)
 def job_executions(
     reader: Reader, job_id: RowId, status: Status = None, limit: Limit = DEFAULT_PAGE, offset: Offset = 0
 ) -> Response:

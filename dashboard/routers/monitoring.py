@@ -19,9 +19,10 @@ from sqlalchemy.engine import Connection
 
 from config.alert_settings import parse_duration
 from config.fields import ConfigError
+from dashboard import documents
 from dashboard.cache import TimedCache, VersionedCache
 from dashboard.dependencies import Reader, bearer_matches, settings_of
-from dashboard.errors import found_or_404
+from dashboard.errors import error_responses, found_or_404
 from dashboard.live_sample import LiveSample, LiveSampler
 from dashboard.params import DEFAULT_PAGE, EndTime, Hostname, Limit, Offset, RowId, StartTime, time_range
 from dashboard.responses import encode_json, json_response
@@ -69,7 +70,7 @@ async def current_metrics(request: Request) -> Response:
     return Response((await live_sample(request)).body, media_type="application/json")
 
 
-@router.get("/hosts", summary="The hosts that have stored samples")
+@router.get("/hosts", summary="The hosts that have stored samples", response_model=documents.Hosts)
 def hosts(reader: Reader) -> Response:
     return json_response({"items": hostnames(reader)})
 
@@ -98,6 +99,7 @@ def catalogue(request: Request) -> Response:
     "/token",
     summary="Whether the token sent would be accepted for writes: accepted, refused, none sent, "
     "or not needed (the server has no API_TOKEN, so writes are off); nothing is changed",
+    response_model=documents.TokenCheck,
 )
 def token_check(request: Request) -> Response:
     token = settings_of(request).dashboard.token
@@ -110,7 +112,11 @@ def token_check(request: Request) -> Response:
     return json_response({"token": verdict, "writes_enabled": token is not None})
 
 
-@router.get("/metrics/latest", summary="The newest stored sample with its detail rows (at most 1 s old)")
+@router.get(
+    "/metrics/latest",
+    summary="The newest stored sample with its detail rows (at most 1 s old)",
+    responses=error_responses(404),
+)
 async def latest_metrics(request: Request, hostname: Hostname = None) -> Response:
     """Answered from a cache refreshed at most once a second: the hottest read of a page left open."""
     cache: TimedCache[tuple[int, bytes]] = request.app.state.latest_cache
@@ -247,7 +253,11 @@ def _buckets_body(
     )
 
 
-@router.get("/notifications", summary="Notifications newest first, by level, channel and time")
+@router.get(
+    "/notifications",
+    summary="Notifications newest first, by level, channel and time",
+    response_model=documents.NotificationPage,
+)
 def notifications(
     reader: Reader,
     level: Level = None,
@@ -262,7 +272,12 @@ def notifications(
     return json_response({"items": rows, "limit": limit, "offset": offset})
 
 
-@router.get("/notifications/{notification_id}", summary="One notification and its deliveries")
+@router.get(
+    "/notifications/{notification_id:int}",
+    summary="One notification and its deliveries",
+    response_model=documents.NotificationWithDeliveries,
+    responses=error_responses(404),
+)
 def notification(reader: Reader, notification_id: RowId) -> Response:
     return json_response(
         found_or_404(notification_with_deliveries(reader, notification_id), "notification", notification_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dashboard.routers import area_router
@@ -11,6 +11,10 @@ from dashboard.routers import area_router
 router = area_router("prometheus")
 
 
-@router.get("/metrics", summary="Prometheus exposition: stored samples per host and the platform's figures")
+@router.get(
+    "/metrics",
+    summary="Prometheus exposition: stored samples per host and the platform's figures",
+    response_class=PlainTextResponse,  # declares text/plain in the schema
+)
 def prometheus_metrics(request: Request) -> Response:
     return Response(generate_latest(request.app.state.prometheus_registry), media_type=CONTENT_TYPE_LATEST)
