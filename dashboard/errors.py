@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Mount
 
 from dashboard.responses import json_response
+from storage.database import DatabaseUnavailable
 
 log = logging.getLogger("automation.dashboard")
 Row = TypeVar("Row")
@@ -82,7 +83,7 @@ def found_or_404(row: Row | None, what: str, key: object) -> Row:
 
 
 def unexpected_error(request: Request, error: Exception) -> Response:
-    if isinstance(error, OperationalError):  # the server is down, the file locked or unreadable
+    if isinstance(error, OperationalError | DatabaseUnavailable):  # down, locked, unreadable, deleted under us
         log.warning("%s %s: database unavailable (%s)", request.method, request.url.path, type(error).__name__)
         return json_response({"detail": "the database is unavailable; try again shortly"}, status_code=503)
     log.error("%s %s failed", request.method, request.url.path, exc_info=error)

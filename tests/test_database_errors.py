@@ -85,11 +85,13 @@ def test_a_database_file_deleted_under_the_server_is_noticed_not_written(tmp_pat
         assert reply.status == 503
         reason = f"database: the database file {database} was deleted while in use"
         assert reply.json()["reasons"] == [reason] and reply.json()["database"]["ok"] is False
-        assert server.request("POST", "/jobs/1/execute", token=TOKEN).status >= 500  # a write: refused
+        assert server.request("POST", "/jobs/1/execute", token=TOKEN).status == 503  # a write: refused
+        assert server.get("/monitoring/metrics?limit=1").status == 503  # a read: the database is unavailable
         assert server.get("/monitoring/health").status == 503
         assert not database.exists()  # no new, empty database was opened in its place
     log = (tmp_path / "automation.log").read_text()
     assert log.count("was deleted while in use; nothing more is written to it until a restart") == 1
+    assert "Traceback" not in log
 
 
 @pytest.mark.slow
