@@ -155,7 +155,7 @@ def store_sample(database: Path, hostname: str, moment: datetime) -> None:
     connection = sqlite3.connect(database)
     with connection:
         connection.execute(
-            "INSERT INTO system_metrics (timestamp, hostname, platform, cpu_percent) VALUES (?, ?, 'linux', 1.0)",
+            "INSERT INTO system_metrics (timestamp, hostname, platform) VALUES (?, ?, 'linux')",
             (moment.strftime("%Y-%m-%d %H:%M:%S.%f"), hostname),
         )
     connection.close()
