@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +28,10 @@ from dashboard.thresholds import EnvThresholds
 from storage.host_summaries import HostSummaries
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
+# Worker threads that serve requests at once (anyio's default is 40). More only contend for the GIL and make the
+# database pool (5 kept connections) open and close extra ones: under 32 connections the stored-samples page
+# answered about 900 requests/s with p99 over 100 ms at 20 threads and about 1,100 with p99 near 40 ms at 4.
+READ_THREADS = 4
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -35,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = READ_THREADS
         await run_in_threadpool(live.prime)
         yield
 
