@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import statistics
 import subprocess
@@ -29,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]  # the project, as from its root; this folder is already first (common.py)
-from common import fill_samples, free_port, store_sample, wait_until_up  # noqa: E402
+from common import dashboard_database, fill_samples, store_sample, wait_until_up  # noqa: E402
 
 from monitoring.catalogue import CHARTED_COLUMNS  # noqa: E402
 
@@ -68,12 +67,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         database = Path(args.keep).resolve() if args.keep else Path(workdir) / "year.db"
-        port = free_port()
-        env_file = Path(workdir) / ".env"
-        env_file.write_text(f"DATABASE_URL=sqlite:///{database}\nLOG_FILE=off\nLOG_LEVEL=WARNING\nAPI_PORT={port}\n")
-        env = {**os.environ, "AUTOMATION_ENV_FILE": str(env_file)}
-        fresh = not database.exists()
-        subprocess.run([sys.executable, str(ROOT / "main.py"), "db", "init"], env=env, check=True, capture_output=True)
+        env, port, fresh = dashboard_database(Path(workdir), database)
         fill_seconds = fill_samples(database, SAMPLES, [HOST], END) if fresh else None
         start, end = END - timedelta(days=30), END
         query = urllib.parse.urlencode(

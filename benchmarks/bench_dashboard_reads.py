@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]  # the project, as from its root; this folder is already first (common.py)
-from common import fill_samples, free_port, percentile, store_sample, wait_until_up  # noqa: E402
+from common import dashboard_database, fill_samples, percentile, store_sample, wait_until_up  # noqa: E402
 from http_load import Load, load_driver, median_load  # noqa: E402
 
 TARGET_RPS, TARGET_P99_MS, TARGET_STATS_MS = 300.0, 100.0, 20.0
@@ -89,12 +89,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         database = Path(args.keep).resolve() if args.keep else Path(workdir) / "million.db"
-        port = free_port()
-        env_file = Path(workdir) / ".env"
-        env_file.write_text(f"DATABASE_URL=sqlite:///{database}\nLOG_FILE=off\nLOG_LEVEL=WARNING\nAPI_PORT={port}\n")
-        env = {**os.environ, "AUTOMATION_ENV_FILE": str(env_file)}
-        fresh = not database.exists()
-        subprocess.run([sys.executable, str(ROOT / "main.py"), "db", "init"], env=env, check=True, capture_output=True)
+        env, port, fresh = dashboard_database(Path(workdir), database)
         per_host = -(-args.samples // len(HOSTS))  # rounded up: at least --samples in all
         fill_seconds = fill_samples(database, per_host, HOSTS, END) if fresh else None
         stored = sqlite3.connect(database).execute("SELECT count(*), max(id) FROM system_metrics").fetchone()

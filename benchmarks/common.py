@@ -90,6 +90,18 @@ def scheduler_database(workdir: Path, name: str, jobs: list[tuple[str, str, str]
     return database, env
 
 
+def dashboard_database(workdir: Path, database: Path) -> tuple[dict[str, str], int, bool]:
+    """A .env in `workdir` serving `database` on a free port, the schema made: (environment, port, whether the
+    database was new, so the caller fills it; a kept one is reused)."""
+    port = free_port()
+    env_file = workdir / ".env"
+    env_file.write_text(f"DATABASE_URL=sqlite:///{database}\nLOG_FILE=off\nLOG_LEVEL=WARNING\nAPI_PORT={port}\n")
+    env = {**os.environ, "AUTOMATION_ENV_FILE": str(env_file)}
+    fresh = not database.exists()
+    subprocess.run([sys.executable, str(ROOT / "main.py"), "db", "init"], env=env, check=True, capture_output=True)
+    return env, port, fresh
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 now (for a server the benchmark starts)."""
     with socket.socket() as probe:
