@@ -61,6 +61,7 @@ def killed_direct_run(env: dict[str, str], url: str) -> int:
     return process.pid
 
 
+@pytest.mark.slow
 def test_the_next_jobs_run_marks_a_killed_run_abandoned(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'jobs.db'}"
     env, flag = held_job(tmp_path, url)

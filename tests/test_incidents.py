@@ -150,6 +150,7 @@ def test_acknowledged_incidents_get_no_reminders_and_silenced_rows_are_marked(
     )
 
 
+@pytest.mark.slow
 def test_bad_alert_commands_are_one_line_and_exit_2(workspace: Workspace) -> None:
     env = workspace.environ()
     for arguments, expected in (

@@ -48,6 +48,7 @@ def test_jobs_list_and_next(workspace: Workspace) -> None:
     assert all(minute % 5 == 0 for minute in minutes)
 
 
+@pytest.mark.slow
 def test_jobs_next_of_an_unknown_or_broken_job_is_one_line(workspace: Workspace) -> None:
     assert workspace.run("db", "init", script=MAIN).returncode == 0
     unknown = workspace.run("jobs", "next", "nope", script=MAIN)
