@@ -13,6 +13,7 @@ from tests.conftest import ROOT
 ALLOWED = {
     "monitoring": set(),
     "config": {"monitoring"},
+    "agent": {"config", "monitoring"},  # never storage or the web stack: an agent host stays small
     "storage": {"config", "monitoring"},
     "alerts": {"storage", "config", "monitoring"},
     "pipeline": {"alerts", "storage", "config", "monitoring"},
