@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     from alerts.cli_arguments import add_alerts_arguments
+    from fleet.cli_arguments import add_hosts_arguments
     from scheduler.cli_arguments import add_cron_arguments, add_jobs_arguments
 
     add_cron_arguments(
@@ -106,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
             "alerts",
             help="incidents: list, acknowledge, silence",
             description="Incidents raised by the monitor job, and silences.",
+        )
+    )
+    add_hosts_arguments(
+        commands.add_parser(
+            "hosts",
+            help="the fleet's hosts and their ingest keys",
+            description="The hosts allowed to push samples to this hub, and their keys.",
         )
     )
     return parser
@@ -211,7 +219,8 @@ class _PruneBars:
 
 
 def run_scheduler_command(args: argparse.Namespace) -> int:
-    """`cron ...`, `jobs ...` and `alerts ...`: settings first (a bad one is exit 2), then the command."""
+    """`cron ...`, `jobs ...`, `alerts ...` and `hosts ...`: settings first (a bad one is exit 2), then the
+    command."""
     from scheduler.cron_command import run_cron_next
 
     settings = _settings(with_logging=False)
@@ -226,6 +235,10 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
         from alerts.commands import run_alerts
 
         return run_alerts(args)
+    if args.command == "hosts":
+        from fleet.commands import run_hosts
+
+        return run_hosts(args)
     return run_jobs(args, settings)
 
 
@@ -260,7 +273,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_with_args(args)
     if args.command == "db":
         return run_db(args.db_command, dry_run=getattr(args, "dry_run", False))
-    if args.command in ("cron", "jobs", "alerts"):
+    if args.command in ("cron", "jobs", "alerts", "hosts"):
         return run_scheduler_command(args)
     if args.command == "prometheus":
         return print_prometheus_rules()

@@ -65,3 +65,4 @@ DESCRIPTION = TextRule("text", 10_000, multiline=True)  # jobs.description (TEXT
 SILENCE_PATTERN = TextRule("a glob", 512, min_length=1, trimmed=True)  # alert_silences.pattern
 SILENCE_REASON = TextRule("text", 1000, multiline=True)  # alert_silences.reason (TEXT: the limit is ours)
 ACKNOWLEDGED_BY = TextRule("a name", 255, min_length=1, trimmed=True)  # alert_incidents.acknowledged_by
+HOST_NAME = TextRule("a host name", 255, min_length=1, trimmed=True)  # hosts.name

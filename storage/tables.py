@@ -340,3 +340,14 @@ notification_deliveries = Table(
     Column("delivered_at", UTCDateTime),
     Index("ix_notification_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
 )
+
+hosts = Table(
+    "hosts",
+    metadata,
+    Column("id", ROW_ID, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True, doc="the hostname its samples carry"),
+    Column("key_hash", String(64), unique=True, doc="sha256 of its ingest key, hex; NULL once revoked"),
+    Column("key_created_at", UTCDateTime, doc="when the key was made or last rotated"),
+    Column("fingerprint", String(128), doc="the machine the key was first used from; NULL until then"),
+    Column("created_at", UTCDateTime, nullable=False, default=utc_now),
+)

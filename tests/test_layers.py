@@ -18,7 +18,8 @@ ALLOWED = {
     "alerts": {"storage", "config", "monitoring"},
     "pipeline": {"alerts", "storage", "config", "monitoring"},
     "scheduler": {"pipeline", "storage", "config"},
-    "dashboard": {"pipeline", "scheduler", "alerts", "storage", "config", "monitoring"},
+    "fleet": {"storage", "config", "monitoring"},  # the hub side; ingest will add pipeline
+    "dashboard": {"fleet", "pipeline", "scheduler", "alerts", "storage", "config", "monitoring"},
 }
 OURS = {*ALLOWED, "scripts", "main", "tests", "benchmarks"}
 

@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import String
 
-from config.user_text import ACKNOWLEDGED_BY, CRON_EXPRESSION, JOB_NAME, SCRIPT_PATH, SILENCE_PATTERN, TextRule
+from config.user_text import (
+    ACKNOWLEDGED_BY,
+    CRON_EXPRESSION,
+    HOST_NAME,
+    JOB_NAME,
+    SCRIPT_PATH,
+    SILENCE_PATTERN,
+    TextRule,
+)
 from storage import tables
 from tests.api_server import TOKEN, Server, environ, main_py, serving
 from tests.conftest import MAIN
@@ -24,6 +32,7 @@ COLUMNS = [
     (SCRIPT_PATH, tables.jobs.c.script_path),
     (SILENCE_PATTERN, tables.alert_silences.c.pattern),
     (ACKNOWLEDGED_BY, tables.alert_incidents.c.acknowledged_by),
+    (HOST_NAME, tables.hosts.c.name),
 ]
 
 

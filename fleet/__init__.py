@@ -1,0 +1,1 @@
+"""The hub side of the fleet (in progress, issue 12): the hosts allowed to push samples and their ingest keys."""
