@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-if TYPE_CHECKING:
-    from monitoring.collectors.cpu import CpuReading
-    from monitoring.collectors.disk import DiskReading, DisksReading
-    from monitoring.collectors.gpu import GpusReading
-    from monitoring.collectors.memory import MemoryReading
-    from monitoring.collectors.network import NetworkReading
-    from monitoring.collectors.processes import ProcessesReading
-    from monitoring.collectors.sensors import SensorReading
+from monitoring.collectors.cpu import CpuReading
+from monitoring.collectors.disk import DiskReading, DisksReading
+from monitoring.collectors.gpu import GpusReading
+from monitoring.collectors.memory import MemoryReading
+from monitoring.collectors.network import NetworkReading
+from monitoring.collectors.processes import ProcessesReading
+from monitoring.collectors.sensors import SensorReading
 
 
 class CollectorOutcome(NamedTuple):

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
 )
 
@@ -350,4 +351,44 @@ hosts = Table(
     Column("key_created_at", UTCDateTime, doc="when the key was made or last rotated"),
     Column("fingerprint", String(128), doc="the machine the key was first used from; NULL until then"),
     Column("created_at", UTCDateTime, nullable=False, default=utc_now),
+    Column("last_seen_at", UTCDateTime, doc="when the hub last took a push from it (the hub's clock)"),
+    Column("last_collected_at", UTCDateTime, doc="its newest sample's collection time (the agent's clock)"),
+    Column("agent_version", String(200)),
+    Column("source", String(32), doc="what pushes: agent, coredotcloud or hicloud"),
+    Column("interval_seconds", Double, doc="how often it samples, as its agent says"),
+    Column("clock_skew_seconds", Double, doc="the agent's clock minus the hub's, at the last push"),
+    Column("maintenance_since", UTCDateTime, doc="in maintenance since (no silent-host alerts); NULL: not"),
+)
+
+host_outboxes = Table(
+    "host_outboxes",
+    metadata,
+    Column("host_id", ForeignKey("hosts.id", ondelete="CASCADE"), primary_key=True),
+    Column("outbox_id", String(32), primary_key=True, doc="the agent's outbox: its seqs count from 1"),
+    Column("last_seq", BigInteger, nullable=False, doc="every sample up to this seq is stored: a replay skips it"),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+host_gaps = Table(
+    "host_gaps",
+    metadata,
+    Column("id", ROW_ID, primary_key=True),
+    Column("host_id", ForeignKey("hosts.id", ondelete="CASCADE"), nullable=False),
+    Column("outbox_id", String(32), nullable=False),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("samples", BigInteger, nullable=False, doc="how many samples the agent dropped"),
+    Column("first_collected_at", UTCDateTime, nullable=False),
+    Column("last_collected_at", UTCDateTime, nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("host_id", "outbox_id", "first_seq", name="uq_host_gaps_outbox_first_seq"),
+)
+
+fleet_state = Table(
+    "fleet_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False, doc="always 1: one row, locked by a check"),
+    Column("checked_at", UTCDateTime, doc="the last silent-host check, by any hub"),
+    Column("grace_until", UTCDateTime, doc="after the hubs were down: no host counts as silent before this"),
 )
