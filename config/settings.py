@@ -17,6 +17,7 @@ from config.alert_settings import ALERT_KEYS, parse_alert_settings
 from config.dashboard_settings import DASHBOARD_KEYS, DashboardSettings, parse_dashboard_settings
 from config.env_file import read_env_file
 from config.fields import ConfigError, parse_bool, parse_choice, parse_int, parse_list, parse_number, parse_subset
+from config.fleet_settings import FLEET_KEYS, FleetSettings, parse_fleet_settings
 from config.job_settings import JOB_KEYS, JobSettings, parse_job_settings
 from config.notify_settings import NOTIFY_KEYS, NotifySettings, parse_notify_settings
 from config.paths import DEFAULT_ENV_FILE, resolve_path
@@ -66,6 +67,7 @@ SETTING_KEYS = (
     *ALERT_KEYS,
     *NOTIFY_KEYS,
     *DASHBOARD_KEYS,
+    *FLEET_KEYS,
     *RETENTION_KEYS,
     *JOB_KEYS,
 )
@@ -97,6 +99,7 @@ class Settings(NamedTuple):
     alerts: AlertSettings
     notify: NotifySettings
     dashboard: DashboardSettings
+    fleet: FleetSettings
     retention: RetentionSettings
     jobs: JobSettings
 
@@ -183,6 +186,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         alerts=parse_alert_settings(values),
         notify=parse_notify_settings(values),
         dashboard=parse_dashboard_settings(values),
+        fleet=parse_fleet_settings(values),
         retention=parse_retention_settings(values),
         jobs=parse_job_settings(values),
     )
