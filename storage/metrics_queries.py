@@ -12,7 +12,7 @@ import math
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, func, select
+from sqlalchemy import Integer, func, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -249,15 +249,60 @@ def newest_sample_time(connection: Connection, hostname: str | None = None) -> d
     return connection.scalar(_range(select(func.max(tables.system_metrics.c.timestamp)), hostname, None, None))
 
 
-def hostnames(connection: Connection) -> list[str]:
-    """Every host with samples, one index seek per host (a loose index scan) instead of a full scan."""
+def _host_names(connection: Connection) -> Any:
+    """Every host with samples, as a subquery of one `hostname` column, read an index seek per host (a loose
+    index scan), where a plain GROUP BY or DISTINCT reads every sample on SQLite and PostgreSQL. There it is a
+    recursive CTE stepping from one name to the next; MySQL and MariaDB skip through the index for DISTINCT by
+    themselves, and run that CTE fifty times slower (0.8 s for a thousand hosts)."""
     metrics = tables.system_metrics
-    found: list[str] = []
-    name = connection.scalar(select(func.min(metrics.c.hostname)))
-    while name is not None:
-        found.append(name)
-        name = connection.scalar(select(func.min(metrics.c.hostname)).where(metrics.c.hostname > name))
-    return found
+    if connection.dialect.name in ("mysql", "mariadb"):
+        return select(metrics.c.hostname).distinct().subquery("host_names")
+    after = metrics.alias("after")
+    names = select(func.min(metrics.c.hostname).label("hostname")).cte("host_name_steps", recursive=True)
+    following = select(func.min(after.c.hostname)).where(after.c.hostname > names.c.hostname).scalar_subquery()
+    names = names.union_all(select(following).where(names.c.hostname.is_not(None)))
+    return select(names.c.hostname).where(names.c.hostname.is_not(None)).subquery("host_names")
+
+
+def hostnames(connection: Connection) -> list[str]:
+    """Every host with samples, in one statement of an index seek per host."""
+    names = _host_names(connection)
+    return list(connection.scalars(select(names.c.hostname).order_by(names.c.hostname)))
+
+
+def _newest_of_host(column: Any, names: Any, offset: int = 0) -> Any:
+    """`column` of the host's newest sample (offset 1: the one before), an index seek (a correlated subquery)."""
+    metrics = tables.system_metrics.alias("newest")
+    return (
+        select(metrics.c[column.name])
+        .where(metrics.c.hostname == names.c.hostname)
+        .order_by(metrics.c.timestamp.desc(), metrics.c.id.desc())
+        .limit(1)
+        .offset(offset)
+        .scalar_subquery()
+    )
+
+
+def latest_samples(
+    connection: Connection, columns: tuple[str, ...], hostname: str | None = None
+) -> list[dict[str, Any]]:
+    """The newest sample of every host (or of `hostname`), by hostname: its id, timestamp, hostname and
+    `columns`, plus `previous_sample_at`, the time of the sample before it (None for a host's first), which tells
+    how often the host samples. One statement of a few index seeks per host, whatever the table's size."""
+    metrics = tables.system_metrics
+    names = _host_names(connection) if hostname is None else select(literal(hostname).label("hostname")).subquery()
+    newest = select(
+        names.c.hostname,
+        _newest_of_host(metrics.c.id, names).label("sample_id"),
+        _newest_of_host(metrics.c.timestamp, names, offset=1).label("previous_sample_at"),
+    ).subquery("newest_ids")
+    selected = [metrics.c[name] for name in ("id", "timestamp", "hostname", *columns)]
+    statement = (
+        select(*selected, newest.c.previous_sample_at)
+        .join_from(newest, metrics, metrics.c.id == newest.c.sample_id)
+        .order_by(metrics.c.hostname)
+    )
+    return [dict(row) for row in connection.execute(statement).mappings()]
 
 
 def gpu_series(
