@@ -59,7 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics_cache = VersionedCache(METRICS_CACHE_BYTES)
     app.state.host_summaries = HostSummaries()
     app.state.env_thresholds = EnvThresholds(settings)
-    app.state.prometheus_registry = metrics_registry(live)
+    app.state.prometheus_registry = metrics_registry(live, settings.fleet)
 
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
