@@ -152,7 +152,6 @@ class FleetHost(BaseModel):
     source: str | None
     clock_skew_seconds: float | None
     maintenance_since: datetime | None
-    created_at: datetime | None
 
 
 class FleetHosts(BaseModel):

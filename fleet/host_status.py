@@ -46,11 +46,8 @@ _WORST_FIRST = ("critical", "warning", "pending")
 
 def sampled_interval_seconds(sample: dict[str, Any]) -> float | None:
     """How often a host without an agent's word for it samples: the time between its two newest samples."""
-    previous = sample.get("previous_sample_at")
-    if previous is None:
-        return None
-    seconds = (sample["timestamp"] - previous).total_seconds()
-    return seconds if seconds > 0 else None
+    seconds = sample.get("sampled_every_seconds")
+    return float(seconds) if seconds else None
 
 
 def describe_host(fleet: FleetSettings, now: datetime, host: dict[str, Any]) -> dict[str, Any]:
@@ -77,5 +74,4 @@ def describe_host(fleet: FleetSettings, now: datetime, host: dict[str, Any]) -> 
         "source": row.get("source"),
         "clock_skew_seconds": row.get("clock_skew_seconds"),
         "maintenance_since": row.get("maintenance_since"),
-        "created_at": row.get("created_at"),
     }

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from monitoring.incidents import ACTIVE_STATUSES
 from storage import tables
-from storage.metrics_queries import latest_samples
+from storage.metrics_queries import latest_samples, plain_rows
 
 # The newest sample's figures the view shows: CPU, memory and the system disk.
 SAMPLE_COLUMNS = ("cpu_percent", "memory_percent", "disk_percent", "disk_mountpoint")
@@ -23,9 +23,7 @@ _HOST_COLUMNS = tuple(
     tables.hosts.c[name]
     for name in (
         "name",
-        "created_at",
         "last_seen_at",
-        "last_collected_at",
         "agent_version",
         "source",
         "interval_seconds",
@@ -41,7 +39,7 @@ def _registered(connection: Connection, name: str | None) -> dict[str, dict[str,
     statement = select(*_HOST_COLUMNS, hosts.c.key_hash.is_not(None).label("has_key"))
     if name is not None:
         statement = statement.where(hosts.c.name == name)
-    return {row["name"]: dict(row) for row in connection.execute(statement).mappings()}
+    return {row["name"]: row for row in plain_rows(connection.execute(statement))}
 
 
 def _newest_samples(connection: Connection, name: str | None) -> dict[str, dict[str, Any]]:
