@@ -25,7 +25,9 @@ from dashboard.routers import api_v1, docs, health, hosts, incidents, jobs, moni
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
 from dashboard.static_page import PageMount
 from dashboard.thresholds import EnvThresholds
+from storage.fleet_queries import SAMPLE_COLUMNS
 from storage.host_summaries import HostSummaries
+from storage.newest_samples import NewestSamples
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 # Worker threads that serve requests at once (anyio's default is 40). More only contend for the GIL and make the
@@ -58,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
     app.state.metrics_cache = VersionedCache(METRICS_CACHE_BYTES)
     app.state.host_summaries = HostSummaries()
+    app.state.newest_samples = NewestSamples(SAMPLE_COLUMNS)
     app.state.env_thresholds = EnvThresholds(settings)
     app.state.prometheus_registry = metrics_registry(live, settings.fleet)
 

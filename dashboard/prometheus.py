@@ -36,7 +36,7 @@ from monitoring.catalogue import CATALOGUE, Kind, ResourceKind
 from monitoring.catalogue import Metric as CatalogueMetric
 from pipeline.command import one_line
 from storage import db
-from storage.fleet_queries import fleet_hosts
+from storage.fleet_queries import SAMPLE_COLUMNS, fleet_hosts
 from storage.incident_actions import active_counts
 from storage.job_queries import last_successes, runs_by_status
 from storage.metrics_queries import (
@@ -46,6 +46,7 @@ from storage.metrics_queries import (
     newest_sample_time,
     sample_with_details,
 )
+from storage.newest_samples import NewestSamples
 from storage.scheduler_queries import newest_heartbeat
 from storage.types import utc_now
 
@@ -141,6 +142,7 @@ class PlatformCollector(Collector):
     def __init__(self, live: LiveSampler, fleet: FleetSettings) -> None:
         self._live = live
         self._fleet = fleet
+        self._newest_samples = NewestSamples(SAMPLE_COLUMNS)
         self._database_failing = False
 
     def collect(self) -> Iterator[Metric]:
@@ -150,7 +152,7 @@ class PlatformCollector(Collector):
         try:
             with db.engine.connect() as connection:
                 _stored_metrics(families, connection, live_host=sample["hostname"])
-                _fleet_metrics(families, connection, self._fleet)
+                _fleet_metrics(families, connection, self._fleet, self._newest_samples)
         except SQLAlchemyError as error:
             if not self._database_failing:  # logged once, not at every scrape
                 log.warning("/metrics serves this host's live figures only: %s", one_line(error))
@@ -198,7 +200,7 @@ def _stored_metrics(families: _Families, connection: Connection, live_host: str)
         )
 
 
-def _fleet_metrics(families: _Families, connection: Connection, fleet: FleetSettings) -> None:
+def _fleet_metrics(families: _Families, connection: Connection, fleet: FleetSettings, kept: NewestSamples) -> None:
     """Each host's status in the fleet (fleet.host_status), as the fleet view shows it."""
     now = utc_now()
     up = families.gauge(
@@ -212,7 +214,7 @@ def _fleet_metrics(families: _Families, connection: Connection, fleet: FleetSett
     )
     skew = families.gauge("host_clock_skew_seconds", "The host's clock minus the hub's, at its last push", ["host"])
     interval = families.gauge("host_interval_seconds", "How often the host samples", ["host"])
-    for host in fleet_hosts(connection):
+    for host in fleet_hosts(connection, kept=kept):
         shown = describe_host(fleet, now, host)
         name = shown["name"]
         if shown["status"] in (UP, SILENT):

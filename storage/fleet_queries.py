@@ -1,8 +1,9 @@
 """The fleet view's reads: every host (registered in `hosts`, or only seen in system_metrics, such as the hub's own
 monitor) with its newest sample's headline figures and its worst active incident.
 
-Three statements whatever the fleet's size: the hosts table, the newest sample of every host (an index seek or
-two per host: storage.metrics_queries.latest_samples) and the active incidents grouped by host and status.
+Three statements whatever the fleet's size: the hosts table, the newest sample of every host (a few index seeks
+per host: storage.metrics_queries.latest_samples, or what a storage.newest_samples.NewestSamples kept) and the
+active incidents grouped by host and status.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Connection
 from monitoring.incidents import ACTIVE_STATUSES
 from storage import tables
 from storage.metrics_queries import latest_samples, plain_rows
+from storage.newest_samples import NewestSamples
 
 # The newest sample's figures the view shows: CPU, memory and the system disk.
 SAMPLE_COLUMNS = ("cpu_percent", "memory_percent", "disk_percent", "disk_mountpoint")
@@ -42,7 +44,9 @@ def _registered(connection: Connection, name: str | None) -> dict[str, dict[str,
     return {row["name"]: row for row in plain_rows(connection.execute(statement))}
 
 
-def _newest_samples(connection: Connection, name: str | None) -> dict[str, dict[str, Any]]:
+def _newest_samples(connection: Connection, name: str | None, kept: NewestSamples | None) -> dict[str, dict[str, Any]]:
+    if name is None and kept is not None:
+        return kept.current(connection)
     return {row["hostname"]: row for row in latest_samples(connection, SAMPLE_COLUMNS, hostname=name)}
 
 
@@ -62,11 +66,14 @@ def _active_incidents(connection: Connection, name: str | None) -> dict[str, dic
     return counts
 
 
-def fleet_hosts(connection: Connection, name: str | None = None) -> list[dict[str, Any]]:
+def fleet_hosts(
+    connection: Connection, name: str | None = None, kept: NewestSamples | None = None
+) -> list[dict[str, Any]]:
     """Every host (or the one named), by name: its hosts row (None where it has none), its newest sample (None
-    where it has none) and its active incidents by status."""
+    where it has none) and its active incidents by status. `kept`: every host's newest samples kept between
+    calls (made with SAMPLE_COLUMNS)."""
     registered = _registered(connection, name)
-    samples = _newest_samples(connection, name)
+    samples = _newest_samples(connection, name, kept)
     incidents = _active_incidents(connection, name)
     return [
         {"name": host, "row": registered.get(host), "sample": samples.get(host), "incidents": incidents.get(host, {})}

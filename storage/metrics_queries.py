@@ -272,12 +272,15 @@ def hostnames(connection: Connection) -> list[str]:
 
 
 def _newest_of_host(column: Any, names: Any, offset: int = 0) -> Any:
-    """`column` of the host's newest sample (offset 1: the one before), an index seek (a correlated subquery)."""
+    """`column` of the host's newest sample (offset 1: the one before), an index seek (a correlated subquery).
+    The newest one's ties in time go to the higher id, as latest_sample_id's; the one before needs no such order,
+    and without it PostgreSQL reads the (hostname, timestamp) index backwards instead of sorting the host's rows."""
     metrics = tables.system_metrics.alias("newest")
+    order = (metrics.c.timestamp.desc(), metrics.c.id.desc()) if offset == 0 else (metrics.c.timestamp.desc(),)
     return (
         select(metrics.c[column.name])
         .where(metrics.c.hostname == names.c.hostname)
-        .order_by(metrics.c.timestamp.desc(), metrics.c.id.desc())
+        .order_by(*order)
         .limit(1)
         .offset(offset)
         .scalar_subquery()

@@ -59,8 +59,9 @@ def _refused(refused: EnrolmentRefused) -> HTTPException:
     response_model=documents.FleetHosts,
 )
 def hosts(request: Request, reader: Reader) -> Response:
+    hosts = fleet_hosts(reader, kept=request.app.state.newest_samples)
     now, fleet = utc_now(), settings_of(request).fleet
-    return json_response({"time": now, "items": [describe_host(fleet, now, host) for host in fleet_hosts(reader)]})
+    return json_response({"time": now, "items": [describe_host(fleet, now, host) for host in hosts]})
 
 
 @router.get(
