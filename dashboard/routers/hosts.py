@@ -33,7 +33,15 @@ from storage.fleet_queries import fleet_hosts
 from storage.types import utc_now
 
 router = area_router("hosts", "/api/v1/hosts")
-HostName = Annotated[str, Path(min_length=1, max_length=HOST_NAME.max_length, description="the host's name")]
+HostName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=HOST_NAME.max_length,
+        json_schema_extra={"pattern": HOST_NAME.pattern},  # documented; fleet.enrolment checks it
+        description="the host's name",
+    ),
+]
 _NOT_CACHED = {"Cache-Control": "no-store"}
 
 
