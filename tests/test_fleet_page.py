@@ -123,3 +123,17 @@ def test_with_one_host_the_page_stays_as_it_was(quiet_server: Server, watched: W
     assert page.locator("#current-panel").is_visible() and not page.locator("#fleet-panel").is_visible()
     assert not page.locator("#fleet-button").is_visible()
     assert unhealthy_only(watched) == []
+
+
+@pytest.mark.slow
+def test_the_fleet_fits_a_phone(fleet_server: Server, browser: Browser) -> None:  # noqa: F811
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    watched = Watched(phone.new_page())
+    watched.open(fleet_server)
+    page = watched.page
+    wait_view(page, "fleet")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert fleet_row(page, "web-up").locator("td").nth(0).get_attribute("data-label") == "Status"
+    screenshot(page, "fleet-phone.png")
+    assert unhealthy_only(watched) == []
+    phone.close()
