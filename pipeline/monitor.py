@@ -242,14 +242,27 @@ def record_sample(
     found: list[Measurement],
     settings: Settings,
     job_execution_id: int | None = None,
-    late_note: str | None = None,
 ) -> Recorded:
-    """Store the sample, its details and (when the sample carries one) the process baseline; move the incidents
-    its measurements touch; write their notifications and queue their deliveries, in the caller's transaction.
-    With `late_note` (a sample that arrives long after it was taken: an agent's backlog) the notifications are
-    written with the note appended and nothing is queued: an alert of the past is a record, not news."""
+    """Store the sample, its details and (when the sample carries one) the process baseline, then record what
+    its measurements move (record_events), in the caller's transaction."""
     baseline = baseline_values(sample) if sample.processes is not None and sample.processes.table else None
     sample_id = save_sample(connection, sample_rows(sample, figures), [], baseline)
+    return record_events(connection, sample, sample_id, found, settings, job_execution_id)
+
+
+def record_events(
+    connection: Connection,
+    sample: Sample,
+    sample_id: int,
+    found: list[Measurement],
+    settings: Settings,
+    job_execution_id: int | None = None,
+    late_note: str | None = None,
+) -> Recorded:
+    """Move the incidents a stored sample's measurements touch; write their notifications and queue their
+    deliveries, in the caller's transaction. With `late_note` (a sample that arrives long after it was taken: an
+    agent's backlog) the notifications are written with the note appended and nothing is queued: an alert of the
+    past is a record, not news."""
     observed = observations(found, settings)
     raised, incidents = evaluate(connection, sample.hostname, observed, sample.timestamp, settings.alerts)
     silences = active_silence_patterns(connection, sample.timestamp) if raised else []
