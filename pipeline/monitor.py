@@ -20,7 +20,7 @@ from monitoring.collectors import processes
 from monitoring.collectors.registry import apply_rates, figures_of, fill_sample, new_sample, run_collectors
 from monitoring.figures import Figures
 from monitoring.forecasts import forecast_measurements
-from monitoring.grading import Alert, Measurement, grade, measurements
+from monitoring.grading import Alert, Measurement, grade, measurement_levels, measurements
 from monitoring.incidents import Incident, Observation, current_alerts
 from monitoring.levels import Level
 from monitoring.rates import CounterSnapshot
@@ -82,7 +82,7 @@ def monitor_once(
     found = measurements(figures) + forecast_measurements(
         figures, sample.timestamp, stored.disk_history, settings.alerts
     )
-    grades = grade(found, settings.thresholds)
+    grades = grade(found, settings.thresholds, sample.hostname)
     log.debug(
         "Metrics collected: %s",
         ", ".join(
@@ -197,12 +197,12 @@ def read_stored(settings: Settings, require_current_schema: bool = False) -> Sto
     return StoredState(stored.snapshot() if stored is not None else None, history)
 
 
-def observations(found: list[Measurement], settings: Settings) -> list[Observation]:
-    """Each measurement with the levels that apply to it and how long its breach must last."""
+def observations(found: list[Measurement], settings: Settings, host: str) -> list[Observation]:
+    """Each measurement of `host` with the levels that apply to it and how long its breach must last."""
     return [
         Observation(
             measurement,
-            settings.thresholds[measurement.metric].levels_for(*measurement.override_names),
+            measurement_levels(measurement, settings.thresholds, host),
             settings.alerts.for_seconds[measurement.metric],
         )
         for measurement in found
@@ -217,7 +217,7 @@ def _save(
     state); then whatever deliveries are due are sent, within ALERT_DELIVERY_TIMEOUT_SECONDS."""
     with write_transaction(db.engine) as connection:
         sample_id = save_sample(connection, sample_rows(sample, figures), [], baseline_values(sample))
-        observed = observations(found, settings)
+        observed = observations(found, settings, sample.hostname)
         raised, incidents = evaluate(connection, sample.hostname, observed, sample.timestamp, settings.alerts)
         silences = active_silence_patterns(connection, sample.timestamp) if raised else []
         written = []
