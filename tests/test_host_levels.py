@@ -4,6 +4,7 @@ The most specific entry wins, for each level on its own: @host:resource, resourc
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from monitoring.levels import Level, Levels
 from pipeline.nagios import nagios_line
 from tests.api_server import serving
 from tests.conftest import MAIN, Workspace
+from tests.db_servers import fetch
+from tests.fleet_pushes import add_host, batch, collected_sample, push, sample_at
 from tests.test_prometheus import promtool
 
 FLEET = {
@@ -189,3 +192,18 @@ def test_the_thresholds_document_shows_each_hosts_levels(tmp_path: Path) -> None
             "overrides": {"/var/log": {"warning": 97, "critical": 99}, "/data": {"warning": 85, "critical": None}},
         }
         assert disk["hosts"]["win1"]["overrides"]["C:\\"] == {"warning": 60, "critical": 95}
+
+
+@pytest.mark.slow
+def test_a_hub_grades_each_pushing_host_by_its_own_levels(tmp_path: Path) -> None:
+    """Issue 12: ingested samples go through the monitor's path with the hub's thresholds, `@host` ones too."""
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    with serving(
+        tmp_path, url, CPU_THRESHOLD_OVERRIDES="@gpu-box=off", CPU_CRITICAL_THRESHOLD_OVERRIDES="@gpu-box=off"
+    ) as hub:
+        for name in ("web1", "gpu-box"):
+            body = batch([(1, sample_at(collected_sample(), datetime.now(timezone.utc), 99.0))])
+            reply = push(hub, add_host(hub, name), body)
+            assert reply.status == 200 and reply.json()["stored"] == 1, reply.text
+        notified = fetch(url, "SELECT host, level FROM notifications WHERE metric = 'cpu_percent'")
+    assert [(row[0], row[1]) for row in notified] == [("web1", "CRITICAL")]
