@@ -21,7 +21,7 @@ from monitoring.collectors import processes
 from monitoring.collectors.registry import apply_rates, figures_of, fill_sample, new_sample, run_collectors
 from monitoring.figures import Figures
 from monitoring.forecasts import forecast_measurements
-from monitoring.grading import Alert, Measurement, grade, measurements
+from monitoring.grading import Alert, Measurement, grade, measurement_levels, measurements
 from monitoring.incidents import Incident, Observation, current_alerts
 from monitoring.levels import Level
 from monitoring.rates import CounterSnapshot
@@ -83,7 +83,7 @@ def monitor_once(
     found = measurements(figures) + forecast_measurements(
         figures, sample.timestamp, stored.disk_history, settings.alerts
     )
-    grades = grade(found, settings.thresholds)
+    grades = grade(found, settings.thresholds, sample.hostname)
     log.debug(
         "Metrics collected: %s",
         ", ".join(
@@ -198,12 +198,12 @@ def read_stored(settings: Settings, require_current_schema: bool = False) -> Sto
     return StoredState(stored.snapshot() if stored is not None else None, history)
 
 
-def observations(found: list[Measurement], settings: Settings) -> list[Observation]:
-    """Each measurement with the levels that apply to it and how long its breach must last."""
+def observations(found: list[Measurement], settings: Settings, host: str) -> list[Observation]:
+    """Each measurement of `host` with the levels that apply to it and how long its breach must last."""
     return [
         Observation(
             measurement,
-            settings.thresholds[measurement.metric].levels_for(*measurement.override_names),
+            measurement_levels(measurement, settings.thresholds, host),
             settings.alerts.for_seconds[measurement.metric],
         )
         for measurement in found
@@ -263,7 +263,7 @@ def record_events(
     deliveries, in the caller's transaction. With `late_note` (a sample that arrives long after it was taken: an
     agent's backlog) the notifications are written with the note appended and nothing is queued: an alert of the
     past is a record, not news."""
-    observed = observations(found, settings)
+    observed = observations(found, settings, sample.hostname)
     raised, incidents = evaluate(connection, sample.hostname, observed, sample.timestamp, settings.alerts)
     silences = active_silence_patterns(connection, sample.timestamp) if raised else []
     written = []
