@@ -145,3 +145,28 @@ def test_metrics_has_a_status_series_per_host(seeded: Server) -> None:
     assert ("automation_host_last_seen_timestamp_seconds", "new-host") not in series
     # One series per host of its newest stored sample, as before.
     assert series[("automation_cpu_usage_ratio", "web-up")] == pytest.approx(0.125)
+
+
+@pytest.mark.slow
+def test_a_host_added_through_the_api_pushes_and_shows_up(tmp_path: Path) -> None:
+    from tests.fleet_pushes import batch, collected_sample, push, sample_at
+
+    url = sqlite_url(tmp_path / "automation.db")
+    main_py(environ(tmp_path, url), "db", "init")
+    with serving(tmp_path, url, API_TOKEN=TOKEN) as server:
+        key = server.request("POST", "/api/v1/hosts", {"name": "pusher"}, token=TOKEN).json()["key"]
+        before = server.ok("/api/v1/hosts/pusher")
+        taken_at = datetime.now(timezone.utc)
+        pushed = push(server, key, batch([(1, sample_at(collected_sample(), taken_at, 42.5))]))
+        after = server.ok("/api/v1/hosts/pusher")
+        listed = {host["name"]: host for host in server.ok("/api/v1/hosts")["items"]}
+        new_key = server.request("POST", "/api/v1/hosts/pusher/rotate", token=TOKEN).json()["key"]
+        with_old_key = push(server, key, batch([(2, sample_at(collected_sample(), taken_at, 1.0))]))
+        with_new_key = push(server, new_key, batch([(2, sample_at(collected_sample(), taken_at, 1.0))]))
+    assert before["status"] == "never seen" and before["agent_version"] is None
+    assert pushed.status == 200, pushed.text
+    assert after["status"] == "up" and after["cpu_percent"] == 42.5 and utc(after["sample_at"]) == taken_at
+    assert after["agent_version"] == "0.1.0" and after["interval_seconds"] == 30.0 and after["source"] == "agent"
+    assert after["clock_skew_seconds"] is not None and abs(after["clock_skew_seconds"]) < 60
+    assert listed["pusher"] == after
+    assert with_old_key.status == 401 and with_new_key.status == 200
