@@ -11,6 +11,7 @@
     python main.py cron next "30 1 * * *" --tz America/New_York -n 5    check a cron expression
     python main.py prometheus rules                                     alert rules at the .env levels
     python main.py jobs list | jobs next NAME -n 5                      the jobs and their next runs
+    python main.py agent run | start | stop | status                    the fleet agent: push samples to a hub
 
 Exit codes: 0 done, 1 an unexpected error, 2 bad usage or configuration.
 """
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         "is this for .env.example)",
     )
 
+    from agent.cli_arguments import add_agent_arguments
     from alerts.cli_arguments import add_alerts_arguments
     from fleet.cli_arguments import add_hosts_arguments
     from scheduler.cli_arguments import add_cron_arguments, add_jobs_arguments
@@ -114,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
             "hosts",
             help="the fleet's hosts and their ingest keys",
             description="The hosts allowed to push samples to this hub, and their keys.",
+        )
+    )
+    add_agent_arguments(
+        commands.add_parser(
+            "agent",
+            help="the fleet agent: collect this host's samples and push them to a hub",
+            description="Collect this host's samples every AGENT_INTERVAL and push them to AGENT_HUB_URL, "
+            "through an on-disk outbox that keeps them while the hub is unreachable.",
         )
     )
     return parser
@@ -246,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     """A database that cannot be used (unreachable, unwritable, missing, deleted while in use) is one line and
     exit code 1 for every command, wherever it is found."""
     args = build_parser().parse_args(argv)
+    if args.command == "agent":  # apart from the rest: an agent host has no database (nor SQLAlchemy)
+        from agent.commands import run_agent_command
+
+        return run_agent_command(args)
     try:
         return _dispatch(args)
     except Exception as error:
