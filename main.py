@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         "is this for .env.example)",
     )
 
+    from agent.cli_arguments import DESCRIPTION as AGENT_DESCRIPTION
+    from agent.cli_arguments import HELP as AGENT_HELP
     from agent.cli_arguments import add_agent_arguments
     from alerts.cli_arguments import add_alerts_arguments
     from fleet.cli_arguments import add_hosts_arguments
@@ -118,14 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
             description="The hosts allowed to push samples to this hub, and their keys.",
         )
     )
-    add_agent_arguments(
-        commands.add_parser(
-            "agent",
-            help="the fleet agent: collect this host's samples and push them to a hub",
-            description="Collect this host's samples every AGENT_INTERVAL and push them to AGENT_HUB_URL, "
-            "through an on-disk outbox that keeps them while the hub is unreachable.",
-        )
-    )
+    add_agent_arguments(commands.add_parser("agent", help=AGENT_HELP, description=AGENT_DESCRIPTION))
     return parser
 
 
@@ -255,11 +250,12 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """A database that cannot be used (unreachable, unwritable, missing, deleted while in use) is one line and
     exit code 1 for every command, wherever it is found."""
-    args = build_parser().parse_args(argv)
-    if args.command == "agent":  # apart from the rest: an agent host has no database (nor SQLAlchemy)
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["agent"]:  # before the full parser, whose modules an agent host may lack
         from agent.commands import run_agent_command
 
-        return run_agent_command(args)
+        return run_agent_command(arguments[1:])
+    args = build_parser().parse_args(arguments)
     try:
         return _dispatch(args)
     except Exception as error:

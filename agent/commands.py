@@ -6,7 +6,6 @@ running after the wait), 2 bad configuration, 3 status: not running (as LSB init
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import signal
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import psutil
 
+from agent.cli_arguments import agent_parser
 from agent.pid_file import AlreadyRunning, running_pid
 from agent.state_file import read_state
 from config.agent_settings import AgentConfig, load_agent_config
@@ -30,7 +30,8 @@ NOT_RUNNING = 3
 MAIN = PROJECT_ROOT / "main.py"
 
 
-def run_agent_command(args: argparse.Namespace) -> int:
+def run_agent_command(argv: list[str]) -> int:
+    args = agent_parser().parse_args(argv)
     config = _config()
     if config is None:
         return 2
