@@ -71,6 +71,7 @@ def run_agent(config: AgentConfig, hub_url: str, host_key: str) -> int:
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, on_signal)
     outbox = Outbox(settings.outbox_path, settings.outbox_max_age_seconds, settings.outbox_max_bytes)
+    outbox.enforce_bounds(time.time())
     state = StateFile(
         settings.state_file,
         {

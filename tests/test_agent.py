@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import stat
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -18,6 +20,7 @@ from config.agent_settings import HostKey, load_agent_config
 from config.fields import ConfigError
 from tests.agent_process import agent_command, agent_environ, outbox_counts, start_agent, state, stop_agent, wait_for
 from tests.api_server import free_port
+from tests.conftest import ROOT
 
 KEY = "ahk_0123456789abcdef0123456789abcdef"
 
@@ -195,3 +198,16 @@ def test_a_pid_file_left_by_a_killed_agent_is_stale(tmp_path: Path) -> None:
     started = agent_command(env, "start")
     assert started.returncode == 0, started.stderr
     assert agent_command(env, "stop").returncode == 0
+
+
+def test_the_service_recipes_run_the_agent_in_the_foreground() -> None:
+    unit = (ROOT / "deploy" / "automation-agent.service").read_text()
+    assert "ExecStart=/opt/automation-platform/.venv/bin/python main.py agent run\n" in unit
+    assert "RestartPreventExitStatus=2\n" in unit  # a bad setting is not restarted in a loop
+    task = ElementTree.parse(ROOT / "deploy" / "windows" / "automation-agent.xml").getroot()  # UTF-16, as schtasks
+    namespace = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
+    assert task.findtext("t:Actions/t:Exec/t:Arguments", namespaces=namespace) == "main.py agent run"
+    assert task.findtext("t:Settings/t:ExecutionTimeLimit", namespaces=namespace) == "PT0S"  # no 72 h default limit
+    requirements = (ROOT / "deploy" / "agent-requirements.txt").read_text().split()
+    pinned = set(re.findall(r'"([\w.-]+==[^"]+)"', (ROOT / "pyproject.toml").read_text()))
+    assert {line for line in requirements if "==" in line} <= pinned

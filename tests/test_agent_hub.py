@@ -111,7 +111,8 @@ def test_samples_collected_while_the_hub_is_down_arrive_exactly_once(tmp_path: P
 
 
 def fill_outbox(tmp: Path, count: int) -> None:
-    """`count` real samples of this machine, 30 s apart and ending an hour ago: a backlog as after a long outage."""
+    """`count` real samples of this machine, 30 s apart, the last an hour ago, and one taken now: a backlog as
+    after a long outage."""
     from agent.outbox import Outbox
     from config.settings import parse_collector_settings
     from monitoring.collectors.registry import collect_sample
@@ -126,6 +127,7 @@ def fill_outbox(tmp: Path, count: int) -> None:
         for index in range(count):
             moment = start + timedelta(seconds=30 * index)
             box.append(encode_sample(dataclasses.replace(sample, timestamp=moment)), moment.timestamp())
+        box.append(encode_sample(sample), sample.timestamp.timestamp())
     finally:
         box.close()
 
@@ -144,7 +146,7 @@ def test_an_agent_killed_while_draining_a_backlog_loses_and_duplicates_nothing(t
         finally:
             os.kill(agent.pid, signal.SIGKILL)  # in the middle of the back-to-back pushes
             agent.wait(timeout=10)
-        assert 0 < outbox_counts(tmp_path)[1] < 1200  # killed half way
+        assert 0 < outbox_counts(tmp_path)[1] < 1201  # killed half way
         agent = start_agent(env, log)
         try:
             wait_for(lambda: everything_arrived(hub, tmp_path), "the rest of the backlog", timeout=180, log=log)
@@ -180,3 +182,26 @@ def test_a_revoked_key_is_one_401_line_nothing_stored_and_a_new_key_sends_what_w
         finally:
             stop_agent(agent, log)
         assert hub.stored()[0] == hub.stored()[1] == outbox_counts(tmp_path)[0]
+
+
+def test_what_the_age_bound_dropped_reaches_the_hub_as_a_gap(tmp_path: Path) -> None:
+    """An agent started after a long stop drops what is past AGENT_OUTBOX_MAX_AGE before sending anything."""
+    fill_outbox(tmp_path, 100)  # from 1 h 50 min to 1 h ago: the oldest 20 min are past 1.5 h
+    with hub_running(tmp_path) as hub:
+        key = hub.add_host(HOST)
+        env = agent_environ(
+            tmp_path, AGENT_HUB_URL=hub.url, AGENT_HOST_KEY=key, AGENT_INTERVAL="1", AGENT_OUTBOX_MAX_AGE="5400"
+        )
+        log = tmp_path / "agent-run.log"
+        agent = start_agent(env, log)
+        try:
+            wait_for(lambda: hub.stored()[0] > 0 and outbox_counts(tmp_path)[1] == 0, "the backlog sent", log=log)
+        finally:
+            stop_agent(agent, log)
+        with closing(sqlite3.connect(hub.database, timeout=30)) as connection:
+            gaps = connection.execute("SELECT first_seq, last_seq, samples, reason FROM host_gaps").fetchall()
+        assert len(gaps) == 1, gaps
+        first_seq, last_seq, samples, reason = gaps[0]
+        assert first_seq == 1 and samples == last_seq and 30 <= samples <= 45 and "AGENT_OUTBOX_MAX_AGE" in reason
+        assert hub.stored()[0] == outbox_counts(tmp_path)[0] - samples  # the rest arrived, once each
+        assert state(tmp_path)["backlog"]["gaps"] == 0  # acknowledged
