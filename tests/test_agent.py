@@ -68,6 +68,8 @@ def test_defaults_and_a_masked_key() -> None:
     assert agent.host_key is not None and agent.host_key.reveal() == KEY
     assert KEY not in repr(config) and KEY not in str(agent.host_key) and "***" in repr(config)
     assert config.collectors.top_processes == 5  # the monitor's own settings, read the same way
+    example = load_agent_config({"AUTOMATION_ENV_FILE": str(ROOT / ".env.example")})  # its values are valid
+    assert example.agent.hub_url is None and example.agent.interval_seconds == 30
 
 
 @pytest.mark.parametrize(
