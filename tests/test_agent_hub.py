@@ -12,6 +12,7 @@ import dataclasses
 import os
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,8 +23,9 @@ from pathlib import Path
 import pytest
 
 from tests.agent_process import agent_environ, outbox_counts, start_agent, state, stop_agent, wait_for
-from tests.api_server import environ, free_port, main_py, wait_until_serving
+from tests.api_server import environ, free_port, main_py, serving, wait_until_serving
 from tests.conftest import MAIN
+from tests.test_hub_tls import self_signed
 
 pytestmark = pytest.mark.slow
 HOST = "web-1"
@@ -58,13 +60,17 @@ class Hub:
         """The key `hosts add` prints, once."""
         return main_py(self.env, "hosts", "add", name).stdout.strip()
 
-    def stored(self, hostname: str = HOST) -> tuple[int, int]:
-        """(rows of `hostname` in system_metrics, distinct timestamps among them)."""
-        with closing(sqlite3.connect(self.database, timeout=30)) as connection:
-            rows, distinct = connection.execute(
-                "SELECT count(*), count(DISTINCT timestamp) FROM system_metrics WHERE hostname = ?", (hostname,)
-            ).fetchone()
-        return rows, distinct
+    def stored(self) -> tuple[int, int]:
+        return stored(self.database)
+
+
+def stored(database: Path) -> tuple[int, int]:
+    """(rows of HOST in system_metrics, distinct timestamps among them)."""
+    with closing(sqlite3.connect(database, timeout=30)) as connection:
+        rows, distinct = connection.execute(
+            "SELECT count(*), count(DISTINCT timestamp) FROM system_metrics WHERE hostname = ?", (HOST,)
+        ).fetchone()
+    return rows, distinct
 
 
 @contextmanager
@@ -78,8 +84,13 @@ def hub_running(tmp: Path) -> Iterator[Hub]:
 
 
 def everything_arrived(hub: Hub, tmp: Path) -> bool:
+    return everything_arrived_at(hub.database, tmp)
+
+
+def everything_arrived_at(database: Path, tmp: Path) -> bool:
+    """The outbox under `tmp` is empty and `database` holds one row for each sample it ever numbered."""
     last_seq, waiting = outbox_counts(tmp)
-    return waiting == 0 and last_seq > 0 and hub.stored()[0] == last_seq
+    return waiting == 0 and last_seq > 0 and stored(database) == (last_seq, last_seq)
 
 
 def test_samples_collected_while_the_hub_is_down_arrive_exactly_once(tmp_path: Path) -> None:
@@ -205,3 +216,30 @@ def test_what_the_age_bound_dropped_reaches_the_hub_as_a_gap(tmp_path: Path) -> 
         assert first_seq == 1 and samples == last_seq and 30 <= samples <= 45 and "AGENT_OUTBOX_MAX_AGE" in reason
         assert hub.stored()[0] == outbox_counts(tmp_path)[0] - samples  # the rest arrived, once each
         assert state(tmp_path)["backlog"]["gaps"] == 0  # acknowledged
+
+
+def test_tls_is_verified_against_agent_ca_file(tmp_path: Path) -> None:
+    """A hub with a certificate of its own: refused (one line) by an agent that does not trust it, its samples
+    taken by one whose AGENT_CA_FILE holds it."""
+    cert, cert_key = self_signed(tmp_path, "hub")
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    trusting = ssl.create_default_context(cafile=str(cert))
+    with serving(tmp_path, url, tls=trusting, API_TLS_CERT_FILE=str(cert), API_TLS_KEY_FILE=str(cert_key)) as hub:
+        key = main_py(hub.env, "hosts", "add", HOST).stdout.strip()
+        log = tmp_path / "agent-run.log"
+        untrusting = start_agent(
+            agent_environ(tmp_path, AGENT_HUB_URL=hub.base_url, AGENT_HOST_KEY=key, AGENT_INTERVAL="1"), log
+        )
+        try:
+            wait_for(lambda: "certificate verify failed" in (state(tmp_path).get("last_error") or ""), "refusal")
+        finally:
+            stop_agent(untrusting, log)
+        assert [line for line in log.read_text().splitlines() if "certificate verify failed" in line] != []
+        env = agent_environ(
+            tmp_path, AGENT_HUB_URL=hub.base_url, AGENT_HOST_KEY=key, AGENT_INTERVAL="1", AGENT_CA_FILE=str(cert)
+        )
+        agent = start_agent(env, log)
+        try:
+            wait_for(lambda: everything_arrived_at(tmp_path / "hub.db", tmp_path), "the samples over TLS", log=log)
+        finally:
+            stop_agent(agent, log)
