@@ -21,8 +21,10 @@ import logging
 import math
 import os
 import signal
+import sqlite3
 import threading
 import time
+from dataclasses import astuple
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -115,9 +117,12 @@ def _collect_until_stopped(
     while not stop.wait(max(0.0, due - time.monotonic())):
         sample = collect_sample(config.collectors, previous)
         previous = snapshot_of(sample)
-        outbox.append(encode_sample(sample), sample.timestamp.timestamp())
+        try:
+            outbox.append(encode_sample(sample), sample.timestamp.timestamp())
+            state.update(backlog=_backlog(outbox))
+        except sqlite3.Error as error:  # a full disk, a damaged file: this sample is lost, in one line
+            log.error("the sample of %s could not be stored in the outbox: %s", sample.timestamp.isoformat(), error)
         wake.set()
-        state.update(backlog=_backlog(outbox))
         due += interval
         late = time.monotonic() - due
         if late >= 0:  # the machine was suspended, or a collection took longer than the interval
@@ -165,7 +170,11 @@ class Pusher(threading.Thread):
         try:
             while not self.stop.is_set():
                 self.wake.clear()
-                delay = self._push_once(outbox)
+                try:
+                    delay = self._push_once(outbox)
+                except Exception as error:  # noqa: BLE001 - pushing must outlive any one failure (the outbox keeps all)
+                    delay = self.backoff.capped_delay()
+                    log.error("pushing failed (%s: %s); trying again in %g s", type(error).__name__, error, delay)
                 if delay is None:  # nothing waits: sleep until the collector appends
                     self.wake.wait()
                 elif delay > 0:
@@ -187,18 +196,7 @@ class Pusher(threading.Thread):
             time.time(),
             self.settings.interval_seconds,
             [(entry.seq, entry.collected_at, entry.body) for entry in entries],
-            [
-                IncomingGap(
-                    gap.id,
-                    gap.first_seq,
-                    gap.last_seq,
-                    gap.samples,
-                    gap.first_collected_at,
-                    gap.last_collected_at,
-                    gap.reason,
-                )
-                for gap in gaps
-            ],
+            [IncomingGap(*astuple(gap)) for gap in gaps],  # the outbox's Gap has the wire's fields in order
         )
         outcome = self.client.push(body)
         if self.stop.is_set() and not outcome.accepted:

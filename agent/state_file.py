@@ -5,12 +5,15 @@ file renamed over it), owner-only; both of the agent's threads update it."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from pathlib import Path
 from typing import Any
 
 from config.paths import OWNER_ONLY_FILE_MODE
+
+log = logging.getLogger("automation.agent")
 
 
 class StateFile:
@@ -23,7 +26,10 @@ class StateFile:
     def update(self, **values: Any) -> None:
         with self._lock:
             self._values.update(values)
-            self._write()
+            try:
+                self._write()
+            except OSError as error:  # `agent status` shows older figures; the agent itself goes on
+                log.warning("%s not written: %s", self.path, error)
 
     def _write(self) -> None:
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
