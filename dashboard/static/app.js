@@ -17,6 +17,7 @@ const state = {
   // names no host opens on the fleet when there is more than one host.
   view: address.get("host") ? "host" : null,
   fleet: [],               // every host with its status (/api/v1/hosts)
+  fleetTime: null,         // when the server worked their statuses out
   range: RANGES[chosenRange] ? chosenRange : "24h",
   rangeClicked: Boolean(RANGES[address.get("range")]), // a range named in the address or clicked is kept as is
   fittedHost: null,        // the host the range was last widened for (once per host shown)
@@ -514,8 +515,8 @@ async function loadHosts() {
   if (state.view === null || (state.view === "fleet" && hosts.length < 2)) {
     state.view = hosts.length > 1 ? "fleet" : "host";
   }
+  state.fleetTime = payload.time;
   showView();
-  if (state.view === "fleet") renderFleet(payload.time);
   const picker = $("#host-picker");
   if (!state.host || !hosts.includes(state.host)) state.host = hosts[0] || "";
   const current = [...picker.options].map((option) => option.value).join("\n");
@@ -562,7 +563,7 @@ function hostHref(name) {
   return `?${new URLSearchParams({ host: name, range: state.range })}`;
 }
 
-function renderFleet(checkedAt) {
+function renderFleet() {
   const hosts = state.fleet.slice().sort(fleetOrder);
   const body = $("#fleet-table tbody");
   body.replaceChildren();
@@ -570,7 +571,7 @@ function renderFleet(checkedAt) {
   for (const host of hosts) counts[host.status] = (counts[host.status] || 0) + 1;
   $("#fleet-summary").textContent = `${hosts.length} hosts: ` + Object.keys(STATUS_ORDER)
     .filter((status) => counts[status]).map((status) => `${counts[status]} ${status}`).join(", ");
-  $("#fleet-panel").dataset.checkedAt = checkedAt || "";
+  $("#fleet-panel").dataset.checkedAt = state.fleetTime || "";
   if (hosts.length === 0) {
     emptyRow(body, 9, "No hosts yet.");
     return;
@@ -641,7 +642,7 @@ function showFleet(push = true) {
   }
   dropCharts();
   showView();
-  renderFleet($("#fleet-panel").dataset.checkedAt);
+  renderFleet();
   refresh();
 }
 
@@ -1028,6 +1029,7 @@ async function refreshOnce() {
   // Thresholds (levels, labels, units) and active incidents first: the figures are coloured by both.
   // The catalogue every time: its levels are those of the server's .env as it is now.
   await Promise.all([attempt(loadHosts), attempt(loadCatalogue), attempt(loadHealth), attempt(checkToken)]);
+  if (state.view === "fleet") renderFleet(); // its bars are coloured by the catalogue's levels: after it
   await attempt(loadIncidents);
   const hostParts = state.view === "host" ? [attempt(loadCurrent), attempt(loadHistory)] : [];
   await Promise.all([...hostParts, attempt(loadNotifications), attempt(loadJobs), attempt(loadExecutions)]);
