@@ -16,7 +16,6 @@ UP = "up"
 SILENT = "silent"
 MAINTENANCE = "maintenance"
 NEVER_SEEN = "never seen"
-STATUSES = (UP, SILENT, MAINTENANCE, NEVER_SEEN)
 
 
 def host_status(
