@@ -25,6 +25,8 @@ from dashboard.routers import api_v1, docs, health, incidents, jobs, monitoring,
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
 from dashboard.static_page import PageMount
 from dashboard.thresholds import EnvThresholds
+from fleet.silent_hosts import SilentHostWatch
+from storage import db
 from storage.host_summaries import HostSummaries
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
@@ -37,12 +39,15 @@ READ_THREADS = 4
 def create_app(settings: Settings) -> FastAPI:
     """The application for `settings` (storage.db must be bound to the database)."""
     live = LiveSampler(settings)
+    silent_hosts = SilentHostWatch(lambda: db.engine, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = READ_THREADS
         await run_in_threadpool(live.prime)
+        silent_hosts.start()
         yield
+        await run_in_threadpool(silent_hosts.stop)
 
     app = FastAPI(
         title="Automation platform",

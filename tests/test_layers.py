@@ -18,7 +18,12 @@ ALLOWED = {
     "alerts": {"storage", "config", "monitoring"},
     "pipeline": {"alerts", "storage", "config", "monitoring"},
     "scheduler": {"pipeline", "storage", "config"},
-    "fleet": {"storage", "config", "monitoring"},  # the hub side; ingest will add pipeline
+    "fleet": {
+        "alerts",
+        "storage",
+        "config",
+        "monitoring",
+    },  # the hub side (alerts: silent-host incidents); ingest will add pipeline
     "dashboard": {"fleet", "pipeline", "scheduler", "alerts", "storage", "config", "monitoring"},
 }
 OURS = {*ALLOWED, "scripts", "main", "tests", "benchmarks"}
