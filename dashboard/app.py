@@ -21,7 +21,7 @@ from dashboard.errors import http_error, server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import metrics_registry
 from dashboard.request_limits import RequestLimits
-from dashboard.routers import api_v1, docs, health, incidents, jobs, monitoring, prometheus
+from dashboard.routers import api_v1, docs, health, host_admin, incidents, jobs, monitoring, prometheus
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
 from dashboard.static_page import PageMount
 from dashboard.thresholds import EnvThresholds
@@ -77,7 +77,15 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    for router in (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, prometheus.router):
+    for router in (
+        health.router,
+        monitoring.router,
+        incidents.router,
+        jobs.router,
+        api_v1.router,
+        host_admin.router,
+        prometheus.router,
+    ):
         app.include_router(router)
     app.include_router(docs.router)
     if STATIC_DIR.is_dir():
