@@ -72,7 +72,7 @@ def check_silent_hosts(engine: Engine, settings: Settings, now: datetime | None 
         if state.checked_at is None or now - state.checked_at > timedelta(
             seconds=HUB_DOWN_AFTER_CHECKS * fleet.check_interval_seconds
         ):
-            delay = max((host.warning_seconds for host in hosts), default=fleet.silent_after_seconds(None)[0])
+            delay = max((host.warning_seconds for host in hosts), default=0.0)  # no host: nothing to spare
             grace_until = max(grace_until or now, now + timedelta(seconds=delay))
             if hosts:
                 log.info(

@@ -1,0 +1,84 @@
+"""Two hubs (real `main.py serve` processes on two ports) sharing one PostgreSQL database watch a host that
+falls silent and comes back: one incident row, and each of its events notified and delivered once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from db_servers import SERVERS, fetch
+from sqlalchemy import create_engine, insert, update
+from sqlalchemy.pool import NullPool
+
+from storage import init_database, tables
+from storage.types import utc_now
+from tests.api_server import TOKEN, serving
+from tests.test_delivery import Receiver
+
+pytest_plugins = ["db_servers"]
+
+FAST = {
+    "API_TOKEN": TOKEN,
+    "HOST_CHECK_INTERVAL_SECONDS": "1",
+    "HOST_SILENT_AFTER": "2",  # the host samples every second: WARNING after 2 s, CRITICAL after 8 s
+    "HOST_SILENT_CRITICAL_AFTER": "8",
+    "NOTIFY_MIN_LEVEL": "INFO",
+}
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"no {what} within {timeout} s")
+
+
+def events(url: str) -> list[tuple[str, str]]:
+    return [tuple(row) for row in fetch(url, "SELECT event, level FROM notifications ORDER BY id")]
+
+
+@pytest.mark.slow
+@pytest.mark.postgresql
+def test_two_hubs_open_each_silent_host_incident_once(tmp_path: Path) -> None:
+    receiver = Receiver()
+    with SERVERS["postgresql"].fresh_database() as url, ExitStack() as hubs:
+        init_database(url).dispose()
+        engine = create_engine(url, poolclass=NullPool)
+        with engine.begin() as connection:
+            connection.execute(insert(tables.hosts).values(name="web1", created_at=utc_now(), interval_seconds=1))
+        settings = {**FAST, "NOTIFY_URLS": receiver.url()}
+        for index in range(2):
+            folder = tmp_path / f"hub{index}"
+            folder.mkdir()
+            hubs.enter_context(serving(folder, url, **settings))
+        with engine.begin() as connection:  # its first push, with both hubs watching; then nothing
+            connection.execute(update(tables.hosts).values(last_seen_at=utc_now()))
+        wait_for(lambda: ("escalated", "CRITICAL") in events(url), "escalation to CRITICAL")
+
+        def push() -> None:
+            now = utc_now()
+            with engine.begin() as connection:
+                connection.execute(update(tables.hosts).values(last_seen_at=now, last_collected_at=now))
+
+        push()  # the host is back
+        wait_for(lambda: ("resolved", "INFO") in events(url), "resolution")
+        for _ in range(6):  # and keeps pushing through a few more checks by each hub: nothing more may happen
+            push()
+            time.sleep(0.5)
+        engine.dispose()
+        assert events(url) == [("firing", "WARNING"), ("escalated", "CRITICAL"), ("resolved", "INFO")]
+        assert [tuple(row) for row in fetch(url, "SELECT host, metric, status, peak_level FROM alert_incidents")] == [
+            ("web1", "host_silent", "ok", "CRITICAL")
+        ]
+        wait_for(lambda: len(receiver.received) >= 3, "three deliveries")
+    receiver.close()
+    titles = [body["title"] for _, body in receiver.received]
+    assert len(titles) == 3 and titles[2] == "[RESOLVED] web1 reports again", titles
+    assert titles[0].startswith("[WARNING] web1 silent for ") and titles[1].startswith("[CRITICAL] web1 silent for ")
