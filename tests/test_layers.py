@@ -18,12 +18,7 @@ ALLOWED = {
     "alerts": {"storage", "config", "monitoring"},
     "pipeline": {"alerts", "storage", "config", "monitoring"},
     "scheduler": {"pipeline", "storage", "config"},
-    "fleet": {
-        "alerts",
-        "storage",
-        "config",
-        "monitoring",
-    },  # the hub side (alerts: silent-host incidents); ingest will add pipeline
+    "fleet": {"pipeline", "alerts", "storage", "config", "monitoring"},  # the hub side: ingest records as a run does
     "dashboard": {"fleet", "pipeline", "scheduler", "alerts", "storage", "config", "monitoring"},
 }
 OURS = {*ALLOWED, "scripts", "main", "tests", "benchmarks"}
