@@ -1,11 +1,13 @@
-"""Two hubs (real `main.py serve` processes on two ports) sharing one PostgreSQL database watch a host that
-falls silent and comes back: one incident row, and each of its events notified and delivered once."""
+"""Silent hosts on real hubs: a host that pushes through POST /api/v1/ingest, falls silent and comes back with its
+backlog; and two hubs (real `main.py serve` processes on two ports) sharing one PostgreSQL database watching a
+host that falls silent and comes back: one incident row, and each of its events notified and delivered once."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,11 @@ from db_servers import SERVERS, fetch
 from sqlalchemy import create_engine, insert, update
 from sqlalchemy.pool import NullPool
 
+from monitoring.wire import batch_body
 from storage import init_database, tables
 from storage.types import utc_now
 from tests.api_server import TOKEN, serving
+from tests.fleet_pushes import FINGERPRINT, OUTBOX_ID, add_host, collected_sample, push, sample_at
 from tests.test_delivery import Receiver
 
 pytest_plugins = ["db_servers"]
@@ -42,6 +46,44 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60) -> An
 
 def events(url: str) -> list[tuple[str, str]]:
     return [tuple(row) for row in fetch(url, "SELECT event, level FROM notifications ORDER BY id")]
+
+
+def one_second_batch(first_seq: int, collected_at: list[float]) -> bytes:
+    """An agent sampling every second: one entry per collection time, numbered from `first_seq`."""
+    collected = collected_sample()
+    entries = [
+        (first_seq + index, at, sample_at(collected, datetime.fromtimestamp(at, timezone.utc), 5.0))
+        for index, at in enumerate(collected_at)
+    ]
+    return batch_body(OUTBOX_ID, FINGERPRINT, "0.1.0", time.time(), 1.0, entries, [])
+
+
+def silent_events(url: str) -> list[tuple[str, str, str]]:
+    query = "SELECT event, level, message FROM notifications WHERE metric = 'host_silent' ORDER BY id"
+    return [tuple(row) for row in fetch(url, query)]
+
+
+@pytest.mark.slow
+def test_a_host_that_stops_pushing_warns_escalates_and_resolves_when_its_backlog_arrives(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'automation.db'}"
+    with serving(tmp_path, url, **FAST) as hub:
+        key = add_host(hub, "web1")
+        last_push = time.time()
+        reply = push(hub, key, one_second_batch(1, [last_push]))
+        assert reply.status == 200, reply.text
+        wait_for(lambda: [event[:2] for event in silent_events(url)] == [("firing", "WARNING")], "a WARNING")
+        wait_for(lambda: len(silent_events(url)) == 2, "an escalation")
+        # The agent was up all along: its outbox sends what it collected meanwhile, oldest first.
+        backlog = [last_push + second for second in range(1, int(time.time() - last_push) + 1)]
+        reply = push(hub, key, one_second_batch(2, backlog))
+        assert reply.status == 200 and reply.json()["stored"] == len(backlog), reply.text
+        wait_for(lambda: len(silent_events(url)) == 3, "the resolution")
+    (firing, escalated, resolved) = silent_events(url)
+    assert escalated[:2] == ("escalated", "CRITICAL")
+    assert firing[2].startswith("web1 has not reported for ") and "(silent after 2s, critical after 8s)" in firing[2]
+    assert resolved[:2] == ("resolved", "INFO")
+    assert resolved[2].startswith("web1 reports again after ")
+    assert resolved[2].endswith(f"backfill shows it was up and collecting throughout ({len(backlog)} samples)")
 
 
 @pytest.mark.slow
