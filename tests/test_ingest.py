@@ -156,3 +156,19 @@ def test_the_wire_format_is_published(tmp_path: Path) -> None:
     schemas = document["components"]["schemas"]
     assert {"Batch", "Sample", "IncomingSample", "CpuReading", "Stored"} <= set(schemas)
     assert json.dumps(schemas["Batch"]).count("outbox_id") >= 1
+
+
+def test_a_level_added_to_the_env_file_grades_the_next_push_without_a_restart(
+    tmp_path: Path, collected: Sample
+) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    with serving(tmp_path, url, API_TOKEN=TOKEN) as hub:
+        key = add_host(hub, "gpu-box")
+        now = datetime.now(timezone.utc)
+        assert push(hub, key, batch([(1, sample_at(collected, now, 99.0))])).status == 200
+        env_file = Path(hub.env["AUTOMATION_ENV_FILE"])
+        with env_file.open("a") as appended:
+            appended.write("CPU_THRESHOLD_OVERRIDES=@gpu-box=off\nCPU_CRITICAL_THRESHOLD_OVERRIDES=@gpu-box=off\n")
+        assert push(hub, key, batch([(2, sample_at(collected, now + timedelta(seconds=30), 99.0))])).status == 200
+    events = fetch(url, "SELECT event FROM notifications WHERE host = 'gpu-box' AND metric = 'cpu_percent' ORDER BY id")
+    assert [row[0] for row in events] == ["firing", "resolved"], events
