@@ -102,7 +102,7 @@ def plan_check(
         names = [host.name for host in sorted(silent, key=lambda host: host.last_seen_at)]
         more = f" and {len(names) - NAMES_IN_MESSAGE} more" if len(names) > NAMES_IN_MESSAGE else ""
         shown = ", ".join(names[:NAMES_IN_MESSAGE]) + more
-        fleet = Observation(
+        fleet = Observation(  # for its words: `display` is how many hosts are watched, `detail` the silent ones
             Measurement(HOSTS_SILENT, float(len(silent)), display=f"{len(hosts)}", detail=shown),
             Levels(threshold - 1, threshold - 1 if critical else None),  # strictly above: `threshold` or more
             0,

@@ -239,3 +239,16 @@ def test_silent_host_notifications_are_delivered_like_any_alert(
         "[RESOLVED] web1 reports again",
     ]
     assert [status for (status,) in rows(engine, "notification_deliveries", "status")] == ["delivered", "delivered"]
+
+
+def test_the_first_check_makes_the_fleet_state_row_and_grants_grace(
+    database_url: str, settings_for: Callable[..., Settings]
+) -> None:
+    engine = init_database(database_url)  # no fleet_state row yet: no hub ever checked
+    add_host(engine, "web1", T0 - timedelta(hours=1))
+    settings = settings_for(**CHECKS_APART)
+    report = check_silent_hosts(engine, settings, T0)
+    assert (report.notifications, report.grace_until) == (0, T0 + timedelta(seconds=90))
+    assert check(engine, settings, 10) == 0
+    assert check(engine, settings, 91) == 1
+    assert rows(engine, "fleet_state", "id") == [(1,)]
