@@ -4,7 +4,7 @@ PostgreSQL and MariaDB, the purge's batches, and the API routes on a real server
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,26 +22,24 @@ from tests.conftest import MAIN, Workspace
 
 pytest_plugins = ["db_servers"]
 
-NOW = utc_now().replace(microsecond=0)
-
 
 def hosts(workspace: Workspace, *args: str) -> tuple[int, str, str]:
     result = workspace.run("hosts", *args, script=MAIN)
     return result.returncode, result.stdout, result.stderr
 
 
-def fleet_with_history(database_url: str) -> Engine:
+def fleet_with_history(database_url: str, now: datetime) -> Engine:
     """web1 silent with an open incident, two samples (one with a disk row), a notification with a delivery;
     web2 with a sample of its own."""
     engine = init_database(database_url)
     with engine.begin() as connection:
-        connection.execute(insert(tables.fleet_state).values(id=1, checked_at=NOW))
+        connection.execute(insert(tables.fleet_state).values(id=1, checked_at=now))
         for name in ("web1", "web2"):
             connection.execute(
-                insert(tables.hosts).values(name=name, created_at=NOW, last_seen_at=NOW, interval_seconds=30)
+                insert(tables.hosts).values(name=name, created_at=now, last_seen_at=now, interval_seconds=30)
             )
         first = connection.execute(
-            insert(tables.system_metrics).values(timestamp=NOW, hostname="web1", platform="linux")
+            insert(tables.system_metrics).values(timestamp=now, hostname="web1", platform="linux")
         ).inserted_primary_key[0]
         connection.execute(
             insert(tables.system_metric_disks).values(system_metric_id=first, mountpoint="/", percent=50.0)
@@ -49,15 +47,15 @@ def fleet_with_history(database_url: str) -> Engine:
         connection.execute(
             insert(tables.system_metrics),
             [
-                {"timestamp": NOW + timedelta(seconds=30), "hostname": "web1"},
-                {"timestamp": NOW, "hostname": "web2"},
+                {"timestamp": now + timedelta(seconds=30), "hostname": "web1"},
+                {"timestamp": now, "hostname": "web2"},
             ],
         )
     return engine
 
 
-def silent_incident(engine: Engine, settings: Settings) -> None:
-    report = check_silent_hosts(engine, settings, NOW + timedelta(seconds=100))
+def silent_incident(engine: Engine, settings: Settings, now: datetime) -> None:
+    report = check_silent_hosts(engine, settings, now + timedelta(seconds=100))
     assert report.notifications == 2  # web1 and web2 went silent
     with engine.begin() as connection:
         [notification_id] = connection.execute(
@@ -71,7 +69,7 @@ def silent_incident(engine: Engine, settings: Settings) -> None:
                 destination="json://x",
                 destination_key="k",
                 status="delivered",
-                created_at=NOW,
+                created_at=now,
             )
         )
 
@@ -80,9 +78,9 @@ def test_maintenance_closes_the_silent_incident_quietly_and_stops_silent_alerts(
     workspace: Workspace, database_url: str, settings_for: Callable[..., Settings]
 ) -> None:
     workspace.write_env(DATABASE_URL=database_url, HOST_CHECK_INTERVAL_SECONDS="3600")
-    settings = settings_for()
-    engine = fleet_with_history(database_url)
-    silent_incident(engine, settings)
+    settings, now = settings_for(), utc_now()
+    engine = fleet_with_history(database_url, now)
+    silent_incident(engine, settings, now)
 
     assert hosts(workspace, "maintenance", "web1", "on") == (
         0,
@@ -100,7 +98,7 @@ def test_maintenance_closes_the_silent_incident_quietly_and_stops_silent_alerts(
     )
     assert bool(closed[-1][3]) and closed[-1][4] == "ok"
     assert fetch(database_url, "SELECT COUNT(*) FROM notification_deliveries")[0][0] == 1  # none for the closing
-    assert check_silent_hosts(engine, settings, NOW + timedelta(seconds=400)).notifications == 1  # web2 only
+    assert check_silent_hosts(engine, settings, now + timedelta(seconds=400)).notifications == 1  # web2 only
     assert fetch(database_url, "SELECT COUNT(*) FROM alert_incidents WHERE host = 'web1'")[0][0] == 1
 
     assert hosts(workspace, "maintenance", "web1", "off") == (
@@ -109,15 +107,16 @@ def test_maintenance_closes_the_silent_incident_quietly_and_stops_silent_alerts(
         "",
     )
     assert fetch(database_url, "SELECT maintenance_since FROM hosts WHERE name = 'web1'")[0][0] is None
-    assert check_silent_hosts(engine, settings, NOW + timedelta(seconds=500)).notifications == 1  # web1 again
+    assert check_silent_hosts(engine, settings, now + timedelta(seconds=500)).notifications == 1  # web1 again
 
 
 def test_remove_keeps_the_history_and_purge_deletes_only_that_hosts(
     workspace: Workspace, database_url: str, settings_for: Callable[..., Settings]
 ) -> None:
     workspace.write_env(DATABASE_URL=database_url, HOST_CHECK_INTERVAL_SECONDS="3600")
-    engine = fleet_with_history(database_url)
-    silent_incident(engine, settings_for())
+    now = utc_now()
+    engine = fleet_with_history(database_url, now)
+    silent_incident(engine, settings_for(), now)
 
     code, out, err = hosts(workspace, "remove", "web2")
     assert (code, err) == (0, "")
@@ -147,12 +146,12 @@ def test_remove_keeps_the_history_and_purge_deletes_only_that_hosts(
 
 
 def test_a_purge_deletes_in_batches(tmp_path: Path) -> None:
-    engine = init_database(f"sqlite:///{tmp_path / 'a.db'}")
+    engine, now = init_database(f"sqlite:///{tmp_path / 'a.db'}"), utc_now()
     with engine.begin() as connection:
-        connection.execute(insert(tables.hosts).values(name="web1", created_at=NOW))
+        connection.execute(insert(tables.hosts).values(name="web1", created_at=now))
         connection.execute(
             insert(tables.system_metrics),
-            [{"timestamp": NOW + timedelta(seconds=index), "hostname": "web1"} for index in range(7)],
+            [{"timestamp": now + timedelta(seconds=index), "hostname": "web1"} for index in range(7)],
         )
     purged = purge_host(engine, "web1", batch_rows=2)
     assert purged is not None and (purged.samples, purged.notifications, purged.incidents) == (7, 0, 0)
@@ -178,8 +177,7 @@ def test_unknown_hosts_and_bad_names_are_one_line_and_exit_2(workspace: Workspac
 @pytest.mark.slow
 def test_the_api_routes_need_the_token_and_name_an_unknown_host(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'automation.db'}"
-    engine = fleet_with_history(url)
-    engine.dispose()
+    fleet_with_history(url, utc_now()).dispose()  # pushed just now: not silent while the test runs
     with serving(tmp_path, url, API_TOKEN=TOKEN, HOST_CHECK_INTERVAL_SECONDS="3600") as server:
         assert server.request("PUT", "/api/v1/hosts/web1/maintenance", {"maintenance": True}).status == 401
         assert server.request("DELETE", "/api/v1/hosts/web1", token="wrong-token-0123456789").status == 401
