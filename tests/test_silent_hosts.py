@@ -5,16 +5,20 @@ incident."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import create_engine, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 from config.settings import Settings
-from fleet.silent_hosts import check_silent_hosts
+from fleet.silent_hosts import SilentHostWatch, check_silent_hosts
 from storage import init_database, tables
 from storage.types import utc_now
 from tests.test_delivery import Receiver
@@ -252,3 +256,30 @@ def test_the_first_check_makes_the_fleet_state_row_and_grants_grace(
     assert check(engine, settings, 10) == 0
     assert check(engine, settings, 91) == 1
     assert rows(engine, "fleet_state", "id") == [(1,)]
+
+
+@pytest.mark.slow
+def test_a_failing_check_is_one_logged_line_until_it_works_again(
+    tmp_path: Path, settings_for: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The watch keeps checking every HOST_CHECK_INTERVAL_SECONDS; a database it cannot reach is logged once."""
+    unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none", poolclass=NullPool)
+    working = init_database(f"sqlite:///{tmp_path / 'a.db'}")
+    engines = [unreachable] * 3 + [working]
+    calls: list[Engine] = []
+
+    def engine_of() -> Engine:
+        calls.append(engines[min(len(calls), len(engines) - 1)])
+        return calls[-1]
+
+    watch = SilentHostWatch(engine_of, settings_for(HOST_CHECK_INTERVAL_SECONDS="1"))
+    with caplog.at_level(logging.INFO, logger="automation.fleet"):
+        watch.start()
+        deadline = time.monotonic() + 30
+        while len(calls) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        watch.stop()
+    lines = [record.getMessage() for record in caplog.records if record.name == "automation.fleet"]
+    assert len(calls) >= 5, "the watch kept checking"
+    assert len(lines) == 2 and lines[1] == "silent-host check works again", lines
+    assert lines[0].startswith("silent-host check failed: OperationalError: "), lines
