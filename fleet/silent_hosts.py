@@ -121,8 +121,9 @@ def _incidents(
             backfill = None
             if event.kind is EventKind.RESOLVED:
                 start, end = outage_of(event, now)
-                found = samples_between(connection, name, start, end)
-                backfill = backfill_words(found, start, end, hosts[name].interval_seconds)
+                interval = hosts[name].interval_seconds  # the last one's sample is the push that ended it
+                found = samples_between(connection, name, start, end - timedelta(seconds=interval))
+                backfill = backfill_words(found, start, end, interval)
             raised.append((event, observed, host_words(event, observed, now, settings.alerts, backfill)))
     if plan.fleet is not None:
         for event, observed in evaluate(connection, FLEET_HOST, [plan.fleet], now, settings.alerts)[0]:

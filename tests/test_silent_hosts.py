@@ -91,7 +91,7 @@ def test_a_silent_host_warns_escalates_and_resolves_with_what_its_backfill_showe
     assert check(engine, settings, 105) == 0  # still WARNING: nothing new
     assert check(engine, settings, 400) == 1
     # It was up all along: its outbox delivers the samples of the outage, then it pushes live again.
-    samples(engine, "web1", [T0 + timedelta(seconds=20 + 30 * index) for index in range(13)])
+    samples(engine, "web1", [T0 + timedelta(seconds=15 + 30 * index) for index in range(13)])
     pushed(engine, "web1", T0 + timedelta(seconds=410), T0 + timedelta(seconds=405))
     assert check(engine, settings, 415) == 1
     assert check(engine, settings, 420) == 0

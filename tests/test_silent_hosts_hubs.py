@@ -74,7 +74,8 @@ def test_a_host_that_stops_pushing_warns_escalates_and_resolves_when_its_backlog
         wait_for(lambda: [event[:2] for event in silent_events(url)] == [("firing", "WARNING")], "a WARNING")
         wait_for(lambda: len(silent_events(url)) == 2, "an escalation")
         # The agent was up all along: its outbox sends what it collected meanwhile, oldest first.
-        backlog = [last_push + second for second in range(1, int(time.time() - last_push) + 1)]
+        now = time.time()  # a sample every second until 1.5 s ago; the next is the one it pushes live
+        backlog = [now - 1.5 - second for second in range(int(now - last_push - 2), -1, -1)]
         reply = push(hub, key, one_second_batch(2, backlog))
         assert reply.status == 200 and reply.json()["stored"] == len(backlog), reply.text
         wait_for(lambda: len(silent_events(url)) == 3, "the resolution")
