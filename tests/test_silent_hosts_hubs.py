@@ -1,9 +1,11 @@
 """Silent hosts on real hubs: a host that pushes through POST /api/v1/ingest, falls silent and comes back with its
-backlog; and two hubs (real `main.py serve` processes on two ports) sharing one PostgreSQL database watching a
-host that falls silent and comes back: one incident row, and each of its events notified and delivered once."""
+backlog; the real agent frozen and resumed; and two hubs (real `main.py serve` processes on two ports) sharing one
+PostgreSQL database watching a host that falls silent and comes back: one incident row, and each of its events
+notified and delivered once."""
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -19,6 +21,7 @@ from sqlalchemy.pool import NullPool
 from monitoring.wire import batch_body
 from storage import init_database, tables
 from storage.types import utc_now
+from tests.agent_process import agent_environ, start_agent, stop_agent
 from tests.api_server import TOKEN, serving
 from tests.fleet_pushes import FINGERPRINT, OUTBOX_ID, add_host, collected_sample, push, sample_at
 from tests.test_delivery import Receiver
@@ -85,6 +88,36 @@ def test_a_host_that_stops_pushing_warns_escalates_and_resolves_when_its_backlog
     assert resolved[:2] == ("resolved", "INFO")
     assert resolved[2].startswith("web1 reports again after ")
     assert resolved[2].endswith(f"backfill shows it was up and collecting throughout ({len(backlog)} samples)")
+
+
+@pytest.mark.slow
+def test_a_frozen_agent_is_silent_and_resolves_when_it_runs_again(tmp_path: Path) -> None:
+    """The real agent (`main.py agent run`, every second) frozen with SIGSTOP: it collects nothing meanwhile."""
+    url = f"sqlite:///{tmp_path / 'automation.db'}"
+    slower = {**FAST, "HOST_SILENT_AFTER": "4", "HOST_SILENT_CRITICAL_AFTER": "10"}  # a busy machine's late push
+    with serving(tmp_path, url, **slower) as hub:
+        key = add_host(hub, "web1")
+        log = tmp_path / "agent-run.log"
+        env = agent_environ(tmp_path, AGENT_HUB_URL=hub.base_url, AGENT_HOST_KEY=key, AGENT_INTERVAL="1")
+        agent = start_agent(env, log)
+        try:
+            wait_for(lambda: fetch(url, "SELECT last_seen_at FROM hosts")[0][0], "the agent's first push")
+            agent.send_signal(signal.SIGSTOP)
+            wait_for(
+                lambda: [event[:2] for event in silent_events(url)][-1:] == [("escalated", "CRITICAL")], "CRITICAL"
+            )
+            agent.send_signal(signal.SIGCONT)
+            wait_for(lambda: silent_events(url)[-1][0] == "resolved", "the resolution")
+        finally:
+            agent.send_signal(signal.SIGCONT)
+            stop_agent(agent, log)
+    firing, escalated, resolved = silent_events(url)[-3:]
+    assert (firing[:2], escalated[:2], resolved[:2]) == (
+        ("firing", "WARNING"),
+        ("escalated", "CRITICAL"),
+        ("resolved", "INFO"),
+    )
+    assert resolved[2].endswith("; no samples from the outage"), resolved[2]
 
 
 @pytest.mark.slow
