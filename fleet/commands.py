@@ -1,4 +1,5 @@
-"""`main.py hosts list|add|rotate|revoke`: the hosts allowed to push samples to this hub, and their keys.
+"""`main.py hosts list|add|rotate|revoke|maintenance|remove`: the hosts allowed to push samples to this hub, their
+keys, maintenance (no silent-host alerts) and removal (the history kept, or purged with --purge).
 
 A key is printed once, on stdout alone (so `KEY=$(main.py hosts add web1)` captures it), and never stored or
 logged: the database holds its sha256. Bad input is one line on stderr and exit code 2.
@@ -12,6 +13,7 @@ import sys
 from sqlalchemy.exc import IntegrityError
 
 from config.user_text import HOST_NAME
+from fleet.host_admin import remove_host, set_maintenance
 from fleet.host_keys import key_hash, new_key
 from storage import db
 from storage.database import write_transaction
@@ -24,7 +26,14 @@ class HostCommandError(ValueError):
 
 def run_hosts(args: argparse.Namespace) -> int:
     try:
-        return {"list": _list, "add": _add, "rotate": _rotate, "revoke": _revoke}[args.hosts_command](args)
+        return {
+            "list": _list,
+            "add": _add,
+            "rotate": _rotate,
+            "revoke": _revoke,
+            "maintenance": _maintenance,
+            "remove": _remove,
+        }[args.hosts_command](args)
     except HostCommandError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -78,4 +87,37 @@ def _revoke(args: argparse.Namespace) -> int:
 def _replace(name: str, new_hash: str | None) -> None:
     with write_transaction(db.engine) as connection:
         if not replace_key(connection, name, new_hash):
-            raise HostCommandError(f"NAME={name!r} is not a host; `main.py hosts list` shows them")
+            raise _unknown(name)
+
+
+def _maintenance(args: argparse.Namespace) -> int:
+    name, on = _checked_name(args.name), args.state == "on"
+    closed = set_maintenance(db.engine, name, on)
+    if closed is None:
+        raise _unknown(name)
+    if not on:
+        print(f"host {name}: maintenance off; it is watched for silence again")
+        return 0
+    quietly = "; its silent-host incident was closed quietly" if closed else ""
+    print(f"host {name}: in maintenance, no silent-host alerts{quietly}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    name = _checked_name(args.name)
+    data = remove_host(db.engine, name, args.purge)
+    if data is None:
+        raise _unknown(name)
+    counts = (
+        f"{data.samples} sample(s) with their details, {data.notifications} notification(s), "
+        f"{data.incidents} incident(s)"
+    )
+    if args.purge:
+        print(f"host {name} removed; its key no longer works; deleted {counts}")
+    else:
+        print(f"host {name} removed; its key no longer works; kept {counts} (`--purge` deletes them)")
+    return 0
+
+
+def _unknown(name: str) -> HostCommandError:
+    return HostCommandError(f"NAME={name!r} is not a host; `main.py hosts list` shows them")
