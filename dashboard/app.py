@@ -22,10 +22,23 @@ from dashboard.errors import http_error, server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import metrics_registry
 from dashboard.request_limits import RequestLimits
-from dashboard.routers import api_v1, docs, health, hosts, incidents, ingest, jobs, monitoring, prometheus
+from dashboard.routers import (
+    api_v1,
+    docs,
+    health,
+    host_admin,
+    hosts,
+    incidents,
+    ingest,
+    jobs,
+    monitoring,
+    prometheus,
+)
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
 from dashboard.static_page import PageMount
 from dashboard.thresholds import EnvThresholds
+from fleet.silent_hosts import SilentHostWatch
+from storage import db
 from storage.fleet_queries import SAMPLE_COLUMNS
 from storage.host_summaries import HostSummaries
 from storage.newest_samples import NewestSamples
@@ -40,12 +53,15 @@ READ_THREADS = 4
 def create_app(settings: Settings) -> FastAPI:
     """The application for `settings` (storage.db must be bound to the database)."""
     live = LiveSampler(settings)
+    silent_hosts = SilentHostWatch(lambda: db.engine, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = READ_THREADS
         await run_in_threadpool(live.prime)
+        silent_hosts.start()
         yield
+        await run_in_threadpool(silent_hosts.stop)
 
     app = FastAPI(
         title="Automation platform",
@@ -77,7 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     routers = (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, ingest.router)
-    for router in (*routers, hosts.router, prometheus.router):
+    for router in (*routers, hosts.router, host_admin.router, prometheus.router):
         app.include_router(router)
     _publish_components(app, ingest.schema_components())
     app.include_router(docs.router)

@@ -1,4 +1,5 @@
-"""`main.py hosts list|add|rotate|revoke`: the hosts allowed to push samples to this hub, and their keys.
+"""`main.py hosts list|add|rotate|revoke|maintenance|remove`: the hosts allowed to push samples to this hub, their
+keys, maintenance (no silent-host alerts) and removal (the history kept, or purged with --purge).
 
 A key is printed once, on stdout alone (so `KEY=$(main.py hosts add web1)` captures it), and never stored or
 logged: the database holds its sha256. Bad input is one line on stderr and exit code 2.
@@ -15,16 +16,25 @@ from fleet.enrolment import (
     InvalidHostName,
     UnknownHost,
     add_host,
+    checked_name,
     revoke_key,
     rotate_key,
 )
+from fleet.host_admin import remove_host, set_maintenance
 from storage import db
 from storage.host_store import list_hosts
 
 
 def run_hosts(args: argparse.Namespace) -> int:
     try:
-        return {"list": _list, "add": _add, "rotate": _rotate, "revoke": _revoke}[args.hosts_command](args)
+        return {
+            "list": _list,
+            "add": _add,
+            "rotate": _rotate,
+            "revoke": _revoke,
+            "maintenance": _maintenance,
+            "remove": _remove,
+        }[args.hosts_command](args)
     except EnrolmentRefused as refused:
         print(f"error: {_refusal(refused)}", file=sys.stderr)
         return 2
@@ -70,4 +80,33 @@ def _rotate(args: argparse.Namespace) -> int:
 def _revoke(args: argparse.Namespace) -> int:
     revoke_key(args.name)
     print(f"host {args.name}: key revoked", file=sys.stderr)
+    return 0
+
+
+def _maintenance(args: argparse.Namespace) -> int:
+    name, on = checked_name(args.name), args.state == "on"
+    closed = set_maintenance(db.engine, name, on)
+    if closed is None:
+        raise UnknownHost(name)
+    if not on:
+        print(f"host {name}: maintenance off; it is watched for silence again")
+        return 0
+    quietly = "; its silent-host incident was closed quietly" if closed else ""
+    print(f"host {name}: in maintenance, no silent-host alerts{quietly}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    name = checked_name(args.name)
+    data = remove_host(db.engine, name, args.purge)
+    if data is None:
+        raise UnknownHost(name)
+    counts = (
+        f"{data.samples} sample(s) with their details, {data.notifications} notification(s), "
+        f"{data.incidents} incident(s)"
+    )
+    if args.purge:
+        print(f"host {name} removed; its key no longer works; deleted {counts}")
+    else:
+        print(f"host {name} removed; its key no longer works; kept {counts} (`--purge` deletes them)")
     return 0
