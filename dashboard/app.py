@@ -22,13 +22,26 @@ from dashboard.errors import http_error, server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import metrics_registry
 from dashboard.request_limits import RequestLimits
-from dashboard.routers import api_v1, docs, health, host_admin, incidents, ingest, jobs, monitoring, prometheus
+from dashboard.routers import (
+    api_v1,
+    docs,
+    health,
+    host_admin,
+    hosts,
+    incidents,
+    ingest,
+    jobs,
+    monitoring,
+    prometheus,
+)
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
 from dashboard.static_page import PageMount
 from dashboard.thresholds import EnvThresholds
 from fleet.silent_hosts import SilentHostWatch
 from storage import db
+from storage.fleet_queries import SAMPLE_COLUMNS
 from storage.host_summaries import HostSummaries
+from storage.newest_samples import NewestSamples
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 # Worker threads that serve requests at once (anyio's default is 40). More only contend for the GIL and make the
@@ -64,8 +77,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
     app.state.metrics_cache = VersionedCache(METRICS_CACHE_BYTES)
     app.state.host_summaries = HostSummaries()
+    app.state.newest_samples = NewestSamples(SAMPLE_COLUMNS)
     app.state.env_thresholds = EnvThresholds(settings)
-    app.state.prometheus_registry = metrics_registry(live)
+    app.state.prometheus_registry = metrics_registry(live, settings.fleet)
 
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
@@ -79,7 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     routers = (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, ingest.router)
-    for router in (*routers, host_admin.router, prometheus.router):
+    for router in (*routers, hosts.router, host_admin.router, prometheus.router):
         app.include_router(router)
     _publish_components(app, ingest.schema_components())
     app.include_router(docs.router)

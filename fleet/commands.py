@@ -10,18 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sqlalchemy.exc import IntegrityError
-
-from config.user_text import HOST_NAME
+from fleet.enrolment import (
+    EnrolmentRefused,
+    HostNameTaken,
+    InvalidHostName,
+    UnknownHost,
+    add_host,
+    checked_name,
+    revoke_key,
+    rotate_key,
+)
 from fleet.host_admin import remove_host, set_maintenance
-from fleet.host_keys import key_hash, new_key
 from storage import db
-from storage.database import write_transaction
-from storage.host_store import insert_host, list_hosts, replace_key
-
-
-class HostCommandError(ValueError):
-    """A bad argument; str() is the one line for the user."""
+from storage.host_store import list_hosts
 
 
 def run_hosts(args: argparse.Namespace) -> int:
@@ -34,15 +35,20 @@ def run_hosts(args: argparse.Namespace) -> int:
             "maintenance": _maintenance,
             "remove": _remove,
         }[args.hosts_command](args)
-    except HostCommandError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except EnrolmentRefused as refused:
+        print(f"error: {_refusal(refused)}", file=sys.stderr)
         return 2
 
 
-def _checked_name(raw: str) -> str:
-    if not HOST_NAME.admits(raw):
-        raise HostCommandError(f"NAME={raw!r} is invalid; expected {HOST_NAME.allowed}")
-    return raw
+def _refusal(refused: EnrolmentRefused) -> str:
+    """The one line for a refusal, naming the NAME argument."""
+    name = refused.name
+    if isinstance(refused, InvalidHostName):
+        return f"NAME={name!r} is invalid; expected {refused.allowed}"
+    if isinstance(refused, HostNameTaken):
+        return f"NAME={name!r} is taken; `main.py hosts rotate {name}` gives it a new key"
+    assert isinstance(refused, UnknownHost)
+    return f"NAME={name!r} is not a host; `main.py hosts list` shows them"
 
 
 def _list(_: argparse.Namespace) -> int:
@@ -58,43 +64,30 @@ def _list(_: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    name, key = _checked_name(args.name), new_key()
-    try:
-        with write_transaction(db.engine) as connection:
-            insert_host(connection, name, key_hash(key))
-    except IntegrityError:
-        raise HostCommandError(f"NAME={name!r} is taken; `main.py hosts rotate {name}` gives it a new key") from None
+    key = add_host(args.name)
     print(key)
-    print(f"host {name} added; its key is shown this once", file=sys.stderr)
+    print(f"host {args.name} added; its key is shown this once", file=sys.stderr)
     return 0
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    name, key = _checked_name(args.name), new_key()
-    _replace(name, key_hash(key))
+    key = rotate_key(args.name)
     print(key)
-    print(f"host {name}: new key, shown this once; the old one no longer works", file=sys.stderr)
+    print(f"host {args.name}: new key, shown this once; the old one no longer works", file=sys.stderr)
     return 0
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    name = _checked_name(args.name)
-    _replace(name, None)
-    print(f"host {name}: key revoked", file=sys.stderr)
+    revoke_key(args.name)
+    print(f"host {args.name}: key revoked", file=sys.stderr)
     return 0
 
 
-def _replace(name: str, new_hash: str | None) -> None:
-    with write_transaction(db.engine) as connection:
-        if not replace_key(connection, name, new_hash):
-            raise _unknown(name)
-
-
 def _maintenance(args: argparse.Namespace) -> int:
-    name, on = _checked_name(args.name), args.state == "on"
+    name, on = checked_name(args.name), args.state == "on"
     closed = set_maintenance(db.engine, name, on)
     if closed is None:
-        raise _unknown(name)
+        raise UnknownHost(name)
     if not on:
         print(f"host {name}: maintenance off; it is watched for silence again")
         return 0
@@ -104,10 +97,10 @@ def _maintenance(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    name = _checked_name(args.name)
+    name = checked_name(args.name)
     data = remove_host(db.engine, name, args.purge)
     if data is None:
-        raise _unknown(name)
+        raise UnknownHost(name)
     counts = (
         f"{data.samples} sample(s) with their details, {data.notifications} notification(s), "
         f"{data.incidents} incident(s)"
@@ -117,7 +110,3 @@ def _remove(args: argparse.Namespace) -> int:
     else:
         print(f"host {name} removed; its key no longer works; kept {counts} (`--purge` deletes them)")
     return 0
-
-
-def _unknown(name: str) -> HostCommandError:
-    return HostCommandError(f"NAME={name!r} is not a host; `main.py hosts list` shows them")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import HTTPException, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from config.user_text import HOST_NAME
 from dashboard.payloads import Payload
@@ -23,7 +23,7 @@ HostName = Annotated[str, Path(min_length=1, max_length=HOST_NAME.max_length, de
 class MaintenanceChange(Payload):
     model_config = ConfigDict(extra="forbid")
 
-    maintenance: bool
+    maintenance: StrictBool  # true or false only: 0 or "no" is a 422, as the schema says
 
 
 class Maintenance(BaseModel):
