@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import HTTPException, Path, Query
+from fastapi import HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StrictBool
 
-from config.user_text import HOST_NAME
+from dashboard.params import HostName
 from dashboard.payloads import Payload
 from dashboard.responses import json_response
 from dashboard.routers import area_router, writes
@@ -17,7 +17,6 @@ from fleet.host_admin import remove_host, set_maintenance
 from storage import db
 
 router = area_router("hosts", "/api/v1/hosts")
-HostName = Annotated[str, Path(min_length=1, max_length=HOST_NAME.max_length, description="the host's name")]
 
 
 class MaintenanceChange(Payload):

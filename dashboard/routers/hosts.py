@@ -7,15 +7,14 @@ answer is marked not to be cached.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import HTTPException, Path, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
 from config.user_text import HOST_NAME
 from dashboard import documents
 from dashboard.dependencies import Reader, settings_of
 from dashboard.errors import error_responses
+from dashboard.params import HostName
 from dashboard.payloads import Payload, text_field
 from dashboard.responses import json_response
 from dashboard.routers import area_router, writes
@@ -33,15 +32,6 @@ from storage.fleet_queries import fleet_hosts
 from storage.types import utc_now
 
 router = area_router("hosts", "/api/v1/hosts")
-HostName = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=HOST_NAME.max_length,
-        json_schema_extra={"pattern": HOST_NAME.pattern},  # documented; fleet.enrolment checks it
-        description="the host's name",
-    ),
-]
 _NOT_CACHED = {"Cache-Control": "no-store"}
 
 
