@@ -243,7 +243,7 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
     if args.command == "hosts":
         from fleet.commands import run_hosts
 
-        return run_hosts(args)
+        return run_hosts(args, settings.fleet)
     return run_jobs(args, settings)
 
 

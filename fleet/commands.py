@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
+from typing import Any
 
+from config.fleet_settings import FleetSettings
 from fleet.enrolment import (
     EnrolmentRefused,
     HostNameTaken,
@@ -21,14 +24,19 @@ from fleet.enrolment import (
     rotate_key,
 )
 from fleet.host_admin import remove_host, set_maintenance
+from fleet.host_status import describe_host
+from monitoring.alert_text import format_duration
 from storage import db
+from storage.fleet_queries import fleet_hosts
 from storage.host_store import list_hosts
+from storage.types import utc_now
 
 
-def run_hosts(args: argparse.Namespace) -> int:
+def run_hosts(args: argparse.Namespace, fleet: FleetSettings) -> int:
+    if args.hosts_command == "list":
+        return _list(fleet)
     try:
         return {
-            "list": _list,
             "add": _add,
             "rotate": _rotate,
             "revoke": _revoke,
@@ -51,16 +59,39 @@ def _refusal(refused: EnrolmentRefused) -> str:
     return f"NAME={name!r} is not a host; `main.py hosts list` shows them"
 
 
-def _list(_: argparse.Namespace) -> int:
+def _list(fleet: FleetSettings) -> int:
+    """Every host with its status as the fleet view shows it, then its key's state; a host that only has samples
+    (a monitor writing to this database) is listed too."""
     with db.engine.connect() as connection:
-        hosts = list_hosts(connection)
+        hosts = fleet_hosts(connection)
+        keys = {host["name"]: host for host in list_hosts(connection)}
     if not hosts:
         print("no hosts: add one with `main.py hosts add NAME`")
+    now = utc_now()
     for host in hosts:
-        key = f"key since {host['key_created_at']:%Y-%m-%d %H:%M} UTC" if host["has_key"] else "key revoked"
-        bound = "bound to a machine" if host["fingerprint"] else "not used yet"
-        print(f"{host['name']}: {key}, {bound}")
+        shown = describe_host(fleet, now, host)
+        words = [*_status_words(shown, now), _key_words(keys.get(shown["name"]))]
+        print(f"{shown['name']}: {'; '.join(words)}")
     return 0
+
+
+def _status_words(host: dict[str, Any], now: datetime) -> list[str]:
+    words = [str(host["status"])]
+    if host["last_seen_at"] is not None:
+        words[0] += f", last heard {format_duration((now - host['last_seen_at']).total_seconds())} ago"
+    if host["worst_level"]:
+        words.append(f"{host['active_incidents']} active incident(s), worst {host['worst_level']}")
+    if host["agent_version"]:
+        skew = host["clock_skew_seconds"]
+        words.append(f"agent {host['agent_version']}" + (f", clock skew {skew:+.1f} s" if skew is not None else ""))
+    return words
+
+
+def _key_words(key: dict[str, Any] | None) -> str:
+    if key is None:
+        return "no key: its samples come from a monitor writing to this database"
+    state = f"key since {key['key_created_at']:%Y-%m-%d %H:%M} UTC" if key["has_key"] else "key revoked"
+    return f"{state}, {'bound to a machine' if key['fingerprint'] else 'not used yet'}"
 
 
 def _add(args: argparse.Namespace) -> int:
