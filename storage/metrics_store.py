@@ -171,7 +171,8 @@ def save_samples(connection: Connection, many: list[SampleRows]) -> list[int]:
         statement = insert(metrics).returning(metrics.c.id, sort_by_parameter_order=True)
         ids = [int(sample_id) for sample_id in connection.scalars(statement, _uniform([rows.metric for rows in many]))]
     else:
-        ids = [int(inserted_id(connection.execute(insert(metrics).values(**rows.metric)))) for rows in many]
+        # Values as parameters, not .values(): the statement stays the same, so it is compiled once per engine.
+        ids = [int(inserted_id(connection.execute(insert(metrics), rows.metric))) for rows in many]
     details: dict[str, list[dict[str, Any]]] = {}
     for sample_id, rows in zip(ids, many, strict=True):
         for table_name, values in rows.details.items():
