@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -21,7 +22,7 @@ from dashboard.errors import http_error, server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import metrics_registry
 from dashboard.request_limits import RequestLimits
-from dashboard.routers import api_v1, docs, health, incidents, jobs, monitoring, prometheus
+from dashboard.routers import api_v1, docs, health, incidents, ingest, jobs, monitoring, prometheus
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
 from dashboard.static_page import PageMount
 from dashboard.thresholds import EnvThresholds
@@ -72,9 +73,26 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    for router in (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, prometheus.router):
+    routers = (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, ingest.router)
+    for router in (*routers, prometheus.router):
         app.include_router(router)
+    _publish_components(app, ingest.schema_components())
     app.include_router(docs.router)
     if STATIC_DIR.is_dir():
         app.router.routes.append(PageMount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"))
     return app
+
+
+def _publish_components(app: FastAPI, extra: dict[str, Any]) -> None:
+    """Add schemas the routes reference but FastAPI cannot derive (the wire format's, from msgspec) to the
+    published document, once, when it is first built."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            components = build().setdefault("components", {})
+            for section, entries in extra.items():
+                components.setdefault(section, {}).update(entries)
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]

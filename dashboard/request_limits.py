@@ -19,6 +19,9 @@ from config.dashboard_settings import DashboardSettings
 from dashboard.dependencies import write_refusal
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Pushes from the fleet's hosts: each is authenticated by its host's own key (in a header, the body or the URL),
+# which only the route can check; the API token is not asked for, and a host key opens no other write.
+INGEST_PATHS = frozenset({"/api/v1/ingest"})
 
 
 def too_large(max_body_bytes: int) -> HTTPException:
@@ -47,7 +50,7 @@ class RequestLimits:
 
     def refusal(self, scope: Scope) -> HTTPException | None:
         headers = Headers(scope=scope)
-        if scope["method"] not in READ_METHODS:
+        if scope["method"] not in READ_METHODS and scope["path"] not in INGEST_PATHS:
             refusal = write_refusal(self.settings, headers.get("authorization", ""))
             if refusal is not None:
                 return refusal

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.evaluate import evaluate
@@ -212,27 +213,58 @@ def observations(found: list[Measurement], settings: Settings) -> list[Observati
 def _save(
     sample: Sample, figures: Figures, found: list[Measurement], settings: Settings, job_execution_id: int | None
 ) -> _Saved:
-    """The sample, its details and the process baseline; the incidents it moves, their notifications and
-    their deliveries, in one transaction (IMMEDIATE on SQLite: one run at a time reads and writes the incident
-    state); then whatever deliveries are due are sent, within ALERT_DELIVERY_TIMEOUT_SECONDS."""
+    """The sample and what it moves, in one transaction (IMMEDIATE on SQLite: one run at a time reads and writes
+    the incident state); then whatever deliveries are due are sent, within ALERT_DELIVERY_TIMEOUT_SECONDS."""
     with write_transaction(db.engine) as connection:
-        sample_id = save_sample(connection, sample_rows(sample, figures), [], baseline_values(sample))
-        observed = observations(found, settings)
-        raised, incidents = evaluate(connection, sample.hostname, observed, sample.timestamp, settings.alerts)
-        silences = active_silence_patterns(connection, sample.timestamp) if raised else []
-        written = []
-        for event, observation in sorted(raised, key=lambda item: item[0].level is not Level.CRITICAL):
-            silenced = silenced_by(silences, sample.hostname, *observation.key)
-            values = event_values(event, observation, sample, settings.alerts, job_execution_id, silenced)
-            written.append(
-                (insert_notification(connection, {**values, "system_metric_id": sample_id}), event.level, silenced)
-            )
-        if settings.notify.destinations:
-            from alerts.delivery import queue_deliveries
-
-            queue_deliveries(connection, written, settings.notify, sample.timestamp)
+        recorded = record_sample(connection, sample, figures, found, settings, job_execution_id)
     if settings.notify.destinations:  # after the commit: the rows are the record even if sending fails
         from alerts.delivery import deliver_due
 
         deliver_due(db.engine, settings.notify)
-    return _Saved(sample_id, incidents, current_alerts(observed, incidents), len(raised))
+    return _Saved(recorded.sample_id, recorded.incidents, recorded.alerts, recorded.notification_count)
+
+
+class Recorded(NamedTuple):
+    """What storing one sample did: its id, the observed keys' active incidents, what they alert on, how many
+    notifications it wrote and whether deliveries were queued for them."""
+
+    sample_id: int
+    incidents: dict[tuple[str, str], Incident]
+    alerts: list[Alert]
+    notification_count: int
+    queued: bool
+
+
+def record_sample(
+    connection: Connection,
+    sample: Sample,
+    figures: Figures,
+    found: list[Measurement],
+    settings: Settings,
+    job_execution_id: int | None = None,
+    late_note: str | None = None,
+) -> Recorded:
+    """Store the sample, its details and (when the sample carries one) the process baseline; move the incidents
+    its measurements touch; write their notifications and queue their deliveries, in the caller's transaction.
+    With `late_note` (a sample that arrives long after it was taken: an agent's backlog) the notifications are
+    written with the note appended and nothing is queued: an alert of the past is a record, not news."""
+    baseline = baseline_values(sample) if sample.processes is not None and sample.processes.table else None
+    sample_id = save_sample(connection, sample_rows(sample, figures), [], baseline)
+    observed = observations(found, settings)
+    raised, incidents = evaluate(connection, sample.hostname, observed, sample.timestamp, settings.alerts)
+    silences = active_silence_patterns(connection, sample.timestamp) if raised else []
+    written = []
+    for event, observation in sorted(raised, key=lambda item: item[0].level is not Level.CRITICAL):
+        silenced = silenced_by(silences, sample.hostname, *observation.key)
+        values = event_values(event, observation, sample, settings.alerts, job_execution_id, silenced)
+        if late_note:
+            values["message"] = f"{values['message']} ({late_note})"
+        written.append(
+            (insert_notification(connection, {**values, "system_metric_id": sample_id}), event.level, silenced)
+        )
+    queued = bool(written) and late_note is None and bool(settings.notify.destinations)
+    if queued:
+        from alerts.delivery import queue_deliveries
+
+        queue_deliveries(connection, written, settings.notify, sample.timestamp)
+    return Recorded(sample_id, incidents, current_alerts(observed, incidents), len(raised), queued)

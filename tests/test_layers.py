@@ -18,7 +18,7 @@ ALLOWED = {
     "alerts": {"storage", "config", "monitoring"},
     "pipeline": {"alerts", "storage", "config", "monitoring"},
     "scheduler": {"pipeline", "storage", "config"},
-    "fleet": {"storage", "config", "monitoring"},  # the hub side; ingest will add pipeline
+    "fleet": {"pipeline", "alerts", "storage", "config", "monitoring"},  # the hub side: ingest records as a run does
     "dashboard": {"fleet", "pipeline", "scheduler", "alerts", "storage", "config", "monitoring"},
 }
 OURS = {*ALLOWED, "scripts", "main", "tests", "benchmarks"}

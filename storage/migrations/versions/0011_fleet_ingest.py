@@ -13,6 +13,7 @@ Create Date: 2026-11-30 13:00:00
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,7 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_HOST_COLUMNS = (
+_HOST_COLUMNS: tuple[tuple[str, sa.types.TypeEngine[Any]], ...] = (
     ("last_seen_at", storage.types.UTCDateTime()),
     ("last_collected_at", storage.types.UTCDateTime()),
     ("agent_version", sa.String(200)),

@@ -1,0 +1,36 @@
+"""Reading a pushed body: gzip-compressed or not, never decompressed past a bound (a small body can expand to
+gigabytes), and refused when a string in it holds a NUL character, which PostgreSQL cannot store."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from fastapi import HTTPException
+
+_GZIP_WINDOW = 16 + zlib.MAX_WBITS  # zlib's way of saying: a gzip header and trailer around deflate
+# JSON's escape of NUL, not preceded by an escaped backslash (`\\u0000` is the text "\u0000", which is fine).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def pushed_json(raw: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
+    """The JSON bytes of a push: 400 for an encoding other than gzip or identity, or a broken gzip stream; 413
+    past `max_bytes` (INGEST_MAX_BATCH_BYTES) once decompressed; 422 for a NUL character in a string."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(_GZIP_WINDOW)
+        try:
+            body = inflater.decompress(raw, max_bytes + 1)
+        except zlib.error as error:
+            raise HTTPException(400, f"the body is not valid gzip: {error}") from None
+        if not inflater.eof and len(body) <= max_bytes:
+            raise HTTPException(400, "the body is not valid gzip: the stream ends early")
+    elif encoding == "identity":
+        body = raw
+    else:
+        raise HTTPException(400, f"Content-Encoding={encoding!r} is invalid; expected gzip or none")
+    if len(body) > max_bytes:
+        raise HTTPException(413, f"the body is longer than INGEST_MAX_BATCH_BYTES={max_bytes} bytes once decompressed")
+    if _NUL_ESCAPE.search(body):
+        raise HTTPException(422, "a string in the body holds a NUL (\\u0000) character; expected text without it")
+    return body
