@@ -22,7 +22,7 @@ from dashboard.errors import http_error, server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import metrics_registry
 from dashboard.request_limits import RequestLimits
-from dashboard.routers import api_v1, docs, health, incidents, ingest, jobs, monitoring, prometheus
+from dashboard.routers import api_v1, docs, health, incidents, ingest, jobs, monitoring, prometheus, seed_ingest
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
 from dashboard.static_page import PageMount
 from dashboard.thresholds import EnvThresholds
@@ -74,9 +74,10 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     routers = (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, ingest.router)
-    for router in (*routers, prometheus.router):
+    for router in (*routers, seed_ingest.router, prometheus.router):
         app.include_router(router)
     _publish_components(app, ingest.schema_components())
+    _publish_components(app, seed_ingest.schema_components())
     app.include_router(docs.router)
     if STATIC_DIR.is_dir():
         app.router.routes.append(PageMount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"))

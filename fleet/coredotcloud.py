@@ -44,7 +44,7 @@ MAX_GPUS = 64
 MAX_LIST_ITEMS = 1024
 
 
-class CpuInfo(msgspec.Struct, kw_only=True):
+class CoreDotCloudCpu(msgspec.Struct, kw_only=True):
     model: Text | None = None
     physical_cores: Annotated[int, msgspec.Meta(ge=0, le=MAX_CPUS)] | None = None
     logical_cores: Annotated[int, msgspec.Meta(ge=0, le=MAX_CPUS)] | None = None
@@ -52,14 +52,14 @@ class CpuInfo(msgspec.Struct, kw_only=True):
     cpu_percent: Percent | None = None
 
 
-class MemoryInfo(msgspec.Struct, kw_only=True):
+class CoreDotCloudMemory(msgspec.Struct, kw_only=True):
     total_gb: Size | None = None
     available_gb: Size | None = None
     used_gb: Size | None = None
     usage_percent: Percent | None = None
 
 
-class GpuInfo(msgspec.Struct, kw_only=True):
+class CoreDotCloudGpu(msgspec.Struct, kw_only=True):
     name: Text | None = None
     load_percent: Percent | None = None
     memory_total_mb: Size | None = None
@@ -68,36 +68,36 @@ class GpuInfo(msgspec.Struct, kw_only=True):
     temperature: Annotated[float, msgspec.Meta(ge=-100, le=300)] | None = None
 
 
-class Info(msgspec.Struct, kw_only=True):
+class CoreDotCloudInfo(msgspec.Struct, kw_only=True):
     """The machine's description; every part optional (the seed shows `disk` and `network` only as `[...]`)."""
 
     hostname: Text | None = None
     os: Text | None = None
     os_version: Text | None = None
     architecture: Text | None = None
-    cpu: CpuInfo | None = None
-    memory: MemoryInfo | None = None
+    cpu: CoreDotCloudCpu | None = None
+    memory: CoreDotCloudMemory | None = None
     disk: Annotated[list[Any], msgspec.Meta(max_length=MAX_LIST_ITEMS)] | None = None
     network: dict[str, Any] | None = None
-    gpu: Annotated[list[GpuInfo], msgspec.Meta(max_length=MAX_GPUS)] | None = None
+    gpu: Annotated[list[CoreDotCloudGpu], msgspec.Meta(max_length=MAX_GPUS)] | None = None
 
 
 Values = Annotated[list[Any], msgspec.Meta(max_length=11 + MAX_CPUS + 3 * MAX_GPUS)]
 
 
-class Envelope(msgspec.Struct, kw_only=True):
+class CoreDotCloudPayload(msgspec.Struct, kw_only=True):
     """What the agent POSTs; `apikey` is the host key from `main.py hosts add NAME`."""
 
     apikey: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_CHARS)]
     category: Literal["info", "data"] | None = None
-    data: Info | Values
+    data: CoreDotCloudInfo | Values
 
 
 class Push(NamedTuple):
     """A payload read: its key, and either the machine's description or one sample."""
 
     key: str
-    info: Info | None
+    info: CoreDotCloudInfo | None
     sample: Sample | None
 
 
@@ -132,8 +132,8 @@ _CPU_COUNT, _GPU_COUNT = 9, 10
 
 def read_push(body: bytes, received_at: datetime) -> Push:
     """The payload in `body`; raises SeedPayloadError naming the first field the hub cannot take."""
-    envelope = decode(body, Envelope)
-    if isinstance(envelope.data, Info):
+    envelope = decode(body, CoreDotCloudPayload)
+    if isinstance(envelope.data, CoreDotCloudInfo):
         if envelope.category == "data":
             raise SeedPayloadError("$.data is an object (an info payload) but $.category is 'data': expected a list")
         return Push(envelope.apikey, envelope.data, None)

@@ -30,7 +30,7 @@ MAX_CPUS = 4096
 LocalTime = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")]
 
 
-class ContainerStats(msgspec.Struct, kw_only=True):
+class HiCloudContainerStats(msgspec.Struct, kw_only=True):
     engine_type: Text | None = None
     agent_id: Text | None = None
     node_name: Text | None = None
@@ -43,7 +43,7 @@ class ContainerStats(msgspec.Struct, kw_only=True):
     con_get_datetime: LocalTime | None = None
 
 
-class MonitorInfo(msgspec.Struct, kw_only=True):
+class HiCloudMonitorInfo(msgspec.Struct, kw_only=True):
     engine_type: Text | None = None
     agent_id: Text | None = None
     ser_cpu_count: Annotated[int, msgspec.Meta(ge=1, le=MAX_CPUS)]
@@ -52,7 +52,7 @@ class MonitorInfo(msgspec.Struct, kw_only=True):
     ser_memory_used: Size  # MB
     ser_memory_percent: Percent
     ser_get_datetime: LocalTime
-    container_stats: Annotated[list[ContainerStats], msgspec.Meta(max_length=MAX_CONTAINERS)] = []
+    container_stats: Annotated[list[HiCloudContainerStats], msgspec.Meta(max_length=MAX_CONTAINERS)] = []
 
 
 def agent_zone(name: str | None) -> tzinfo:
@@ -67,9 +67,9 @@ def agent_zone(name: str | None) -> tzinfo:
         ) from None
 
 
-def read_monitor_info(body: bytes, zone: tzinfo) -> tuple[MonitorInfo, Sample]:
+def read_monitor_info(body: bytes, zone: tzinfo) -> tuple[HiCloudMonitorInfo, Sample]:
     """The payload in `body` and the sample it describes; raises SeedPayloadError naming the first bad field."""
-    info = decode(body, MonitorInfo)
+    info = decode(body, HiCloudMonitorInfo)
     collected_at = _local_time("$.ser_get_datetime", info.ser_get_datetime, zone)
     for index, container in enumerate(info.container_stats):
         if container.con_get_datetime is not None:
