@@ -12,7 +12,7 @@ sample is taken when the hub receives it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 
@@ -41,7 +41,6 @@ ROOT_MOUNTPOINT = "/"
 KIB = 1024
 MAX_CPUS = 4096
 MAX_GPUS = 64
-MAX_LIST_ITEMS = 1024
 
 
 class CoreDotCloudCpu(msgspec.Struct, kw_only=True):
@@ -69,7 +68,8 @@ class CoreDotCloudGpu(msgspec.Struct, kw_only=True):
 
 
 class CoreDotCloudInfo(msgspec.Struct, kw_only=True):
-    """The machine's description; every part optional (the seed shows `disk` and `network` only as `[...]`)."""
+    """The machine's description; every part optional. Its `disk` and `network` (the seed shows them only as
+    `[...]` and `{...}`) and any other field are accepted unread."""
 
     hostname: Text | None = None
     os: Text | None = None
@@ -77,12 +77,10 @@ class CoreDotCloudInfo(msgspec.Struct, kw_only=True):
     architecture: Text | None = None
     cpu: CoreDotCloudCpu | None = None
     memory: CoreDotCloudMemory | None = None
-    disk: Annotated[list[Any], msgspec.Meta(max_length=MAX_LIST_ITEMS)] | None = None
-    network: dict[str, Any] | None = None
     gpu: Annotated[list[CoreDotCloudGpu], msgspec.Meta(max_length=MAX_GPUS)] | None = None
 
 
-Values = Annotated[list[Any], msgspec.Meta(max_length=11 + MAX_CPUS + 3 * MAX_GPUS)]
+Values = Annotated[list[float], msgspec.Meta(max_length=11 + MAX_CPUS + 3 * MAX_GPUS)]
 
 
 class CoreDotCloudPayload(msgspec.Struct, kw_only=True):
@@ -142,7 +140,7 @@ def read_push(body: bytes, received_at: datetime) -> Push:
     return Push(envelope.apikey, None, data_sample(envelope.data, received_at))
 
 
-def data_sample(values: list[Any], received_at: datetime) -> Sample:
+def data_sample(values: list[float], received_at: datetime) -> Sample:
     """The sample a `data` list describes, taken at `received_at`."""
     if len(values) < len(_FIXED):
         raise SeedPayloadError(
@@ -208,17 +206,15 @@ def data_sample(values: list[Any], received_at: datetime) -> Sample:
     )
 
 
-def _gpu(values: list[Any], at: int, index: int) -> GpuReading:
+def _gpu(values: list[float], at: int, index: int) -> GpuReading:
     percent = _checked(values, at, _Position(f"GPU {index} %", *_PERCENT))
     total_mib = _checked(values, at + 1, _Position(f"GPU {index} VRAM total MB", *_SIZE))
     used_mib = _checked(values, at + 2, _Position(f"GPU {index} VRAM used MB", *_SIZE))
     return GpuReading(index=index, utilization_percent=percent, memory_total_mib=total_mib, memory_used_mib=used_mib)
 
 
-def _checked(values: list[Any], index: int, position: _Position) -> float:
+def _checked(values: list[float], index: int, position: _Position) -> float:
     value = values[index]
-    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-    if number is None or not position.low <= number <= position.high or (position.whole and number % 1):
-        shown = repr(value)[:40]
-        raise SeedPayloadError(f"$.data[{index}] ({position.label}) is {shown}: expected {position.allowed()}")
-    return float(number)
+    if not position.low <= value <= position.high or (position.whole and value % 1):
+        raise SeedPayloadError(f"$.data[{index}] ({position.label}) is {value:g}: expected {position.allowed()}")
+    return value

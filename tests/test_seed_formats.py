@@ -127,12 +127,12 @@ def test_coredotcloud_info_example() -> None:
         ),
         pytest.param(
             as_sent(COREDOTCLOUD_FOUR_CPUS, data=[*as_sent(COREDOTCLOUD_FOUR_CPUS)["data"][:14], "16.8"]),
-            "$.data[14] (CPU 3 %) is '16.8': expected a number from 0 to 100",
+            "Expected `float`, got `str` - at `$.data[14]`",
             id="text-for-a-number",
         ),
         pytest.param(
             as_sent(COREDOTCLOUD_FOUR_CPUS, data=[*as_sent(COREDOTCLOUD_FOUR_CPUS)["data"][:7], True, *[0] * 7]),
-            "$.data[7] (network receive KB/s) is True",
+            "Expected `float`, got `bool` - at `$.data[7]`",
             id="boolean",
         ),
         pytest.param(
