@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 BASELINE_APP = """
@@ -49,9 +50,18 @@ def _milliseconds(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def with_wrk(url: str, seconds: float, connections: int) -> Load:
+def with_wrk(url: str, seconds: float, connections: int, script: Path | None = None) -> Load:
+    """wrk's figures for `url`; `script` is a Lua file that makes each request (a POST with its own body)."""
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--latency",
+            *(["-s", str(script)] if script else []),
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,

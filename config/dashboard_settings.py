@@ -6,11 +6,14 @@ The token guards every write (and every read with API_READ_AUTH=true); it is mas
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import NamedTuple
 
 from config.fields import ConfigError, parse_bool, parse_int, parse_list
+from config.paths import resolve_path
 
 DASHBOARD_KEYS = (
     "DASHBOARD_ENABLED",
@@ -20,6 +23,8 @@ DASHBOARD_KEYS = (
     "API_READ_AUTH",
     "ALLOWED_ORIGINS",
     "API_MAX_BODY_BYTES",
+    "API_TLS_CERT_FILE",
+    "API_TLS_KEY_FILE",
 )
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -42,12 +47,15 @@ class DashboardSettings(NamedTuple):
     read_auth: bool  # reads need the token too (health excepted)
     allowed_origins: tuple[str, ...]  # CORS; empty: no cross-origin access
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a longer request body is a 413
+    tls_cert_file: Path | None = None  # with tls_key_file: HTTPS (a PEM certificate chain)
+    tls_key_file: Path | None = None
 
     def __repr__(self) -> str:  # settings get printed and logged: never show the token
         return (
             f"DashboardSettings(enabled={self.enabled}, host={self.host!r}, port={self.port}, "
             f"token={'***' if self.token else None}, read_auth={self.read_auth}, "
-            f"allowed_origins={self.allowed_origins!r}, max_body_bytes={self.max_body_bytes})"
+            f"allowed_origins={self.allowed_origins!r}, max_body_bytes={self.max_body_bytes}, "
+            f"tls_cert_file={self.tls_cert_file}, tls_key_file={self.tls_key_file})"
         )
 
     @property
@@ -94,4 +102,42 @@ def parse_dashboard_settings(values: Mapping[str, str]) -> DashboardSettings:
         max_body_bytes=parse_int(
             "API_MAX_BODY_BYTES", get("API_MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)), *MAX_BODY_BYTES_RANGE
         ),
+        **_tls_files(get("API_TLS_CERT_FILE", ""), get("API_TLS_KEY_FILE", "")),
     )
+
+
+def _tls_files(cert_raw: str, key_raw: str) -> dict[str, Path | None]:
+    """Both files or neither; each must be a readable file (the server would otherwise fail at its first
+    connection, not at start)."""
+    if bool(cert_raw) != bool(key_raw):
+        missing, given = (
+            ("API_TLS_KEY_FILE", "API_TLS_CERT_FILE") if cert_raw else ("API_TLS_CERT_FILE", "API_TLS_KEY_FILE")
+        )
+        raise ConfigError(missing, "", f"the path of a PEM file: {given} is set, and HTTPS needs both")
+    files: dict[str, Path | None] = {"tls_cert_file": None, "tls_key_file": None}
+    for key, raw, field in (
+        ("API_TLS_CERT_FILE", cert_raw, "tls_cert_file"),
+        ("API_TLS_KEY_FILE", key_raw, "tls_key_file"),
+    ):
+        if raw:
+            path = resolve_path(raw)
+            if not path.is_file() or not os.access(path, os.R_OK):
+                raise ConfigError(key, raw, "the path of a readable PEM file")
+            files[field] = path
+    if files["tls_cert_file"] is not None:
+        _check_key_pair(cert_raw, files["tls_cert_file"], files["tls_key_file"])
+    return files
+
+
+def _check_key_pair(cert_raw: str, cert_file: Path, key_file: Path | None) -> None:
+    """Load the pair as the server will, so a wrong file stops the start with one line, not the first client."""
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert_file, key_file)
+    except (ssl.SSLError, OSError) as error:
+        raise ConfigError(
+            "API_TLS_CERT_FILE",
+            cert_raw,
+            f"a PEM certificate whose private key is in API_TLS_KEY_FILE (loading the pair said: {error})",
+        ) from None

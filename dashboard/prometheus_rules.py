@@ -2,12 +2,14 @@
 
 One rule per graded metric and level that is set, on the series /metrics exposes (or the catalogue's
 `rule_expression` where the graded figure is not a series of its own), its level scaled as the series is
-(percentages become ratios). deploy/prometheus/rules.yml is this output for .env.example's levels; a test
-checks that it is.
+(percentages become ratios); a host an `@host` override gives another level has a rule of its own, and is left
+out of the general one. Per-resource overrides are not in the rules. deploy/prometheus/rules.yml is this output
+for .env.example's levels; a test checks that it is.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -73,10 +75,10 @@ def rules_yaml(thresholds: Mapping[str, MetricThresholds]) -> str:
         expression = metric.rule_expression or (f"{NAMESPACE}_{metric.prometheus}" if metric.prometheus else None)
         if expression is None:
             continue
-        levels = thresholds[metric.name].default
         group = [
-            _rule(metric, expression, severity, level)
-            for severity, level in (("warning", levels.warning), ("critical", levels.critical))
+            _rule(metric, _select(expression, matchers), severity, level, host)
+            for severity in ("warning", "critical")
+            for host, matchers, level in _levels_by_host(thresholds[metric.name], severity)
             if level is not None
         ]
         if group:
@@ -84,7 +86,37 @@ def rules_yaml(thresholds: Mapping[str, MetricThresholds]) -> str:
     return _HEADER + "\n\n".join(rules) + "\n\n" + _PLATFORM_RULES
 
 
-def _rule(metric: Metric, expression: str, severity: str, level: float) -> str:
+def _levels_by_host(thresholds: MetricThresholds, severity: str) -> list[tuple[str | None, list[str], float | None]]:
+    """The level of every host but those an `@host` override gives another, then each of those hosts' own:
+    (the host, label matchers, level). Per-resource overrides (`RESOURCE=`, `@host:RESOURCE=`) are not in
+    the rules."""
+    index = 0 if severity == "warning" else 1
+    default = thresholds.default[index]
+    own = {host: level for host in thresholds.hosts if (level := thresholds.levels_for(host=host)[index]) != default}
+    return [(None, [f"host!={_label_value(host)}" for host in own], default)] + [
+        (host, [f"host={_label_value(host)}"], level) for host, level in own.items()
+    ]
+
+
+def _select(expression: str, matchers: list[str]) -> str:
+    """The expression with the matchers on each of its series."""
+    if not matchers:
+        return expression
+    return re.sub(rf"\b{NAMESPACE}_\w+", lambda series: f"{series[0]}{{{','.join(matchers)}}}", expression)
+
+
+def _label_value(text: str) -> str:
+    """A quoted string, as PromQL and YAML flow mappings both read it."""
+    return json.dumps(text)
+
+
+def _yaml_scalar(text: str) -> str:
+    """Plain, unless label matchers (a host name may hold `: ` or ` #`) call for a quoted one (JSON is YAML)."""
+    return json.dumps(text) if "{" in text else text
+
+
+def _rule(metric: Metric, expression: str, severity: str, level: float, host: str | None = None) -> str:
+    """One rule; a host's own carries its `host` label, as promtool wants rules of one name told apart."""
     name = "".join(
         word[:1].upper() + word[1:].lower()
         for word in re.findall(r"[A-Za-z0-9]+", re.sub(r"\(.*?\)", "", metric.label))
@@ -94,11 +126,14 @@ def _rule(metric: Metric, expression: str, severity: str, level: float) -> str:
     summary = (
         f"{subject} on {{{{ $labels.host }}}} is {value} ({severity} above {format_threshold(metric, level)})"
     ).replace('"', '\\"')
+    labels = f"severity: {severity}, metric: {metric.name}" + (
+        f", host: {_label_value(host)}" if host is not None else ""
+    )
     return (
         f"      - alert: {name}{severity.capitalize()}\n"
-        f"        expr: {expression} > {level * metric.prometheus_scale:g}\n"
+        f"        expr: {_yaml_scalar(f'{expression} > {level * metric.prometheus_scale:g}')}\n"
         f"        for: {FOR_BY_SEVERITY[severity]}\n"
-        f"        labels: {{severity: {severity}, metric: {metric.name}}}\n"
+        f"        labels: {{{labels}}}\n"
         f"        annotations:\n"
         f'          summary: "{summary}"'
     )

@@ -71,13 +71,13 @@ class DashboardServer:
             access_log=False,
             timeout_graceful_shutdown=5,
             server_header=False,
+            ssl_certfile=dashboard.tls_cert_file,
+            ssl_keyfile=dashboard.tls_key_file,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="dashboard", daemon=True)
-        self.address = (
-            f"http://{dashboard.host if ':' not in dashboard.host else f'[{dashboard.host}]'}:"
-            f"{self._socket.getsockname()[1]}"
-        )
+        scheme, host = "https" if dashboard.tls_cert_file else "http", dashboard.host
+        self.address = f"{scheme}://{host if ':' not in host else f'[{host}]'}:{self._socket.getsockname()[1]}"
 
     def _serve(self) -> None:
         try:

@@ -14,7 +14,7 @@ from config.paths import DEFAULT_ENV_FILE
 from config.settings import Settings, read_values
 from config.thresholds import parse_thresholds
 from monitoring.catalogue import BY_NAME, CATALOGUE, Kind, Metric
-from monitoring.levels import MetricThresholds
+from monitoring.levels import Levels, MetricThresholds
 
 log = logging.getLogger("automation.dashboard")
 
@@ -64,14 +64,23 @@ def threshold_levels(thresholds: dict[str, MetricThresholds]) -> list[dict[str, 
 
 
 def _levels(item: MetricThresholds) -> dict[str, Any]:
+    """The levels, resolved: the default and per resource named; under `hosts`, the same for each host an
+    `@host` override names (its own levels, every override that applies to it taken into account)."""
     return {
-        "warning": item.default.warning,
-        "critical": item.default.critical,
-        "overrides": {
-            resource: dict(zip(("warning", "critical"), item.levels_for(resource), strict=True))
-            for resource in item.overridden_resources
-        },
+        **_host_levels(item, None),
+        "hosts": {host: _host_levels(item, host) for host in item.hosts},
     }
+
+
+def _host_levels(item: MetricThresholds, host: str | None) -> dict[str, Any]:
+    return {
+        **_pair(item.levels_for(host=host)),
+        "overrides": {resource: _pair(item.levels_for(resource, host=host)) for resource in item.resources_named(host)},
+    }
+
+
+def _pair(levels: Levels) -> dict[str, float | None]:
+    return {"warning": levels.warning, "critical": levels.critical}
 
 
 def catalogue_document(thresholds: dict[str, MetricThresholds]) -> list[dict[str, Any]]:

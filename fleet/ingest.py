@@ -26,7 +26,7 @@ from monitoring.forecasts import forecast_measurements
 from monitoring.grading import Measurement, measurements
 from monitoring.sample import Sample
 from monitoring.wire import IncomingGap
-from pipeline.monitor import record_sample
+from pipeline.monitor import record_events
 from storage.database import db, write_transaction
 from storage.ingest_store import (
     bind_fingerprint,
@@ -36,7 +36,8 @@ from storage.ingest_store import (
     record_push,
     stored_through,
 )
-from storage.metrics_store import disk_usage_history
+from storage.metrics_store import disk_usage_history, save_samples
+from storage.sample_rows import sample_rows
 from storage.types import utc_now
 
 log = logging.getLogger("automation.ingest")
@@ -74,6 +75,7 @@ class IngestResult:
     notifications: int
 
 
+FORECAST_EVERY_SECONDS = 300
 UNKNOWN_KEY = "unknown or revoked host key; `main.py hosts add NAME` (or `hosts rotate NAME`) gives a host its key"
 
 
@@ -118,21 +120,21 @@ def _store(
         key=lambda pair: (pair[1].timestamp, pair[0] or 0),
     )
     live_after = received_at - timedelta(seconds=settings.fleet.live_within_seconds)
-    notifications, queued = 0, False
-    for index, (_, sample) in enumerate(new):
+    for _, sample in new:
         sample.hostname = name
+    figures = [figures_of(sample) for _, sample in new]
+    sample_ids = save_samples(
+        connection, [sample_rows(sample, each) for (_, sample), each in zip(new, figures, strict=True)]
+    )
+    notifications, queued = 0, False
+    for index, ((_, sample), each, sample_id) in enumerate(zip(new, figures, sample_ids, strict=True)):
         taken_by_hub_clock = sample.timestamp - timedelta(seconds=skew_seconds)
         late = taken_by_hub_clock < live_after
-        figures = figures_of(sample)
-        found = measurements(figures)
-        if index == len(new) - 1 and not late:
-            found += _forecasts(connection, settings, sample, figures)
-        note = (
-            f"backfilled: collected {format_duration((received_at - taken_by_hub_clock).total_seconds())} ago"
-            if late
-            else None
-        )
-        recorded = record_sample(connection, sample, figures, found, settings, late_note=note)
+        found = measurements(each)
+        if index == len(new) - 1 and not late and _forecast_due(host, sample):
+            found += _forecasts(connection, settings, sample, each)
+        note = _late_note(received_at - taken_by_hub_clock) if late else None
+        recorded = record_events(connection, sample, sample_id, found, settings, late_note=note)
         notifications += recorded.notification_count
         queued = queued or recorded.queued
     seqs = [seq for seq, _ in push.samples if seq is not None]
@@ -155,6 +157,18 @@ def _skew_seconds(sent_at: float | None, received_at: datetime) -> float:
 
 def _late_note(delay: timedelta) -> str:
     return f"backfilled: collected {format_duration(delay.total_seconds())} before it reached the hub"
+
+
+def _forecast_due(host: RowMapping, sample: Sample) -> bool:
+    """Whether the host's disk-full forecast is due: once per FORECAST_EVERY_SECONDS of its samples (the fit
+    reads ALERT_DISK_PREDICT_HOURS of its disk history, thousands of rows at 30 s; a local run forecasts every
+    5 minutes)."""
+    previous = host["last_collected_at"]
+    return previous is None or _slot(sample.timestamp) != _slot(previous)
+
+
+def _slot(moment: datetime) -> int:
+    return int(moment.timestamp() // FORECAST_EVERY_SECONDS)
 
 
 def _forecasts(connection: Connection, settings: Settings, sample: Sample, figures: Figures) -> list[Measurement]:

@@ -53,17 +53,27 @@ class Alert(NamedTuple):
         return self.measurement.value
 
 
-def grade(measurements: list[Measurement], thresholds: Mapping[str, MetricThresholds]) -> list[Alert]:
-    """Alerts, CRITICAL first; one per (metric, resource) even if a measurement is listed twice."""
+def grade(
+    measurements: list[Measurement], thresholds: Mapping[str, MetricThresholds], host: str | None = None
+) -> list[Alert]:
+    """Alerts, CRITICAL first; one per (metric, resource) even if a measurement is listed twice. `host`: the
+    sample's host, for its own levels (`@host` overrides)."""
     alerts: dict[tuple[str, str | None], Alert] = {}
     for measurement in measurements:
-        levels = thresholds[measurement.metric].levels_for(*measurement.override_names)
+        levels = measurement_levels(measurement, thresholds, host)
         graded = grade_value(measurement.value, levels)
         if graded is not None:
             alerts.setdefault(
                 (measurement.metric, measurement.resource), Alert(measurement, graded[0], graded[1], levels)
             )
     return sorted(alerts.values(), key=lambda alert: alert.level is not Level.CRITICAL)
+
+
+def measurement_levels(
+    measurement: Measurement, thresholds: Mapping[str, MetricThresholds], host: str | None
+) -> Levels:
+    """The levels a measurement of `host` is graded against."""
+    return thresholds[measurement.metric].levels_for(*measurement.override_names, host=host)
 
 
 _MACHINE_GRADED = tuple(metric for metric in GRADED if metric.resource_kind is None)

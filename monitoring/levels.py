@@ -1,9 +1,10 @@
 """Levels: what a notification or an alert is (INFO, WARNING, CRITICAL, ERROR), and the WARNING and CRITICAL
-levels a metric is graded against, per resource where overridden (config.thresholds reads them from .env)."""
+levels a metric is graded against, per resource and per host where overridden (config.thresholds reads them
+from .env)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -25,26 +26,71 @@ class Levels(NamedTuple):
     critical: float | None
 
 
+HOST_MARK, HOST_SEPARATOR = "@", ":"
+
+
 class MetricThresholds(NamedTuple):
+    """The default levels and the overrides, keyed as written in .env: `RESOURCE`, `@HOST` or `@HOST:RESOURCE`."""
+
     spec: Metric
     default: Levels
     warning_overrides: Mapping[str, float | None] = MappingProxyType({})
     critical_overrides: Mapping[str, float | None] = MappingProxyType({})
 
-    def levels_for(self, *resource_names: str | None) -> Levels:
-        """Each level from the first name that overrides it (a GPU's UUID before its index), else the default."""
+    def levels_for(self, *resource_names: str | None, host: str | None = None) -> Levels:
+        """Each level from the first name that overrides it (see override_keys), else the default."""
+        keys = override_keys(resource_names, host)
         return Levels(
-            _first(self.warning_overrides, resource_names, self.default.warning),
-            _first(self.critical_overrides, resource_names, self.default.critical),
+            _first(self.warning_overrides, keys, self.default.warning),
+            _first(self.critical_overrides, keys, self.default.critical),
         )
 
     @property
     def overridden_resources(self) -> list[str]:
+        """The resources named without a host (in .env order)."""
+        return self.resources_named()
+
+    @property
+    def hosts(self) -> list[str]:
+        """The hosts an override names (in .env order)."""
+        return list(dict.fromkeys(host for host, _ in map(_split, self._keys) if host is not None))
+
+    def resources_named(self, host: str | None = None) -> list[str]:
+        """The resources named without a host and, given one, those named for it: where its levels may differ
+        from its default ones."""
+        named = map(_split, self._keys)
+        return list(dict.fromkeys(resource for key_host, resource in named if resource and key_host in (None, host)))
+
+    @property
+    def _keys(self) -> list[str]:
         return list({**self.warning_overrides, **self.critical_overrides})
 
 
-def _first(overrides: Mapping[str, float | None], names: tuple[str | None, ...], default: float | None) -> float | None:
-    return next((overrides[name] for name in names if name is not None and name in overrides), default)
+def _split(key: str) -> tuple[str | None, str | None]:
+    """(host, resource) of an override key; either may be None."""
+    if not key.startswith(HOST_MARK):
+        return None, key
+    host, _, resource = key[len(HOST_MARK) :].partition(HOST_SEPARATOR)
+    return host, resource or None
+
+
+def _first(overrides: Mapping[str, float | None], keys: tuple[str, ...], default: float | None) -> float | None:
+    return next((overrides[key] for key in keys if key in overrides), default)
+
+
+def host_key(host: str, resource: str | None = None) -> str:
+    """The override key of a host (`@web1`) or of one host's resource (`@web1:/var/log`)."""
+    return f"{HOST_MARK}{host}" + (f"{HOST_SEPARATOR}{resource}" if resource is not None else "")
+
+
+def override_keys(resource_names: Sequence[str | None], host: str | None) -> tuple[str, ...]:
+    """The keys that may override a level, most specific first: the host's resource (a GPU's UUID before its
+    index), the resource, the host. A resource whose own name starts with `@` is never taken for a host."""
+    names = [name for name in resource_names if name is not None]
+    plain = tuple(name for name in names if not name.startswith(HOST_MARK))
+    if host is None:
+        return plain
+    return (*(host_key(host, name) for name in names), *plain, host_key(host))
 
 
 def grade_value(value: float, levels: Levels) -> tuple[Level, float] | None:

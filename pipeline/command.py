@@ -116,7 +116,15 @@ def _print_result(args: argparse.Namespace, settings: Settings, result: MonitorR
     if args.nagios:
         from pipeline import nagios
 
-        print(nagios.nagios_line(result.measurements, result.alerts, settings.thresholds, result.sample.collectors))
+        print(
+            nagios.nagios_line(
+                result.measurements,
+                result.alerts,
+                settings.thresholds,
+                result.sample.collectors,
+                result.sample.hostname,
+            )
+        )
         return nagios.nagios_exit_code(result.alerts)
     if args.json:
         from pipeline.json_output import render_json

@@ -21,7 +21,7 @@ from monitoring.collectors import processes
 from monitoring.collectors.registry import apply_rates, figures_of, fill_sample, new_sample, run_collectors
 from monitoring.figures import Figures
 from monitoring.forecasts import forecast_measurements
-from monitoring.grading import Alert, Measurement, grade, measurements
+from monitoring.grading import Alert, Measurement, grade, measurement_levels, measurements
 from monitoring.incidents import Incident, Observation, current_alerts
 from monitoring.levels import Level
 from monitoring.rates import CounterSnapshot
@@ -83,7 +83,7 @@ def monitor_once(
     found = measurements(figures) + forecast_measurements(
         figures, sample.timestamp, stored.disk_history, settings.alerts
     )
-    grades = grade(found, settings.thresholds)
+    grades = grade(found, settings.thresholds, sample.hostname)
     log.debug(
         "Metrics collected: %s",
         ", ".join(
@@ -198,12 +198,12 @@ def read_stored(settings: Settings, require_current_schema: bool = False) -> Sto
     return StoredState(stored.snapshot() if stored is not None else None, history)
 
 
-def observations(found: list[Measurement], settings: Settings) -> list[Observation]:
-    """Each measurement with the levels that apply to it and how long its breach must last."""
+def observations(found: list[Measurement], settings: Settings, host: str) -> list[Observation]:
+    """Each measurement of `host` with the levels that apply to it and how long its breach must last."""
     return [
         Observation(
             measurement,
-            settings.thresholds[measurement.metric].levels_for(*measurement.override_names),
+            measurement_levels(measurement, settings.thresholds, host),
             settings.alerts.for_seconds[measurement.metric],
         )
         for measurement in found
@@ -242,15 +242,28 @@ def record_sample(
     found: list[Measurement],
     settings: Settings,
     job_execution_id: int | None = None,
-    late_note: str | None = None,
 ) -> Recorded:
-    """Store the sample, its details and (when the sample carries one) the process baseline; move the incidents
-    its measurements touch; write their notifications and queue their deliveries, in the caller's transaction.
-    With `late_note` (a sample that arrives long after it was taken: an agent's backlog) the notifications are
-    written with the note appended and nothing is queued: an alert of the past is a record, not news."""
+    """Store the sample, its details and (when the sample carries one) the process baseline, then record what
+    its measurements move (record_events), in the caller's transaction."""
     baseline = baseline_values(sample) if sample.processes is not None and sample.processes.table else None
     sample_id = save_sample(connection, sample_rows(sample, figures), [], baseline)
-    observed = observations(found, settings)
+    return record_events(connection, sample, sample_id, found, settings, job_execution_id)
+
+
+def record_events(
+    connection: Connection,
+    sample: Sample,
+    sample_id: int,
+    found: list[Measurement],
+    settings: Settings,
+    job_execution_id: int | None = None,
+    late_note: str | None = None,
+) -> Recorded:
+    """Move the incidents a stored sample's measurements touch; write their notifications and queue their
+    deliveries, in the caller's transaction. With `late_note` (a sample that arrives long after it was taken: an
+    agent's backlog) the notifications are written with the note appended and nothing is queued: an alert of the
+    past is a record, not news."""
+    observed = observations(found, settings, sample.hostname)
     raised, incidents = evaluate(connection, sample.hostname, observed, sample.timestamp, settings.alerts)
     silences = active_silence_patterns(connection, sample.timestamp) if raised else []
     written = []

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 
 from monitoring.alert_text import alert_line
 from monitoring.catalogue import ResourceKind, Unit
-from monitoring.grading import Alert, Measurement
-from monitoring.levels import Level, MetricThresholds
+from monitoring.grading import Alert, Measurement, measurement_levels
+from monitoring.levels import Level, Levels, MetricThresholds
 from monitoring.sample import CollectorOutcome
 
 OK, WARNING_EXIT, CRITICAL_EXIT, UNKNOWN = 0, 1, 2, 3
@@ -27,15 +27,19 @@ def nagios_line(
     alerts: Sequence[Alert],
     thresholds: Mapping[str, MetricThresholds],
     collectors: Sequence[CollectorOutcome],
+    host: str | None = None,
 ) -> str:
-    """The status follows the alerts; failed collectors are named, so an OK with a blind spot says so."""
+    """The status follows the alerts; failed collectors are named, so an OK with a blind spot says so. `host`:
+    the sample's, for its own levels in the performance data."""
     state = {OK: "OK", WARNING_EXIT: "WARNING", CRITICAL_EXIT: "CRITICAL"}[nagios_exit_code(alerts)]
     summary = "; ".join(alert_line(alert) for alert in alerts) if alerts else "all metrics within normal range"
     failed = [outcome.name for outcome in collectors if not outcome.success]
     if failed:
         summary += f" (collectors with errors: {', '.join(failed)})"
     perfdata = " ".join(
-        _perfdata(measurement, thresholds) for measurement in measurements if _reported(measurement, thresholds)
+        _perfdata(measurement, levels)
+        for measurement in measurements
+        if _reported(measurement, levels := measurement_levels(measurement, thresholds, host))
     )
     return f"SYSTEM {state} - {summary} | {perfdata}".rstrip(" |")
 
@@ -44,18 +48,17 @@ def nagios_unknown(reason: str) -> str:
     return f"SYSTEM UNKNOWN - {reason}"
 
 
-def _reported(measurement: Measurement, thresholds: Mapping[str, MetricThresholds]) -> bool:
+def _reported(measurement: Measurement, levels: Levels) -> bool:
     """A metric that is off unless set (the network ones) only where it is graded: four figures for every
     interface of a container host would crowd the plugin output past what Nagios keeps."""
     spec = measurement.spec
     if spec.warning is not None or spec.critical is not None:
         return True
-    return thresholds[measurement.metric].levels_for(*measurement.override_names) != (None, None)
+    return levels != (None, None)
 
 
-def _perfdata(measurement: Measurement, thresholds: Mapping[str, MetricThresholds]) -> str:
+def _perfdata(measurement: Measurement, levels: Levels) -> str:
     spec = measurement.spec
-    levels = thresholds[measurement.metric].levels_for(*measurement.override_names)
     label = spec.short_label.lower().replace(" ", "_")  # cpu, memory, disk, gpu_temp, ...
     if spec.resource_kind in (ResourceKind.MOUNT, ResourceKind.INTERFACE):
         label += f"_{measurement.resource}"  # disk_/ , disk_/var, net_recv_eth0

@@ -41,14 +41,14 @@ def render_report(
     ]
     lines += [f"   {line}" for line in _metric_lines(sample, figures_of(sample) if figures is None else figures)]
     lines += ["", "⚙️  Thresholds:"]
-    for metric in thresholds.values():
-        spec, levels = metric.spec, metric.default
+    for metric in thresholds.values():  # the levels of this sample's host (its `@host` overrides applied)
+        spec, levels = metric.spec, metric.levels_for(host=sample.hostname)
         line = (
             f"   {spec.short_label + ':':<9} {format_threshold(spec, levels.warning)} "
             f"(critical: {format_threshold(spec, levels.critical)})"
         )
-        for resource in metric.overridden_resources:
-            level = metric.levels_for(resource)
+        for resource in metric.resources_named(sample.hostname):
+            level = metric.levels_for(resource, host=sample.hostname)
             line += f"; {resource}: {format_threshold(spec, level.warning)}/{format_threshold(spec, level.critical)}"
         lines.append(line)
     failed = [outcome for outcome in sample.collectors if not outcome.success]

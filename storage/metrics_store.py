@@ -152,20 +152,42 @@ def save_sample(
 ) -> int:
     """Insert the sample, its details and notifications, and replace the host's process baseline.
     Returns the new system_metrics id. The caller's transaction makes it all or nothing."""
-    sample_id = inserted_id(connection.execute(insert(tables.system_metrics).values(**rows.metric)))
-    for table_name, values in rows.details.items():
-        if values:
-            connection.execute(
-                insert(tables.metadata.tables[table_name]),
-                [{**value, "system_metric_id": sample_id} for value in values],
-            )
+    (sample_id,) = save_samples(connection, [rows])
     if notifications:
         connection.execute(
             insert(tables.notifications), [{**value, "system_metric_id": sample_id} for value in notifications]
         )
     if baseline is not None:
         connection.execute(_upsert_baseline(connection.dialect.name, baseline))
-    return int(sample_id)
+    return sample_id
+
+
+def save_samples(connection: Connection, many: list[SampleRows]) -> list[int]:
+    """Insert samples with their details, in order; their system_metrics ids. Several samples (a host's backlog)
+    cost one statement per table, not per sample: the ids come back from one INSERT ... RETURNING where the
+    dialect keeps their order (PostgreSQL, SQLite), else from one INSERT per sample."""
+    metrics = tables.system_metrics
+    if len(many) > 1 and connection.dialect.insert_executemany_returning_sort_by_parameter_order:
+        statement = insert(metrics).returning(metrics.c.id, sort_by_parameter_order=True)
+        ids = [int(sample_id) for sample_id in connection.scalars(statement, _uniform([rows.metric for rows in many]))]
+    else:
+        ids = [int(inserted_id(connection.execute(insert(metrics).values(**rows.metric)))) for rows in many]
+    details: dict[str, list[dict[str, Any]]] = {}
+    for sample_id, rows in zip(ids, many, strict=True):
+        for table_name, values in rows.details.items():
+            details.setdefault(table_name, []).extend({**value, "system_metric_id": sample_id} for value in values)
+    for table_name, values in details.items():
+        if values:
+            connection.execute(insert(tables.metadata.tables[table_name]), _uniform(values))
+    return ids
+
+
+def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with the same keys (an executemany binds the first row's): a column one sample lacks is NULL."""
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    if all(len(row) == len(keys) for row in rows):
+        return rows
+    return [{key: row.get(key) for key in keys} for row in rows]
 
 
 def _upsert_baseline(dialect: str, values: dict[str, Any]) -> Any:

@@ -90,6 +90,13 @@ def _plans(retention: RetentionSettings) -> list[_Plan]:
             retention.metrics_days,
             _drop_sample_details,
         ),
+        _Plan(  # the gaps agents reported are about samples: they go with the samples of their time
+            tables.host_gaps,
+            lambda cutoff: tables.host_gaps.c.last_collected_at < cutoff,
+            "RETENTION_METRICS_DAYS",
+            retention.metrics_days,
+            _nothing,
+        ),
         _Plan(
             notifications,
             lambda cutoff: notifications.c.sent_at < cutoff,

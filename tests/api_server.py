@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -55,6 +56,7 @@ class Server:
     env: dict[str, str]
     log: Path
     pid: int  # the server's process, e.g. to read its memory in /proc/<pid>/status
+    tls: ssl.SSLContext | None = None  # HTTPS: the context that trusts the server's certificate
 
     def request(
         self, method: str, path: str, body: Any = None, token: str | None = None, headers: dict[str, str] | None = None
@@ -65,7 +67,7 @@ class Server:
             sent["Authorization"] = f"Bearer {token}"
         request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=sent)
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with urllib.request.urlopen(request, timeout=60, context=self.tls) as response:
                 return Reply(response.status, dict(response.headers), response.read())
         except urllib.error.HTTPError as error:
             return Reply(error.code, dict(error.headers), error.read())
@@ -101,12 +103,14 @@ def main_py(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess
     return result
 
 
-def wait_until_serving(process: subprocess.Popen, base_url: str, log: Path, timeout: float = 60) -> None:
+def wait_until_serving(
+    process: subprocess.Popen, base_url: str, log: Path, timeout: float = 60, tls: ssl.SSLContext | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, f"the server exited {process.returncode}: {log.read_text()}"
         try:
-            with urllib.request.urlopen(base_url + "/openapi.json", timeout=5):
+            with urllib.request.urlopen(base_url + "/openapi.json", timeout=5, context=tls):
                 return
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.1)
@@ -114,8 +118,11 @@ def wait_until_serving(process: subprocess.Popen, base_url: str, log: Path, time
 
 
 @contextmanager
-def serving(tmp: Path, database_url: str, command: str = "serve", **settings: str) -> Iterator[Server]:
-    """`python main.py serve` (or run) until the block ends; SIGTERM then, and it must exit 0."""
+def serving(
+    tmp: Path, database_url: str, command: str = "serve", tls: ssl.SSLContext | None = None, **settings: str
+) -> Iterator[Server]:
+    """`python main.py serve` (or run) until the block ends; SIGTERM then, and it must exit 0. With `tls` (and
+    API_TLS_* in the settings) it is spoken to over HTTPS, trusting what the context trusts."""
     port = free_port()
     env = environ(tmp, database_url, API_PORT=str(port), **settings)
     log = tmp / f"{command}-{port}.log"
@@ -124,8 +131,9 @@ def serving(tmp: Path, database_url: str, command: str = "serve", **settings: st
             [sys.executable, str(MAIN), command], env=env, stdout=output, stderr=subprocess.STDOUT
         )
     try:
-        wait_until_serving(process, f"http://127.0.0.1:{port}", log)
-        yield Server(f"http://127.0.0.1:{port}", env, log, process.pid)
+        base_url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        wait_until_serving(process, base_url, log, tls=tls)
+        yield Server(base_url, env, log, process.pid, tls)
     finally:
         if process.poll() is None:
             process.terminate()

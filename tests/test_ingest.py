@@ -4,11 +4,8 @@ recorded but not delivered, and every bad push is a 4xx naming what is wrong wit
 
 from __future__ import annotations
 
-import gzip
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,64 +14,17 @@ from typing import Any
 import pytest
 
 from monitoring.sample import Sample
-from monitoring.snapshot import live_snapshot
-from monitoring.wire import IncomingGap, batch_body, encode_sample
-from pipeline.monitor import collect_sample
-from tests.api_server import TOKEN, Reply, Server, main_py, serving
+from monitoring.wire import IncomingGap
+from tests.api_server import TOKEN, Server, main_py, serving
 from tests.db_servers import database_url, fetch  # noqa: F401 - the fixture
+from tests.fleet_pushes import FINGERPRINT, add_host, batch, collected_sample, push, sample_at
 
 pytestmark = pytest.mark.slow
-OUTBOX_ID = "00112233445566778899aabbccddeeff"
-FINGERPRINT = "f" * 64
 
 
 @pytest.fixture(scope="module")
 def collected() -> Sample:
-    """One real sample of this machine, collected once for the module."""
-    from config.settings import load_settings
-
-    settings = load_settings({"MONITOR_HOSTNAME": "collector"})
-    before = live_snapshot(settings)
-    time.sleep(0.2)
-    return collect_sample(settings, before)
-
-
-def sample_at(collected: Sample, taken_at: datetime, cpu_percent: float) -> bytes:
-    """The collected sample re-dated and with its CPU figure set, encoded as an agent's outbox holds it."""
-    assert collected.cpu is not None
-    collected.timestamp, collected.cpu.percent = taken_at, cpu_percent
-    return encode_sample(collected)
-
-
-def batch(samples: list[tuple[int, bytes]], sent_at: float | None = None, **changes: Any) -> bytes:
-    body = batch_body(
-        changes.get("outbox_id", OUTBOX_ID),
-        changes.get("fingerprint", FINGERPRINT),
-        "0.1.0",
-        time.time() if sent_at is None else sent_at,
-        30.0,
-        [(seq, time.time(), body) for seq, body in samples],
-        changes.get("gaps", []),
-    )
-    return body
-
-
-def push(server: Server, key: str | None, body: bytes, compress: bool = True, **headers: str) -> Reply:
-    sent = {"Content-Type": "application/json", **headers}
-    if compress:
-        body, sent["Content-Encoding"] = gzip.compress(body), "gzip"
-    if key is not None:
-        sent["Authorization"] = f"Bearer {key}"
-    request = urllib.request.Request(server.base_url + "/api/v1/ingest", data=body, method="POST", headers=sent)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return Reply(response.status, dict(response.headers), response.read())
-    except urllib.error.HTTPError as error:
-        return Reply(error.code, dict(error.headers), error.read())
-
-
-def add_host(server: Server, name: str) -> str:
-    return main_py(server.env, "hosts", "add", name).stdout.strip()
+    return collected_sample()
 
 
 @pytest.fixture
@@ -103,7 +53,9 @@ def test_a_batch_is_stored_once_graded_and_its_host_recorded(
     )
     first = push(hub, key, body)
     assert first.status == 200, first.text
-    assert first.json() == {"host": "web1", "stored": 2, "duplicates": 0, "gaps_recorded": 1, "notifications": 1}
+    stored = first.json()
+    written = count(database_url, "SELECT COUNT(*) FROM notifications WHERE host = 'web1'")
+    assert stored == {"host": "web1", "stored": 2, "duplicates": 0, "gaps_recorded": 1, "notifications": written}
     skew_seconds = fetch(database_url, "SELECT clock_skew_seconds FROM hosts WHERE name = 'web1'")[0][0]
     assert 100 < skew_seconds < 140, f"the agent's clock minus the hub's, at its last push: {skew_seconds}"
 
@@ -121,7 +73,7 @@ def test_a_batch_is_stored_once_graded_and_its_host_recorded(
     assert [(row[0], row[1], row[2]) for row in notified] == [("web1", "cpu_percent", "CRITICAL")]
     assert "backfilled" not in notified[0][3]
     queued = "SELECT COUNT(*) FROM notification_deliveries"
-    assert count(database_url, queued) == 1, "a live alert is delivered"
+    assert count(database_url, queued) == written, "live alerts are delivered"
 
     host = fetch(
         database_url,
@@ -142,8 +94,10 @@ def test_a_backlog_is_stored_and_graded_but_not_delivered_as_news(
     key = add_host(hub, "db1")
     an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
     reply = push(hub, key, batch([(1, sample_at(collected, an_hour_ago, 99.0))]))
-    assert reply.status == 200 and reply.json()["notifications"] == 1, reply.text
-    message = fetch(database_url, "SELECT message FROM notifications WHERE host = 'db1'")[0][0]
+    assert reply.status == 200 and reply.json()["notifications"] >= 1, reply.text
+    message = fetch(database_url, "SELECT message FROM notifications WHERE host = 'db1' AND metric = 'cpu_percent'")[0][
+        0
+    ]
     assert "backfilled: collected 1h" in message, message
     assert count(database_url, "SELECT COUNT(*) FROM notification_deliveries") == 0
     incident = fetch(database_url, "SELECT status FROM alert_incidents WHERE host = 'db1' AND metric = 'cpu_percent'")
@@ -202,3 +156,19 @@ def test_the_wire_format_is_published(tmp_path: Path) -> None:
     schemas = document["components"]["schemas"]
     assert {"Batch", "Sample", "IncomingSample", "CpuReading", "Stored"} <= set(schemas)
     assert json.dumps(schemas["Batch"]).count("outbox_id") >= 1
+
+
+def test_a_level_added_to_the_env_file_grades_the_next_push_without_a_restart(
+    tmp_path: Path, collected: Sample
+) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    with serving(tmp_path, url, API_TOKEN=TOKEN) as hub:
+        key = add_host(hub, "gpu-box")
+        now = datetime.now(timezone.utc)
+        assert push(hub, key, batch([(1, sample_at(collected, now, 99.0))])).status == 200
+        env_file = Path(hub.env["AUTOMATION_ENV_FILE"])
+        with env_file.open("a") as appended:
+            appended.write("CPU_THRESHOLD_OVERRIDES=@gpu-box=off\nCPU_CRITICAL_THRESHOLD_OVERRIDES=@gpu-box=off\n")
+        assert push(hub, key, batch([(2, sample_at(collected, now + timedelta(seconds=30), 99.0))])).status == 200
+    events = fetch(url, "SELECT event FROM notifications WHERE host = 'gpu-box' AND metric = 'cpu_percent' ORDER BY id")
+    assert [row[0] for row in events] == ["firing", "resolved"], events

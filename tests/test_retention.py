@@ -50,6 +50,20 @@ def seed(url: str) -> None:
             days: add(tables.system_metrics, timestamp=ago(days), hostname="web1", cpu_percent=days)
             for days in (200, 100, 91, 89, 1)
         }
+        host_id = add(tables.hosts, name="web1", created_at=ago(300))
+        for days in (100, 2):  # gaps an agent reported: they go with the samples of their time
+            add(
+                tables.host_gaps,
+                host_id=host_id,
+                outbox_id="0" * 32,
+                first_seq=days,
+                last_seq=days,
+                samples=1,
+                first_collected_at=ago(days),
+                last_collected_at=ago(days),
+                reason="older than AGENT_OUTBOX_MAX_AGE (86400 s)",
+                received_at=ago(1),
+            )
         for sample_id in samples.values():
             for core in range(2):
                 add(
@@ -177,6 +191,7 @@ def counts(url: str) -> dict[str, int]:
             "notifications",
             "notification_deliveries",
             "scheduler_instances",
+            "host_gaps",
         )
     }
 
@@ -190,6 +205,7 @@ SEEDED = {
     "notifications": 2,
     "notification_deliveries": 2,
     "scheduler_instances": 2,
+    "host_gaps": 2,
 }
 PRUNED = {
     "system_metrics": 2,
@@ -200,6 +216,7 @@ PRUNED = {
     "notifications": 1,
     "notification_deliveries": 1,
     "scheduler_instances": 1,
+    "host_gaps": 1,
 }
 
 
@@ -253,6 +270,7 @@ def test_small_batches_give_the_same_result(workspace: Workspace) -> None:
     engine.dispose()
     assert {result.table: result.rows for result in results} == {
         "system_metrics": 3,
+        "host_gaps": 1,
         "notifications": 1,
         "alert_incidents": 1,
         "alert_silences": 2,

@@ -768,6 +768,14 @@ def test_level_colours_follow_the_env_file_of_the_running_server(quiet_server: S
         page.click("#refresh-button")
         watched.wait_refreshed(refreshes + 1)
         assert cpu.get_attribute("data-level") == "ok"
+        # The shown host's own level (an @host override) wins over the general one.
+        env_file.write_text(original + f"CPU_THRESHOLD=90\nCPU_THRESHOLD_OVERRIDES=@{OLD_HOST}=50\n")
+        stamp = env_file.stat().st_mtime_ns + 1_000_000_000
+        os.utime(env_file, ns=(stamp, stamp))
+        refreshes = watched.refreshed()
+        page.click("#refresh-button")
+        watched.wait_refreshed(refreshes + 1)
+        assert cpu.get_attribute("data-level") == "warning"
     finally:
         env_file.write_text(original)
         stamp = env_file.stat().st_mtime_ns + 2_000_000_000

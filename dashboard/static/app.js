@@ -207,9 +207,10 @@ function thresholdLevel(metric, resource, value) {
   if (!isNumber(value) || !state.catalogue) return "unknown";
   const spec = state.catalogue[metric];
   if (!spec) return "unknown";
-  const override = resource && spec.overrides ? spec.overrides[resource] || {} : {};
-  const warning = "warning" in override ? override.warning : spec.warning;
-  const critical = "critical" in override ? override.critical : spec.critical;
+  const levels = (spec.hosts && spec.hosts[state.host]) || spec; // the shown host's own (@host overrides)
+  const override = resource && levels.overrides ? levels.overrides[resource] || {} : {};
+  const warning = "warning" in override ? override.warning : levels.warning;
+  const critical = "critical" in override ? override.critical : levels.critical;
   if (!isNumber(warning) && !isNumber(critical)) return "unknown"; // not graded (levels off)
   if (isNumber(critical) && value > critical) return "critical";
   if (isNumber(warning) && value > warning) return "warning";
