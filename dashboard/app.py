@@ -74,7 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     routers = (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, ingest.router)
-    for router in (*routers, seed_ingest.router, prometheus.router):
+    for router in (*routers, prometheus.router, seed_ingest.router):
         app.include_router(router)
     _publish_components(app, ingest.schema_components())
     _publish_components(app, seed_ingest.schema_components())
