@@ -115,7 +115,7 @@ def test_a_high_cpu_is_graded_with_the_hubs_thresholds(tmp_path: Path) -> None:
 
 def test_hicloud_envelope_health_wrong_keys_and_bad_payloads(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'hub.db'}"
-    with hub(tmp_path, url, API_READ_AUTH="true") as (server, key):
+    with hub(tmp_path, url, API_READ_AUTH="true", API_MAX_BODY_BYTES="4096") as (server, key):
         health = server.get("/health")
         assert health.status == 200 and health.json()["status"] == "healthy"
         stamp = datetime.fromisoformat(health.json()["timestamp"])
@@ -132,6 +132,8 @@ def test_hicloud_envelope_health_wrong_keys_and_bad_payloads(tmp_path: Path) -> 
         assert "$.ser_memory_percent" in bad.json()["resultMessage"]
         zone = hicloud_post(server, payload, f"?key={key}&tz=Mars/Olympus")
         assert zone.status == 422 and "tz='Mars/Olympus'" in zone.json()["resultMessage"]
+        crowded = {**payload, "container_stats": payload["container_stats"] * 20}  # past API_MAX_BODY_BYTES
+        assert hicloud_post(server, crowded, f"?key={key}").status == 413
 
         wrong = coredotcloud_post(server, as_sent(COREDOTCLOUD_FOUR_CPUS, apikey="DKWs8wl"))
         assert wrong.status == 401 and "DKWs8wl" not in wrong.text
@@ -151,6 +153,7 @@ def test_hicloud_envelope_health_wrong_keys_and_bad_payloads(tmp_path: Path) -> 
         assert server.request("POST", "/incidents/silences", body=silence, token=key).status == 401
         assert server.get("/monitoring/metrics", token=key).status == 401
     assert rows(url) == []
+    assert rows(url, "SELECT name, last_seen_at, source FROM hosts") == [(HOST, None, None)]
     log = server.log.read_text() + (tmp_path / "automation.log").read_text()
     assert key not in log and "ahk_" + "x" * 43 not in log
     assert "Traceback" not in log
