@@ -22,13 +22,13 @@ from pydantic import BaseModel, Field
 from dashboard.dependencies import settings_of
 from dashboard.errors import ErrorBody, ErrorLoggingRoute, error_responses
 from dashboard.responses import json_response
+from dashboard.routers.ingest import INGEST_OFF
 from fleet import coredotcloud, hicloud
 from fleet.ingest import IngestRefused, Push, ingest
 from fleet.seed_payload import SeedPayloadError
 
 router = APIRouter(tags=["seed agents"], route_class=ErrorLoggingRoute)
 
-INGEST_DISABLED = "ingest is disabled on this hub: set INGEST_ENABLED=true"
 HICLOUD_INTERVAL_SECONDS = 60.0  # its agent runs from cron every minute
 
 
@@ -107,7 +107,7 @@ _HICLOUD_ERRORS: dict[int | str, dict[str, Any]] = {
 async def coredotcloud_push(request: Request) -> Response:
     settings = settings_of(request)
     if not settings.fleet.ingest_enabled:
-        raise HTTPException(404, INGEST_DISABLED)
+        raise HTTPException(404, INGEST_OFF)
     received_at = datetime.now(timezone.utc)
     try:
         push = coredotcloud.read_push(await request.body(), received_at)
@@ -139,7 +139,7 @@ async def monitor_info(
 ) -> Response:
     settings = settings_of(request)
     if not settings.fleet.ingest_enabled:
-        return _hicloud_answer(404, INGEST_DISABLED)
+        return _hicloud_answer(404, INGEST_OFF)
     if not key:
         return _hicloud_answer(401, "no host key: add ?key=<the key from `main.py hosts add NAME`> to the agent's url")
     received_at = datetime.now(timezone.utc)
