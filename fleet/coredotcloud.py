@@ -36,7 +36,6 @@ from monitoring.units import GIB
 
 SOURCE = "coredotcloud"
 INTERVAL_SECONDS = 30.0  # the agent's fixed period
-RATE_INTERVAL_SECONDS = 1.0  # its network rates are measured over one second
 ROOT_MOUNTPOINT = "/"
 KIB = 1024
 MAX_CPUS = 4096
@@ -158,7 +157,7 @@ def data_sample(values: list[float], received_at: datetime) -> Sample:
     cores = [_checked(values, len(_FIXED) + core, _Position(f"CPU {core} %", *_PERCENT)) for core in range(cpu_count)]
     gpus_at = len(_FIXED) + cpu_count
     gpus = [_gpu(values, gpus_at + 3 * gpu, gpu) for gpu in range(gpu_count)]
-    (cpu_percent, memory_total, memory_used, memory_percent, disk_total, disk_used, disk_percent) = fixed[:7]
+    (cpu_share, memory_total, memory_used, memory_share, disk_total, disk_used, disk_share) = fixed[:7]
     received_kib, sent_kib = fixed[7:9]
     return Sample(
         timestamp=received_at,
@@ -170,17 +169,14 @@ def data_sample(values: list[float], received_at: datetime) -> Sample:
             physical_count=None,
             times=None,
             core_times=[NO_CORE_TIMES] * cpu_count,
-            percent=cpu_percent,
+            percent=cpu_share,
             core_percents=list(cores),
         ),
         memory=MemoryReading(
             total_bytes=round(memory_total * GIB),
             used_bytes=round(memory_used * GIB),
             available_bytes=None,
-            percent=memory_percent,
-            swap_total_bytes=None,
-            swap_used_bytes=None,
-            swap_percent=None,
+            percent=memory_share,
         ),
         disks=DisksReading(
             mounts=[
@@ -191,7 +187,7 @@ def data_sample(values: list[float], received_at: datetime) -> Sample:
                     total_bytes=round(disk_total * GIB),
                     used_bytes=round(disk_used * GIB),
                     free_bytes=None,
-                    percent=disk_percent,
+                    percent=disk_share,
                 )
             ],
             io_total=None,
@@ -201,7 +197,6 @@ def data_sample(values: list[float], received_at: datetime) -> Sample:
             total_rates=NicRates(sent_bytes_per_second=sent_kib * KIB, recv_bytes_per_second=received_kib * KIB),
         ),
         gpus=GpusReading(devices=gpus),
-        rate_interval_seconds=RATE_INTERVAL_SECONDS,
         system_disk=ROOT_MOUNTPOINT,
     )
 

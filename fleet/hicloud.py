@@ -91,9 +91,6 @@ def read_monitor_info(body: bytes, zone: tzinfo) -> tuple[HiCloudMonitorInfo, Sa
             used_bytes=round(info.ser_memory_used * MIB),
             available_bytes=None,
             percent=info.ser_memory_percent,
-            swap_total_bytes=None,
-            swap_used_bytes=None,
-            swap_percent=None,
         ),
     )
     return info, sample

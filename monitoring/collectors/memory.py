@@ -28,9 +28,9 @@ class MemoryReading(NamedTuple):
     used_bytes: int
     available_bytes: int | None
     percent: float
-    swap_total_bytes: int | None
-    swap_used_bytes: int | None
-    swap_percent: float | None
+    swap_total_bytes: int | None = None
+    swap_used_bytes: int | None = None
+    swap_percent: float | None = None
 
 
 def collect(settings: CollectorSettings) -> MemoryReading:
