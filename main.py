@@ -11,6 +11,7 @@
     python main.py cron next "30 1 * * *" --tz America/New_York -n 5    check a cron expression
     python main.py prometheus rules                                     alert rules at the .env levels
     python main.py jobs list | jobs next NAME -n 5                      the jobs and their next runs
+    python main.py agent run | start | stop | status                    the fleet agent: push samples to a hub
 
 Exit codes: 0 done, 1 an unexpected error, 2 bad usage or configuration.
 """
@@ -92,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         "is this for .env.example)",
     )
 
+    from agent.cli_arguments import DESCRIPTION as AGENT_DESCRIPTION
+    from agent.cli_arguments import HELP as AGENT_HELP
+    from agent.cli_arguments import add_agent_arguments
     from alerts.cli_arguments import add_alerts_arguments
     from fleet.cli_arguments import add_hosts_arguments
     from scheduler.cli_arguments import add_cron_arguments, add_jobs_arguments
@@ -116,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
             description="The hosts allowed to push samples to this hub, and their keys.",
         )
     )
+    add_agent_arguments(commands.add_parser("agent", help=AGENT_HELP, description=AGENT_DESCRIPTION))
     return parser
 
 
@@ -238,14 +243,19 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
     if args.command == "hosts":
         from fleet.commands import run_hosts
 
-        return run_hosts(args)
+        return run_hosts(args, settings.fleet)
     return run_jobs(args, settings)
 
 
 def main(argv: list[str] | None = None) -> int:
     """A database that cannot be used (unreachable, unwritable, missing, deleted while in use) is one line and
     exit code 1 for every command, wherever it is found."""
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["agent"]:  # before the full parser, whose modules an agent host may lack
+        from agent.commands import run_agent_command
+
+        return run_agent_command(arguments[1:])
+    args = build_parser().parse_args(arguments)
     try:
         return _dispatch(args)
     except Exception as error:

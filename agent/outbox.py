@@ -117,6 +117,13 @@ class Outbox:
             self._drop_over_size(cursor)
         return seq
 
+    def enforce_bounds(self, now: float) -> None:
+        """Drop, as gaps, what is past the bounds already (an agent started after a long stop), before any of it
+        is sent: a sample the hub stored must not also be reported dropped."""
+        with self._transaction() as cursor:
+            self._drop_older_than(cursor, now - self.max_age_seconds)
+            self._drop_over_size(cursor)
+
     def pending(self, limit: int) -> list[Entry]:
         """The oldest `limit` samples not yet acknowledged, oldest first."""
         rows = self._connection.execute(

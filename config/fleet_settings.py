@@ -15,6 +15,9 @@ FLEET_KEYS = (
     "HOST_DEFAULT_INTERVAL_SECONDS",
     "HOST_SILENT_AFTER",
     "HOST_SILENT_CRITICAL_AFTER",
+    "HOST_CHECK_INTERVAL_SECONDS",
+    "HOST_SILENT_FLEET_MIN_HOSTS",
+    "HOST_SILENT_FLEET_MIN_PERCENT",
 )
 DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024  # a day of 30 s samples is about 6 MiB of JSON before compression
 
@@ -26,6 +29,9 @@ class FleetSettings(NamedTuple):
     default_interval_seconds: float  # for clients that do not say how often they sample (the seeds' agents)
     silent_after_intervals: float  # WARNING after this many of the host's intervals without a push
     silent_critical_after_intervals: float  # CRITICAL after this many
+    check_interval_seconds: float = 10.0  # how often each hub looks for silent hosts
+    fleet_min_hosts: int = 5  # this many silent hosts at once are one fleet incident; 0: never
+    fleet_min_percent: float = 10.0  # ... and at least this share of the watched hosts
 
     def silent_after_seconds(self, interval_seconds: float | None) -> tuple[float, float]:
         """(WARNING, CRITICAL) seconds without a push for a host sampling every `interval_seconds`."""
@@ -59,4 +65,17 @@ def parse_fleet_settings(values: Mapping[str, str]) -> FleetSettings:
         ),
         silent_after_intervals=warning,
         silent_critical_after_intervals=critical,
+        check_interval_seconds=parse_number(
+            "HOST_CHECK_INTERVAL_SECONDS", get("HOST_CHECK_INTERVAL_SECONDS", "10"), 1, 3600
+        ),
+        fleet_min_hosts=parse_int(
+            "HOST_SILENT_FLEET_MIN_HOSTS",
+            get("HOST_SILENT_FLEET_MIN_HOSTS", "5"),
+            0,
+            1_000_000,
+            "a number of hosts from 0 (no fleet incident) to 1000000",
+        ),
+        fleet_min_percent=parse_number(
+            "HOST_SILENT_FLEET_MIN_PERCENT", get("HOST_SILENT_FLEET_MIN_PERCENT", "10"), 0, 100
+        ),
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from config import defaults
+from config.agent_settings import AGENT_KEYS
 from config.alert_settings import ALERT_KEYS, parse_alert_settings
 from config.dashboard_settings import DASHBOARD_KEYS, DashboardSettings, parse_dashboard_settings
 from config.env_file import read_env_file
@@ -68,9 +69,23 @@ SETTING_KEYS = (
     *NOTIFY_KEYS,
     *DASHBOARD_KEYS,
     *FLEET_KEYS,
+    *AGENT_KEYS,
     *RETENTION_KEYS,
     *JOB_KEYS,
 )
+
+
+class CollectorConfig(NamedTuple):
+    """What a run of the collectors reads (monitoring.collectors.registry.MonitorSettings): the part of Settings
+    an agent host needs, read without the rest (and its database driver)."""
+
+    hostname: str
+    top_processes: int
+    disabled_collectors: frozenset[str]
+    system_disk: str
+    disk_ignore_fstypes: frozenset[str]
+    disk_ignore_mounts: tuple[str, ...]
+    network_ignore_interfaces: tuple[str, ...]
 
 
 class Settings(NamedTuple):
@@ -155,15 +170,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_file=None if log_file_raw.casefold() in {"", "off"} else resolve_path(log_file_raw),
         log_max_bytes=parse_int("LOG_MAX_BYTES", get("LOG_MAX_BYTES", str(10 * 1024 * 1024)), 0, 2**40),
         log_backup_count=parse_int("LOG_BACKUP_COUNT", get("LOG_BACKUP_COUNT", "5"), 0, 1000),
-        hostname=_hostname(get("MONITOR_HOSTNAME", "")),
-        top_processes=parse_int("MONITOR_TOP_PROCESSES", get("MONITOR_TOP_PROCESSES", "5"), 0, 100),
-        disabled_collectors=parse_subset(
-            "MONITOR_DISABLED_COLLECTORS", values.get("MONITOR_DISABLED_COLLECTORS", ""), COLLECTOR_NAMES
-        ),
-        system_disk=_system_disk(get("MONITOR_SYSTEM_DISK", "C:\\" if sys.platform == "win32" else "/")),
-        disk_ignore_fstypes=frozenset(parse_list(values.get("DISK_IGNORE_FSTYPES", DEFAULT_IGNORED_FSTYPES))),
-        disk_ignore_mounts=parse_list(values.get("DISK_IGNORE_MOUNTS", DEFAULT_IGNORED_MOUNTS)),
-        network_ignore_interfaces=parse_list(values.get("NETWORK_IGNORE_INTERFACES", DEFAULT_IGNORED_INTERFACES)),
+        **parse_collector_settings(values)._asdict(),
         scheduler_timezone=_time_zone(get("SCHEDULER_TIMEZONE", "")),
         scheduler_stop_wait_seconds=parse_number(
             "SCHEDULER_STOP_WAIT_SECONDS",
@@ -189,6 +196,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         fleet=parse_fleet_settings(values),
         retention=parse_retention_settings(values),
         jobs=parse_job_settings(values),
+    )
+
+
+def parse_collector_settings(values: Mapping[str, str]) -> CollectorConfig:
+    """The MONITOR_*, DISK_IGNORE_* and NETWORK_IGNORE_* settings."""
+
+    def get(key: str, default: str) -> str:
+        value = values.get(key)
+        return default if value is None or value.strip() == "" else value
+
+    return CollectorConfig(
+        hostname=_hostname(get("MONITOR_HOSTNAME", "")),
+        top_processes=parse_int("MONITOR_TOP_PROCESSES", get("MONITOR_TOP_PROCESSES", "5"), 0, 100),
+        disabled_collectors=parse_subset(
+            "MONITOR_DISABLED_COLLECTORS", values.get("MONITOR_DISABLED_COLLECTORS", ""), COLLECTOR_NAMES
+        ),
+        system_disk=_system_disk(get("MONITOR_SYSTEM_DISK", "C:\\" if sys.platform == "win32" else "/")),
+        disk_ignore_fstypes=frozenset(parse_list(values.get("DISK_IGNORE_FSTYPES", DEFAULT_IGNORED_FSTYPES))),
+        disk_ignore_mounts=parse_list(values.get("DISK_IGNORE_MOUNTS", DEFAULT_IGNORED_MOUNTS)),
+        network_ignore_interfaces=parse_list(values.get("NETWORK_IGNORE_INTERFACES", DEFAULT_IGNORED_INTERFACES)),
     )
 
 

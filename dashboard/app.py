@@ -22,11 +22,27 @@ from dashboard.errors import http_error, server_error, validation_error
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import metrics_registry
 from dashboard.request_limits import RequestLimits
-from dashboard.routers import api_v1, docs, health, incidents, ingest, jobs, monitoring, prometheus, seed_ingest
+from dashboard.routers import (
+    api_v1,
+    docs,
+    health,
+    host_admin,
+    hosts,
+    incidents,
+    ingest,
+    jobs,
+    monitoring,
+    prometheus,
+    seed_ingest,
+)
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
 from dashboard.static_page import PageMount
 from dashboard.thresholds import EnvThresholds
+from fleet.silent_hosts import SilentHostWatch
+from storage import db
+from storage.fleet_queries import SAMPLE_COLUMNS
 from storage.host_summaries import HostSummaries
+from storage.newest_samples import NewestSamples
 
 STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 # Worker threads that serve requests at once (anyio's default is 40). More only contend for the GIL and make the
@@ -38,12 +54,15 @@ READ_THREADS = 4
 def create_app(settings: Settings) -> FastAPI:
     """The application for `settings` (storage.db must be bound to the database)."""
     live = LiveSampler(settings)
+    silent_hosts = SilentHostWatch(lambda: db.engine, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = READ_THREADS
         await run_in_threadpool(live.prime)
+        silent_hosts.start()
         yield
+        await run_in_threadpool(silent_hosts.stop)
 
     app = FastAPI(
         title="Automation platform",
@@ -59,8 +78,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.latest_cache = TimedCache(LATEST_MAX_AGE_SECONDS)
     app.state.metrics_cache = VersionedCache(METRICS_CACHE_BYTES)
     app.state.host_summaries = HostSummaries()
+    app.state.newest_samples = NewestSamples(SAMPLE_COLUMNS)
     app.state.env_thresholds = EnvThresholds(settings)
-    app.state.prometheus_registry = metrics_registry(live)
+    app.state.prometheus_registry = metrics_registry(live, settings.fleet)
 
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
@@ -74,7 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     routers = (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, ingest.router)
-    for router in (*routers, prometheus.router, seed_ingest.router):
+    for router in (*routers, hosts.router, host_admin.router, prometheus.router, seed_ingest.router):
         app.include_router(router)
     _publish_components(app, ingest.schema_components())
     _publish_components(app, seed_ingest.schema_components())

@@ -127,3 +127,45 @@ class Health(BaseModel):
     database: dict[str, Any]
     scheduler: dict[str, Any] | None = None
     monitoring: dict[str, Any] | None = None
+
+
+class FleetHost(BaseModel):
+    """A host of the fleet view: its status, worst active incident, newest sample's headline figures and what
+    its agent last said. `registered`: it has a hosts row (an ingest key); a host that only has samples (this
+    server's own monitor) has none, and its last_seen_at is its newest sample's time."""
+
+    name: str
+    status: Literal["up", "silent", "maintenance", "never seen"]
+    worst_level: Literal["critical", "warning", "pending"] | None
+    active_incidents: int
+    cpu_percent: float | None
+    memory_percent: float | None
+    disk_percent: float | None
+    disk_mountpoint: str | None
+    sample_at: datetime | None
+    last_seen_at: datetime | None
+    silent_after_seconds: float
+    interval_seconds: float | None
+    registered: bool
+    has_key: bool | None
+    agent_version: str | None
+    source: str | None
+    clock_skew_seconds: float | None
+    maintenance_since: datetime | None
+
+
+class FleetHosts(BaseModel):
+    time: datetime
+    items: list[FleetHost]
+
+
+class HostKey(BaseModel):
+    """A host's ingest key, shown this once (only its sha256 is stored)."""
+
+    name: str
+    key: str
+
+
+class HostRevoked(BaseModel):
+    name: str
+    has_key: Literal[False]

@@ -91,7 +91,7 @@ class Exporter:
         self._live = LiveSampler(settings)
         token = listen.token if listen.read_auth else None
         self._open_to_all = not listen.loopback_only and token is None
-        app = exporter_app(make_wsgi_app(metrics_registry(self._live)), token)
+        app = exporter_app(make_wsgi_app(metrics_registry(self._live, settings.fleet)), token)
 
         class Server(ThreadingWSGIServer):
             address_family = socket.AF_INET6 if ":" in host else socket.AF_INET

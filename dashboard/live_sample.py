@@ -13,10 +13,9 @@ from typing import Any, NamedTuple
 from config.settings import Settings
 from dashboard.cache import TimedCache
 from dashboard.responses import encode_json
-from monitoring.collectors.registry import figures_of
+from monitoring.collectors.registry import collect_sample, figures_of
 from monitoring.rates import CounterSnapshot
 from monitoring.snapshot import live_snapshot, snapshot_of
-from pipeline.monitor import collect_sample
 from storage.metrics_queries import detail_key
 from storage.sample_rows import SampleRows, sample_rows
 

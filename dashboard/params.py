@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import HTTPException, Path, Query
 from pydantic import BeforeValidator
 
+from config.user_text import HOST_NAME
 from storage.types import MAX_ID
 
 MAX_PAGE = 1000
@@ -79,3 +80,16 @@ def time_range(
             f"expected {start_name} <= {end_name}",
         )
     return start, end
+
+
+# A fleet host in a path (/api/v1/hosts/{name}...): the name rule of `main.py hosts add`, documented; the fleet
+# code checks it.
+HostName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=HOST_NAME.max_length,
+        json_schema_extra={"pattern": HOST_NAME.pattern},
+        description="the host's name",
+    ),
+]

@@ -10,6 +10,11 @@ automation_sample_timestamp_seconds says when each host's figures were taken, an
 automation_stored_sample_timestamp_seconds when its monitor last stored a sample (this host's too: a stopped
 monitor job still shows). The live figures need no database: when it cannot be read, a scrape still answers
 with them and automation_database_up 0.
+
+Each host of the fleet view (registered in `hosts`, or with samples only) also gets its status:
+automation_host_up (1 reporting, 0 silent; absent in maintenance and before its first report),
+automation_host_maintenance, automation_host_last_seen_timestamp_seconds and, where its agent said,
+automation_host_clock_skew_seconds and automation_host_interval_seconds.
 """
 
 from __future__ import annotations
@@ -24,11 +29,14 @@ from prometheus_client.registry import Collector
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from config.fleet_settings import FleetSettings
 from dashboard.live_sample import LiveSampler
+from fleet.host_status import MAINTENANCE, SILENT, UP, describe_host
 from monitoring.catalogue import CATALOGUE, Kind, ResourceKind
 from monitoring.catalogue import Metric as CatalogueMetric
 from pipeline.command import one_line
 from storage import db
+from storage.fleet_queries import SAMPLE_COLUMNS, fleet_hosts
 from storage.incident_actions import active_counts
 from storage.job_queries import last_successes, runs_by_status
 from storage.metrics_queries import (
@@ -38,7 +46,9 @@ from storage.metrics_queries import (
     newest_sample_time,
     sample_with_details,
 )
+from storage.newest_samples import NewestSamples
 from storage.scheduler_queries import newest_heartbeat
+from storage.types import utc_now
 
 log = logging.getLogger("automation.dashboard")
 
@@ -129,8 +139,10 @@ def _host_metrics(families: _Families, sample: dict[str, Any]) -> None:
 class PlatformCollector(Collector):
     """This host's live sample, then what the database bound to storage.db holds, at each scrape."""
 
-    def __init__(self, live: LiveSampler) -> None:
+    def __init__(self, live: LiveSampler, fleet: FleetSettings) -> None:
         self._live = live
+        self._fleet = fleet
+        self._newest_samples = NewestSamples(SAMPLE_COLUMNS)
         self._database_failing = False
 
     def collect(self) -> Iterator[Metric]:
@@ -140,6 +152,7 @@ class PlatformCollector(Collector):
         try:
             with db.engine.connect() as connection:
                 _stored_metrics(families, connection, live_host=sample["hostname"])
+                _fleet_metrics(families, connection, self._fleet, self._newest_samples)
         except SQLAlchemyError as error:
             if not self._database_failing:  # logged once, not at every scrape
                 log.warning("/metrics serves this host's live figures only: %s", one_line(error))
@@ -187,9 +200,37 @@ def _stored_metrics(families: _Families, connection: Connection, live_host: str)
         )
 
 
-def metrics_registry(live: LiveSampler) -> CollectorRegistry:
+def _fleet_metrics(families: _Families, connection: Connection, fleet: FleetSettings, kept: NewestSamples) -> None:
+    """Each host's status in the fleet (fleet.host_status), as the fleet view shows it."""
+    now = utc_now()
+    up = families.gauge(
+        "host_up", "Whether the host reports (1) or is silent (0); absent in maintenance or never heard from", ["host"]
+    )
+    maintenance = families.gauge("host_maintenance", "Whether the host is in maintenance (1) or not (0)", ["host"])
+    last_seen = families.gauge(
+        "host_last_seen_timestamp_seconds",
+        "When the hub last heard from the host (its last push; for a host with samples only, its newest sample)",
+        ["host"],
+    )
+    skew = families.gauge("host_clock_skew_seconds", "The host's clock minus the hub's, at its last push", ["host"])
+    interval = families.gauge("host_interval_seconds", "How often the host samples", ["host"])
+    for host in fleet_hosts(connection, kept=kept):
+        shown = describe_host(fleet, now, host)
+        name = shown["name"]
+        if shown["status"] in (UP, SILENT):
+            up.add_metric([name], float(shown["status"] == UP))
+        maintenance.add_metric([name], float(shown["status"] == MAINTENANCE))
+        if shown["last_seen_at"] is not None:
+            last_seen.add_metric([name], shown["last_seen_at"].timestamp())
+        if shown["clock_skew_seconds"] is not None:
+            skew.add_metric([name], shown["clock_skew_seconds"])
+        if shown["interval_seconds"] is not None:
+            interval.add_metric([name], shown["interval_seconds"])
+
+
+def metrics_registry(live: LiveSampler, fleet: FleetSettings) -> CollectorRegistry:
     """What /metrics serves: the platform's figures and the serving process's own CPU and memory."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(PlatformCollector(live))
+    registry.register(PlatformCollector(live, fleet))
     ProcessCollector(registry=registry)
     return registry

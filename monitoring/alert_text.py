@@ -27,6 +27,8 @@ def format_value(spec: Metric, value: float) -> str:
         return f"{value:.0f}°C"
     if spec.unit is Unit.BYTES_PER_SECOND:
         return byte_rate(value)
+    if spec.unit is Unit.SECONDS:
+        return format_span(value)
     return f"{value:.2f}" + _UNIT_SUFFIXES.get(spec.unit, "")
 
 
@@ -36,6 +38,8 @@ def format_threshold(spec: Metric, threshold: float | None) -> str:
         return "off"
     if spec.unit is Unit.BYTES_PER_SECOND:
         return byte_rate(threshold)
+    if spec.unit is Unit.SECONDS:
+        return format_span(threshold)
     return f"{threshold:g}" + _UNIT_SUFFIXES.get(spec.unit, "")
 
 
@@ -100,3 +104,14 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m"
     return f"{secs}s"
+
+
+def format_span(seconds: float) -> str:
+    """`45s`, `2m 30s`, `1h 5m`, `3d 4h`: a length of time to its two largest units (how long a host was silent)."""
+    seconds = max(round(seconds), 0)
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count or parts:
+            parts.append(f"{count}{unit}")
+    return " ".join(part for part in parts[:2] if not part.startswith("0")) or "0s"

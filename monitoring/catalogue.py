@@ -1000,6 +1000,23 @@ CATALOGUE: tuple[Metric, ...] = (
         column="collection_seconds",
         prometheus="collection_duration_seconds",
     ),
+    # --- the fleet: hosts that stopped pushing (the hub's check, not a sample) --------------------------------
+    Metric(
+        "host_silent",
+        unit=Unit.SECONDS,
+        kind=_GAUGE,
+        label="Time without a push",
+        help="Seconds since the host last pushed to the hub, once past its silent delay (HOST_SILENT_AFTER)",
+        hysteresis=Hysteresis.NONE,
+    ),
+    Metric(
+        "hosts_silent",
+        unit=Unit.NUMBER,
+        kind=_GAUGE,
+        label="Silent hosts",
+        help="Hosts silent at once: one fleet incident from HOST_SILENT_FLEET_MIN_HOSTS of them",
+        hysteresis=Hysteresis.NONE,
+    ),
 )
 
 BY_NAME: dict[str, Metric] = {metric.name: metric for metric in CATALOGUE}

@@ -17,8 +17,7 @@ from alerts.evaluate import evaluate
 from alerts.notifications import event_values
 from alerts.silences import silenced_by
 from config.settings import Settings
-from monitoring.collectors import processes
-from monitoring.collectors.registry import apply_rates, figures_of, fill_sample, new_sample, run_collectors
+from monitoring.collectors.registry import collect_sample, figures_of, run_collectors
 from monitoring.figures import Figures
 from monitoring.forecasts import forecast_measurements
 from monitoring.grading import Alert, Measurement, grade, measurement_levels, measurements
@@ -112,23 +111,6 @@ def monitor_once(
         )
     log.info("System Monitoring Completed")
     return result
-
-
-def collect_sample(
-    settings: Settings, previous: CounterSnapshot, collectors: dict[str, Callable[[Any], Any]] | None = None
-) -> Sample:
-    """Run the collectors and derive rates and the named top processes against `previous`."""
-    sample = new_sample(settings)
-    readings, sample.collectors = run_collectors(settings, collectors)
-    fill_sample(sample, readings)
-    apply_rates(sample, previous, settings.top_processes)
-    if sample.processes is not None:
-        processes.name_top_processes(sample.processes)
-    if sample.disks is not None and sample.system_disk_reading is None:
-        log.warning(
-            "MONITOR_SYSTEM_DISK=%s is not a monitored mount point: the disk_* columns stay empty", settings.system_disk
-        )
-    return sample
 
 
 def warm_up(settings: Settings) -> None:

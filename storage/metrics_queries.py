@@ -8,12 +8,13 @@ start is the range start rounded down to a whole second.
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy.engine import Connection, Result
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -249,15 +250,80 @@ def newest_sample_time(connection: Connection, hostname: str | None = None) -> d
     return connection.scalar(_range(select(func.max(tables.system_metrics.c.timestamp)), hostname, None, None))
 
 
-def hostnames(connection: Connection) -> list[str]:
-    """Every host with samples, one index seek per host (a loose index scan) instead of a full scan."""
+def _host_names(dialect_name: str) -> Any:
+    """Every host with samples, as a subquery of one `hostname` column, read an index seek per host (a loose
+    index scan), where a plain GROUP BY or DISTINCT reads every sample on SQLite and PostgreSQL. There it is a
+    recursive CTE stepping from one name to the next; MySQL and MariaDB skip through the index for DISTINCT by
+    themselves, and run that CTE fifty times slower (0.8 s for a thousand hosts)."""
     metrics = tables.system_metrics
-    found: list[str] = []
-    name = connection.scalar(select(func.min(metrics.c.hostname)))
-    while name is not None:
-        found.append(name)
-        name = connection.scalar(select(func.min(metrics.c.hostname)).where(metrics.c.hostname > name))
-    return found
+    if dialect_name in ("mysql", "mariadb"):
+        return select(metrics.c.hostname).distinct().subquery("host_names")
+    after = metrics.alias("after")
+    names = select(func.min(metrics.c.hostname).label("hostname")).cte("host_name_steps", recursive=True)
+    following = select(func.min(after.c.hostname)).where(after.c.hostname > names.c.hostname).scalar_subquery()
+    names = names.union_all(select(following).where(names.c.hostname.is_not(None)))
+    return select(names.c.hostname).where(names.c.hostname.is_not(None)).subquery("host_names")
+
+
+def hostnames(connection: Connection) -> list[str]:
+    """Every host with samples, in one statement of an index seek per host."""
+    names = _host_names(connection.dialect.name)
+    return list(connection.scalars(select(names.c.hostname).order_by(names.c.hostname)))
+
+
+def _newest_of_host(column: Any, names: Any, offset: int = 0) -> Any:
+    """`column` of the host's newest sample (offset 1: the one before), an index seek (a correlated subquery).
+    The newest one's ties in time go to the higher id, as latest_sample_id's; the one before needs no such order,
+    and without it PostgreSQL reads the (hostname, timestamp) index backwards instead of sorting the host's rows."""
+    metrics = tables.system_metrics.alias("newest")
+    order = (metrics.c.timestamp.desc(), metrics.c.id.desc()) if offset == 0 else (metrics.c.timestamp.desc(),)
+    return (
+        select(metrics.c[column.name])
+        .where(metrics.c.hostname == names.c.hostname)
+        .order_by(*order)
+        .limit(1)
+        .offset(offset)
+        .scalar_subquery()
+    )
+
+
+def plain_rows(result: Result[Any]) -> list[dict[str, Any]]:
+    """The rows of `result` as dicts, at about half the cost of dict(row) over .mappings()."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+
+@functools.lru_cache(maxsize=16)
+def _latest_statement(dialect_name: str, columns: tuple[str, ...], one_host: bool) -> Any:
+    """Built once per dialect and columns: building it costs about what running it does for a thousand hosts.
+    `one_host`: of the host in the bound parameter `hostname` alone."""
+    metrics = tables.system_metrics
+    names = select(bindparam("hostname").label("hostname")).subquery() if one_host else _host_names(dialect_name)
+    newest = select(
+        names.c.hostname,
+        _newest_of_host(metrics.c.id, names).label("sample_id"),
+        _EpochSeconds(_newest_of_host(metrics.c.timestamp, names, offset=1)).label("previous_epoch_seconds"),
+    ).subquery("newest_ids")
+    selected = [metrics.c[name] for name in ("id", "timestamp", "hostname", *columns)]
+    return (
+        select(
+            *selected,
+            (_EpochSeconds(metrics.c.timestamp) - newest.c.previous_epoch_seconds).label("sampled_every_seconds"),
+        )
+        .join_from(newest, metrics, metrics.c.id == newest.c.sample_id)
+        .order_by(metrics.c.hostname)
+    )
+
+
+def latest_samples(
+    connection: Connection, columns: tuple[str, ...], hostname: str | None = None
+) -> list[dict[str, Any]]:
+    """The newest sample of every host (or of `hostname`), by hostname: its id, timestamp, hostname and
+    `columns`, plus `sampled_every_seconds`, the whole seconds since the sample before it (None for a host's
+    first), which tells how often the host samples. One statement of a few index seeks per host, whatever the
+    table's size; the seconds between the two are worked out in SQL, which spares reading a second time per host."""
+    statement = _latest_statement(connection.dialect.name, columns, hostname is not None)
+    return plain_rows(connection.execute(statement, {"hostname": hostname} if hostname is not None else {}))
 
 
 def gpu_series(

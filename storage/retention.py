@@ -74,7 +74,7 @@ def prune(
             if progress is not None:
                 report = partial(progress, plan.table.name, _count(engine, plan.table, condition))
                 report(0)
-            rows = _delete_in_batches(engine, plan, condition, batch_rows, report)
+            rows = delete_in_batches(engine, plan.table, condition, plan.dependents, batch_rows, report)
         results.append(Pruned(plan.table.name, rows, cutoff, plan.setting))
     return results
 
@@ -88,7 +88,7 @@ def _plans(retention: RetentionSettings) -> list[_Plan]:
             lambda cutoff: metrics.c.timestamp < cutoff,
             "RETENTION_METRICS_DAYS",
             retention.metrics_days,
-            _drop_sample_details,
+            drop_sample_details,
         ),
         _Plan(  # the gaps agents reported are about samples: they go with the samples of their time
             tables.host_gaps,
@@ -102,14 +102,14 @@ def _plans(retention: RetentionSettings) -> list[_Plan]:
             lambda cutoff: notifications.c.sent_at < cutoff,
             "RETENTION_NOTIFICATIONS_DAYS",
             retention.notifications_days,
-            _drop_deliveries,
+            drop_deliveries,
         ),
         _Plan(
             incidents,
             lambda cutoff: (incidents.c.status == "ok") & (incidents.c.resolved_at < cutoff),
             "RETENTION_NOTIFICATIONS_DAYS",
             retention.notifications_days,
-            _unlinker(notifications.c.incident_id),
+            unlinker(notifications.c.incident_id),
         ),
         _Plan(
             silences,
@@ -123,7 +123,7 @@ def _plans(retention: RetentionSettings) -> list[_Plan]:
             lambda cutoff: executions.c.status.not_in(_UNFINISHED) & (executions.c.completed_at < cutoff),
             "RETENTION_JOB_EXECUTIONS_DAYS",
             retention.job_executions_days,
-            _unlinker(notifications.c.job_execution_id),
+            unlinker(notifications.c.job_execution_id),
         ),
         _Plan(
             instances,
@@ -140,22 +140,25 @@ def _count(engine: Engine, table: Table, condition: ColumnElement[bool]) -> int:
         return int(connection.scalar(select(func.count()).select_from(table).where(condition)) or 0)
 
 
-def _delete_in_batches(
+def delete_in_batches(
     engine: Engine,
-    plan: _Plan,
+    table: Table,
     condition: ColumnElement[bool],
-    batch_rows: int,
+    dependents: Callable[[Connection, list[Any]], None],
+    batch_rows: int = BATCH_ROWS,
     report: Callable[[int], None] | None = None,
 ) -> int:
-    key = plan.table.primary_key.columns.values()[0]
+    """Delete the rows of `table` that meet `condition`, `batch_rows` at a time, each batch with its `dependents`
+    in a write transaction of its own; how many were deleted."""
+    key = table.primary_key.columns.values()[0]
     pause_seconds = SQLITE_PAUSE_SECONDS if engine.dialect.name == "sqlite" else 0.0
     deleted = 0
     while True:
         with write_transaction(engine) as connection:
             batch = list(connection.scalars(select(key).where(condition).order_by(key).limit(batch_rows)))
             if batch:
-                plan.dependents(connection, batch)
-                connection.execute(delete(plan.table).where(key.in_(batch)))
+                dependents(connection, batch)
+                connection.execute(delete(table).where(key.in_(batch)))
         deleted += len(batch)
         if report is not None:
             report(deleted)
@@ -164,19 +167,19 @@ def _delete_in_batches(
         time.sleep(pause_seconds)  # the lock is free: a waiting writer gets its turn
 
 
-def _drop_sample_details(connection: Connection, sample_ids: list[Any]) -> None:
+def drop_sample_details(connection: Connection, sample_ids: list[Any]) -> None:
     for table in tables.metadata.sorted_tables:
         if table.name.startswith("system_metric_"):
             connection.execute(delete(table).where(table.c.system_metric_id.in_(sample_ids)))
-    _unlinker(tables.notifications.c.system_metric_id)(connection, sample_ids)
+    unlinker(tables.notifications.c.system_metric_id)(connection, sample_ids)
 
 
-def _drop_deliveries(connection: Connection, notification_ids: list[Any]) -> None:
+def drop_deliveries(connection: Connection, notification_ids: list[Any]) -> None:
     deliveries = tables.notification_deliveries
     connection.execute(delete(deliveries).where(deliveries.c.notification_id.in_(notification_ids)))
 
 
-def _unlinker(column: Any) -> Callable[[Connection, list[Any]], None]:
+def unlinker(column: Any) -> Callable[[Connection, list[Any]], None]:
     """Set `column` to NULL where it names one of the doomed rows."""
 
     def unlink(connection: Connection, ids: list[Any]) -> None:

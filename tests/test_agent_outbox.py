@@ -136,3 +136,11 @@ def test_a_writer_killed_with_minus_9_loses_no_committed_sample(tmp_path: Path) 
     assert len(stored) - len(printed) <= 1  # at most the one committed while its number was being printed
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_bounds_enforced_at_start_drop_what_is_already_too_old_before_anything_is_sent(tmp_path: Path) -> None:
+    box = outbox(tmp_path / "outbox.db", max_age_seconds=100.0)
+    seqs = [box.append(b"x", at) for at in (1000.0, 1050.0, 1100.0)]
+    box.enforce_bounds(now=1160.0)  # 1000 and 1050 are past 100 s
+    assert [entry.seq for entry in box.pending(10)] == seqs[2:]
+    assert [(gap.first_seq, gap.last_seq, gap.samples) for gap in box.gaps()] == [(seqs[0], seqs[1], 2)]

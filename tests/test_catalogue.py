@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitoring import forecasts
+from monitoring import forecasts, host_silence
 from monitoring.catalogue import BY_NAME, CATALOGUE, GRADED, Kind, ResourceKind
 from monitoring.collectors import COLLECTOR_NAMES
 from monitoring.collectors.registry import MODULES, SAMPLE_PRODUCES, figures_of
@@ -22,6 +22,7 @@ from tests.conftest import MAIN, ROOT, clean_environ
 PRODUCERS = {
     **{name: module.PRODUCES for name, module in MODULES.items()},
     "forecasts": forecasts.PRODUCES,
+    "host_silence": host_silence.PRODUCES,  # the hub's silent-host check
     "sample": SAMPLE_PRODUCES,
 }
 

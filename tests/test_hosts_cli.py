@@ -34,7 +34,7 @@ def test_a_key_is_printed_once_stored_hashed_rotated_and_revoked(workspace: Work
 
     listed = hosts(workspace, "list")
     assert_succeeded(listed)
-    assert listed.stdout.startswith("web1: key since ") and listed.stdout.endswith(", not used yet\n")
+    assert listed.stdout.startswith("web1: never seen; key since ") and listed.stdout.endswith(", not used yet\n")
     assert key not in listed.stdout
 
     rotated = hosts(workspace, "rotate", "web1")
@@ -44,7 +44,7 @@ def test_a_key_is_printed_once_stored_hashed_rotated_and_revoked(workspace: Work
 
     assert_succeeded(hosts(workspace, "revoke", "web1"))
     assert stored_hash(database_url, "web1") is None
-    assert hosts(workspace, "list").stdout == "web1: key revoked, not used yet\n"
+    assert hosts(workspace, "list").stdout == "web1: never seen; key revoked, not used yet\n"
 
 
 def test_bad_names_and_unknown_or_taken_hosts_are_one_line_and_exit_2(workspace: Workspace) -> None:
@@ -62,7 +62,7 @@ def test_bad_names_and_unknown_or_taken_hosts_are_one_line_and_exit_2(workspace:
         result = hosts(workspace, *args)
         assert (result.returncode, result.stdout, result.stderr.splitlines()) == (2, "", [line]), args
     [only] = hosts(workspace, "list").stdout.splitlines()  # nothing half-written by the refused commands
-    assert only.startswith("db1: key since ")
+    assert only.startswith("db1: never seen; key since ")
 
 
 def test_no_hosts_says_how_to_add_one(workspace: Workspace) -> None:

@@ -84,6 +84,9 @@ def test_a_batch_is_stored_once_graded_and_its_host_recorded(
     assert host[4] is not None and host[5] is not None
     assert fetch(database_url, "SELECT first_seq, last_seq, samples, reason FROM host_gaps")[0][:3] == (1, 1, 1)
     assert fetch(database_url, "SELECT last_seq FROM host_outboxes")[0][0] == 3
+    [listed] = main_py(hub.env, "hosts", "list").stdout.splitlines()
+    assert listed.startswith("web1: up, last heard ") and "; agent 0.1.0, clock skew " in listed, listed
+    assert "active incident(s), worst critical" in listed and listed.endswith("bound to a machine"), listed
 
 
 def test_a_backlog_is_stored_and_graded_but_not_delivered_as_news(

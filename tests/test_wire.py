@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from monitoring.collectors.registry import figures_of
+from monitoring.collectors.registry import collect_sample, figures_of
 from monitoring.sample import Sample
 from monitoring.snapshot import live_snapshot
 from monitoring.wire import IncomingGap, WireError, batch_body, decode_batch, decode_sample, encode_sample
-from pipeline.monitor import collect_sample
 
 OUTBOX_ID = "0123456789abcdef0123456789abcdef"
 

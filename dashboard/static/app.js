@@ -13,6 +13,11 @@ const chosenRange = address.get("range") || localStorage.getItem(STORE.range);
 
 const state = {
   host: address.get("host") || localStorage.getItem(STORE.host) || "",
+  // "fleet" (every host) or "host" (one host's figures); null until the hosts are known: a page whose address
+  // names no host opens on the fleet when there is more than one host.
+  view: address.get("host") ? "host" : null,
+  fleet: [],               // every host with its status (/api/v1/hosts)
+  fleetTime: null,         // when the server worked their statuses out
   range: RANGES[chosenRange] ? chosenRange : "24h",
   rangeClicked: Boolean(RANGES[address.get("range")]), // a range named in the address or clicked is kept as is
   fittedHost: null,        // the host the range was last widened for (once per host shown)
@@ -502,9 +507,16 @@ function dropCharts() {
 
 // ---------------------------------------------------------------- loading each part
 
+/** Every host with its status; the picker lists them, the fleet view shows them. */
 async function loadHosts() {
-  const payload = await api("/monitoring/hosts");
-  const hosts = items(payload).map((host) => (typeof host === "string" ? host : host.hostname)).filter(Boolean);
+  const payload = await api("/api/v1/hosts");
+  state.fleet = items(payload);
+  const hosts = state.fleet.map((host) => host.name);
+  if (state.view === null || (state.view === "fleet" && hosts.length < 2)) {
+    state.view = hosts.length > 1 ? "fleet" : "host";
+  }
+  state.fleetTime = payload.time;
+  showView();
   const picker = $("#host-picker");
   if (!state.host || !hosts.includes(state.host)) state.host = hosts[0] || "";
   const current = [...picker.options].map((option) => option.value).join("\n");
@@ -514,6 +526,124 @@ async function loadHosts() {
   picker.value = state.host;
   picker.disabled = hosts.length === 0;
   return hosts;
+}
+
+// ---------------------------------------------------------------- the fleet
+
+const STATUS_ORDER = { silent: 0, up: 1, "never seen": 2, maintenance: 3 };
+
+/** Problems first: silent hosts, then hosts by their worst incident, then by name. */
+function fleetOrder(a, b) {
+  const status = (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9);
+  if (status) return status;
+  const level = (INCIDENT_RANK[b.worst_level] ?? -1) - (INCIDENT_RANK[a.worst_level] ?? -1);
+  return level || String(a.name).localeCompare(String(b.name));
+}
+
+const INCIDENT_RANK = { pending: 0, warning: 1, critical: 2 };
+
+/** A CPU, memory or disk figure as a small bar with its value in words, coloured by the catalogue's levels. */
+function fleetMeter(metric, resource, value) {
+  if (!isNumber(value)) return el("span", { class: "muted" }, "–");
+  const level = thresholdLevel(metric, resource, value);
+  return el("div", { class: `meter compact level-${level}`, dataset: { level } },
+    el("span", { class: "figure" }, fmtPercent(value)),
+    el("div", { class: "bar", role: "presentation" },
+      el("span", { style: `width: ${Math.max(0, Math.min(100, value))}%` })));
+}
+
+function fmtSkew(seconds) {
+  if (!isNumber(seconds)) return "–";
+  const sign = seconds > 0 ? "+" : seconds < 0 ? "−" : "";
+  return `${sign}${fmtDuration(Math.abs(seconds))}`;
+}
+
+/** The address of a host's view: a real link, so it opens in a new tab too. */
+function hostHref(name) {
+  return `?${new URLSearchParams({ host: name, range: state.range })}`;
+}
+
+function renderFleet() {
+  const hosts = state.fleet.slice().sort(fleetOrder);
+  const body = $("#fleet-table tbody");
+  body.replaceChildren();
+  const counts = {};
+  for (const host of hosts) counts[host.status] = (counts[host.status] || 0) + 1;
+  $("#fleet-summary").textContent = `${hosts.length} hosts: ` + Object.keys(STATUS_ORDER)
+    .filter((status) => counts[status]).map((status) => `${counts[status]} ${status}`).join(", ");
+  $("#fleet-panel").dataset.checkedAt = state.fleetTime || "";
+  if (hosts.length === 0) {
+    emptyRow(body, 9, "No hosts yet.");
+    return;
+  }
+  for (const host of hosts) {
+    const link = el("a", { href: hostHref(host.name), class: "host-link",
+      onclick: (event) => {
+        if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return; // a new tab: as is
+        event.preventDefault();
+        openHost(host.name);
+      } }, host.name);
+    const incidents = host.worst_level
+      ? badge(`${host.worst_level} (${host.active_incidents} active)`, host.worst_level)
+      : el("span", { class: "muted" }, "none");
+    const seen = parseTime(host.last_seen_at);
+    const agent = host.registered
+      ? [host.agent_version || "–", host.source ? el("div", { class: "muted" }, host.source) : null]
+      : [el("span", { class: "muted", title: "no agent: its samples are stored by a monitor" }, "monitor")];
+    const silentFor = seen && host.status === "silent"
+      ? el("div", { class: "muted" }, `silent after ${fmtDuration(host.silent_after_seconds)}`) : null;
+    body.append(el("tr", { dataset: { host: host.name, status: host.status, level: host.worst_level || "none" } },
+      el("th", { scope: "row" }, link),
+      el("td", {}, badge(host.status, `status-${host.status.replace(/\s+/g, "-")}`)),
+      el("td", {}, incidents),
+      el("td", { class: "figure-cell" }, fleetMeter("cpu_percent", "", host.cpu_percent)),
+      el("td", { class: "figure-cell" }, fleetMeter("memory_percent", "", host.memory_percent)),
+      el("td", { class: "figure-cell", title: host.disk_mountpoint || "" },
+        fleetMeter("disk_percent", host.disk_mountpoint || "", host.disk_percent)),
+      el("td", { class: "nowrap" }, seen
+        ? el("time", { datetime: seen.toISOString(), title: seen.toString() }, fmtRelative(host.last_seen_at))
+        : el("span", { class: "muted" }, "never"), silentFor),
+      el("td", {}, ...agent),
+      el("td", { class: "nowrap" }, fmtSkew(host.clock_skew_seconds))));
+  }
+  labelCells("#fleet-table");
+}
+
+/** Shows the fleet or the host view's panels and controls. */
+function showView() {
+  const fleet = state.view === "fleet";
+  document.body.dataset.view = state.view || "";
+  $("#fleet-panel").hidden = !fleet;
+  $("#current-panel").hidden = fleet;
+  $("#history-panel").hidden = fleet;
+  $("#host-control").hidden = fleet;
+  $("#range-picker").hidden = fleet;
+  $("#fleet-button").hidden = fleet || state.fleet.length < 2;
+}
+
+/** The host view of `name`, as a new entry in the browser's history (Back returns to the fleet). */
+function openHost(name) {
+  state.host = name;
+  state.view = "host";
+  rememberView(true);
+  dropCharts();
+  showView();
+  window.scrollTo(0, 0);
+  refresh();
+}
+
+function showFleet(push = true) {
+  state.view = "fleet";
+  if (push) {
+    const url = new URL(window.location.href);
+    url.searchParams.delete("host");
+    url.searchParams.delete("range");
+    window.history.pushState(null, "", url);
+  }
+  dropCharts();
+  showView();
+  renderFleet();
+  refresh();
 }
 
 /** The metric catalogue: every metric's labels, unit, columns and, for a graded one, its levels. */
@@ -899,9 +1029,10 @@ async function refreshOnce() {
   // Thresholds (levels, labels, units) and active incidents first: the figures are coloured by both.
   // The catalogue every time: its levels are those of the server's .env as it is now.
   await Promise.all([attempt(loadHosts), attempt(loadCatalogue), attempt(loadHealth), attempt(checkToken)]);
+  if (state.view === "fleet") renderFleet(); // its bars are coloured by the catalogue's levels: after it
   await attempt(loadIncidents);
-  await Promise.all([attempt(loadCurrent), attempt(loadHistory), attempt(loadNotifications),
-    attempt(loadJobs), attempt(loadExecutions)]);
+  const hostParts = state.view === "host" ? [attempt(loadCurrent), attempt(loadHistory)] : [];
+  await Promise.all([...hostParts, attempt(loadNotifications), attempt(loadJobs), attempt(loadExecutions)]);
   const node = $("#refresh-error");
   if (failures.length) {
     reportError(failures[0]); // "updated" keeps the time of the last complete refresh
@@ -925,14 +1056,16 @@ function schedule() {
 
 // ---------------------------------------------------------------- wiring
 
-/** The host and range in the address too, so the page can be bookmarked as it is. */
-function rememberView() {
+/** The host and range in the address too, so the page can be bookmarked as it is; `push`: as a new entry in
+ * the browser's history (a host opened from the fleet), not in place of the current one. */
+function rememberView(push = false) {
   localStorage.setItem(STORE.host, state.host);
   localStorage.setItem(STORE.range, state.range);
   const url = new URL(window.location.href);
   url.searchParams.set("host", state.host);
   url.searchParams.set("range", state.range);
-  window.history.replaceState(null, "", url);
+  if (push) window.history.pushState(null, "", url);
+  else window.history.replaceState(null, "", url);
 }
 
 function showRange() {
@@ -998,6 +1131,20 @@ function init() {
     loadNotifications().catch(reportError);
   });
   $("#refresh-button").addEventListener("click", () => refresh());
+  $("#fleet-button").addEventListener("click", () => showFleet());
+  // Back and Forward between the fleet and a host's view.
+  window.addEventListener("popstate", () => {
+    const host = new URLSearchParams(window.location.search).get("host");
+    if (host) {
+      state.host = host;
+      state.view = "host";
+      dropCharts();
+      showView();
+      refresh();
+    } else if (state.fleet.length > 1) {
+      showFleet(false);
+    }
+  });
   $("#close-execution").addEventListener("click", () => {
     state.executionId = null;
     $("#execution-detail").hidden = true;

@@ -72,6 +72,9 @@ class MonitorSettings(CollectorSettings, Protocol):
     @property
     def disabled_collectors(self) -> frozenset[str]: ...
 
+    @property
+    def top_processes(self) -> int: ...
+
 
 def run_collectors(
     settings: MonitorSettings,
@@ -135,6 +138,23 @@ def apply_rates(sample: Sample, previous: CounterSnapshot, top_processes: int) -
             rates(reading, previous, elapsed_seconds)
     if sample.processes is not None:
         processes.rank(sample.processes, previous.processes, sample.timestamp, elapsed_seconds, top_processes)
+
+
+def collect_sample(
+    settings: MonitorSettings, previous: CounterSnapshot, collectors: dict[str, Callable[[Any], Any]] | None = None
+) -> Sample:
+    """Run the collectors and derive rates and the named top processes against `previous`."""
+    sample = new_sample(settings)
+    readings, sample.collectors = run_collectors(settings, collectors)
+    fill_sample(sample, readings)
+    apply_rates(sample, previous, settings.top_processes)
+    if sample.processes is not None:
+        processes.name_top_processes(sample.processes)
+    if sample.disks is not None and sample.system_disk_reading is None:
+        log.warning(
+            "MONITOR_SYSTEM_DISK=%s is not a monitored mount point: the disk_* columns stay empty", settings.system_disk
+        )
+    return sample
 
 
 def figures_of(sample: Sample) -> Figures:
