@@ -60,31 +60,39 @@ def known_secrets(settings: Settings) -> list[str]:
     return found
 
 
+# A fleet host's ingest key (fleet.host_keys: "ahk_" and token_urlsafe(32)), wherever it appears: a HiCloud agent
+# sends it in its URL, so it can reach a log line with the path or a client's error; it is kept to "ahk_***".
+HOST_KEY_PATTERN = r"ahk_[A-Za-z0-9_\-]{8,}"
+HOST_KEY_MASK = "ahk_***"
+
+
 class SecretsFilter(logging.Filter):
-    """Replaces each secret by *** in a record's message, exception and stack text before any handler
-    formats it."""
+    """Replaces each secret by *** (a host key by ahk_***) in a record's message, exception and stack text
+    before any handler formats it."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         unique = sorted({str(secret) for secret in secrets if len(str(secret)) >= SECRET_MIN_LENGTH}, key=len)
-        self.pattern = re.compile("|".join(re.escape(secret) for secret in reversed(unique))) if unique else None
+        alternatives = [HOST_KEY_PATTERN, *(re.escape(secret) for secret in reversed(unique))]
+        self.pattern = re.compile("|".join(f"({alternative})" for alternative in alternatives))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.pattern is None:
-            return True
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string: the handler reports it when it formats
             return True
         if self.pattern.search(message):
-            record.msg, record.args = self.pattern.sub("***", message), None
+            record.msg, record.args = self.masked(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = self.pattern.sub("***", record.exc_text)
+            record.exc_text = self.masked(record.exc_text)
         if record.stack_info:
-            record.stack_info = self.pattern.sub("***", record.stack_info)
+            record.stack_info = self.masked(record.stack_info)
         return True
+
+    def masked(self, text: str) -> str:
+        return self.pattern.sub(lambda found: HOST_KEY_MASK if found.group(1) else "***", text)
 
 
 def _file_handler(settings: Settings, formatter: logging.Formatter) -> RotatingFileHandler:

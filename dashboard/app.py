@@ -33,6 +33,7 @@ from dashboard.routers import (
     jobs,
     monitoring,
     prometheus,
+    seed_ingest,
 )
 from dashboard.routers.monitoring import LATEST_MAX_AGE_SECONDS, METRICS_CACHE_BYTES
 from dashboard.static_page import PageMount
@@ -93,9 +94,10 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     routers = (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, ingest.router)
-    for router in (*routers, hosts.router, host_admin.router, prometheus.router):
+    for router in (*routers, hosts.router, host_admin.router, prometheus.router, seed_ingest.router):
         app.include_router(router)
     _publish_components(app, ingest.schema_components())
+    _publish_components(app, seed_ingest.schema_components())
     app.include_router(docs.router)
     if STATIC_DIR.is_dir():
         app.router.routes.append(PageMount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"))

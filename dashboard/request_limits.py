@@ -21,7 +21,7 @@ from dashboard.dependencies import write_refusal
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Pushes from the fleet's hosts: each is authenticated by its host's own key (in a header, the body or the URL),
 # which only the route can check; the API token is not asked for, and a host key opens no other write.
-INGEST_PATHS = frozenset({"/api/v1/ingest"})
+INGEST_PATHS = frozenset({"/api/v1/ingest", "/api/v1/coredotcloud", "/monitor_info"})
 
 
 def too_large(max_body_bytes: int) -> HTTPException:

@@ -23,6 +23,10 @@ from tests.db_servers import SERVERS
 CONFIG = Path(__file__).resolve().parent / "contract" / "schemathesis.toml"
 # Enough cases per operation to reach every route's errors, few enough for well under a minute per database.
 MAX_EXAMPLES = 15
+# One worker: with two, both threads may parse the same module for Hypothesis's description of a lambda at once,
+# which CPython 3.11's AST constructor cannot do ("SystemError: AST constructor recursion depth mismatch", a
+# Runtime Error of the run, most often where two operations with array bodies are generated side by side). The
+# run takes as long with one worker on this 2-core machine (34 s against 38 s here).
 # What the server needs to answer more than 404: a stored sample, notifications and an incident (every memory
 # figure breaches these), a job and its run.
 SETTINGS = {"API_TOKEN": TOKEN, "MEMORY_THRESHOLD": "0.5", "MEMORY_CRITICAL_THRESHOLD": "1"}
@@ -58,7 +62,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path, backend: str) -> None:
                     *("run", f"{server.base_url}/openapi.json", "--checks", "all"),
                     *("--header", f"Authorization: Bearer {TOKEN}"),
                     *("--max-examples", str(MAX_EXAMPLES), "--generation-deterministic"),
-                    *("--max-response-time", "10", "--workers", "2", "--request-timeout", "30"),
+                    *("--max-response-time", "10", "--workers", "1", "--request-timeout", "30"),
                 ],
                 cwd=tmp_path,
                 capture_output=True,

@@ -83,9 +83,15 @@ def _product_files() -> list[Path]:
 
 
 # Files where a metric's name stands for another figure: a process's own CPU and memory shares (a field of its
-# top-list entry and a column of system_metric_processes), a GPU reading's memory share (gpu_memory_percent).
+# top-list entry and a column of system_metric_processes), a GPU reading's memory share (gpu_memory_percent), a
+# field of the coredotcloud agent's info payload (its name, not ours).
 _HOMONYMS = {
-    "cpu_percent": {"monitoring/collectors/processes.py", "storage/sample_rows.py", "storage/tables.py"},
+    "cpu_percent": {
+        "monitoring/collectors/processes.py",
+        "storage/sample_rows.py",
+        "storage/tables.py",
+        "fleet/coredotcloud.py",
+    },
     "memory_percent": {
         "monitoring/collectors/processes.py",
         "storage/sample_rows.py",

@@ -11,7 +11,7 @@ import psutil
 
 from monitoring.catalogue import ResourceKind
 from monitoring.collectors import CollectorSettings, SampleView
-from monitoring.figures import Figures, ResourceFigures
+from monitoring.figures import Figures, ResourceFigures, named_values
 from monitoring.rates import CounterSnapshot, share_percent
 
 PRODUCES = (
@@ -55,7 +55,7 @@ class CpuReading:
 
     logical_count: int
     physical_count: int | None
-    times: CpuTimes
+    times: CpuTimes | None  # None where the sender gives percentages only (the seeds' agents)
     core_times: list[CpuTimes]
     load_1m: float | None = None
     load_5m: float | None = None
@@ -117,7 +117,7 @@ def apply_rates(reading: CpuReading, previous: CounterSnapshot, elapsed_seconds:
     """CPU %, I/O wait % and steal % of the machine and CPU % of each core since `previous`."""
     now = reading.times
     before = previous.machine_counters(_MACHINE_TIMES[:2])
-    if before is not None:
+    if before is not None and now is not None:
         busy, total = before
         reading.percent = share_percent(busy, total, now.busy_seconds, now.total_seconds)
         reading.iowait_percent = _share_since(previous, _MACHINE_TIMES[2], total, now.iowait_seconds, now.total_seconds)
@@ -141,13 +141,12 @@ def _share_since(
 
 
 def figures(reading: CpuReading, sample: SampleView) -> Figures:
-    times = reading.times
     machine = {
         "cpu_percent": reading.percent,
         "cpu_count": reading.logical_count,
         "cpu_physical_count": reading.physical_count,
         "cpu_frequency_mhz": reading.frequency_mhz,
-        **dict(zip(_MACHINE_TIMES, times, strict=True)),
+        **named_values(_MACHINE_TIMES, reading.times),
         "load_1m": reading.load_1m,
         "load_5m": reading.load_5m,
         "load_15m": reading.load_15m,

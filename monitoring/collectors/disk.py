@@ -91,7 +91,7 @@ class DiskReading:
     fstype: str
     total_bytes: int
     used_bytes: int
-    free_bytes: int
+    free_bytes: int | None  # None where the sender does not say (a seed agent's total and used)
     percent: float
     io_device: str | None = None
     io: IoCounters | None = None

@@ -22,13 +22,15 @@ PRODUCES = (
 
 
 class MemoryReading(NamedTuple):
+    """None where the sender does not measure it (the seeds' agents push no swap and no available memory)."""
+
     total_bytes: int
     used_bytes: int
-    available_bytes: int
+    available_bytes: int | None
     percent: float
-    swap_total_bytes: int
-    swap_used_bytes: int
-    swap_percent: float
+    swap_total_bytes: int | None = None
+    swap_used_bytes: int | None = None
+    swap_percent: float | None = None
 
 
 def collect(settings: CollectorSettings) -> MemoryReading:
@@ -51,10 +53,14 @@ def figures(reading: MemoryReading, sample: SampleView) -> Figures:
         {
             "memory_total_gb": reading.total_bytes / GIB,
             "memory_used_gb": reading.used_bytes / GIB,
-            "memory_available_gb": reading.available_bytes / GIB,
+            "memory_available_gb": _gib(reading.available_bytes),
             "memory_percent": reading.percent,
-            "swap_total_gb": reading.swap_total_bytes / GIB,
-            "swap_used_gb": reading.swap_used_bytes / GIB,
+            "swap_total_gb": _gib(reading.swap_total_bytes),
+            "swap_used_gb": _gib(reading.swap_used_bytes),
             "swap_percent": reading.swap_percent,
         }
     )
+
+
+def _gib(size_bytes: int | None) -> float | None:
+    return None if size_bytes is None else size_bytes / GIB

@@ -83,14 +83,16 @@ class NicCounters(NamedTuple):
 
 
 class NicRates(NamedTuple):
+    """Per-second rates; None where the sender measures only bytes (the seeds' agents)."""
+
     sent_bytes_per_second: float
     recv_bytes_per_second: float
-    packets_sent_per_second: float
-    packets_recv_per_second: float
-    errors_in_per_second: float
-    errors_out_per_second: float
-    drops_in_per_second: float
-    drops_out_per_second: float
+    packets_sent_per_second: float | None = None
+    packets_recv_per_second: float | None = None
+    errors_in_per_second: float | None = None
+    errors_out_per_second: float | None = None
+    drops_in_per_second: float | None = None
+    drops_out_per_second: float | None = None
 
 
 @dataclass(eq=False)
@@ -180,7 +182,12 @@ def figures(reading: NetworkReading, sample: SampleView) -> Figures:
         )
         for nic in reading.interfaces
     ]
-    machine: dict[str, Value] = {"network_sent_mb": reading.sent_mb, "network_recv_mb": reading.recv_mb}
+    # Without interfaces (a seed agent sends rates only) the totals since boot are unknown, not zero.
+    counted = bool(reading.interfaces)
+    machine: dict[str, Value] = {
+        "network_sent_mb": reading.sent_mb if counted else None,
+        "network_recv_mb": reading.recv_mb if counted else None,
+    }
     if reading.total_rates is not None:
         totals = _rate_figures(reading.total_rates)
         machine |= {name: totals[name] for name in _TOTALLED}
@@ -190,10 +197,14 @@ def figures(reading: NetworkReading, sample: SampleView) -> Figures:
 def _rate_figures(rates: NicRates | None) -> dict[str, Value]:
     """The rates by name, with errors and drops also inbound plus outbound (what is graded)."""
     named = named_values(_RATES, rates)
-    named["network_errors_per_second"] = (
-        None if rates is None else rates.errors_in_per_second + rates.errors_out_per_second
+    named["network_errors_per_second"] = _sum_of(
+        named["network_errors_in_per_second"], named["network_errors_out_per_second"]
     )
-    named["network_drops_per_second"] = (
-        None if rates is None else rates.drops_in_per_second + rates.drops_out_per_second
+    named["network_drops_per_second"] = _sum_of(
+        named["network_drops_in_per_second"], named["network_drops_out_per_second"]
     )
     return named
+
+
+def _sum_of(inbound: Value, outbound: Value) -> float | None:
+    return None if inbound is None or outbound is None else float(inbound) + float(outbound)
