@@ -40,7 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]  # the project, as from its root; this folder is already first (common.py)
 from common import free_port, percentile, wait_until_up  # noqa: E402
 
+from monitoring.catalogue import FLEET_FIGURES  # noqa: E402
+
 TARGET_MS = 100.0
+PUSHED_FIGURES = (99.5, 10.0, 20.0)  # the headline figures of the samples pushed between requests
 FLEET, FLOOR = "/api/v1/hosts", "/monitoring/thresholds"
 SERVERS = {
     "postgresql": ("postgresql+psycopg://postgres@127.0.0.1:5432/test", " WITH (FORCE)"),
@@ -109,9 +112,9 @@ def fill(url: str, hosts: int, samples: int, now: datetime) -> float:
                         "timestamp": now - timedelta(seconds=30 * (samples - step)),
                         "hostname": name,
                         "platform": "linux",
-                        "cpu_percent": float((index * 7 + step) % 100),
-                        "memory_percent": float((index * 3) % 100),
-                        "disk_percent": float(index % 90),
+                        **dict(
+                            zip(FLEET_FIGURES, ((index * 7 + step) % 100, (index * 3) % 100, index % 90), strict=True)
+                        ),
                         "disk_mountpoint": "/",
                     }
                 )
@@ -124,7 +127,7 @@ def fill(url: str, hosts: int, samples: int, now: datetime) -> float:
             [
                 {
                     "host": name,
-                    "metric": "cpu_percent",
+                    "metric": FLEET_FIGURES[0],
                     "resource": "",
                     "status": "critical" if index % 20 == 0 else "warning",
                     "started_at": now,
@@ -160,9 +163,7 @@ def push(url: str, hosts: int, count: int, first: int, now: datetime) -> None:
                     "timestamp": now,
                     "hostname": f"host-{(first + index) % hosts:05d}",
                     "platform": "linux",
-                    "cpu_percent": 99.5,
-                    "memory_percent": 10.0,
-                    "disk_percent": 20.0,
+                    **dict(zip(FLEET_FIGURES, PUSHED_FIGURES, strict=True)),
                     "disk_mountpoint": "/",
                 }
                 for index in range(count)
@@ -259,7 +260,7 @@ def main() -> int:
         f"{FLEET}: p99 < {TARGET_MS:.0f} ms": percentile(fleet, 99) < TARGET_MS,
         f"{FLEET}: every host listed ({len(listed):,} of {args.hosts:,})": len(listed) == args.hosts,
         f"{FLEET}: shows the last pushed samples": all(
-            host["cpu_percent"] == 99.5 for host in listed if host["name"] in pushed
+            [host[name] for name in FLEET_FIGURES] == list(PUSHED_FIGURES) for host in listed if host["name"] in pushed
         ),
         f"a full read: median < {TARGET_MS:.0f} ms": statistics.median(full) < TARGET_MS,
     }

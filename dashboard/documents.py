@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import Enum, Table
 
+from monitoring.catalogue import FLEET_FIGURES
 from storage import tables
 
 
@@ -129,7 +130,7 @@ class Health(BaseModel):
     monitoring: dict[str, Any] | None = None
 
 
-class FleetHost(BaseModel):
+class _FleetHostBase(BaseModel):
     """A host of the fleet view: its status, worst active incident, newest sample's headline figures and what
     its agent last said. `registered`: it has a hosts row (an ingest key); a host that only has samples (this
     server's own monitor) has none, and its last_seen_at is its newest sample's time."""
@@ -138,9 +139,6 @@ class FleetHost(BaseModel):
     status: Literal["up", "silent", "maintenance", "never seen"]
     worst_level: Literal["critical", "warning", "pending"] | None
     active_incidents: int
-    cpu_percent: float | None
-    memory_percent: float | None
-    disk_percent: float | None
     disk_mountpoint: str | None
     sample_at: datetime | None
     last_seen_at: datetime | None
@@ -154,9 +152,13 @@ class FleetHost(BaseModel):
     maintenance_since: datetime | None
 
 
+# The headline figures are the catalogue's FLEET_FIGURES, each a number or null.
+FleetHost = create_model("FleetHost", __base__=_FleetHostBase, **dict.fromkeys(FLEET_FIGURES, (float | None, ...)))  # type: ignore[call-overload]
+
+
 class FleetHosts(BaseModel):
     time: datetime
-    items: list[FleetHost]
+    items: list[FleetHost]  # type: ignore[valid-type]
 
 
 class HostKey(BaseModel):

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from config.fleet_settings import FleetSettings
+from monitoring.catalogue import BY_NAME, FLEET_FIGURES
 
 UP = "up"
 SILENT = "silent"
@@ -59,9 +60,7 @@ def describe_host(fleet: FleetSettings, now: datetime, host: dict[str, Any]) -> 
         "status": host_status(fleet, now, last_seen_at, interval, row.get("maintenance_since")),
         "worst_level": worst_level(host["incidents"]),
         "active_incidents": sum(host["incidents"].values()),
-        "cpu_percent": sample.get("cpu_percent"),
-        "memory_percent": sample.get("memory_percent"),
-        "disk_percent": sample.get("disk_percent"),
+        **{name: sample.get(BY_NAME[name].machine_column) for name in FLEET_FIGURES},
         "disk_mountpoint": sample.get("disk_mountpoint"),
         "sample_at": sample.get("timestamp"),
         "last_seen_at": last_seen_at,

@@ -1044,3 +1044,5 @@ def series_columns(series: str) -> tuple[str, ...]:
 
 SERIES: tuple[str, ...] = tuple(dict.fromkeys(metric.series for metric in CATALOGUE if metric.series))
 CHARTED_COLUMNS: tuple[str, ...] = tuple(column for column, metric in machine_columns() if metric.charted)
+# Each host's headline figures in the fleet view (the API's host documents, the page's bars, `hosts list`).
+FLEET_FIGURES: tuple[str, ...] = ("cpu_percent", "memory_percent", "disk_percent")

@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from monitoring.catalogue import BY_NAME, FLEET_FIGURES
 from monitoring.incidents import ACTIVE_STATUSES
 from storage import tables
 from storage.metrics_queries import latest_samples, plain_rows
 from storage.newest_samples import NewestSamples
 
 # The newest sample's figures the view shows: CPU, memory and the system disk.
-SAMPLE_COLUMNS = ("cpu_percent", "memory_percent", "disk_percent", "disk_mountpoint")
+SAMPLE_COLUMNS = (*(str(BY_NAME[name].machine_column) for name in FLEET_FIGURES), "disk_mountpoint")
 # What a hosts row tells about the host; never its key hash.
 _HOST_COLUMNS = tuple(
     tables.hosts.c[name]
