@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]  # the project, as from its root; this folder is already first (common.py)
-from common import dashboard_database, fill_samples, percentile, store_sample, wait_until_up  # noqa: E402
+from common import dashboard_database, fill_samples, percentile, store_sample, timed_get, wait_until_up  # noqa: E402
 from http_load import Load, load_driver, median_load  # noqa: E402
 
 TARGET_RPS, TARGET_P99_MS, TARGET_STATS_MS = 300.0, 100.0, 20.0
@@ -43,18 +43,6 @@ PAGE, FLOOR, STATS = "/monitoring/metrics?limit=100", "/monitoring/thresholds", 
 FULL_COUNT = (
     "SELECT hostname, count(*), min(timestamp), max(timestamp) FROM system_metrics GROUP BY hostname ORDER BY hostname"
 )
-
-
-def timed_get(client: http.client.HTTPConnection, path: str) -> tuple[float, bytes]:
-    """Milliseconds to a complete 200 answer on a kept-alive connection, and its body."""
-    started = time.perf_counter()
-    client.request("GET", path)
-    response = client.getresponse()
-    body = response.read()
-    elapsed = (time.perf_counter() - started) * 1000
-    if response.status != 200:
-        raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
-    return elapsed, body
 
 
 def full_count_ms(database: Path) -> float:

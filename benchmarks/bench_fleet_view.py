@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]  # the project, as from its root; this folder is already first (common.py)
-from common import free_port, percentile, wait_until_up  # noqa: E402
+from common import free_port, percentile, timed_get, wait_until_up  # noqa: E402
 
 from monitoring.catalogue import FLEET_FIGURES  # noqa: E402
 
@@ -191,18 +191,6 @@ def full_read_ms(url: str, rounds: int) -> list[float]:
             times.append((time.perf_counter() - started) * 1000)
     engine.dispose()
     return times[2:]
-
-
-def timed_get(client: http.client.HTTPConnection, path: str) -> tuple[float, bytes]:
-    """Milliseconds to a complete 200 answer on a kept-alive connection, and its body."""
-    started = time.perf_counter()
-    client.request("GET", path)
-    response = client.getresponse()
-    body = response.read()
-    elapsed = (time.perf_counter() - started) * 1000
-    if response.status != 200:
-        raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
-    return elapsed, body
 
 
 def main() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import compileall
+import http.client
 import math
 import os
 import socket
@@ -171,3 +172,15 @@ def store_sample(database: Path, hostname: str, moment: datetime) -> None:
             (moment.strftime("%Y-%m-%d %H:%M:%S.%f"), hostname),
         )
     connection.close()
+
+
+def timed_get(client: http.client.HTTPConnection, path: str) -> tuple[float, bytes]:
+    """Milliseconds to a complete 200 answer on a kept-alive connection, and its body."""
+    started = time.perf_counter()
+    client.request("GET", path)
+    response = client.getresponse()
+    body = response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status != 200:
+        raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
+    return elapsed, body

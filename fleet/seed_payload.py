@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 import msgspec
 
 from monitoring.collectors.cpu import CpuTimes
+from monitoring.wire import WireError, decode_as
 
 # The sample's `platform` where the agent does not say which operating system it runs on.
 UNKNOWN_PLATFORM = "unknown"
@@ -35,8 +36,6 @@ class SeedPayloadError(ValueError):
 def decode(body: bytes, payload_type: type[Payload]) -> Payload:
     """`body` as `payload_type`; raises SeedPayloadError naming the first bad field."""
     try:
-        return msgspec.json.decode(body, type=payload_type)
-    except msgspec.ValidationError as error:
+        return decode_as(body, payload_type)
+    except WireError as error:
         raise SeedPayloadError(str(error)) from None
-    except msgspec.DecodeError as error:
-        raise SeedPayloadError(f"the body is not JSON: {error}") from None

@@ -10,7 +10,7 @@ its own rates) never leaves the agent: the hub stores the rates and the top proc
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import msgspec
 
@@ -24,6 +24,7 @@ MAX_SAMPLES_PER_BATCH = 5000
 MAX_GAPS_PER_BATCH = 1000
 MAX_TEXT_CHARS = 200
 
+T = TypeVar("T")
 Seq = Annotated[int, msgspec.Meta(ge=1, le=MAX_SEQ)]
 UnixSeconds = Annotated[float, msgspec.Meta(ge=0, le=2**40)]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
@@ -64,7 +65,6 @@ class Batch(msgspec.Struct, frozen=True):
     gaps: Annotated[list[IncomingGap], msgspec.Meta(max_length=MAX_GAPS_PER_BATCH)] = []
 
 
-_BATCH_DECODER = msgspec.json.Decoder(Batch)
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -103,21 +103,22 @@ def batch_body(
     return head[:-1] + b',"samples":[' + entries + b"]}"
 
 
-def decode_batch(body: bytes) -> Batch:
-    """The batch in `body`; raises WireError naming the first bad field."""
+def decode_as(body: bytes, payload_type: type[T]) -> T:
+    """`body` as `payload_type` (msgspec types: Structs, dataclasses, NamedTuples); raises WireError naming the
+    first bad field."""
     try:
-        return _BATCH_DECODER.decode(body)
+        return msgspec.json.decode(body, type=payload_type)
     except msgspec.ValidationError as error:
         raise WireError(str(error)) from None
     except msgspec.DecodeError as error:
         raise WireError(f"not JSON: {error}") from None
+
+
+def decode_batch(body: bytes) -> Batch:
+    """The batch in `body`; raises WireError naming the first bad field."""
+    return decode_as(body, Batch)
 
 
 def decode_sample(body: bytes) -> Sample:
     """One sample encoded by `encode_sample`; raises WireError naming the first bad field."""
-    try:
-        return msgspec.json.decode(body, type=Sample)
-    except msgspec.ValidationError as error:
-        raise WireError(str(error)) from None
-    except msgspec.DecodeError as error:
-        raise WireError(f"not JSON: {error}") from None
+    return decode_as(body, Sample)

@@ -214,5 +214,5 @@ def test_a_missing_hicloud_field_is_named() -> None:
 
 
 def test_a_body_that_is_not_json() -> None:
-    with pytest.raises(SeedPayloadError, match="the body is not JSON"):
+    with pytest.raises(SeedPayloadError, match="not JSON"):
         hicloud.read_monitor_info(b"{not json", hicloud.agent_zone(None))
