@@ -107,8 +107,17 @@ def state(tmp: Path) -> dict[str, Any]:
 
 
 def outbox_counts(tmp: Path) -> tuple[int, int]:
-    """(the last sequence number the outbox gave, the samples still waiting)."""
-    with closing(sqlite3.connect(tmp / "agent" / "outbox.db", timeout=30)) as connection:
-        last = connection.execute("SELECT seq FROM sqlite_sequence WHERE name = 'samples'").fetchone()
-        waiting = connection.execute("SELECT count(*) FROM samples").fetchone()[0]
+    """(the last sequence number the outbox gave, the samples still waiting); (0, 0) until the agent has made
+    its outbox. Opened read-only, so a look taken before the agent starts never creates the file itself."""
+    outbox = tmp / "agent" / "outbox.db"
+    if not outbox.exists():
+        return 0, 0
+    with closing(sqlite3.connect(f"{outbox.as_uri()}?mode=ro", uri=True, timeout=30)) as connection:
+        try:
+            last = connection.execute("SELECT seq FROM sqlite_sequence WHERE name = 'samples'").fetchone()
+            waiting = connection.execute("SELECT count(*) FROM samples").fetchone()[0]
+        except sqlite3.OperationalError as error:
+            if "no such table" not in str(error):
+                raise
+            return 0, 0  # the file exists, its schema is being made
     return (last[0] if last else 0), waiting
