@@ -159,7 +159,7 @@ class Pusher(threading.Thread):
         self.state = state
         self.wake = wake
         self.stop = stop
-        self.backoff = Backoff()
+        self.backoff = Backoff(cap_seconds=settings.retry_max_seconds)
         self.batch_size = settings.batch_size
         self.fingerprint = machine_fingerprint()
         self.version = agent_version()

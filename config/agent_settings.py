@@ -30,6 +30,7 @@ AGENT_KEYS = (
     "AGENT_OUTBOX_MAX_BYTES",
     "AGENT_CA_FILE",
     "AGENT_BATCH_SIZE",
+    "AGENT_RETRY_MAX_SECONDS",
     "AGENT_LOG_FILE",
 )
 DEFAULT_OUTBOX_MAX_BYTES = 256 * 1024 * 1024  # about a week of 30 s samples; the age bound (24 h) comes first
@@ -63,6 +64,7 @@ class AgentSettings(NamedTuple):
     outbox_max_bytes: int
     ca_file: Path | None  # None: the system's trusted CAs
     batch_size: int  # samples per push
+    retry_max_seconds: float  # the longest wait between tries at a hub that does not take pushes
     log_file: Path  # where `agent start` sends the agent's output (`agent run` logs to stderr)
 
     @property
@@ -119,6 +121,7 @@ def parse_agent_settings(values: Mapping[str, str]) -> AgentSettings:
         ),
         ca_file=resolve_path(ca_file) if ca_file else None,
         batch_size=parse_int("AGENT_BATCH_SIZE", get("AGENT_BATCH_SIZE", "500"), 1, MAX_BATCH_SIZE),
+        retry_max_seconds=parse_number("AGENT_RETRY_MAX_SECONDS", get("AGENT_RETRY_MAX_SECONDS", "300"), 1, 3600),
         log_file=resolve_path(get("AGENT_LOG_FILE", "logs/agent.log")),
     )
 

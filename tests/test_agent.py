@@ -81,6 +81,7 @@ def test_defaults_and_a_masked_key() -> None:
         ("AGENT_INTERVAL", "0", "a number from 1 to 86400"),
         ("AGENT_INTERVAL", "30s", "a number from 1 to 86400"),
         ("AGENT_BATCH_SIZE", "6000", "a whole number from 1 to 5000"),
+        ("AGENT_RETRY_MAX_SECONDS", "0", "a number from 1 to 3600"),
         ("AGENT_OUTBOX_MAX_BYTES", "10", "a whole number from 1048576"),
         ("AGENT_CA_FILE", "/no/such/ca.pem", "the path of a PEM file"),
     ],

@@ -15,6 +15,7 @@ import sqlite3
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime, timedelta, timezone
@@ -93,32 +94,48 @@ def everything_arrived_at(database: Path, tmp: Path) -> bool:
     return waiting == 0 and last_seq > 0 and stored(database) == (last_seq, last_seq)
 
 
+def assert_each_sample_once(database: Path, tmp: Path) -> None:
+    """Each sample the outbox under `tmp` numbered is in `database` once, or still waits in the outbox: the agent
+    keeps sampling until it stops, so one or two taken after the last check may wait there (the next start sends
+    them), which is not a loss."""
+    last_seq, waiting = outbox_counts(tmp)
+    rows, distinct = stored(database)
+    assert rows == distinct and rows + waiting == last_seq and waiting <= 2, (rows, distinct, last_seq, waiting)
+
+
+OUTAGE_SECONDS = 120  # "some minutes": long enough for the backoff to reach its cap many times over
+
+
 def test_samples_collected_while_the_hub_is_down_arrive_exactly_once(tmp_path: Path) -> None:
     hub = Hub(tmp_path)
     hub.start()
     key = hub.add_host(HOST)
-    env = agent_environ(tmp_path, AGENT_HUB_URL=hub.url, AGENT_HOST_KEY=key, AGENT_INTERVAL="1")
+    env = agent_environ(
+        tmp_path, AGENT_HUB_URL=hub.url, AGENT_HOST_KEY=key, AGENT_INTERVAL="1", AGENT_RETRY_MAX_SECONDS="5"
+    )
     log = tmp_path / "agent-run.log"
     agent = start_agent(env, log)
     try:
         wait_for(lambda: hub.stored()[0] >= 3, "three samples at the hub", log=log)
         hub.stop()
         before_outage = outbox_counts(tmp_path)[0]
-        wait_for(lambda: outbox_counts(tmp_path)[0] >= before_outage + 5, "five samples during the outage", log=log)
+        time.sleep(OUTAGE_SECONDS)
+        during_outage = outbox_counts(tmp_path)[0] - before_outage
+        assert during_outage >= OUTAGE_SECONDS // 2, f"{during_outage} samples in a {OUTAGE_SECONDS} s outage"
         assert state(tmp_path)["last_error"] is not None
         hub.start()
         wait_for(lambda: everything_arrived(hub, tmp_path), "the outage's samples at the hub", timeout=120, log=log)
+        arrived_through = outbox_counts(tmp_path)[0]
     finally:
         stop_agent(agent, log)
         if hub.process is not None and hub.process.poll() is None:
             hub.stop()
-    last_seq, waiting = outbox_counts(tmp_path)
-    rows, distinct = hub.stored()
-    assert (rows, distinct, waiting) == (last_seq, last_seq, 0)  # each collected sample once
+    assert_each_sample_once(hub.database, tmp_path)
+    assert hub.stored()[0] >= arrived_through
     text = log.read_text()
     assert text.count("retrying with backoff") == 1 and "the hub took a push again" in text
     assert key not in text and key not in hub.log.read_text()
-    assert state(tmp_path)["last_push_at"] is not None and state(tmp_path)["backlog"]["samples"] == 0
+    assert state(tmp_path)["last_push_at"] is not None
 
 
 def fill_outbox(tmp: Path, count: int) -> None:
@@ -163,8 +180,7 @@ def test_an_agent_killed_while_draining_a_backlog_loses_and_duplicates_nothing(t
             wait_for(lambda: everything_arrived(hub, tmp_path), "the rest of the backlog", timeout=180, log=log)
         finally:
             stop_agent(agent, log)
-        last_seq, waiting = outbox_counts(tmp_path)
-        assert hub.stored() == (last_seq, last_seq) and waiting == 0
+        assert_each_sample_once(hub.database, tmp_path)
 
 
 def test_a_revoked_key_is_one_401_line_nothing_stored_and_a_new_key_sends_what_waited(tmp_path: Path) -> None:
@@ -192,7 +208,7 @@ def test_a_revoked_key_is_one_401_line_nothing_stored_and_a_new_key_sends_what_w
             wait_for(lambda: everything_arrived(hub, tmp_path), "what waited, with the new key", log=log)
         finally:
             stop_agent(agent, log)
-        assert hub.stored()[0] == hub.stored()[1] == outbox_counts(tmp_path)[0]
+        assert_each_sample_once(hub.database, tmp_path)
 
 
 def test_what_the_age_bound_dropped_reaches_the_hub_as_a_gap(tmp_path: Path) -> None:
@@ -214,7 +230,8 @@ def test_what_the_age_bound_dropped_reaches_the_hub_as_a_gap(tmp_path: Path) -> 
         assert len(gaps) == 1, gaps
         first_seq, last_seq, samples, reason = gaps[0]
         assert first_seq == 1 and samples == last_seq and 30 <= samples <= 45 and "AGENT_OUTBOX_MAX_AGE" in reason
-        assert hub.stored()[0] == outbox_counts(tmp_path)[0] - samples  # the rest arrived, once each
+        last_seq, waiting = outbox_counts(tmp_path)
+        assert hub.stored()[0] + waiting == last_seq - samples and waiting <= 2  # the rest arrived, once each
         assert state(tmp_path)["backlog"]["gaps"] == 0  # acknowledged
 
 
