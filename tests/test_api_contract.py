@@ -46,8 +46,8 @@ def database(backend: str, tmp_path: Path) -> Iterator[str]:
     "backend",
     [
         pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
-        pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
+        pytest.param("postgresql", id="postgresql", marks=[pytest.mark.postgresql, pytest.mark.slow]),
+        pytest.param("mysql", id="mysql", marks=[pytest.mark.mysql, pytest.mark.slow]),
     ],
 )
 def test_schemathesis_finds_nothing(tmp_path: Path, backend: str) -> None:
@@ -121,7 +121,10 @@ def test_unreadable_bodies_and_wrong_methods(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "backend",
-    [pytest.param("postgresql", marks=pytest.mark.postgresql), pytest.param("mysql", marks=pytest.mark.mysql)],
+    [
+        pytest.param("postgresql", marks=[pytest.mark.postgresql, pytest.mark.slow]),
+        pytest.param("mysql", marks=[pytest.mark.mysql, pytest.mark.slow]),
+    ],
 )
 def test_ids_up_to_2_to_the_63_minus_1(tmp_path: Path, backend: str) -> None:
     """The largest id the API serves is an unknown row (404), not a driver error; and rows past 32 bits are

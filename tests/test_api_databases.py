@@ -18,7 +18,10 @@ COUNT = 400
 
 @pytest.mark.parametrize(
     "backend",
-    [pytest.param("postgresql", marks=pytest.mark.postgresql), pytest.param("mysql", marks=pytest.mark.mysql)],
+    [
+        pytest.param("postgresql", marks=[pytest.mark.postgresql, pytest.mark.slow]),
+        pytest.param("mysql", marks=[pytest.mark.mysql, pytest.mark.slow]),
+    ],
 )
 def test_read_routes(tmp_path: Path, backend: str) -> None:
     rows = minute_samples(HOST, START, COUNT, every_seconds=41)

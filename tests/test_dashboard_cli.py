@@ -40,6 +40,7 @@ def answers(port: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_run_serves_the_dashboard_beside_the_scheduler(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'automation.db'}"
     main_py(environ(tmp_path, url), "db", "init")

@@ -53,6 +53,7 @@ def fleet_row(page: Page, name: str):  # type: ignore[no-untyped-def]
     return page.locator("#fleet-table tbody tr").filter(has=page.get_by_role("rowheader", name=name, exact=True))
 
 
+@pytest.mark.slow
 def test_the_fleet_lists_every_host_and_a_click_opens_its_view(fleet_server: Server, watched: Watched) -> None:
     page = watched.page
     watched.open(fleet_server)

@@ -78,8 +78,8 @@ def test_every_host_with_its_status_level_and_newest_figures(seeded: Server) -> 
 @pytest.mark.parametrize(
     "backend",
     [
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
-        pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
+        pytest.param("postgresql", id="postgresql", marks=[pytest.mark.postgresql, pytest.mark.slow]),
+        pytest.param("mysql", id="mysql", marks=[pytest.mark.mysql, pytest.mark.slow]),
     ],
 )
 def test_the_same_on_postgresql_and_mariadb(tmp_path: Path, backend: str) -> None:

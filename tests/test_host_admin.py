@@ -158,6 +158,7 @@ def test_a_purge_deletes_in_batches(tmp_path: Path) -> None:
     assert purge_host(engine, "web1") is None
 
 
+@pytest.mark.slow
 def test_unknown_hosts_and_bad_names_are_one_line_and_exit_2(workspace: Workspace) -> None:
     unknown = "error: NAME='nope' is not a host; `main.py hosts list` shows them"
     bad = (

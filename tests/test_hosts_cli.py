@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 
+import pytest
 from db_servers import assert_succeeded, fetch
 
 from tests.conftest import MAIN, Workspace
@@ -47,6 +48,7 @@ def test_a_key_is_printed_once_stored_hashed_rotated_and_revoked(workspace: Work
     assert hosts(workspace, "list").stdout == "web1: never seen; key revoked, not used yet\n"
 
 
+@pytest.mark.slow
 def test_bad_names_and_unknown_or_taken_hosts_are_one_line_and_exit_2(workspace: Workspace) -> None:
     assert_succeeded(hosts(workspace, "add", "db1"))
     cases = {

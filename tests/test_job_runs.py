@@ -31,6 +31,7 @@ def add_job(workspace: Workspace, name: str, script: str, args: str | None = Non
     connection.close()
 
 
+@pytest.mark.slow
 def test_running_the_monitoring_job_records_the_run_and_links_its_notifications(workspace: Workspace) -> None:
     workspace.write_env(DISK_THRESHOLD="0")
     assert workspace.run("db", "init", script=MAIN).returncode == 0
@@ -106,6 +107,7 @@ def test_history_and_cron_line(workspace: Workspace) -> None:
     assert unknown.returncode == 2 and unknown.stderr.startswith("error: no job named 'nope'")
 
 
+@pytest.mark.slow
 def test_a_failed_run_is_retried_with_backoff_until_it_succeeds(workspace: Workspace) -> None:
     workspace.write_env(SCHEDULER_RETRY_BASE_SECONDS="0.2", SCHEDULER_RETRY_MAX_SECONDS="0.3")
     assert workspace.run("db", "init", script=MAIN).returncode == 0

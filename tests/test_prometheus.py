@@ -144,6 +144,7 @@ def assert_one_collection_a_second(scrape: Callable[[], str], host: str, seconds
     assert len(times) > len(distinct), times
 
 
+@pytest.mark.slow
 def test_promtool_finds_nothing_to_lint(exposition: str) -> None:
     assert_promtool_clean(exposition)
 

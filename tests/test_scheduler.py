@@ -238,6 +238,7 @@ def started_with_the_builtin_job(tmp_path: Path, url: str) -> tuple[dict[str, st
     return env, log, scheduler
 
 
+@pytest.mark.slow
 def test_a_job_added_with_sql_is_picked_up_within_two_seconds(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'changes.db'}"
     _, log, scheduler = started_with_the_builtin_job(tmp_path, url)

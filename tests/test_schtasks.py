@@ -101,6 +101,7 @@ def cron_fire_times(expression: str) -> set[datetime]:
         "@weekly",
     ],
 )
+@pytest.mark.slow
 def test_the_triggers_fire_when_cron_would(expression: str) -> None:
     task = task_xml(expression, "d", "python.exe", "main.py jobs run x --trigger os-cron", "C:\\p", 60).getroot()
     assert task_fire_times(task) == cron_fire_times(expression)
