@@ -8,7 +8,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -24,7 +28,7 @@ from monitoring.containers.engine_client import EngineClient
 from monitoring.containers.engine_stats import docker_stats, podman_stats
 from monitoring.rates import CounterSnapshot
 from monitoring.units import MIB
-from tests.conftest import MAIN
+from tests.conftest import MAIN, ROOT, clean_environ
 from tests.container_engines import Engine, docker_engine, engine_session, podman_engine, wait_for
 
 if TYPE_CHECKING:
@@ -279,3 +283,42 @@ def test_the_reason_is_logged_at_info_once_per_process(caplog: pytest.LogCapture
     assert containers.collect(settings).containers == []
     levels = [record.levelno for record in caplog.records if "no containers to report" in record.getMessage()]
     assert levels == [logging.INFO, logging.DEBUG]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to drop to nobody")
+def test_a_socket_this_user_may_not_use_is_no_engine() -> None:
+    """An engine's socket owned by root, mode 0600 (as a Docker socket is to a user outside the docker group): the
+    collector, run as nobody, reports no containers and says why once at INFO."""
+    directory = tempfile.mkdtemp(prefix="monitoring-socket-")  # pytest's tmp_path is closed to other users
+    path = os.path.join(directory, "engine.sock")
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(path)
+    listening.listen()
+    os.chmod(path, 0o600)
+    os.chmod(directory, 0o755)
+    program = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stderr, format='%(levelname)s %(message)s')\n"
+        "from config.settings import load_settings\n"
+        "from monitoring.collectors import containers\n"
+        f"settings = load_settings({{'CONTAINER_ENGINE_SOCKET': {path!r}, 'LOG_FILE': 'off'}})\n"
+        "for _ in range(2):\n"
+        "    reading = containers.collect(settings)\n"
+        "    print(reading.engine, len(reading.containers), reading.problems)\n"
+    )
+    try:
+        result = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", program],
+            cwd=ROOT,
+            env={**clean_environ(), "PYTHONDONTWRITEBYTECODE": "1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        listening.close()
+        shutil.rmtree(directory)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["None 0 []", "None 0 []"]
+    lines = [line for line in result.stderr.splitlines() if "no containers to report" in line]
+    assert len(lines) == 1 and lines[0].startswith("INFO") and "Permission denied" in lines[0], result.stderr
