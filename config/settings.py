@@ -60,6 +60,7 @@ SETTING_KEYS = (
     "DISK_IGNORE_FSTYPES",
     "DISK_IGNORE_MOUNTS",
     "NETWORK_IGNORE_INTERFACES",
+    "CONTAINER_ENGINE_SOCKET",
     "SCHEDULER_TIMEZONE",
     "SCHEDULER_STOP_WAIT_SECONDS",
     "SCHEDULER_RETRY_BASE_SECONDS",
@@ -86,6 +87,7 @@ class CollectorConfig(NamedTuple):
     disk_ignore_fstypes: frozenset[str]
     disk_ignore_mounts: tuple[str, ...]
     network_ignore_interfaces: tuple[str, ...]
+    container_engine_socket: str | None  # None: DOCKER_HOST, else the usual Docker and Podman sockets
 
 
 class Settings(NamedTuple):
@@ -105,6 +107,7 @@ class Settings(NamedTuple):
     disk_ignore_fstypes: frozenset[str]
     disk_ignore_mounts: tuple[str, ...]
     network_ignore_interfaces: tuple[str, ...]
+    container_engine_socket: str | None  # None: DOCKER_HOST, else the usual Docker and Podman sockets
     scheduler_timezone: str | None  # IANA name; None: the system zone
     scheduler_stop_wait_seconds: float
     scheduler_retry_base_seconds: float
@@ -200,7 +203,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def parse_collector_settings(values: Mapping[str, str]) -> CollectorConfig:
-    """The MONITOR_*, DISK_IGNORE_* and NETWORK_IGNORE_* settings."""
+    """The MONITOR_*, DISK_IGNORE_*, NETWORK_IGNORE_* and CONTAINER_ENGINE_SOCKET settings."""
 
     def get(key: str, default: str) -> str:
         value = values.get(key)
@@ -216,6 +219,7 @@ def parse_collector_settings(values: Mapping[str, str]) -> CollectorConfig:
         disk_ignore_fstypes=frozenset(parse_list(values.get("DISK_IGNORE_FSTYPES", DEFAULT_IGNORED_FSTYPES))),
         disk_ignore_mounts=parse_list(values.get("DISK_IGNORE_MOUNTS", DEFAULT_IGNORED_MOUNTS)),
         network_ignore_interfaces=parse_list(values.get("NETWORK_IGNORE_INTERFACES", DEFAULT_IGNORED_INTERFACES)),
+        container_engine_socket=_engine_socket(get("CONTAINER_ENGINE_SOCKET", "")),
     )
 
 
@@ -270,6 +274,18 @@ def _system_disk(raw: str) -> str:
     if mountpoint is None:
         raise ConfigError("MONITOR_SYSTEM_DISK", raw, "a mount point such as / or C:\\")
     return mountpoint
+
+
+def _engine_socket(raw: str) -> str | None:
+    """An absolute path of a unix socket, written as a path or as unix:///PATH (DOCKER_HOST's form)."""
+    path = raw.strip().removeprefix("unix://")
+    if not path:
+        return None
+    if not path.startswith("/"):
+        raise ConfigError(
+            "CONTAINER_ENGINE_SOCKET", raw, "the absolute path of the engine's unix socket, or unix:///PATH"
+        )
+    return path
 
 
 def _hostname(raw: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from monitoring.collectors.containers import ContainersReading
 from monitoring.collectors.cpu import CpuReading
 from monitoring.collectors.disk import DiskReading, DisksReading
 from monitoring.collectors.gpu import GpusReading
@@ -43,6 +44,7 @@ class Sample:
     gpus: GpusReading | None = None
     sensors: list[SensorReading] | None = None
     processes: ProcessesReading | None = None
+    containers: ContainersReading | None = None
     collectors: list[CollectorOutcome] = field(default_factory=list)
     rate_interval_seconds: float | None = None
     system_disk: str = "/"

@@ -3,14 +3,15 @@ run on a host (storage.metrics_store reads a stored sample's back)."""
 
 from __future__ import annotations
 
-from monitoring.collectors import processes
+from monitoring.collectors import containers, processes
 from monitoring.collectors.registry import MODULES, RATE_COUNTERS, MonitorSettings, figures_of, fill_sample, new_sample
 from monitoring.figures import Figures
 from monitoring.rates import CounterSnapshot
 from monitoring.sample import Sample
 
-# The collectors whose readings hold counters (processes: each one's CPU seconds).
-_WITH_COUNTERS = ("cpu", "disk", "network", "processes")
+# The collectors whose readings hold counters (processes: each one's CPU seconds; containers: each one's CPU
+# time and I/O bytes).
+_WITH_COUNTERS = ("cpu", "disk", "network", "processes", "containers")
 _RATE_COUNTERS = frozenset(RATE_COUNTERS)
 
 
@@ -22,6 +23,7 @@ def snapshot_of(sample: Sample, figures: Figures | None = None) -> CounterSnapsh
         boot_time=sample.boot_time,
         counters=counters_only(figures_of(sample) if figures is None else figures),
         processes=processes.counters(sample.processes) if sample.processes is not None else {},
+        containers=containers.counters(sample.containers) if sample.containers is not None else {},
     )
 
 

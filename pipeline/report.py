@@ -13,7 +13,7 @@ from monitoring.grading import Alert, detail
 from monitoring.incidents import Incident, IncidentStatus
 from monitoring.levels import Level, MetricThresholds
 from monitoring.sample import Sample
-from monitoring.units import byte_rate, used_of_total
+from monitoring.units import MIB, byte_rate, used_of_total
 
 RULE = "=" * 60
 # Machine-wide figures with a line of their own, after the CPU line (memory, swap, I/O wait, steal, ...).
@@ -77,7 +77,7 @@ def _mark(alert: Alert, incident: Incident | None) -> str:
 
 def _metric_lines(sample: Sample, figures: Figures) -> list[str]:
     lines = _cpu_lines(sample) + _summary_lines(figures) + _disk_lines(sample) + _network_lines(sample)
-    lines += _gpu_lines(sample)
+    lines += _gpu_lines(sample) + _container_lines(sample)
     if sample.processes is not None and sample.processes.top_cpu:
         top = ", ".join(f"{info.name} ({info.cpu_percent:.1f}%)" for info in sample.processes.top_cpu[:3])
         lines.append(f"Top CPU:  {top}")
@@ -137,6 +137,39 @@ def _network_lines(sample: Sample) -> list[str]:
         else ""
     )
     return [f"Network: ↑ {network.sent_mb:.2f}MB / ↓ {network.recv_mb:.2f}MB{now}"]
+
+
+def _container_lines(sample: Sample) -> list[str]:
+    """`Containers: 7 via docker (5 running, 1 unhealthy, 2 exited non-zero, 1 OOM-killed)`, then the busiest
+    running ones: cores used (1.00 = one core busy) and memory used of the limit."""
+    reading = sample.containers
+    if reading is None or reading.engine is None:
+        return []
+    items = reading.containers
+    counts = [
+        (sum(item.state == "running" for item in items), "running"),
+        (sum(item.health == "unhealthy" for item in items), "unhealthy"),
+        (sum(item.state == "restarting" for item in items), "restarting"),
+        (sum(item.state == "exited" and bool(item.exit_code) for item in items), "exited non-zero"),
+        (sum(bool(item.oom_killed) for item in items), "OOM-killed"),
+    ]
+    summary = ", ".join(f"{count} {what}" for count, what in counts if count)
+    lines = [f"Containers: {len(items)} via {reading.engine}" + (f" ({summary})" if summary else "")]
+    busiest = sorted(
+        (item for item in items if item.state == "running"), key=lambda item: item.cpu_cores or 0.0, reverse=True
+    )
+    for item in busiest[:3]:
+        cpu = (
+            "CPU n/a"
+            if item.cpu_cores is None
+            else f"{item.cpu_cores:.2f} cores ({item.cpu_host_percent:.1f}% of host)"
+        )
+        memory = ""
+        if item.memory_used_bytes is not None:
+            limit = f" / {item.memory_limit_bytes / MIB:.0f}MiB" if item.memory_limit_bytes else ""
+            memory = f", mem {item.memory_used_bytes / MIB:.1f}MiB{limit} ({item.memory_percent:.1f}%)"
+        lines.append(f"   {item.name}: {cpu}{memory}")
+    return lines
 
 
 def _gpu_lines(sample: Sample) -> list[str]:

@@ -32,6 +32,8 @@ _SETTING_PREFIXES = (
     "API_",
     "DASHBOARD_",
     "ALLOWED_ORIGINS",
+    "CONTAINER_",
+    "DOCKER_HOST",
 )
 
 

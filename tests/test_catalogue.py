@@ -84,7 +84,7 @@ def _product_files() -> list[Path]:
 
 # Files where a metric's name stands for another figure: a process's own CPU and memory shares (a field of its
 # top-list entry and a column of system_metric_processes), a GPU reading's memory share (gpu_memory_percent), a
-# field of the coredotcloud agent's info payload (its name, not ours).
+# container's memory share of its limit, a field of the coredotcloud agent's info payload (its name, not ours).
 _HOMONYMS = {
     "cpu_percent": {
         "monitoring/collectors/processes.py",
@@ -97,6 +97,7 @@ _HOMONYMS = {
         "storage/sample_rows.py",
         "storage/tables.py",
         "monitoring/collectors/gpu.py",
+        "monitoring/collectors/containers.py",
     },
 }
 

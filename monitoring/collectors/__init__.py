@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-COLLECTOR_NAMES = ("cpu", "memory", "disk", "network", "gpu", "sensors", "processes")
+COLLECTOR_NAMES = ("cpu", "memory", "disk", "network", "gpu", "sensors", "processes", "containers")
 
 
 class CollectorSettings(Protocol):
@@ -27,6 +27,9 @@ class CollectorSettings(Protocol):
 
     @property
     def network_ignore_interfaces(self) -> tuple[str, ...]: ...
+
+    @property
+    def container_engine_socket(self) -> str | None: ...
 
 
 class SampleView(Protocol):

@@ -21,6 +21,7 @@ import psutil
 from monitoring.collectors import (
     COLLECTOR_NAMES,
     CollectorSettings,
+    containers,
     cpu,
     disk,
     gpu,
@@ -41,6 +42,7 @@ MODULES: dict[str, ModuleType] = {
     "gpu": gpu,
     "sensors": sensors,
     "processes": processes,
+    "containers": containers,
 }
 # The collect function each name runs (tests and drivers may swap one for a stand-in).
 COLLECTORS: dict[str, Callable[[Any], Any]] = {name: module.collect for name, module in MODULES.items()}
@@ -54,6 +56,7 @@ SAMPLE_FIELDS = {
     "gpu": "gpus",
     "sensors": "sensors",
     "processes": "processes",
+    "containers": "containers",
 }
 # Metrics of the sample itself rather than of a collector.
 SAMPLE_PRODUCES = ("rate_interval_seconds", "collection_seconds")
