@@ -61,6 +61,7 @@ SETTING_KEYS = (
     "DISK_IGNORE_MOUNTS",
     "NETWORK_IGNORE_INTERFACES",
     "CONTAINER_ENGINE_SOCKET",
+    "CONTAINER_RESTART_WINDOW",
     "SCHEDULER_TIMEZONE",
     "SCHEDULER_STOP_WAIT_SECONDS",
     "SCHEDULER_RETRY_BASE_SECONDS",
@@ -88,6 +89,7 @@ class CollectorConfig(NamedTuple):
     disk_ignore_mounts: tuple[str, ...]
     network_ignore_interfaces: tuple[str, ...]
     container_engine_socket: str | None  # None: DOCKER_HOST, else the usual Docker and Podman sockets
+    container_restart_window_seconds: float  # a container's restarts within it make a restart loop
 
 
 class Settings(NamedTuple):
@@ -108,6 +110,7 @@ class Settings(NamedTuple):
     disk_ignore_mounts: tuple[str, ...]
     network_ignore_interfaces: tuple[str, ...]
     container_engine_socket: str | None  # None: DOCKER_HOST, else the usual Docker and Podman sockets
+    container_restart_window_seconds: float  # a container's restarts within it make a restart loop
     scheduler_timezone: str | None  # IANA name; None: the system zone
     scheduler_stop_wait_seconds: float
     scheduler_retry_base_seconds: float
@@ -203,7 +206,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def parse_collector_settings(values: Mapping[str, str]) -> CollectorConfig:
-    """The MONITOR_*, DISK_IGNORE_*, NETWORK_IGNORE_* and CONTAINER_ENGINE_SOCKET settings."""
+    """The MONITOR_*, DISK_IGNORE_*, NETWORK_IGNORE_* and CONTAINER_* settings."""
 
     def get(key: str, default: str) -> str:
         value = values.get(key)
@@ -220,6 +223,9 @@ def parse_collector_settings(values: Mapping[str, str]) -> CollectorConfig:
         disk_ignore_mounts=parse_list(values.get("DISK_IGNORE_MOUNTS", DEFAULT_IGNORED_MOUNTS)),
         network_ignore_interfaces=parse_list(values.get("NETWORK_IGNORE_INTERFACES", DEFAULT_IGNORED_INTERFACES)),
         container_engine_socket=_engine_socket(get("CONTAINER_ENGINE_SOCKET", "")),
+        container_restart_window_seconds=parse_number(
+            "CONTAINER_RESTART_WINDOW", get("CONTAINER_RESTART_WINDOW", "900"), 60, 7 * 86400
+        ),
     )
 
 

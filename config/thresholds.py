@@ -158,6 +158,7 @@ _RESOURCE_HELP = {
     ResourceKind.MOUNT: "MOUNT (e.g. /var or C:\\)",
     ResourceKind.GPU: "GPU (index or UUID)",
     ResourceKind.INTERFACE: "INTERFACE (e.g. eth0)",
+    ResourceKind.CONTAINER: "CONTAINER (a name; * and ? match any characters, e.g. web-*)",
 }
 
 
@@ -169,8 +170,8 @@ def _normalize_resource(spec: Metric, name: str) -> str | None:
     """Canonical resource name, or None when it is not a valid name for this kind of resource."""
     if spec.resource_kind is ResourceKind.GPU:
         return name if _GPU_RESOURCE.match(name) else None
-    if spec.resource_kind is ResourceKind.INTERFACE:
-        return name or None  # names are the OS's own (Windows' hold spaces): any but empty
+    if spec.resource_kind in (ResourceKind.INTERFACE, ResourceKind.CONTAINER):
+        return name or None  # names are the OS's or the engine's own (Windows' hold spaces): any but empty
     return normalize_mountpoint(name)
 
 

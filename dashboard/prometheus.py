@@ -68,6 +68,7 @@ _LABELS: dict[ResourceKind, tuple[list[str], Any]] = {
         lambda row: [str(row["gpu_index"]), row["uuid"] or "", row["name"] or ""],
     ),
     ResourceKind.SENSOR: (["chip", "sensor"], lambda row: [row["chip"], row["label"] or ""]),
+    ResourceKind.CONTAINER: (["container", "image"], lambda row: [row["name"], row["image"] or ""]),
 }
 
 

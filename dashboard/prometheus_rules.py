@@ -30,6 +30,7 @@ _RESOURCE: dict[ResourceKind | None, str] = {
     ResourceKind.MOUNT: " of {{ $labels.mountpoint }}",
     ResourceKind.GPU: " of GPU {{ $labels.gpu }}",
     ResourceKind.INTERFACE: " of {{ $labels.interface }}",
+    ResourceKind.CONTAINER: " of container {{ $labels.container }}",
 }
 
 _HEADER = """\

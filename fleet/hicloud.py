@@ -4,8 +4,10 @@ Docker container's figures.
 The agent sends no key and no time zone: the host key travels in the URL the user configures
 (`.../monitor_info?key=ahk_...`), and `ser_get_datetime` ("YYYY-MM-DD HH:MM:SS", the agent's local clock) is read
 as UTC unless that URL also names the agent's zone (`&tz=Asia/Seoul`). Memory is in MB (MiB, as the project
-counts them). `agent_id` and `engine_type` are checked and not stored: the host is the one the key was registered
-for. Containers are checked here and not stored yet: the container tables do not exist (issue 13).
+counts them). `agent_id` is checked and not stored: the host is the one the key was registered for. Each of
+`container_stats` becomes a container of the sample (system_metric_containers; the `container` view gives them
+back with the seed's column names): its `con_cpu_percent`, the share of the whole host the agent computes, is
+the container's CPU as a share of the host, and times the server's CPU count its cores.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from fleet.seed_payload import UNKNOWN_PLATFORM, Percent, SeedPayloadError, Size, Text, decode
+from monitoring.collectors.containers import ContainerReading, ContainersReading
 from monitoring.collectors.cpu import CpuReading
 from monitoring.collectors.memory import MemoryReading
 from monitoring.sample import Sample
@@ -36,7 +39,8 @@ class HiCloudContainerStats(msgspec.Struct, kw_only=True):
     node_name: Text | None = None
     container_name: Text
     status: Text | None = None
-    # The agent does not divide by the CPUs: up to 100 per core.
+    # The seed's agent computes a share of the whole host; values above 100 (another agent's per-core figure)
+    # are taken in and dropped as impossible, counted in the sample's dropped values.
     con_cpu_percent: Annotated[float, msgspec.Meta(ge=0, le=100 * MAX_CPUS)] | None = None
     con_memory_usage: Size | None = None  # MB
     con_memory_percent: Percent | None = None
@@ -92,8 +96,32 @@ def read_monitor_info(body: bytes, zone: tzinfo) -> tuple[HiCloudMonitorInfo, Sa
             available_bytes=None,
             percent=info.ser_memory_percent,
         ),
+        containers=_containers(info),
     )
     return info, sample
+
+
+def _containers(info: HiCloudMonitorInfo) -> ContainersReading:
+    reading = ContainersReading(engine=info.engine_type)
+    for stats in info.container_stats:
+        host_percent = stats.con_cpu_percent
+        if host_percent is not None and host_percent > 100:
+            reading.dropped_values += 1
+            host_percent = None
+        reading.containers.append(
+            ContainerReading(
+                id=stats.container_name,  # the seed's agent sends no id: the name stands for it
+                name=stats.container_name,
+                image="",
+                state=stats.status or "unknown",
+                engine=stats.engine_type or info.engine_type,
+                cpu_host_percent=host_percent,
+                cpu_cores=None if host_percent is None else round(host_percent / 100 * info.ser_cpu_count, 4),
+                memory_used_bytes=None if stats.con_memory_usage is None else round(stats.con_memory_usage * MIB),
+                memory_percent=stats.con_memory_percent,
+            )
+        )
+    return reading
 
 
 def _local_time(field: str, text: str, zone: tzinfo) -> datetime:

@@ -21,11 +21,29 @@ IDENTITY_ATTRIBUTES: dict[ResourceKind, tuple[str, ...]] = {
     ResourceKind.INTERFACE: ("interface",),
     ResourceKind.GPU: ("gpu_index", "name", "uuid", "error_message"),
     ResourceKind.SENSOR: ("chip", "label"),
+    # A container's engine-side state, and the raw counters its next sample's rates start from.
+    ResourceKind.CONTAINER: (
+        "container_id",
+        "name",
+        "image",
+        "engine",
+        "state",
+        "health",
+        "restart_count",
+        "exit_code",
+        "oom_killed",
+        "started_at",
+        "cpu_ns_total",
+        "net_rx_bytes_total",
+        "net_tx_bytes_total",
+        "block_read_bytes_total",
+        "block_write_bytes_total",
+    ),
 }
 
 
 class ResourceFigures(NamedTuple):
-    """One resource (a core, a mount, an interface, a GPU, a sensor): who it is and its figures."""
+    """One resource (a core, a mount, an interface, a GPU, a sensor, a container): who it is and its figures."""
 
     kind: ResourceKind
     attributes: Mapping[str, Any]
@@ -33,7 +51,8 @@ class ResourceFigures(NamedTuple):
 
     @property
     def key(self) -> str:
-        """How incidents and notifications name it: a mount point, an interface, a GPU's UUID (else index)."""
+        """How incidents and notifications name it: a mount point, an interface, a GPU's UUID (else index), a
+        container's name."""
         attributes = self.attributes
         if self.kind is ResourceKind.MOUNT:
             return str(attributes["mountpoint"])
@@ -43,6 +62,8 @@ class ResourceFigures(NamedTuple):
             return str(attributes.get("uuid") or attributes["gpu_index"])
         if self.kind is ResourceKind.SENSOR:
             return f"{attributes['chip']}:{attributes.get('label') or ''}"
+        if self.kind is ResourceKind.CONTAINER:
+            return str(attributes["name"])
         return str(attributes["core_index"])
 
     @property

@@ -5,6 +5,7 @@ from .env)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from fnmatch import fnmatchcase
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -75,7 +76,22 @@ def _split(key: str) -> tuple[str | None, str | None]:
 
 
 def _first(overrides: Mapping[str, float | None], keys: tuple[str, ...], default: float | None) -> float | None:
-    return next((overrides[key] for key in keys if key in overrides), default)
+    """The override of the first key named exactly, else of the first key a pattern entry matches (`web-*`, in
+    .env order), else `default`."""
+    for key in keys:
+        if key in overrides:
+            return overrides[key]
+    patterns = [(pattern, value) for pattern, value in overrides.items() if is_pattern(pattern)]
+    for key in keys if patterns else ():
+        for pattern, value in patterns:
+            if fnmatchcase(key, pattern):
+                return value
+    return default
+
+
+def is_pattern(name: str) -> bool:
+    """Whether an override entry names resources by a shell-style pattern (`*`, `?`)."""
+    return "*" in name or "?" in name
 
 
 def host_key(host: str, resource: str | None = None) -> str:

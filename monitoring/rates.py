@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from monitoring.catalogue import ResourceKind
-from monitoring.containers.counters import ContainerCounters
+from monitoring.containers.counters import ContainerCounters, ListedContainer
 from monitoring.figures import Figures, Value
 
 REBOOT_TOLERANCE_SECONDS = 5.0
@@ -30,14 +30,16 @@ class CounterSnapshot:
     """The cumulative counters rates are computed against: those of the previous stored sample, a live read
     0.25 s earlier (first run on a host), or all zeros at boot time (after a reboot: `zero_for_missing`).
     `counters` holds the counter metrics by name; `processes` each process's (create time, CPU seconds);
-    `containers` each running container's counters by id (not stored yet: only a live read or a sample taken in
-    the same process has them)."""
+    `containers` each running container's counters by id, `listed_containers` every container the sample
+    listed, `restart_floors` each container's fewest restarts within CONTAINER_RESTART_WINDOW (stored samples)."""
 
     taken_at: datetime
     boot_time: float | None
     counters: Figures = field(default_factory=Figures.of)
     processes: dict[int, tuple[float, float]] = field(default_factory=dict)
     containers: dict[str, ContainerCounters] = field(default_factory=dict)
+    listed_containers: dict[str, ListedContainer] = field(default_factory=dict)
+    restart_floors: dict[str, int] = field(default_factory=dict)
     zero_for_missing: bool = False
 
     @property

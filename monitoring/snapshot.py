@@ -24,6 +24,7 @@ def snapshot_of(sample: Sample, figures: Figures | None = None) -> CounterSnapsh
         counters=counters_only(figures_of(sample) if figures is None else figures),
         processes=processes.counters(sample.processes) if sample.processes is not None else {},
         containers=containers.counters(sample.containers) if sample.containers is not None else {},
+        listed_containers=containers.listed(sample.containers) if sample.containers is not None else {},
     )
 
 

@@ -174,7 +174,12 @@ def read_stored(settings: Settings, require_current_schema: bool = False) -> Sto
         if require_current_schema and current_revision(connection) != SCHEMA_REVISION:
             return StoredState()
         now = datetime.now(timezone.utc)
-        stored = latest_counters(connection, settings.hostname, not_after=now)
+        stored = latest_counters(
+            connection,
+            settings.hostname,
+            not_after=now,
+            restart_window_seconds=settings.container_restart_window_seconds,
+        )
         since = now - timedelta(hours=settings.alerts.disk_predict_hours)
         history = disk_usage_history(connection, settings.hostname, since, now) if forecasting else {}
     return StoredState(stored.snapshot() if stored is not None else None, history)

@@ -7,14 +7,15 @@ Core statements on storage.tables, one transaction per call: a one-shot run from
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from monitoring.catalogue import BY_NAME, ResourceKind
 from monitoring.collectors.registry import RATE_COUNTERS
+from monitoring.containers.counters import ContainerCounters, ListedContainer
 from monitoring.figures import IDENTITY_ATTRIBUTES, Figures, ResourceFigures
 from monitoring.rates import CounterSnapshot
 from storage import tables
@@ -37,6 +38,8 @@ class StoredCounters(NamedTuple):
     disks: list[RowMapping]
     networks: list[RowMapping]
     baseline: RowMapping | None
+    containers: list[RowMapping]
+    restart_floors: dict[str, int]
 
     def snapshot(self) -> CounterSnapshot:
         """The counters as the next sample's rates read them."""
@@ -56,7 +59,27 @@ class StoredCounters(NamedTuple):
             boot_time=metric["boot_time"].timestamp() if metric["boot_time"] else None,
             counters=Figures.of(machine, resources),
             processes=self._processes(),
+            containers=self._containers(),
+            listed_containers={
+                row["container_id"]: ListedContainer(
+                    row["name"], row["image"], row["engine"], row["state"], row["gone"]
+                )
+                for row in self.containers
+            },
+            restart_floors=self.restart_floors,
         )
+
+    def _containers(self) -> dict[str, ContainerCounters]:
+        """Each running container's counters, read at about the sample's time (the collection takes
+        milliseconds; the rates average over the 5 minutes between samples)."""
+        read_at = self.metric["timestamp"].timestamp()
+        return {
+            row["container_id"]: ContainerCounters(
+                read_at, row["started_at"], *(row[name] for name in _CONTAINER_COUNTERS)
+            )
+            for row in self.containers
+            if row["cpu_ns_total"] is not None
+        }
 
     def _processes(self) -> dict[int, tuple[float, float]]:
         baseline = self.baseline
@@ -68,6 +91,26 @@ class StoredCounters(NamedTuple):
         return {int(pid): (pair[0], pair[1]) for pid, pair in json.loads(baseline["counters_json"]).items()}
 
 
+# What the next sample reads of each container of the previous one: who it was and its counters (those in
+# ContainerCounters' order after its read time and start time).
+_CONTAINER_COUNTERS = (
+    "cpu_ns_total",
+    "net_rx_bytes_total",
+    "net_tx_bytes_total",
+    "block_read_bytes_total",
+    "block_write_bytes_total",
+)
+_CONTAINER_COLUMNS = (
+    "container_id",
+    "name",
+    "image",
+    "engine",
+    "state",
+    "restart_count",
+    "gone",
+    "started_at",
+    *_CONTAINER_COUNTERS,
+)
 # The resources whose rows hold counters, in StoredCounters' order.
 _RESOURCE_KINDS = (ResourceKind.CORE, ResourceKind.MOUNT, ResourceKind.INTERFACE)
 assert {metric.resource_kind for metric in _COUNTERS} <= {None, *_RESOURCE_KINDS}, "StoredCounters misses a kind"
@@ -78,9 +121,11 @@ def _counters_of(kind: ResourceKind | None) -> list[tuple[str, str]]:
     return [(metric.name, column) for metric in _COUNTERS if metric.resource_kind is kind and (column := metric.column)]
 
 
-def latest_counters(connection: Connection, hostname: str, not_after: datetime) -> StoredCounters | None:
+def latest_counters(
+    connection: Connection, hostname: str, not_after: datetime, restart_window_seconds: float = 900
+) -> StoredCounters | None:
     """The newest sample of `hostname` taken at or before `not_after` (a row dated in the future by a clock
-    that was wrong must not block every later rate)."""
+    that was wrong must not block every later rate), with its containers' restarts within the window."""
     metrics = tables.system_metrics
     metric = (
         connection.execute(
@@ -121,7 +166,36 @@ def latest_counters(connection: Connection, hostname: str, not_after: datetime) 
         .first()
     )
     cores, disks, networks = (details(kind) for kind in _RESOURCE_KINDS)
-    return StoredCounters(metric, cores, disks, networks, baseline)
+    containers = tables.system_metric_containers
+    listed = connection.execute(
+        select(*(containers.c[name] for name in _CONTAINER_COLUMNS))
+        .where(containers.c.system_metric_id == metric["id"])
+        .order_by(containers.c.id)
+    )
+    rows = list(listed.mappings())
+    floors = _restart_floors(connection, hostname, not_after, restart_window_seconds) if _restarted(rows) else {}
+    return StoredCounters(metric, cores, disks, networks, baseline, rows, floors)
+
+
+def _restarted(rows: list[RowMapping]) -> bool:
+    return any(row["restart_count"] for row in rows)
+
+
+def _restart_floors(connection: Connection, hostname: str, until: datetime, window_seconds: float) -> dict[str, int]:
+    """Each container's fewest restarts in the host's samples within the window before `until`."""
+    metrics, containers = tables.system_metrics, tables.system_metric_containers
+    rows = connection.execute(
+        select(containers.c.container_id, func.min(containers.c.restart_count))
+        .join_from(metrics, containers, containers.c.system_metric_id == metrics.c.id)
+        .where(
+            metrics.c.hostname == hostname,
+            metrics.c.timestamp >= until - timedelta(seconds=window_seconds),
+            metrics.c.timestamp <= until,
+            containers.c.restart_count.is_not(None),
+        )
+        .group_by(containers.c.container_id)
+    )
+    return {container_id: int(floor) for container_id, floor in rows}
 
 
 def disk_usage_history(

@@ -22,6 +22,7 @@ RESOURCE_TABLES = {
     ResourceKind.INTERFACE: "system_metric_networks",
     ResourceKind.GPU: "system_metric_gpus",
     ResourceKind.SENSOR: "system_metric_sensors",
+    ResourceKind.CONTAINER: "system_metric_containers",
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from config.paths import PROJECT_ROOT
 from storage.database import SQLITE_BEGIN_OPTION, db
 
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0012"
 MIGRATIONS_DIR = PROJECT_ROOT / "storage" / "migrations"
 _LOCK_NAME = "automation_platform_schema"
 LOCK_TIMEOUT_SECONDS = 60

@@ -80,7 +80,7 @@ def _metric_columns(resource_kind: ResourceKind | None) -> list[Column]:
     ]
 
 
-def _detail(name: str, *columns: Column) -> Table:
+def _detail(name: str, *columns: Column | Index) -> Table:
     """A per-sample detail table: rows die with their sample."""
     return Table(
         name,
@@ -237,6 +237,29 @@ system_metric_sensors = _detail(
     Column("chip", String(128), nullable=False),
     Column("label", String(128)),
     *_metric_columns(ResourceKind.SENSOR),
+)
+
+# One row per container the engine listed (running or not). Its metric columns are NULL where the container is not
+# running or the figure could not be read; the `_total` columns are the raw counters the next sample's rates use.
+system_metric_containers = _detail(
+    "system_metric_containers",
+    Column("container_id", String(128), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("image", String(512)),
+    Column("engine", String(16), doc="docker or podman"),
+    Column("state", String(32), nullable=False, doc="the engine's word: running, exited, restarting, paused ..."),
+    Column("health", String(16), doc="healthy, unhealthy, starting; NULL without a health check"),
+    Column("restart_count", Integer),
+    Column("exit_code", Integer, doc="the last exit code of a container that is not running"),
+    Column("oom_killed", Boolean, doc="the engine says the kernel killed it for memory"),
+    Column("started_at", String(64), doc="the engine's start time, as it gives it"),
+    Column("cpu_ns_total", BigInteger),
+    Column("net_rx_bytes_total", BigInteger),
+    Column("net_tx_bytes_total", BigInteger),
+    Column("block_read_bytes_total", BigInteger),
+    Column("block_write_bytes_total", BigInteger),
+    *_metric_columns(ResourceKind.CONTAINER),
+    Index("ix_system_metric_containers_name", "name"),
 )
 
 system_metric_processes = _detail(

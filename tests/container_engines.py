@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -427,3 +428,69 @@ def podman_engine(engine_session: EngineSession) -> Engine:
     if missing:
         pytest.skip(f"Podman is not installed (missing {', '.join(missing)}; Debian: podman busybox-static)")
     return engine_session.start_podman()
+
+
+# --- the containers the tests read ----------------------------------------------------------------------------
+
+HELD_MIB = 48  # what the memory container writes to its /dev/shm (shmem: charged to it, not reclaimable cache)
+LIMIT_MIB = 64
+
+
+class Scene(NamedTuple):
+    engine: Engine
+    ids: dict[str, str]  # container name -> id
+
+
+def _start_scene(engine: Engine) -> Scene:
+    """The containers every test reads, started once per engine; returns when each is in the state it is for."""
+    ids = {
+        "idle": engine.run("idle", "sleep", "100000"),
+        "busy": engine.run("busy", "sh", "-c", "while :; do :; done"),
+        "memory": engine.run(
+            "memory",
+            "sh",
+            "-c",
+            f"dd if=/dev/zero of=/dev/shm/fill bs=1M count={HELD_MIB} 2>/dev/null; echo held; sleep 100000",
+            options=("--memory", f"{LIMIT_MIB}m"),
+        ),
+        "oom": engine.run(
+            "oom",
+            "sh",
+            "-c",
+            "x=$(head -c 100000000 /dev/zero | tr '\\0' a); sleep 100000",
+            options=("--memory", "32m", "--memory-swap", "32m"),
+        ),
+        "loop": engine.run("loop", "sh", "-c", "exit 3", options=("--restart", "always")),
+        "unhealthy": engine.run(
+            "unhealthy",
+            "sleep",
+            "100000",
+            options=("--health-cmd", "false", "--health-interval", "1s", "--health-retries", "1"),
+        ),
+        "failed": engine.run("failed", "sh", "-c", "exit 5"),
+    }
+    engine.cli("pause", "busy")  # it burns a CPU only while its test measures it
+    wait_for(lambda: "held" in engine.cli("logs", "memory").stdout, "the memory container to fill its /dev/shm")
+    wait_for(lambda: engine.inspect("oom")["State"]["Status"] == "exited", "the oom container to be killed")
+    wait_for(lambda: engine.inspect("failed")["State"]["Status"] == "exited", "the failed container to exit")
+    wait_for(lambda: engine.inspect("loop")["RestartCount"] >= 2, "the loop container to restart twice")
+    if engine.name == "podman":  # no systemd here to run Podman's health check timer: run it as the timer would
+        engine.cli("healthcheck", "run", "unhealthy", check=False)
+    wait_for(lambda: _health(engine.inspect("unhealthy")) == "unhealthy", "the health check to fail")
+    return Scene(engine, ids)
+
+
+def _health(inspected: dict) -> str | None:
+    state = inspected["State"]
+    health = state.get("Health") or state.get("Healthcheck") or {}
+    return health.get("Status")
+
+
+@pytest.fixture(scope="session")
+def docker_scene(docker_engine: Engine) -> Scene:
+    return _start_scene(docker_engine)
+
+
+@pytest.fixture(scope="session")
+def podman_scene(podman_engine: Engine) -> Scene:
+    return _start_scene(podman_engine)

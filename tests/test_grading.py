@@ -271,6 +271,7 @@ SAMPLE_RESOURCES = {
     ResourceKind.MOUNT: "/var/log",
     ResourceKind.GPU: "GPU-8f2c1a3e",
     ResourceKind.INTERFACE: "Ethernet 2",
+    ResourceKind.CONTAINER: "web-1",
 }
 PER_RESOURCE = [spec for spec in GRADED if spec.resource_kind]
 
@@ -278,13 +279,14 @@ PER_RESOURCE = [spec for spec in GRADED if spec.resource_kind]
 @pytest.mark.parametrize("spec", PER_RESOURCE, ids=[spec.name for spec in PER_RESOURCE])
 def test_every_metric_with_resources_takes_per_resource_overrides(spec) -> None:  # type: ignore[no-untyped-def]
     resource = SAMPLE_RESOURCES[spec.resource_kind]
+    level = min(7, spec.maximum)  # the lifecycle flags go up to 1
     thresholds = load_settings(
         {
-            f"{spec.env_prefix}_THRESHOLD_OVERRIDES": f"{resource}=7",
+            f"{spec.env_prefix}_THRESHOLD_OVERRIDES": f"{resource}={level:g}",
             f"{spec.env_prefix}_CRITICAL_THRESHOLD_OVERRIDES": f"{resource}=off",
         }
     ).thresholds
-    assert thresholds[spec.name].levels_for(resource) == Levels(7, None)
+    assert thresholds[spec.name].levels_for(resource) == Levels(level, None)
     assert thresholds[spec.name].levels_for("other") == Levels(spec.warning, spec.critical)
     with pytest.raises(ConfigError) as raised:
         load_settings({f"{spec.env_prefix}_THRESHOLD_OVERRIDES": f"{resource}"})
@@ -313,3 +315,17 @@ def test_hysteresis_by_kind_of_metric(
     metric: str, levels: Levels, current: str | None, value: float, held: str | None
 ) -> None:
     assert held_level(value, levels, current, BY_NAME[metric], 5) == held
+
+
+def test_container_levels_take_name_patterns_an_exact_name_first() -> None:
+    thresholds = load_settings(
+        {
+            "CONTAINER_MEMORY_THRESHOLD": "90",
+            "CONTAINER_MEMORY_THRESHOLD_OVERRIDES": "web-*=70,web-1=off,@db?:pg-*=60",
+        }
+    ).thresholds["container_memory_percent"]
+    assert thresholds.levels_for("web-2") == Levels(70, None)
+    assert thresholds.levels_for("web-1") == Levels(None, None)  # the exact name wins over the pattern
+    assert thresholds.levels_for("pg-main", host="db1") == Levels(60, None)
+    assert thresholds.levels_for("pg-main", host="web1") == Levels(90, None)
+    assert thresholds.levels_for("cache") == Levels(90, None)

@@ -251,7 +251,8 @@ def test_the_rules_carry_the_env_example_levels() -> None:
         "gpu_memory_percent",
         "gpu_temperature_celsius",
     )
-    assert covered == {(metric, severity) for metric in graded for severity in ("warning", "critical")}
+    both = {(metric, severity) for metric in graded for severity in ("warning", "critical")}
+    assert covered == both | {("container_restarts", "warning")}  # a restart loop: on by default, WARNING only
 
 
 def test_a_rule_fires_only_after_its_for_duration(tmp_path: Path) -> None:

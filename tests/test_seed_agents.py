@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,29 @@ def test_both_seeds_samples_land_under_the_keys_host(tmp_path: Path, database_ur
     )
     assert gpus == [(0, 40.5, 8192.0, 2048.0), (1, 55.2, 4096.0, 1024.0)]
     assert rows(database_url, "SELECT name, source FROM hosts") == [(HOST, "hicloud")]  # the last to push
+    # The HiCloud container in the container table, and both back through the seed's own tables (views).
+    stored = rows(database_url, "SELECT name, state, engine, cpu_host_percent, cpu_cores FROM system_metric_containers")
+    assert stored == [("nginx-container", "running", "docker", 0.5, 0.02)]
+    server_view = rows(
+        database_url,
+        "SELECT engine_type, agent_id, ser_cpu_count, ser_cpu_percent, ser_memory_total, ser_memory_used, "
+        "ser_memory_percent FROM server WHERE engine_type IS NOT NULL",
+    )
+    assert [rounded(tuple(map(_plain, row))) for row in server_view] == [("docker", HOST, 4, 45.2, 8192, 4096, 50.0)]
+    container_view = rows(
+        database_url,
+        "SELECT engine_type, agent_id, node_name, container_name, status, con_cpu_percent, con_memory_usage, "
+        "con_memory_percent, con_get_datetime FROM container ORDER BY con_get_datetime DESC",
+    )
+    assert [rounded(tuple(map(_plain, row[:8]))) for row in container_view] == [
+        ("docker", HOST, HOST, "nginx-container", "running", 0.5, 50.2, 0.6)
+    ]
+    assert str(container_view[0][8])[:19] == "2024-09-04 06:30:00"
+
+
+def _plain(value: Any) -> Any:
+    """A DECIMAL column's value as the float it holds (PostgreSQL and MariaDB return Decimal)."""
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def test_a_high_cpu_is_graded_with_the_hubs_thresholds(tmp_path: Path) -> None:

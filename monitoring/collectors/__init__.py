@@ -31,6 +31,9 @@ class CollectorSettings(Protocol):
     @property
     def container_engine_socket(self) -> str | None: ...
 
+    @property
+    def container_restart_window_seconds(self) -> float: ...
+
 
 class SampleView(Protocol):
     """What a collector's figures() reads of the sample besides its own reading (monitoring.sample.Sample)."""

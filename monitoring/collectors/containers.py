@@ -14,8 +14,8 @@ Rates (CPU cores used, network and block I/O bytes per second) are deltas agains
 counted in `dropped_values`. No engine, or a socket this user may not use, gives an empty reading and one INFO
 line per process, never a failed run.
 
-Container figures are details of a sample, not catalogue metrics (yet): PRODUCES is empty, and nothing of them is
-stored.
+Each container is a resource of the sample (ResourceKind.CONTAINER): its figures are catalogue metrics, stored in
+system_metric_containers with its state and the raw counters the next sample's rates start from.
 """
 
 from __future__ import annotations
@@ -29,15 +29,32 @@ from typing import NamedTuple
 
 import msgspec
 
+from monitoring.catalogue import ResourceKind
 from monitoring.collectors import CollectorSettings, SampleView
 from monitoring.containers import cgroups
-from monitoring.containers.counters import ContainerCounters
+from monitoring.containers.counters import ContainerCounters, ListedContainer
 from monitoring.containers.engine_client import EngineClient, EngineError, EngineUnavailable, find_socket
 from monitoring.containers.engine_stats import StatsFigures, docker_stats, podman_stats
-from monitoring.figures import Figures
+from monitoring.figures import Figures, ResourceFigures
 from monitoring.rates import CounterSnapshot
 
-PRODUCES: tuple[str, ...] = ()
+PRODUCES = (
+    "container_cpu_cores",
+    "container_cpu_host_percent",
+    "container_memory_used_bytes",
+    "container_memory_limit_bytes",
+    "container_memory_percent",
+    "container_net_rx_bytes_per_second",
+    "container_net_tx_bytes_per_second",
+    "container_block_read_bytes_per_second",
+    "container_block_write_bytes_per_second",
+    "container_pids",
+    "container_restarts",
+    "container_unhealthy",
+    "container_oom_killed",
+    "container_failed",
+    "container_gone",
+)
 LIST_PATH = "/containers/json?all=true"
 # More CPU than the host has, within this share of a core per core, is timing jitter between the two reads.
 CPU_JITTER = 0.05
@@ -60,6 +77,7 @@ class ContainerReading:
     name: str
     image: str
     state: str
+    engine: str | None = None  # "docker", "podman"
     health: str | None = None  # None (no health check), "healthy", "unhealthy", "starting"
     restart_count: int | None = None
     exit_code: int | None = None
@@ -78,6 +96,8 @@ class ContainerReading:
     pids: int | None = None
     source: str | None = None  # where the figures came from: "cgroup" or "stats-api"; None: not running
     counters: ContainerCounters | None = None
+    restarts_in_window: int | None = None  # restarts within CONTAINER_RESTART_WINDOW
+    gone: int | None = None  # 1: listed by the previous sample, not by this one (state "gone"); 0: listed
 
 
 @dataclass(eq=False)
@@ -126,6 +146,11 @@ class _Known(NamedTuple):
 
 # What this process has inspected, by container id (see the module's docstring).
 _known: dict[str, _Known] = {}
+# Each container's (time, restart count) seen by this process within the restart window: an agent or the
+# dashboard counts restarts from them; a one-shot run has the stored samples' (CounterSnapshot.restart_floors).
+_restart_history: dict[str, list[tuple[float, int]]] = {}
+_STOPPED = ("exited", "dead")
+GONE = "gone"  # the state of a container the previous sample listed and this one does not
 
 
 def collect(settings: CollectorSettings) -> ContainersReading:
@@ -135,7 +160,9 @@ def collect(settings: CollectorSettings) -> ContainersReading:
         return ContainersReading()
     client = EngineClient(socket_path)
     try:
-        return _collect(client)
+        reading = _collect(client)
+        _count_restarts(reading, settings.container_restart_window_seconds)
+        return reading
     except EngineUnavailable as error:
         _no_engine(f"no container engine answers ({error})")
         return ContainersReading()
@@ -201,6 +228,7 @@ def _container(client: EngineClient, listed: _Listed, reading: ContainersReading
         name=(listed.Names or [listed.Id[:12]])[0].lstrip("/"),
         image=listed.Image,
         state=listed.State,
+        engine=client.engine,
         health=_health(listed.Status),
         exit_code=_exit_code(listed.Status),
     )
@@ -309,6 +337,7 @@ def _health(status: str) -> str | None:
 def apply_rates(reading: ContainersReading, previous: CounterSnapshot, elapsed_seconds: float) -> None:
     """Each running container's rates against its counters in `previous` (none for one that is new or restarted
     since); impossible values are dropped and counted."""
+    _lifecycle(reading, previous)
     online_cpus = _online_cpus()
     for item in reading.containers:
         now, before = item.counters, previous.containers.get(item.id)
@@ -343,10 +372,98 @@ def apply_rates(reading: ContainersReading, previous: CounterSnapshot, elapsed_s
         ) = io
 
 
+def _count_restarts(reading: ContainersReading, window_seconds: float) -> None:
+    """Each container's restarts within the window, from what this process has seen of it."""
+    now = time.monotonic()
+    listed = {item.id for item in reading.containers}
+    for container_id in set(_restart_history) - listed:
+        del _restart_history[container_id]
+    for item in reading.containers:
+        if item.restart_count is None:
+            continue
+        history = [(seen, count) for seen, count in _restart_history.get(item.id, []) if now - seen <= window_seconds]
+        history.append((now, item.restart_count))
+        _restart_history[item.id] = history
+        item.restarts_in_window = item.restart_count - min(count for _, count in history)
+
+
+def _lifecycle(reading: ContainersReading, previous: CounterSnapshot) -> None:
+    """Restarts counted from the stored samples' floor where that reaches further back, and the containers the
+    previous sample listed that are gone: a row with state "gone" and `gone` 1, then once more with `gone` 0."""
+    listed = {item.id for item in reading.containers}
+    for item in reading.containers:
+        item.gone = 0
+        floor = previous.restart_floors.get(item.id)
+        if item.restart_count is not None and floor is not None and floor <= item.restart_count:
+            item.restarts_in_window = max(item.restarts_in_window or 0, item.restart_count - floor)
+    for container_id, before in previous.listed_containers.items():
+        if container_id in listed or (before.state == GONE and before.gone != 1):
+            continue
+        reading.containers.append(
+            ContainerReading(
+                id=container_id,
+                name=before.name,
+                image=before.image or "",
+                state=GONE,
+                engine=before.engine,
+                gone=0 if before.state == GONE else 1,
+            )
+        )
+
+
+def listed(reading: ContainersReading) -> dict[str, ListedContainer]:
+    """Every container of the reading, gone ones included: the next sample's view of this one."""
+    return {
+        item.id: ListedContainer(item.name, item.image, item.engine, item.state, item.gone)
+        for item in reading.containers
+    }
+
+
 def counters(reading: ContainersReading) -> dict[str, ContainerCounters]:
     """Each running container's counters by id: the next sample's baseline."""
     return {item.id: item.counters for item in reading.containers if item.counters is not None}
 
 
 def figures(reading: ContainersReading, sample: SampleView) -> Figures:
-    return Figures.of()
+    return Figures.of(resources=map(_figures_of, reading.containers), kind=ResourceKind.CONTAINER)
+
+
+def _figures_of(item: ContainerReading) -> ResourceFigures:
+    counters = item.counters
+    return ResourceFigures(
+        ResourceKind.CONTAINER,
+        {
+            "container_id": item.id,
+            "name": item.name,
+            "image": item.image,
+            "engine": item.engine,
+            "state": item.state,
+            "health": item.health,
+            "restart_count": item.restart_count,
+            "exit_code": item.exit_code,
+            "oom_killed": item.oom_killed,
+            "started_at": item.started_at,
+            "cpu_ns_total": counters.cpu_ns if counters else None,
+            "net_rx_bytes_total": counters.net_rx_bytes if counters else None,
+            "net_tx_bytes_total": counters.net_tx_bytes if counters else None,
+            "block_read_bytes_total": counters.block_read_bytes if counters else None,
+            "block_write_bytes_total": counters.block_write_bytes if counters else None,
+        },
+        {
+            "container_cpu_cores": item.cpu_cores,
+            "container_cpu_host_percent": item.cpu_host_percent,
+            "container_memory_used_bytes": item.memory_used_bytes,
+            "container_memory_limit_bytes": item.memory_limit_bytes,
+            "container_memory_percent": item.memory_percent,
+            "container_net_rx_bytes_per_second": item.net_rx_bytes_per_second,
+            "container_net_tx_bytes_per_second": item.net_tx_bytes_per_second,
+            "container_block_read_bytes_per_second": item.block_read_bytes_per_second,
+            "container_block_write_bytes_per_second": item.block_write_bytes_per_second,
+            "container_pids": item.pids,
+            "container_restarts": item.restarts_in_window,
+            "container_unhealthy": None if item.health is None else int(item.health == "unhealthy"),
+            "container_oom_killed": None if item.oom_killed is None else int(item.oom_killed),
+            "container_failed": int(item.state in _STOPPED and item.exit_code not in (None, 0)),
+            "container_gone": item.gone,
+        },
+    )

@@ -1,5 +1,6 @@
-"""The cumulative counters of one container that its rates start from (kept in monitoring.rates.CounterSnapshot
-by container id)."""
+"""What the next sample of a host needs of a container in this one (kept in monitoring.rates.CounterSnapshot by
+container id): the cumulative counters its rates start from, and what it was (a container no longer listed
+is reported gone, once)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,14 @@ class ContainerCounters(NamedTuple):
     net_tx_bytes: int | None
     block_read_bytes: int | None
     block_write_bytes: int | None
+
+
+class ListedContainer(NamedTuple):
+    """A container as a sample listed it: a later sample that no longer lists it reports it gone (`gone` 1),
+    and the one after that reports it once more with `gone` 0, which resolves the incident."""
+
+    name: str
+    image: str | None
+    engine: str | None
+    state: str
+    gone: int | None
