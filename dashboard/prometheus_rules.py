@@ -26,6 +26,8 @@ _VALUE = {
     Unit.CELSIUS: "{{ $value }} °C",
     Unit.BYTES_PER_SECOND: "{{ $value | humanize1024 }}B/s",
 }
+# A container's metrics are labelled as what they measure of it ("Restarts"): their rules' names say whose.
+_NAME_PREFIX: dict[ResourceKind | None, str] = {ResourceKind.CONTAINER: "Container"}
 _RESOURCE: dict[ResourceKind | None, str] = {
     ResourceKind.MOUNT: " of {{ $labels.mountpoint }}",
     ResourceKind.GPU: " of GPU {{ $labels.gpu }}",
@@ -118,7 +120,7 @@ def _yaml_scalar(text: str) -> str:
 
 def _rule(metric: Metric, expression: str, severity: str, level: float, host: str | None = None) -> str:
     """One rule; a host's own carries its `host` label, as promtool wants rules of one name told apart."""
-    name = "".join(
+    name = _NAME_PREFIX.get(metric.resource_kind, "") + "".join(
         word[:1].upper() + word[1:].lower()
         for word in re.findall(r"[A-Za-z0-9]+", re.sub(r"\(.*?\)", "", metric.label))
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from monitoring.catalogue import Metric, Unit
+from monitoring.catalogue import Metric, Unit, ValueType
 from monitoring.grading import Alert
 from monitoring.incidents import Incident, IncidentStatus
 from monitoring.levels import Level
@@ -20,7 +20,12 @@ _UNIT_SUFFIXES = {Unit.PERCENT: "%", Unit.CELSIUS: "°C", Unit.PER_SECOND: "/s"}
 
 
 def format_value(spec: Metric, value: float) -> str:
-    """A measured value as people read it: `85.5%`, `84°C`, `12.50 MB/s`, `3.20/s`, `2.50`."""
+    """A measured value as people read it: `85.5%`, `84°C`, `12.50 MB/s`, `3.20/s`, `2.50`, `4` (a count),
+    `yes` (a flag)."""
+    if spec.unit is Unit.FLAG:
+        return "yes" if value >= 0.5 else "no"
+    if spec.value_type is ValueType.INTEGER:
+        return f"{value:.0f}"
     if spec.unit is Unit.PERCENT:
         return f"{value:.1f}%"
     if spec.unit is Unit.CELSIUS:
@@ -33,9 +38,11 @@ def format_value(spec: Metric, value: float) -> str:
 
 
 def format_threshold(spec: Metric, threshold: float | None) -> str:
-    """A level as set: `80%`, `90°C`, `95.37 MB/s`, `off`."""
+    """A level as set: `80%`, `90°C`, `95.37 MB/s`, `off`; a flag's level is `on` (any yes fires)."""
     if threshold is None:
         return "off"
+    if spec.unit is Unit.FLAG:
+        return "on"
     if spec.unit is Unit.BYTES_PER_SECOND:
         return byte_rate(threshold)
     if spec.unit is Unit.SECONDS:
@@ -47,6 +54,8 @@ def alert_line(alert: Alert) -> str:
     """e.g. `Memory usage is 96.2% (7.70GB / 8.00GB, threshold: 85%, critical: 95%)`."""
     measurement, spec = alert.measurement, alert.measurement.spec
     subject = spec.label + (f" of {measurement.display}" if measurement.display else "")
+    if spec.unit is Unit.FLAG:
+        return subject  # `Killed for memory of container worker-2`: the level says the rest
     details = [measurement.detail] if measurement.detail else []
     details.append(f"threshold: {format_threshold(spec, alert.levels.warning)}")
     if alert.level is Level.CRITICAL:
@@ -66,7 +75,8 @@ def activity(incident: Incident | None, now: datetime) -> str:
 def alert_title(alert: Alert, hostname: str) -> str:
     measurement, spec = alert.measurement, alert.measurement.spec
     subject = spec.label + (f" of {measurement.display}" if measurement.display else "")
-    return f"[{alert.level}] {subject} {format_value(spec, alert.value)} on {hostname}"
+    value = "" if spec.unit is Unit.FLAG else f" {format_value(spec, alert.value)}"
+    return f"[{alert.level}] {subject}{value} on {hostname}"
 
 
 def alert_message(alert: Alert, sample: Sample) -> str:

@@ -75,10 +75,12 @@ class ResourceFigures(NamedTuple):
 
     @property
     def display(self) -> str:
-        """How people read its name in alerts: `/var`, `eth0`, `GPU 0 (NVIDIA H100)`."""
+        """How people read its name in alerts: `/var`, `eth0`, `GPU 0 (NVIDIA H100)`, `container web-1`."""
         if self.kind is ResourceKind.GPU:
             name = self.attributes.get("name")
             return f"GPU {self.attributes['gpu_index']}" + (f" ({name})" if name else "")
+        if self.kind is ResourceKind.CONTAINER:
+            return f"container {self.key}"
         return self.key
 
 

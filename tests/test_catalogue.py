@@ -84,7 +84,8 @@ def _product_files() -> list[Path]:
 
 # Files where a metric's name stands for another figure: a process's own CPU and memory shares (a field of its
 # top-list entry and a column of system_metric_processes), a GPU reading's memory share (gpu_memory_percent), a
-# container's memory share of its limit (also in the migration whose HiCloud views read it), a field of the
+# container's memory share of its limit (also in the migration whose HiCloud views read it and in the HiCloud
+# payload's reading), a field of the
 # coredotcloud agent's info payload (its name, not ours).
 _HOMONYMS = {
     "cpu_percent": {
@@ -100,6 +101,7 @@ _HOMONYMS = {
         "monitoring/collectors/gpu.py",
         "monitoring/collectors/containers.py",
         "storage/migrations/versions/0012_containers.py",
+        "fleet/hicloud.py",
     },
 }
 
