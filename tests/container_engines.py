@@ -472,6 +472,8 @@ def _start_scene(engine: Engine) -> Scene:
     engine.cli("pause", "busy")  # it burns a CPU only while its test measures it
     wait_for(lambda: "held" in engine.cli("logs", "memory").stdout, "the memory container to fill its /dev/shm")
     wait_for(lambda: engine.inspect("oom")["State"]["Status"] == "exited", "the oom container to be killed")
+    if engine.name == "docker":  # the daemon sets the flag on containerd's OOM event, which may come after the exit
+        wait_for(lambda: engine.inspect("oom")["State"]["OOMKilled"], "Docker to flag the kill for memory")
     wait_for(lambda: engine.inspect("failed")["State"]["Status"] == "exited", "the failed container to exit")
     wait_for(lambda: engine.inspect("loop")["RestartCount"] >= 2, "the loop container to restart twice")
     if engine.name == "podman":  # no systemd here to run Podman's health check timer: run it as the timer would
@@ -494,3 +496,9 @@ def docker_scene(docker_engine: Engine) -> Scene:
 @pytest.fixture(scope="session")
 def podman_scene(podman_engine: Engine) -> Scene:
     return _start_scene(podman_engine)
+
+
+@pytest.fixture(params=["docker", "podman"])
+def scene(request: pytest.FixtureRequest) -> Scene:
+    """The test once with each engine's scene."""
+    return request.getfixturevalue(f"{request.param}_scene")

@@ -12,13 +12,23 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.conftest import MAIN
-from tests.container_engines import HELD_MIB, Scene, docker_engine, docker_scene, engine_session, wait_for
+from tests.container_engines import (
+    HELD_MIB,
+    Scene,
+    docker_engine,
+    docker_scene,
+    engine_session,
+    podman_engine,
+    podman_scene,
+    scene,
+    wait_for,
+)
 
 if TYPE_CHECKING:
     from tests.conftest import Workspace
 
 # The session fixtures, used by name.
-__all__ = ["docker_engine", "docker_scene", "engine_session"]
+__all__ = ["docker_engine", "docker_scene", "engine_session", "podman_engine", "podman_scene", "scene"]
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +52,13 @@ def _incidents(workspace: Workspace) -> dict[tuple[str, str], str]:
     return {(metric, resource): status for metric, resource, status in rows}
 
 
-def test_containers_are_stored_graded_and_their_lifecycle_alerted(docker_scene: Scene, workspace: Workspace) -> None:
-    engine = docker_scene.engine
+def test_containers_are_stored_graded_and_their_lifecycle_alerted(scene: Scene, workspace: Workspace) -> None:
+    engine = scene.engine
     workspace.write_env(CONTAINER_MEMORY_THRESHOLD_OVERRIDES="mem*=50,memory=60", CONTAINER_MEMORY_THRESHOLD="off")
     engine.run("doomed", "sleep", "100000")
     engine.run("looping", "sh", "-c", "exit 4", options=("--restart", "always"))
     try:
-        _monitor(workspace, docker_scene)
+        _monitor(workspace, scene)
         rows = _query(
             workspace,
             "SELECT name, state, health, oom_killed, exit_code, memory_used_bytes, memory_percent, cpu_ns_total "
@@ -60,7 +70,8 @@ def test_containers_are_stored_graded_and_their_lifecycle_alerted(docker_scene: 
         assert found["idle"][5] is not None  # the counters the next run's rates start from
         incidents = _incidents(workspace)
         assert incidents[("container_unhealthy", "unhealthy")] == "warning"
-        assert incidents[("container_oom_killed", "oom")] == "critical"
+        if engine.name == "docker":  # Podman 4.3 on cgroup v1 does not flag a kill for memory (exit code 137 only)
+            assert incidents[("container_oom_killed", "oom")] == "critical"
         assert incidents[("container_failed", "failed")] == "warning"
         assert incidents[("container_memory_percent", "memory")] == "warning"  # 75 % of its limit, above 60
         assert ("container_failed", "idle") not in incidents and ("container_gone", "doomed") not in incidents
@@ -68,7 +79,7 @@ def test_containers_are_stored_graded_and_their_lifecycle_alerted(docker_scene: 
         first_count = engine.inspect("looping")["RestartCount"]
         wait_for(lambda: engine.inspect("looping")["RestartCount"] >= first_count + 4, "four more restarts")
         engine.cli("rm", "-f", "doomed")
-        _monitor(workspace, docker_scene)
+        _monitor(workspace, scene)
         incidents = _incidents(workspace)
         assert incidents[("container_gone", "doomed")] == "warning"
         assert incidents[("container_restarts", "looping")] == "warning"
@@ -79,11 +90,11 @@ def test_containers_are_stored_graded_and_their_lifecycle_alerted(docker_scene: 
         )
         assert rates[0][0] is not None and 0 <= rates[0][0] < 0.2  # an idle container, from the stored counters
 
-        _monitor(workspace, docker_scene)
+        _monitor(workspace, scene)
         assert _incidents(workspace)[("container_gone", "doomed")] == "ok"  # fired once, resolved
         gone_rows = _query(workspace, "SELECT gone FROM system_metric_containers WHERE name = 'doomed' ORDER BY id")
         assert [gone for (gone,) in gone_rows] == [0, 1, 0]
-        _monitor(workspace, docker_scene)
+        _monitor(workspace, scene)
         assert len(_query(workspace, "SELECT id FROM system_metric_containers WHERE name = 'doomed'")) == 3
         titles = _query(workspace, "SELECT title FROM notifications WHERE title LIKE '%doomed%'")
         assert len(titles) == 2, titles  # the alert and its resolution, nothing more

@@ -55,11 +55,6 @@ __all__ = [
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(params=["docker", "podman"])
-def scene(request: pytest.FixtureRequest) -> Scene:
-    return request.getfixturevalue(f"{request.param}_scene")
-
-
 def _settings(socket_path: str) -> object:
     return load_settings({"CONTAINER_ENGINE_SOCKET": socket_path, "LOG_FILE": "off"})
 
