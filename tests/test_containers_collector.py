@@ -38,6 +38,7 @@ from tests.container_engines import (
     engine_session,
     podman_engine,
     podman_scene,
+    scene,
     wait_for,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "engine_session",
     "podman_engine",
     "podman_scene",
+    "scene",
 ]  # the session fixtures, used by name
 
 pytestmark = pytest.mark.slow
