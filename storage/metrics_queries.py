@@ -31,6 +31,7 @@ DETAIL_TABLES = (
     "system_metric_gpus",
     "system_metric_gpu_processes",
     "system_metric_sensors",
+    "system_metric_containers",
     "system_metric_processes",
     "system_metric_collectors",
 )
@@ -341,3 +342,36 @@ def gpu_series(
         .order_by(metrics.c.timestamp.desc(), metrics.c.id.desc(), gpus.c.gpu_index)
     )
     return [dict(row) for row in connection.execute(statement).mappings()]
+
+
+# What /api/v1/metrics/containers gives of each container: its identity, state and figures, not the raw counters
+# the next sample's rates start from.
+CONTAINER_FIELDS = tuple(
+    column.name
+    for column in tables.system_metric_containers.c
+    if column.name not in ("id", "system_metric_id") and not column.name.endswith("_total")
+)
+
+
+def container_series(
+    connection: Connection, hostname: str | None, start: datetime | None, end: datetime | None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest `limit` samples in range that list containers, newest first: each its time, host and
+    containers (CONTAINER_FIELDS, in the order the engine listed them)."""
+    metrics, containers = tables.system_metrics, tables.system_metric_containers
+    listing = select(containers.c.id).where(containers.c.system_metric_id == metrics.c.id).exists()
+    samples = _range(select(metrics.c.id, metrics.c.timestamp, metrics.c.hostname).where(listing), hostname, start, end)
+    samples = samples.order_by(metrics.c.timestamp.desc(), metrics.c.id.desc()).limit(limit)
+    items = {row["id"]: {**row, "containers": []} for row in plain_rows(connection.execute(samples))}
+    if items:
+        statement = (
+            select(containers.c.system_metric_id, *(containers.c[name] for name in CONTAINER_FIELDS))
+            .where(containers.c.system_metric_id.in_(list(items)))
+            .order_by(containers.c.id)
+        )
+        for row in plain_rows(connection.execute(statement)):
+            items[row.pop("system_metric_id")]["containers"].append(row)
+    return [
+        {"timestamp": item["timestamp"], "hostname": item["hostname"], "containers": item["containers"]}
+        for item in items.values()
+    ]

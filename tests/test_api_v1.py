@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,59 @@ from tests.api_server import Server, environ, insert_rows, main_py, minute_sampl
 
 HOST = "seed-host"
 START = datetime(2026, 5, 1, tzinfo=timezone.utc)
+# The samples of HOST that list containers (ids: the monitor run's sample is 1, HOST's are 2 to 1501, a minute
+# apart from START): three old ones and the newest.
+CONTAINER_SAMPLES = (5, 6, 7, 1501)
+
+
+def containers(sample_id: int) -> list[dict[str, Any]]:
+    """Two containers as the monitor stores them: a busy web server and a database failing its health check."""
+    return [
+        {
+            "system_metric_id": sample_id,
+            "container_id": "a1" * 32,
+            "name": "web",
+            "image": "nginx:1.27",
+            "engine": "docker",
+            "state": "running",
+            "health": None,
+            "restart_count": 0,
+            "cpu_ns_total": 10**12 + sample_id,
+            "cpu_cores": 1.5,
+            "cpu_host_percent": 37.5,
+            "memory_used_bytes": 200 * 2**20,
+            "memory_limit_bytes": 512 * 2**20,
+            "memory_percent": 39.06,
+            "net_rx_bytes_per_second": 1000.0 * sample_id,
+            "pids": 9,
+            "restarts_in_window": 0,
+            "gone": 0,
+        },
+        {
+            "system_metric_id": sample_id,
+            "container_id": "b2" * 32,
+            "name": "db",
+            "image": "postgres:17",
+            "engine": "docker",
+            "state": "running",
+            "health": "unhealthy",
+            "restart_count": 3,
+            "cpu_ns_total": None,
+            "cpu_cores": 0.25,
+            "cpu_host_percent": 6.25,
+            "memory_used_bytes": None,
+            "memory_limit_bytes": None,
+            "memory_percent": None,
+            "net_rx_bytes_per_second": None,
+            "pids": None,
+            "restarts_in_window": 2,
+            "gone": 0,
+        },
+    ]
+
+
+def minutes_after_start(sample_id: int) -> datetime:
+    return START + timedelta(minutes=sample_id - 2)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +89,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             for sample_id in range(2, 12)
             for index in (0, 1)
         ],
+    )
+    insert_rows(
+        url, "system_metric_containers", [row for sample_id in CONTAINER_SAMPLES for row in containers(sample_id)]
     )
     with serving(tmp, url) as running:
         yield running
@@ -73,6 +130,28 @@ def test_gpu_series_has_a_row_per_gpu_and_sample(server: Server) -> None:
     assert server.ok(f"/api/v1/metrics/gpu?hostname={HOST}")["count"] == 0  # the newest 100 samples have none
 
 
+def test_containers_series_has_an_item_per_sample_with_its_containers(server: Server) -> None:
+    series = server.ok(f"/api/v1/metrics/containers?hostname={HOST}")
+    assert series["metric"] == "containers" and series["count"] == 4
+    assert [utc(item["timestamp"]) for item in series["data"]] == [
+        minutes_after_start(sample_id) for sample_id in sorted(CONTAINER_SAMPLES, reverse=True)
+    ]
+    newest = series["data"][0]
+    assert newest["hostname"] == HOST and [row["name"] for row in newest["containers"]] == ["web", "db"]
+    web, db = newest["containers"]
+    assert web["cpu_cores"] == 1.5 and web["cpu_host_percent"] == 37.5 and web["memory_limit_bytes"] == 512 * 2**20
+    assert web["container_id"] == "a1" * 32 and web["image"] == "nginx:1.27" and web["state"] == "running"
+    assert db["health"] == "unhealthy" and db["restart_count"] == 3 and db["restarts_in_window"] == 2
+    assert not [name for name in web if name.endswith("_total")]  # the raw counters stay inside
+    window = server.ok(
+        f"/api/v1/metrics/containers?hostname={HOST}&start=2026-05-01T00:04:00Z&end=2026-05-01T00:30:00Z&limit=1"
+    )
+    assert window["count"] == 1 and utc(window["data"][0]["timestamp"]) == minutes_after_start(7)
+    assert server.ok("/api/v1/metrics/containers")["count"] == 0  # this machine's monitor run listed none
+    latest = server.ok(f"/monitoring/metrics/latest?hostname={HOST}")
+    assert [row["name"] for row in latest["containers"]] == ["web", "db"]
+
+
 def test_current_and_processes_are_live(server: Server) -> None:
     current = server.ok("/api/v1/metrics/current")
     assert current["id"] is None and current["memory_percent"] > 0
@@ -93,6 +172,8 @@ def test_current_and_processes_are_live(server: Server) -> None:
         ("/api/v1/metrics/network?end=2026-02-30", "end"),
         ("/api/v1/metrics/cpu?start=2026-05-02T00:00:00Z&end=2026-05-01T00:00:00Z", "start"),
         ("/api/v1/metrics/gpu?end=0001-01-01T00:00:00%2B01:00", "end"),
+        ("/api/v1/metrics/containers?limit=1001", "limit"),
+        ("/api/v1/metrics/containers?start=yesterday", "start"),
         ("/api/v1/metrics/processes?limit=0", "limit"),
         ("/api/v1/metrics/processes?limit=101", "limit"),
         ("/api/v1/metrics/processes?sort_by=disk", "sort_by"),

@@ -55,6 +55,23 @@ def platform_database(tmp: Path) -> str:
             }
         ],
     )
+    insert_rows(
+        url,
+        "system_metric_containers",
+        [
+            {
+                "system_metric_id": 1,
+                "container_id": "c0ffee" * 8,
+                "name": "web",
+                "image": "nginx:1.27",
+                "state": "running",
+                "cpu_cores": 1.5,
+                "cpu_host_percent": 37.5,
+                "memory_used_bytes": 200 * 2**20,
+                "memory_percent": 39.0,
+            }
+        ],
+    )
     return url
 
 
@@ -184,6 +201,17 @@ def test_the_newest_sample_in_base_units_with_its_labels(server: Server, exposit
         labels["collector"] for labels, _ in of_host(found, "automation_collector_duration_seconds", OTHER_HOST)
     }
     assert durations == {row["collector"] for row in stored["collectors"]}
+
+
+def test_a_stored_samples_containers_by_host_name_and_image(exposition: str) -> None:
+    found = samples(exposition)
+    labels = {"host": OTHER_HOST, "container": "web", "image": "nginx:1.27"}
+    assert of_host(found, "automation_container_cpu_cores", OTHER_HOST) == [(labels, 1.5)]
+    assert of_host(found, "automation_container_cpu_host_ratio", OTHER_HOST) == [(labels, 0.375)]
+    assert of_host(found, "automation_container_memory_used_bytes", OTHER_HOST) == [(labels, 200 * 2**20)]
+    assert of_host(found, "automation_container_memory_ratio", OTHER_HOST) == [(labels, pytest.approx(0.39))]
+    limits = found.get("automation_container_memory_limit_bytes", [])
+    assert [labels for labels, _ in limits if labels["host"] == OTHER_HOST] == []  # no limit stored: no series
 
 
 def test_this_hosts_live_figures_with_their_labels(server: Server, exposition: str) -> None:

@@ -54,6 +54,30 @@ def _synthetic_value(index: int) -> dict[str, float]:
 LAST_CPU = 86.5  # above CPU_THRESHOLD (80), below its critical level (95): WARNING
 DATA_DISK = 92.5  # /data above DISK_THRESHOLD (90): WARNING
 GPU1_UTIL = 97.0  # GPU 1 above GPU_UTILIZATION_CRITICAL_THRESHOLD (95): CRITICAL
+CONTAINER_FIELDS = (
+    "name",
+    "image",
+    "state",
+    "health",
+    "restart_count",
+    "restarts_in_window",
+    "exit_code",
+    "oom_killed",
+    "cpu_cores",
+    "cpu_host_percent",
+    "memory_used_bytes",
+    "memory_limit_bytes",
+    "memory_percent",
+    "net_rx_bytes_per_second",
+    "net_tx_bytes_per_second",
+)
+# The containers of HOST's newest sample: a busy web server, a database failing its health check (an incident),
+# one killed for memory.
+CONTAINERS = [
+    ("web", "nginx:1.27", "running", None, 0, 0, None, False, 1.5, 9.38, 200 * 2**20, 512 * 2**20, 39.06, 2e6, 5e5),
+    ("db", "postgres:17", "running", "unhealthy", 4, 2, None, False, 0.25, 1.56, 3 * 2**30, None, 4.78, 1e4, 2e4),
+    ("batch", "busybox", "exited", None, 0, 0, 137, True, None, None, None, None, None, None, None),
+]
 
 
 def seed_host(database_url: str, newest: datetime) -> None:
@@ -167,6 +191,18 @@ def seed_host(database_url: str, newest: datetime) -> None:
         connection.execute(insert(tables.system_metric_disks), disks)
         connection.execute(insert(tables.system_metric_networks), nics)
         connection.execute(insert(tables.system_metric_gpus), gpus)
+        connection.execute(
+            insert(tables.system_metric_containers),
+            [
+                {
+                    "system_metric_id": ids[-1],
+                    "container_id": f"{index:064x}",
+                    "engine": "docker",
+                    **dict(zip(CONTAINER_FIELDS, values, strict=True)),
+                }
+                for index, values in enumerate(CONTAINERS)
+            ],
+        )
 
         started = newest - timedelta(hours=3)
         incidents = [
@@ -179,6 +215,7 @@ def seed_host(database_url: str, newest: datetime) -> None:
                 GPU1_UTIL,
                 95.0,
             ),
+            ("container_unhealthy", "db", "warning", "WARNING", 1.0, 0.0),
         ]
         for metric, resource, status, level, value, threshold in incidents:
             inserted = connection.execute(
@@ -270,7 +307,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "--description",
         "<i>prints</i> a line & exits",
     )
-    with serving(tmp, url, command="run", API_TOKEN=TOKEN) as running:
+    # No containers on the server's own machine, whatever engine it runs: its view has no containers table.
+    no_engine = str(tmp / "no-engine.sock")
+    with serving(tmp, url, command="run", API_TOKEN=TOKEN, CONTAINER_ENGINE_SOCKET=no_engine) as running:
         # The page shows the health badge: wait for the scheduler's first heartbeat (the web server starts first).
         deadline = time.monotonic() + 60
         while running.get("/monitoring/health").status != 200:
@@ -512,6 +551,45 @@ def test_host_picker_switches_every_part(server: Server, watched: Watched) -> No
         assert iowait.get_attribute("data-level") == "unknown"
         assert page.locator(".tile", has_text="Steal").count() == 1
     assert chart_request(watched)["hostname"] == other
+    watched.assert_clean()
+
+
+@pytest.mark.slow
+def test_containers_table_of_the_host_hidden_without_containers(server: Server, watched: Watched) -> None:
+    page = watched.page
+    watched.open(server, f"?host={HOST}")
+    table = page.locator("#containers-table")
+    assert page.locator("#containers-panel").is_visible()
+    headers = table.locator("thead th").all_inner_texts()
+    assert "CPU (cores)" in headers and "CPU (% of host)" in headers  # the two CPU figures, named apart
+    assert table.locator("tbody tr").count() == len(CONTAINERS)
+    assert page.locator("#containers-summary").inner_text() == "2 of 3 running"
+
+    def cell(container: str, figure: str) -> str:
+        return table.locator(f"tr[data-container='{container}'] td[data-figure='{figure}']").inner_text()
+
+    assert cell("web", "cpu-cores") == "1.50 cores" and cell("web", "cpu-host") == "9.4%"
+    assert cell("web", "memory") == "200 MiB / 512 MiB" and cell("web", "memory-percent") == "39.1%"
+    assert cell("db", "memory") == "3.00 GiB / no limit"
+    assert cell("web", "incident") == "none"
+    db = table.locator("tr[data-container='db']")
+    assert db.get_attribute("data-level") == "warning"
+    assert db.locator(".badge").first.inner_text() == "running (unhealthy)"
+    assert db.locator(".badge").first.get_attribute("class") == "badge warning"
+    assert table.locator("tr[data-container='web'] .badge").get_attribute("class") == "badge ok"
+    assert db.locator("td[data-figure='incident'] .badge").inner_text() == "warning"
+    assert "Container unhealthy" in cell("db", "incident")
+    assert cell("db", "restarts").split() == ["4", "2", "recently"]
+    batch = table.locator("tr[data-container='batch']")
+    assert batch.locator(".badge").first.inner_text() == "exited (killed for memory)"
+    assert cell("batch", "cpu-cores") == "\u2013"  # no figure of a stopped container
+    screenshot(page, "containers.png")
+
+    other = next(host for host in server.ok("/monitoring/hosts")["items"] if host != HOST)
+    with page.expect_response(lambda response: "/monitoring/metrics/current" in response.url) as current:
+        page.select_option("#host-picker", other)
+    assert current.value.json()["containers"] == []
+    page.wait_for_function("document.querySelector('#containers-panel').hidden", timeout=WAIT_MS)
     watched.assert_clean()
 
 

@@ -1,5 +1,5 @@
 """/api/v1/*: the time-series API of the FastAPI monitoring seed (start, end, limit default 100 and at most
-1000; processes limit default 10 and at most 100, sort_by cpu or memory)."""
+1000; processes limit default 10 and at most 100, sort_by cpu or memory), and the containers of each sample."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from dashboard.responses import json_response
 from dashboard.routers import area_router
 from dashboard.routers.monitoring import live_sample
 from monitoring.catalogue import SERIES, series_columns
-from storage.metrics_queries import gpu_series, list_samples
+from storage.metrics_queries import container_series, gpu_series, list_samples
 
 router = area_router("api v1", "/api/v1")
 Host = Annotated[str | None, Query(max_length=255, description="default: this server's MONITOR_HOSTNAME")]
@@ -26,6 +26,12 @@ Host = Annotated[str | None, Query(max_length=255, description="default: this se
 # system disk they are of).
 SERIES_COLUMNS = {
     series: (("disk_mountpoint",) if series == "disk" else ()) + series_columns(series) for series in SERIES
+}
+# The series read from a detail table, and what their summaries add.
+_SERIES_NOTES = {
+    "gpu": " (a row per GPU and sample)",
+    "containers": " (an item per sample that lists containers: each container's identity, state, health, "
+    "restarts and figures)",
 }
 
 
@@ -68,6 +74,8 @@ def _series(
     host = hostname or settings_of(request).hostname
     if metric == "gpu":
         data = gpu_series(reader, host, start, end, limit)
+    elif metric == "containers":
+        data = container_series(reader, host, start, end, limit)
     else:
         data = list_samples(reader, host, start, end, limit, 0, SERIES_COLUMNS[metric])
     return json_response(
@@ -99,10 +107,10 @@ def _series_route(metric: str) -> None:
         series,
         methods=["GET"],
         name=f"{metric}_series",
-        summary=f"Stored {metric} figures, newest first" + (" (a row per GPU and sample)" if metric == "gpu" else ""),
+        summary=f"Stored {metric} figures, newest first" + _SERIES_NOTES.get(metric, ""),
         response_model=documents.Series,
     )
 
 
-for _metric in (*SERIES_COLUMNS, "gpu"):
+for _metric in (*SERIES_COLUMNS, *_SERIES_NOTES):
     _series_route(_metric)

@@ -1,8 +1,8 @@
 """/monitoring/*: the seed platform's routes: samples (live, stored, downsampled), notifications, stats.
 
 Stored samples come back in the system_metrics columns (the seed's names; GET /monitoring/catalogue lists them) with,
-for a single sample, its detail rows under cpu_cores, disks, networks, gpus, gpu_processes, sensors, processes
-and collectors. The live sample of /monitoring/metrics/current has the same shape (id null).
+for a single sample, its detail rows under cpu_cores, disks, networks, gpus, gpu_processes, sensors, containers,
+processes and collectors. The live sample of /monitoring/metrics/current has the same shape (id null).
 """
 
 from __future__ import annotations

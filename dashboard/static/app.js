@@ -296,6 +296,7 @@ function renderCurrent(sample, live) {
     disks.replaceChildren();
     networks.replaceChildren();
     gpus.replaceChildren();
+    renderContainers([]);
     $("#sample-time").textContent = "";
     return;
   }
@@ -373,6 +374,84 @@ function renderCurrent(sample, live) {
       `util ${fmtPercent(gpu.utilization_percent)}`,
       gpu.utilization_percent, [memory, temperature, power].filter(Boolean).join(" · "), worst, gpu.uuid || "");
   }) : [el("p", { class: "muted" }, "no GPU")]));
+  renderContainers(Array.isArray(sample.containers) ? sample.containers : []);
+}
+
+// ---------------------------------------------------------------- containers
+
+/** The worst active incident of the shown host about the container `name` (its lifecycle or its levels), and the
+ * metrics it is about. */
+function containerIncident(name) {
+  let level = null;
+  const metrics = [];
+  for (const incident of state.incidents) {
+    if (incident.host !== state.host || incident.resource !== name) continue;
+    if (!String(incident.metric || "").startsWith("container_")) continue;
+    const status = String(incident.status || "").toLowerCase();
+    if (!(status in LEVEL_RANK)) continue;
+    metrics.push(metricLabel(incident.metric));
+    if (level === null || LEVEL_RANK[status] > LEVEL_RANK[level]) level = status;
+  }
+  return { level, metrics };
+}
+
+/** "running (unhealthy)", "exited (code 5)", "exited (killed for memory)". */
+function containerState(container) {
+  const notes = [];
+  if (container.health) notes.push(container.health);
+  if (container.oom_killed) notes.push("killed for memory");
+  else if (isNumber(container.exit_code) && container.state !== "running") notes.push(`code ${container.exit_code}`);
+  return notes.length ? `${container.state} (${notes.join(", ")})` : container.state;
+}
+
+/** The colour of a container's state: ok running, warning where something is wrong, info otherwise (paused,
+ * created, exited with 0). */
+function containerStateKind(container) {
+  const failed = isNumber(container.exit_code) && container.exit_code !== 0 && container.state !== "running";
+  if (container.health === "unhealthy" || container.oom_killed || failed
+    || ["restarting", "dead", "gone"].includes(container.state)) return "warning";
+  return container.state === "running" ? "ok" : "info";
+}
+
+/** The containers table of the host view: a row per container of the sample; hidden when it lists none. */
+function renderContainers(containers) {
+  const panel = $("#containers-panel");
+  panel.hidden = containers.length === 0;
+  const body = $("#containers-table tbody");
+  body.replaceChildren();
+  const running = containers.filter((container) => container.state === "running").length;
+  $("#containers-summary").textContent = containers.length ? `${running} of ${containers.length} running` : "";
+  for (const container of containers) {
+    const incident = containerIncident(container.name);
+    const level = worstLevel(
+      levelOf("container_cpu_cores", container.name, container.cpu_cores),
+      levelOf("container_cpu_host_percent", container.name, container.cpu_host_percent),
+      levelOf("container_memory_percent", container.name, container.memory_percent),
+      incident.level || "unknown");
+    const restarts = isNumber(container.restart_count) ? String(container.restart_count) : "–";
+    const recent = isNumber(container.restarts_in_window) && container.restarts_in_window > 0
+      ? el("div", { class: "muted" }, `${container.restarts_in_window} recently`) : null;
+    body.append(el("tr", { class: `level-${level}`, dataset: { container: container.name, level } },
+      el("th", { scope: "row", title: [container.image, container.engine, container.container_id]
+        .filter(Boolean).join(" · ") }, container.name,
+      container.image ? el("div", { class: "muted" }, container.image) : null),
+      el("td", {}, badge(containerState(container), containerStateKind(container))),
+      el("td", { class: "nowrap", dataset: { figure: "cpu-cores" } },
+        isNumber(container.cpu_cores) ? `${fmtNumber(container.cpu_cores, 2)} cores` : "–"),
+      el("td", { class: "nowrap", dataset: { figure: "cpu-host" } }, fmtPercent(container.cpu_host_percent)),
+      el("td", { class: "nowrap", dataset: { figure: "memory" } }, `${fmtBytes(container.memory_used_bytes)} / ${
+        isNumber(container.memory_limit_bytes) ? fmtBytes(container.memory_limit_bytes) : "no limit"}`),
+      el("td", { class: "nowrap", dataset: { figure: "memory-percent" } }, fmtPercent(container.memory_percent)),
+      el("td", { class: "nowrap" }, `↓ ${fmtBytes(container.net_rx_bytes_per_second, "/s")}`,
+        el("div", {}, `↑ ${fmtBytes(container.net_tx_bytes_per_second, "/s")}`)),
+      el("td", { class: "nowrap" }, `read ${fmtBytes(container.block_read_bytes_per_second, "/s")}`,
+        el("div", {}, `write ${fmtBytes(container.block_write_bytes_per_second, "/s")}`)),
+      el("td", { class: "nowrap", dataset: { figure: "restarts" } }, restarts, recent),
+      el("td", { dataset: { figure: "incident" } }, incident.level
+        ? badge(incident.level, incident.level) : el("span", { class: "muted" }, "none"),
+      incident.metrics.length ? el("div", { class: "muted" }, incident.metrics.join(", ")) : null)));
+  }
+  labelCells("#containers-table");
 }
 
 // ---------------------------------------------------------------- history charts
@@ -615,6 +694,7 @@ function showView() {
   document.body.dataset.view = state.view || "";
   $("#fleet-panel").hidden = !fleet;
   $("#current-panel").hidden = fleet;
+  if (fleet) $("#containers-panel").hidden = true; // the host view shows it when the host's sample lists any
   $("#history-panel").hidden = fleet;
   $("#host-control").hidden = fleet;
   $("#range-picker").hidden = fleet;
