@@ -34,9 +34,8 @@ from storage.incident_store import Stored, load_incidents_of
 from storage.ingest_store import (
     PUSH_COLUMNS,
     lock_hosts_by_key,
-    mark_stored_through,
     record_gaps,
-    record_pushes,
+    record_marks_and_pushes,
     stored_through,
 )
 from storage.metrics_store import disk_usage_history, save_samples
@@ -193,7 +192,7 @@ def _store(connection: Connection, accepted: list[_Accepted]) -> list[Done]:
     ]
     sample_ids = iter(save_samples(connection, rows))
     incidents = load_incidents_of(connection, {item.host["name"] for item in accepted})
-    done, marks, pushes = [], [], {}
+    done, marks, pushes = [], [], []
     for item, many in zip(accepted, figures, strict=True):
         push, host, received_at = item.pending.push, item.host, item.pending.received_at
         ids = [next(sample_ids) for _ in item.new]
@@ -214,12 +213,12 @@ def _store(connection: Connection, accepted: list[_Accepted]) -> list[Done]:
         )
         if gaps_recorded:
             log.warning("host %s: its agent reported %d gap(s) of samples it had to drop", host["name"], gaps_recorded)
-        pushes[host["id"]] = _push_values(push, host, item.new, _skew_seconds(push.sent_at, received_at), received_at)
+        skew_seconds = _skew_seconds(push.sent_at, received_at)
+        pushes.append({"id": host["id"], **_push_values(push, host, item.new, skew_seconds, received_at)})
         stored = len(item.new)
         result = IngestResult(host["name"], stored, len(push.samples) - stored, gaps_recorded, notifications)
         done.append(Done(result, item.pending.settings if queued else None))
-    mark_stored_through(connection, marks)
-    record_pushes(connection, pushes)
+    record_marks_and_pushes(connection, marks, pushes)
     return done
 
 

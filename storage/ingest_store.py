@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from storage import tables
+from storage.many_rows import write_many
 
 _hosts, _outboxes = tables.hosts, tables.host_outboxes
 
@@ -35,16 +36,6 @@ _LOCK = (
 _MARKS = select(_outboxes.c.host_id, _outboxes.c.outbox_id, _outboxes.c.last_seq).where(
     _outboxes.c.host_id.in_(bindparam("host_ids", expanding=True)),
     _outboxes.c.outbox_id.in_(bindparam("outbox_ids", expanding=True)),
-)
-_MOVE_MARK = (
-    update(_outboxes)
-    .where(_outboxes.c.host_id == bindparam("b_host_id"), _outboxes.c.outbox_id == bindparam("b_outbox_id"))
-    .values(last_seq=bindparam("last_seq"), updated_at=bindparam("updated_at"))
-)
-_RECORD_PUSH = (
-    update(_hosts)
-    .where(_hosts.c.id == bindparam("b_id"))
-    .values({column: bindparam(column) for column in PUSH_COLUMNS})
 )
 
 
@@ -70,24 +61,18 @@ def stored_through(connection: Connection, outboxes: Collection[tuple[int, str]]
     return {(host, outbox): int(last_seq) for host, outbox, last_seq in rows if (host, outbox) in wanted}
 
 
-def mark_stored_through(connection: Connection, marks: list[dict[str, Any]]) -> None:
-    """Move each outbox's mark: rows of host_id, outbox_id, last_seq, updated_at and `known` (whether
-    stored_through found the outbox: its row is updated, else inserted)."""
-    values = [{"last_seq": mark["last_seq"], "updated_at": mark["updated_at"]} for mark in marks]
-    moved = [
-        {"b_host_id": mark["host_id"], "b_outbox_id": mark["outbox_id"], **each}
-        for mark, each in zip(marks, values, strict=True)
-        if mark["known"]
-    ]
-    new = [
-        {"host_id": mark["host_id"], "outbox_id": mark["outbox_id"], **each}
-        for mark, each in zip(marks, values, strict=True)
-        if not mark["known"]
-    ]
-    if moved:
-        connection.execute(_MOVE_MARK, moved)
-    if new:
-        connection.execute(insert(_outboxes), new)
+def record_marks_and_pushes(connection: Connection, marks: list[dict[str, Any]], pushes: list[dict[str, Any]]) -> None:
+    """Move each outbox's mark (rows of host_id, outbox_id, last_seq, updated_at and `known`: whether
+    stored_through found the outbox, so its row is updated, else inserted) and write each host's last push (rows
+    of its id and every column of PUSH_COLUMNS: when it was seen, its newest sample, its agent's version,
+    interval and clock skew, the machine its key is bound to): a few statements for the whole group."""
+    known = [{key: value for key, value in mark.items() if key != "known"} for mark in marks if mark["known"]]
+    new = [{key: value for key, value in mark.items() if key != "known"} for mark in marks if not mark["known"]]
+    write_many(
+        connection,
+        [(_outboxes, new)],
+        [(_outboxes, ("host_id", "outbox_id"), known), (_hosts, ("id",), pushes)],
+    )
 
 
 def record_gaps(connection: Connection, host_id: int, outbox_id: str, gaps: list[dict[str, Any]]) -> int:
@@ -108,10 +93,3 @@ def record_gaps(connection: Connection, host_id: int, outbox_id: str, gaps: list
     if new:
         connection.execute(insert(table), new)
     return len(new)
-
-
-def record_pushes(connection: Connection, pushes: dict[int, dict[str, Any]]) -> None:
-    """Each host's last push, by host id: every column of PUSH_COLUMNS (when it was seen, its newest sample, its
-    agent's version, interval and clock skew, the machine its key is bound to), in one statement."""
-    if pushes:
-        connection.execute(_RECORD_PUSH, [{"b_id": host_id, **values} for host_id, values in pushes.items()])
