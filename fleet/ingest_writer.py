@@ -18,6 +18,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from fleet.ingest import Done, IngestRefused, IngestResult, Pending, deliver, ingest_group
+from storage.database import database_failure
 
 log = logging.getLogger("automation.ingest")
 
@@ -25,43 +26,43 @@ log = logging.getLogger("automation.ingest")
 # milliseconds), few enough that one transaction stays short.
 MAX_GROUP_PUSHES = 64
 MAX_GROUP_SAMPLES = 5000
-# Writer threads: while one waits for the database (a group's dozen round trips and its commit), another builds
-# and grades the next group. Two groups that share a host are written one after the other (its row lock).
-WRITER_THREADS = 1
 
 _Item = tuple[Pending, "Future[IngestResult]"]
 
 
 class IngestWriter:
-    """WRITER_THREADS writer threads, started by the first push; submit() returns the push's future result."""
+    """One writer thread, started by the first push; submit() returns the push's future result. (A second thread,
+    building one group while the other waits for the database, made the groups smaller and the hub no faster on
+    2 cores: the work is Python's, under one lock.)"""
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._held: deque[_Item] = deque()
         self._started = threading.Lock()
-        self._taking = threading.Lock()  # one thread at a time takes its group (and what the last one held back)
-        self._threads: list[threading.Thread] = []
+        self._thread: threading.Thread | None = None
         # Deliveries (deliver_due: network, up to ALERT_DELIVERY_TIMEOUT_SECONDS) do not hold up the next group.
         self._deliveries = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ingest-delivery")
 
     def submit(self, pending: Pending) -> Future[IngestResult]:
-        """Queue a push; its future is the IngestResult, or raises IngestRefused (or a database error)."""
-        future: Future[IngestResult] = Future()
+        """Queue a push for the writer thread (started by the first); its future is the IngestResult, or raises
+        IngestRefused (or a database error)."""
         with self._started:
-            while len(self._threads) < WRITER_THREADS:
-                thread = threading.Thread(target=self._run, name=f"ingest-writer-{len(self._threads)}", daemon=True)
-                thread.start()
-                self._threads.append(thread)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+                self._thread.start()
+        return self.enqueue(pending)
+
+    def enqueue(self, pending: Pending) -> Future[IngestResult]:
+        """Queue a push without starting a writer thread (a test takes and writes the groups itself)."""
+        future: Future[IngestResult] = Future()
         self._queue.put((pending, future))
         return future
 
     def _run(self) -> None:
         while True:
-            with self._taking:
-                group = self._next_group()
-            self._write(group)
+            self.write(self.next_group())
 
-    def _next_group(self) -> list[_Item]:
+    def next_group(self) -> list[_Item]:
         """The pushes held back from the last group, then whatever is queued, within the bounds; waits for one
         when there is none."""
         candidates = deque(self._held) if self._held else deque([self._queue.get()])
@@ -84,25 +85,16 @@ class IngestWriter:
         self._held.extend(candidates)
         return group
 
-    def _write(self, group: list[_Item]) -> None:
-        import os
-        import sys
-        import time
-
-        t0 = time.perf_counter()
-        c0 = time.thread_time()
+    def write(self, group: list[_Item]) -> None:
+        """Write a group and answer each of its pushes; a group that fails is written again one push at a time."""
         try:
             done = ingest_group([pending for pending, _ in group])
-            if os.environ.get("GROUP_DEBUG"):
-                print(
-                    f"GROUP {len(group)} {(time.perf_counter() - t0) * 1000:.1f} {(time.thread_time() - c0) * 1000:.1f}",
-                    file=sys.stderr,
-                )
         except Exception as error:  # noqa: BLE001 - each push is answered: alone, or with this error
             if len(group) > 1:
-                log.warning("a group of %d pushes failed (%s); writing them one at a time", len(group), error)
+                why = database_failure(error) or type(error).__name__
+                log.warning("a group of %d pushes failed (%s); writing them one at a time", len(group), why)
                 for item in group:
-                    self._write([item])
+                    self.write([item])
             else:
                 group[0][1].set_exception(error)
             return

@@ -168,7 +168,7 @@ def save_samples(connection: Connection, many: list[SampleRows]) -> list[int]:
     a group of pushes) cost one statement per table, not per sample (storage.many_rows): on PostgreSQL the ids
     are drawn from the sequence first, and every table's rows then go in one round trip; elsewhere the ids come
     back from one INSERT ... RETURNING where the dialect keeps their order (SQLite), else from one INSERT per
-    sample."""
+    sample. The detail rows are given their sample's id (system_metric_id) in place."""
     metrics = tables.system_metrics
     metric_rows = [rows.metric for rows in many]
     if as_json(connection):
@@ -183,7 +183,9 @@ def save_samples(connection: Connection, many: list[SampleRows]) -> list[int]:
     details: dict[str, list[dict[str, Any]]] = {}
     for sample_id, rows in zip(ids, many, strict=True):
         for table_name, values in rows.details.items():
-            details.setdefault(table_name, []).extend({**value, "system_metric_id": sample_id} for value in values)
+            for value in values:  # in place: a copy of each of a group's hundreds of rows costs more than its write
+                value["system_metric_id"] = sample_id
+            details.setdefault(table_name, []).extend(values)
     written = [(metrics, metric_rows)] if as_json(connection) else []
     write_many(connection, written + [(tables.metadata.tables[name], values) for name, values in details.items()])
     return ids
