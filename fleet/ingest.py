@@ -1,12 +1,13 @@
 """The hub's ingest: samples pushed by a host's agent (or a seed client) are stored, graded with the hub's
 thresholds and moved through incidents and notifications exactly as a local monitoring run's are.
 
-A push is stored in one transaction under the host's row lock, so a replay can never store a sample twice (the
-hub's route writes the pushes arriving together as a group, one transaction for all: fleet.ingest_writer): samples are
-numbered in their agent's outbox and the hub keeps, per outbox, the highest number stored; a push repeated
-after a lost answer, by a restarted agent or through another hub behind the same load balancer stores only what
-is newer. A sample collected long before it arrives (an agent's backlog after an outage) is stored and graded,
-and its incidents move, but what it raises is written as a record of the past, not delivered as news.
+A push is stored in one transaction under the host's row lock, so a replay can never store a sample twice:
+samples are numbered in their agent's outbox and the hub keeps, per outbox, the highest number stored; a push
+repeated after a lost answer, by a restarted agent or through another hub behind the same load balancer stores
+only what is newer. The route writes the pushes that arrive together as one group (fleet.ingest_writer): one
+transaction and one statement per table for all of them, each host at most once. A sample collected long before
+it arrives (an agent's backlog after an outage) is stored and graded, and its incidents move, but what it raises
+is written as a record of the past, not delivered as news.
 """
 
 from __future__ import annotations
