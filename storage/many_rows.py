@@ -25,9 +25,10 @@ _FROM_JSON = "FROM json_populate_recordset(NULL::{table}, %s::json)"
 
 def uniform(rows: Rows) -> Rows:
     """Rows with the same keys (an executemany binds the first row's): a column one row lacks is NULL."""
-    keys = list(dict.fromkeys(key for row in rows for key in row))
-    if all(len(row) == len(keys) for row in rows):
+    first = rows[0].keys() if rows else {}.keys()
+    if all(row.keys() == first for row in rows):  # compared in C: a group's thousand rows cost nothing
         return rows
+    keys = list(dict.fromkeys(key for row in rows for key in row))
     return [{key: row.get(key) for key in keys} for row in rows]
 
 
