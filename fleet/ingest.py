@@ -185,6 +185,8 @@ def _new_samples(connection: Connection, found: list[tuple[int, Pending, RowMapp
 
 def _store(connection: Connection, accepted: list[_Accepted]) -> list[Done]:
     """The group's new samples stored at once, then each push's graded and its host's row and marks written."""
+    if not accepted:
+        return []
     figures = [[figures_of(sample) for _, sample in item.new] for item in accepted]
     rows = [
         sample_rows(sample, each)

@@ -48,7 +48,9 @@ def load_incidents_of(connection: Connection, hosts: Collection[str]) -> dict[st
                 "peak_level": Level(row["peak_level"]) if row["peak_level"] else None,
             }
         )
-        active, flapping = stored[incident.host]
+        # MariaDB's collation ignores case: what one host's query finds is that host's, as it always was.
+        host = incident.host if incident.host in stored or len(stored) != 1 else next(iter(stored))
+        active, flapping = stored.setdefault(host, ({}, {}))
         key = (incident.metric, incident.resource)
         if incident.active:
             active[key] = incident

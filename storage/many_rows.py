@@ -56,6 +56,8 @@ def write_many(
     transaction; with as_json, every statement in one pipeline."""
     inserts = [(table, uniform(rows)) for table, rows in inserts if rows]
     updates = [(table, keys, uniform(rows)) for table, keys, rows in updates if rows]
+    if not inserts and not updates:
+        return
     if not as_json(connection):
         for table, rows in inserts:
             connection.execute(insert(table), rows)

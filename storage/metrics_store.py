@@ -169,6 +169,8 @@ def save_samples(connection: Connection, many: list[SampleRows]) -> list[int]:
     are drawn from the sequence first, and every table's rows then go in one round trip; elsewhere the ids come
     back from one INSERT ... RETURNING where the dialect keeps their order (SQLite), else from one INSERT per
     sample. The detail rows are given their sample's id (system_metric_id) in place."""
+    if not many:
+        return []
     metrics = tables.system_metrics
     metric_rows = [rows.metric for rows in many]
     if as_json(connection):
