@@ -1,12 +1,12 @@
 """Group commit for the hub's ingest route: pushes that arrive while a group is being written wait, and are
 then written together, in one transaction (fleet.ingest.ingest_group), by one writer thread per process.
 
-A push costs a few statements whatever the group's size (the host locks, the outbox marks, each table's INSERT,
-the incidents read, the hosts' rows), so under load the cost of a push falls as more arrive at once, and when
-they come one at a time a push is written at once, as before. Nothing is kept between groups: a second hub
+A group costs about a dozen statements whatever its size (the host locks, the outbox marks, each table's
+INSERT, the incidents read, the hosts' rows, the commit), so under load the cost of a push falls as more arrive
+at once; a push that comes alone is written at once, as before. Nothing is kept between groups: a second hub
 process on the same database sees everything a group wrote once it commits. A group holds each host's key at
 most once (a push repeated at once waits for the next group, so the outbox mark of the first decides what the
-second stores); a group that fails is written again one push at a time, so one bad push fails alone.
+second stores); a group the database refuses is written again one push at a time, so one bad push fails alone.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from sqlalchemy.exc import OperationalError
+
 from fleet.ingest import Done, IngestRefused, IngestResult, Pending, deliver, ingest_group
-from storage.database import database_failure
+from storage.database import DatabaseUnavailable, database_failure
 
 log = logging.getLogger("automation.ingest")
 
@@ -86,23 +88,31 @@ class IngestWriter:
         return group
 
     def write(self, group: list[_Item]) -> None:
-        """Write a group and answer each of its pushes; a group that fails is written again one push at a time."""
+        """Write a group and answer each of its pushes; a group that fails is written again one push at a time,
+        unless the database cannot be reached (each push would wait for it again): then each gets the error."""
         try:
             done = ingest_group([pending for pending, _ in group])
         except Exception as error:  # noqa: BLE001 - each push is answered: alone, or with this error
-            if len(group) > 1:
+            if len(group) > 1 and not _unreachable(error):
                 why = database_failure(error) or type(error).__name__
                 log.warning("a group of %d pushes failed (%s); writing them one at a time", len(group), why)
                 for item in group:
                     self.write([item])
             else:
-                group[0][1].set_exception(error)
+                for _, future in group:
+                    future.set_exception(error)
             return
         for (_, future), each in zip(group, done, strict=True):
             if each.deliver is None:
                 _answer(future, each)
             else:
                 self._deliveries.submit(_deliver_then_answer, future, each)
+
+
+def _unreachable(error: Exception) -> bool:
+    """Whether the error is about reaching the database (down, refusing connections, its file gone), not about
+    what a push holds."""
+    return isinstance(error, OperationalError | DatabaseUnavailable)
 
 
 def _answer(future: Future[IngestResult], done: Done) -> None:

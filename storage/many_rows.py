@@ -10,6 +10,7 @@ a finite number is written NULL, as JSON has no NaN (SQLite stores NULL for NaN 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -33,8 +34,16 @@ def uniform(rows: Rows) -> Rows:
 
 
 def as_json(connection: Connection) -> bool:
-    """Whether this connection writes rows as JSON in one pipeline (PostgreSQL through psycopg 3)."""
-    return connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
+    """Whether this connection writes rows as JSON in one pipeline: PostgreSQL through psycopg 3, on a libpq
+    that has pipelines (14 or later; psycopg's binary package brings its own)."""
+    return connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg" and _pipelines()
+
+
+@functools.cache
+def _pipelines() -> bool:
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
 
 
 def next_ids(connection: Connection, table: Table, count: int) -> list[int]:
