@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from monitoring.incidents import TRANSITIONS, AlertSettings, Event, Incident, Observation, damp_flapping, step
 from storage.incident_store import (
     Key,
+    Stored,
     clear_flapping,
     delete_incident,
     load_incidents,
@@ -18,12 +19,18 @@ from storage.incident_store import (
 
 
 def evaluate(
-    connection: Connection, host: str, observations: list[Observation], now: datetime, settings: AlertSettings
+    connection: Connection,
+    host: str,
+    observations: list[Observation],
+    now: datetime,
+    settings: AlertSettings,
+    stored: Stored | None = None,
 ) -> tuple[list[tuple[Event, Observation]], dict[Key, Incident]]:
     """Update the host's incidents (inside the caller's transaction); return the events to notify and the
     observed keys' incidents that are active (pending or firing) now. A key not observed this time (a
-    collector failed, a disk was unmounted) keeps its state."""
-    active, flapping = load_incidents(connection, host)
+    collector failed, a disk was unmounted) keeps its state. `stored`: the host's incidents as load_incidents
+    reads them, when the caller read them already in this transaction (the hub reads a group's hosts at once)."""
+    active, flapping = stored if stored is not None else load_incidents(connection, host)
     raised: list[tuple[Event, Observation]] = []
     now_active: dict[Key, Incident] = {}
     for observation in observations:

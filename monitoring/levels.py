@@ -40,6 +40,8 @@ class MetricThresholds(NamedTuple):
 
     def levels_for(self, *resource_names: str | None, host: str | None = None) -> Levels:
         """Each level from the first name that overrides it (see override_keys), else the default."""
+        if not self.warning_overrides and not self.critical_overrides:
+            return self.default  # most metrics: the hub grades thousands of measurements a second
         keys = override_keys(resource_names, host)
         return Levels(
             _first(self.warning_overrides, keys, self.default.warning),

@@ -27,7 +27,7 @@ from monitoring.rates import CounterSnapshot
 from monitoring.sample import Sample
 from monitoring.snapshot import live_snapshot
 from storage.database import db, sqlite_file, write_transaction
-from storage.incident_store import active_silence_patterns, load_incidents
+from storage.incident_store import Stored, active_silence_patterns, load_incidents
 from storage.metrics_store import disk_usage_history, insert_notification, latest_counters, save_sample
 from storage.sample_rows import baseline_values, sample_rows
 from storage.schema import SCHEMA_REVISION, current_revision, init_database
@@ -245,13 +245,14 @@ def record_events(
     settings: Settings,
     job_execution_id: int | None = None,
     late_note: str | None = None,
+    stored: Stored | None = None,
 ) -> Recorded:
     """Move the incidents a stored sample's measurements touch; write their notifications and queue their
     deliveries, in the caller's transaction. With `late_note` (a sample that arrives long after it was taken: an
     agent's backlog) the notifications are written with the note appended and nothing is queued: an alert of the
-    past is a record, not news."""
+    past is a record, not news. `stored`: the host's incidents, already read in this transaction (evaluate)."""
     observed = observations(found, settings, sample.hostname)
-    raised, incidents = evaluate(connection, sample.hostname, observed, sample.timestamp, settings.alerts)
+    raised, incidents = evaluate(connection, sample.hostname, observed, sample.timestamp, settings.alerts, stored)
     silences = active_silence_patterns(connection, sample.timestamp) if raised else []
     written = []
     for event, observation in sorted(raised, key=lambda item: item[0].level is not Level.CRITICAL):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from monitoring.incidents import ACTIVE_STATUSES, Incident, IncidentStatus
@@ -17,17 +18,29 @@ _FIELDS = [field.name for field in dataclasses.fields(Incident)]
 Key = tuple[str, str]
 
 
-def load_incidents(connection: Connection, host: str) -> tuple[dict[Key, Incident], dict[Key, Incident]]:
+Stored = tuple[dict[Key, Incident], dict[Key, Incident]]
+_LOAD = (
+    select(*(tables.alert_incidents.c[name] for name in _FIELDS))
+    .where(
+        tables.alert_incidents.c.host.in_(bindparam("hosts", expanding=True)),
+        or_(
+            tables.alert_incidents.c.status.in_(ACTIVE_STATUSES),
+            tables.alert_incidents.c.flapping.is_(True),
+        ),
+    )
+    .order_by(tables.alert_incidents.c.id)
+)
+
+
+def load_incidents(connection: Connection, host: str) -> Stored:
     """The host's active incidents and, per key, its latest episode marked flapping."""
-    table = tables.alert_incidents
-    rows = connection.execute(
-        select(*(table.c[name] for name in _FIELDS))
-        .where(table.c.host == host, or_(table.c.status.in_(ACTIVE_STATUSES), table.c.flapping.is_(True)))
-        .order_by(table.c.id)
-    ).mappings()
-    active: dict[Key, Incident] = {}
-    flapping: dict[Key, Incident] = {}
-    for row in rows:
+    return load_incidents_of(connection, [host])[host]
+
+
+def load_incidents_of(connection: Connection, hosts: Collection[str]) -> dict[str, Stored]:
+    """load_incidents of several hosts in one query (the hub's ingest of a group of pushes)."""
+    stored: dict[str, Stored] = {host: ({}, {}) for host in hosts}
+    for row in connection.execute(_LOAD, {"hosts": list(stored)}).mappings():
         incident = Incident(
             **{
                 **row,
@@ -35,12 +48,15 @@ def load_incidents(connection: Connection, host: str) -> tuple[dict[Key, Inciden
                 "peak_level": Level(row["peak_level"]) if row["peak_level"] else None,
             }
         )
+        # MariaDB's collation ignores case: what one host's query finds is that host's, as it always was.
+        host = incident.host if incident.host in stored or len(stored) != 1 else next(iter(stored))
+        active, flapping = stored.setdefault(host, ({}, {}))
         key = (incident.metric, incident.resource)
         if incident.active:
             active[key] = incident
         if incident.flapping:
             flapping[key] = incident
-    return active, flapping
+    return stored
 
 
 def transitions_since(connection: Connection, host: str, key: Key, since: datetime) -> int:

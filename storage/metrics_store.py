@@ -20,6 +20,7 @@ from monitoring.figures import IDENTITY_ATTRIBUTES, Figures, ResourceFigures
 from monitoring.rates import CounterSnapshot
 from storage import tables
 from storage.database import inserted_id
+from storage.many_rows import as_json, next_ids, uniform, write_many
 from storage.sample_rows import RESOURCE_TABLES, SampleRows
 
 # Only the columns rates start from: compiling a select of every column costs more than the whole query.
@@ -237,32 +238,33 @@ def save_sample(
 
 
 def save_samples(connection: Connection, many: list[SampleRows]) -> list[int]:
-    """Insert samples with their details, in order; their system_metrics ids. Several samples (a host's backlog)
-    cost one statement per table, not per sample: the ids come back from one INSERT ... RETURNING where the
-    dialect keeps their order (PostgreSQL, SQLite), else from one INSERT per sample."""
+    """Insert samples with their details, in order; their system_metrics ids. Several samples (a host's backlog,
+    a group of pushes) cost one statement per table, not per sample (storage.many_rows): on PostgreSQL the ids
+    are drawn from the sequence first, and every table's rows then go in one round trip; elsewhere the ids come
+    back from one INSERT ... RETURNING where the dialect keeps their order (SQLite), else from one INSERT per
+    sample. The detail rows are given their sample's id (system_metric_id) in place."""
+    if not many:
+        return []
     metrics = tables.system_metrics
-    if len(many) > 1 and connection.dialect.insert_executemany_returning_sort_by_parameter_order:
+    metric_rows = [rows.metric for rows in many]
+    if as_json(connection):
+        ids = next_ids(connection, metrics, len(many))
+        metric_rows = [{"id": sample_id, **row} for sample_id, row in zip(ids, metric_rows, strict=True)]
+    elif len(many) > 1 and connection.dialect.insert_executemany_returning_sort_by_parameter_order:
         statement = insert(metrics).returning(metrics.c.id, sort_by_parameter_order=True)
-        ids = [int(sample_id) for sample_id in connection.scalars(statement, _uniform([rows.metric for rows in many]))]
+        ids = [int(sample_id) for sample_id in connection.scalars(statement, uniform(metric_rows))]
     else:
         # Values as parameters, not .values(): the statement stays the same, so it is compiled once per engine.
-        ids = [int(inserted_id(connection.execute(insert(metrics), rows.metric))) for rows in many]
+        ids = [int(inserted_id(connection.execute(insert(metrics), row))) for row in metric_rows]
     details: dict[str, list[dict[str, Any]]] = {}
     for sample_id, rows in zip(ids, many, strict=True):
         for table_name, values in rows.details.items():
-            details.setdefault(table_name, []).extend({**value, "system_metric_id": sample_id} for value in values)
-    for table_name, values in details.items():
-        if values:
-            connection.execute(insert(tables.metadata.tables[table_name]), _uniform(values))
+            for value in values:  # in place: a copy of each of a group's hundreds of rows costs more than its write
+                value["system_metric_id"] = sample_id
+            details.setdefault(table_name, []).extend(values)
+    written = [(metrics, metric_rows)] if as_json(connection) else []
+    write_many(connection, written + [(tables.metadata.tables[name], values) for name, values in details.items()])
     return ids
-
-
-def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows with the same keys (an executemany binds the first row's): a column one sample lacks is NULL."""
-    keys = list(dict.fromkeys(key for row in rows for key in row))
-    if all(len(row) == len(keys) for row in rows):
-        return rows
-    return [{key: row.get(key) for key in keys} for row in rows]
 
 
 def _upsert_baseline(dialect: str, values: dict[str, Any]) -> Any:

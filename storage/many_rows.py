@@ -1,0 +1,144 @@
+"""Many rows written to several tables at once, for samples stored in bulk (a group of pushes, a backlog).
+
+On PostgreSQL through psycopg each table's rows travel as one JSON document (`INSERT ... SELECT ... FROM
+json_populate_recordset`, or `UPDATE ... FROM` it), encoded by orjson in C, and the statements of all the tables
+are sent in one pipeline: one round trip for all of them, and a fraction of the Python work of an executemany,
+which psycopg sends row by row. Elsewhere each table is one executemany. Values pass through the columns' bind
+processing first (storage.types.UTCDateTime's naive UTC), as a statement's parameters would; a float that is not
+a finite number is written NULL, as JSON has no NaN (SQLite stores NULL for NaN too).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+Rows = list[dict[str, Any]]
+_FROM_JSON = "FROM json_populate_recordset(NULL::{table}, %s::json)"
+
+
+def uniform(rows: Rows) -> Rows:
+    """Rows with the same keys (an executemany binds the first row's): a column one row lacks is NULL."""
+    first = rows[0].keys() if rows else {}.keys()
+    if all(row.keys() == first for row in rows):  # compared in C: a group's thousand rows cost nothing
+        return rows
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    return [{key: row.get(key) for key in keys} for row in rows]
+
+
+def as_json(connection: Connection) -> bool:
+    """Whether this connection writes rows as JSON in one pipeline: PostgreSQL through psycopg 3, on a libpq
+    that has pipelines (14 or later; psycopg's binary package brings its own)."""
+    return connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg" and _pipelines()
+
+
+@functools.cache
+def _pipelines() -> bool:
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
+
+
+def next_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """`count` new ids of `table` (as_json must hold), ascending, as one INSERT would have numbered its rows."""
+    with _cursor(connection) as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", (table.name, count)
+        )
+        return sorted(int(row[0]) for row in cursor.fetchall())
+
+
+def write_many(
+    connection: Connection,
+    inserts: Sequence[tuple[Table, Rows]],
+    updates: Sequence[tuple[Table, tuple[str, ...], Rows]] = (),
+) -> None:
+    """Insert each table's rows (dicts of column values; a missing column is NULL), then update rows: (table,
+    the key columns that find a row, rows of the key's and the changed columns' values). In the caller's
+    transaction; with as_json, every statement in one pipeline."""
+    inserts = [(table, uniform(rows)) for table, rows in inserts if rows]
+    updates = [(table, keys, uniform(rows)) for table, keys, rows in updates if rows]
+    if not inserts and not updates:
+        return
+    if not as_json(connection):
+        for table, rows in inserts:
+            connection.execute(insert(table), rows)
+        for table, keys, rows in updates:
+            connection.execute(_update_by_key(table, keys, list(rows[0])), [_keyed(row, keys) for row in rows])
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    with _pipeline(connection) as cursor:
+        for table, rows in inserts:
+            name, (columns, document) = _table_name(connection, table), _json_rows(connection, table, rows)
+            cursor.execute(
+                f"INSERT INTO {name} ({columns}) SELECT {columns} {_FROM_JSON.format(table=name)}", (document,)
+            )
+        for table, keys, rows in updates:
+            name, (_, document) = _table_name(connection, table), _json_rows(connection, table, rows)
+            changed = ", ".join(f"{quote(column)} = v.{quote(column)}" for column in rows[0] if column not in keys)
+            found = " AND ".join(f"t.{quote(column)} = v.{quote(column)}" for column in keys)
+            cursor.execute(
+                f"UPDATE {name} AS t SET {changed} {_FROM_JSON.format(table=name)} AS v WHERE {found}", (document,)
+            )
+
+
+def _update_by_key(table: Table, keys: tuple[str, ...], names: list[str]) -> Any:
+    return (
+        update(table)
+        .where(*(table.c[name] == bindparam(f"key_{name}") for name in keys))
+        .values({name: bindparam(name) for name in names if name not in keys})
+    )
+
+
+def _keyed(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {**{name: value for name, value in row.items() if name not in keys}, **{f"key_{k}": row[k] for k in keys}}
+
+
+def _table_name(connection: Connection, table: Table) -> str:
+    return connection.dialect.identifier_preparer.format_table(table)
+
+
+def _json_rows(connection: Connection, table: Table, rows: Rows) -> tuple[str, str]:
+    """The rows' column list and the rows as one JSON document, their values bound as the columns bind them."""
+    names = list(rows[0])
+    dialect = connection.dialect
+    processors = [
+        (name, process)
+        for name in names
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    if processors:
+        rows = [
+            {**row, **{name: process(row[name]) for name, process in processors if row[name] is not None}}
+            for row in rows
+        ]
+    return ", ".join(dialect.identifier_preparer.quote(name) for name in names), orjson.dumps(rows).decode()
+
+
+@contextmanager
+def _cursor(connection: Connection) -> Iterator[Any]:
+    """A psycopg cursor of the connection's transaction; an error is raised as SQLAlchemy's, as a statement run
+    through the connection would raise it."""
+    import psycopg
+
+    raw: psycopg.Connection[Any] = connection.connection.dbapi_connection  # type: ignore[assignment]
+    try:
+        with raw.cursor() as cursor:
+            yield cursor
+    except psycopg.Error as error:
+        raise DBAPIError.instance("bulk write", None, error, psycopg.Error) from error
+
+
+@contextmanager
+def _pipeline(connection: Connection) -> Iterator[Any]:
+    """A psycopg cursor whose statements are sent together and answered at the block's end."""
+    raw = connection.connection.dbapi_connection
+    with _cursor(connection) as cursor, raw.pipeline():  # type: ignore[union-attr]
+        yield cursor
