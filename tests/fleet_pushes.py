@@ -11,6 +11,7 @@ import urllib.request
 from datetime import datetime
 from typing import Any
 
+from monitoring.collectors.containers import ContainerReading, ContainersReading
 from monitoring.sample import Sample
 from monitoring.snapshot import live_snapshot
 from monitoring.wire import batch_body, encode_sample
@@ -29,7 +30,31 @@ def collected_sample() -> Sample:
     settings = load_settings({"MONITOR_HOSTNAME": "collector"})
     before = live_snapshot(settings)
     time.sleep(0.2)
-    return collect_sample(settings, before)
+    sample = collect_sample(settings, before)
+    sample.containers = ContainersReading(engine="docker", containers=[PUSHED_CONTAINER])  # as a Docker host's
+    return sample
+
+
+# A container as an agent on a Docker host pushes it: running, failing its health check.
+PUSHED_CONTAINER = ContainerReading(
+    id="4f" * 32,
+    name="web",
+    image="nginx:1.27",
+    state="running",
+    engine="docker",
+    health="unhealthy",
+    restart_count=0,
+    oom_killed=False,
+    started_at="2026-11-30T10:00:00.123456789Z",
+    cpu_cores=0.5,
+    cpu_host_percent=25.0,
+    memory_used_bytes=50 * 2**20,
+    memory_limit_bytes=100 * 2**20,
+    memory_percent=50.0,
+    pids=3,
+    restarts_in_window=0,
+    gone=0,
+)
 
 
 def sample_at(collected: Sample, taken_at: datetime, cpu_percent: float) -> bytes:

@@ -67,6 +67,12 @@ def test_a_batch_is_stored_once_graded_and_its_host_recorded(
     rows = fetch(database_url, "SELECT hostname, cpu_percent FROM system_metrics ORDER BY timestamp, id")
     assert [(row[0], row[1]) for row in rows] == [("web1", 20.0), ("web1", 99.0), ("web1", 98.0)]
     assert count(database_url, "SELECT COUNT(*) FROM system_metric_disks") > 0, "the details travel too"
+    containers = fetch(
+        database_url, "SELECT name, state, health, cpu_cores, oom_killed, pids FROM system_metric_containers"
+    )
+    assert [tuple(row) for row in containers] == [("web", "running", "unhealthy", 0.5, False, 3)] * 3
+    unhealthy = "SELECT status FROM alert_incidents WHERE metric = 'container_unhealthy' AND resource = 'web'"
+    assert [row[0] for row in fetch(database_url, unhealthy)] == ["warning"]
     notified = fetch(
         database_url, "SELECT host, metric, level, message FROM notifications WHERE metric = 'cpu_percent'"
     )
