@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# The container engines are a plugin of the test modules that use them (pytest_plugins), which also import its
+# names: its asserts are rewritten once registered here, before any of them imports it.
+pytest.register_assert_rewrite("tests.container_engines")
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "monitoring" / "system_monitor.py"
 MAIN = ROOT / "main.py"

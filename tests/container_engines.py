@@ -460,7 +460,9 @@ def _start_scene(engine: Engine) -> Scene:
             "x=$(head -c 100000000 /dev/zero | tr '\\0' a); sleep 100000",
             options=("--memory", "32m", "--memory-swap", "32m"),
         ),
-        "loop": engine.run("loop", "sh", "-c", "exit 3", options=("--restart", "always")),
+        # A second of life before each exit: Podman restarts at once, and a container that exits as it starts keeps
+        # its restart handling busy enough to skew the other containers' figures.
+        "loop": engine.run("loop", "sh", "-c", "sleep 1; exit 3", options=("--restart", "always")),
         "unhealthy": engine.run(
             "unhealthy",
             "sleep",

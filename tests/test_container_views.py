@@ -17,12 +17,11 @@ import pytest
 
 from tests.agent_process import agent_environ, start_agent, stop_agent, wait_for
 from tests.api_server import Server, main_py, serving
-from tests.container_engines import HELD_MIB, IMAGE, LIMIT_MIB, Scene, docker_engine, docker_scene, engine_session
+from tests.container_engines import HELD_MIB, IMAGE, LIMIT_MIB, Scene
 from tests.test_prometheus import assert_promtool_clean, of_host, samples
 
-# The session fixtures, used by name.
-__all__ = ["docker_engine", "docker_scene", "engine_session"]
-
+# The engines and their containers, started once for the whole session whichever modules use them.
+pytest_plugins = ["tests.container_engines"]
 pytestmark = pytest.mark.slow
 AGENT_HOST = "container-host-1"
 SCENE = {"idle", "busy", "memory", "oom", "loop", "unhealthy", "failed"}

@@ -29,31 +29,14 @@ from monitoring.containers.engine_stats import docker_stats, podman_stats
 from monitoring.rates import CounterSnapshot
 from monitoring.units import MIB
 from tests.conftest import MAIN, ROOT, clean_environ
-from tests.container_engines import (
-    HELD_MIB,
-    LIMIT_MIB,
-    Scene,
-    docker_engine,
-    docker_scene,
-    engine_session,
-    podman_engine,
-    podman_scene,
-    scene,
-    wait_for,
-)
+from tests.container_engines import HELD_MIB, LIMIT_MIB, Scene, wait_for
 
 if TYPE_CHECKING:
     from tests.conftest import Workspace
 
-__all__ = [
-    "docker_engine",
-    "docker_scene",
-    "engine_session",
-    "podman_engine",
-    "podman_scene",
-    "scene",
-]  # the session fixtures, used by name
 
+# The engines and their containers, started once for the whole session whichever modules use them.
+pytest_plugins = ["tests.container_engines"]
 pytestmark = pytest.mark.slow
 
 
