@@ -578,7 +578,7 @@ def test_containers_table_of_the_host_hidden_without_containers(server: Server, 
     assert db.locator(".badge").first.get_attribute("class") == "badge warning"
     assert table.locator("tr[data-container='web'] .badge").get_attribute("class") == "badge ok"
     assert db.locator("td[data-figure='incident'] .badge").inner_text() == "warning"
-    assert "Container unhealthy" in cell("db", "incident")
+    assert "Failing health check" in cell("db", "incident")
     assert cell("db", "restarts").split() == ["4", "2", "recently"]
     batch = table.locator("tr[data-container='batch']")
     assert batch.locator(".badge").first.inner_text() == "exited (killed for memory)"
