@@ -208,6 +208,29 @@ def _device_io(
     )
 
 
+def _container_flag(
+    name: str, label: str, help_text: str, short_name: str, critical: bool = False, column: str | None = None
+) -> Metric:
+    """A container's lifecycle state as 1 (yes) or 0 (no), graded on by default: a level of 0 fires on yes, as
+    WARNING (or CRITICAL); `column` where the next sample reads it back."""
+    return Metric(
+        name,
+        unit=Unit.FLAG,
+        kind=_GAUGE,
+        label=label,
+        help=help_text,
+        resource_kind=_CONTAINER,
+        column=column,
+        value_type=_INTEGER if column else ValueType.FLOAT,
+        env_prefix=name.upper(),
+        warning=None if critical else 0,
+        critical=0 if critical else None,
+        maximum=1,
+        hysteresis=Hysteresis.NONE,
+        short_name=short_name,
+    )
+
+
 CATALOGUE: tuple[Metric, ...] = (
     # --- CPU ----------------------------------------------------------------------------------------------------
     Metric(
@@ -1140,63 +1163,31 @@ CATALOGUE: tuple[Metric, ...] = (
         short_name="Container restarts",
         prometheus="container_restarts_in_window",
     ),
-    Metric(
+    _container_flag(
         "container_unhealthy",
-        unit=Unit.FLAG,
-        kind=_GAUGE,
-        label="Failing health check",
-        help="1 while the container's health check fails, 0 while it passes (none without a health check)",
-        resource_kind=_CONTAINER,
-        env_prefix="CONTAINER_UNHEALTHY",
-        warning=0,
-        critical=None,
-        maximum=1,
-        hysteresis=Hysteresis.NONE,
-        short_name="Container unhealthy",
+        "Failing health check",
+        "1 while the container's health check fails, 0 while it passes (none without a health check)",
+        "Container unhealthy",
     ),
-    Metric(
+    _container_flag(
         "container_oom_killed",
-        unit=Unit.FLAG,
-        kind=_GAUGE,
-        label="Killed for memory",
-        help="1 when the engine says the kernel killed the container for memory (until it starts again)",
-        resource_kind=_CONTAINER,
-        env_prefix="CONTAINER_OOM_KILLED",
-        warning=None,
-        critical=0,
-        maximum=1,
-        hysteresis=Hysteresis.NONE,
-        short_name="Container OOM-killed",
+        "Killed for memory",
+        "1 when the engine says the kernel killed the container for memory (until it starts again)",
+        "Container OOM-killed",
+        critical=True,
     ),
-    Metric(
+    _container_flag(
         "container_failed",
-        unit=Unit.FLAG,
-        kind=_GAUGE,
-        label="Exited with an error",
-        help="1 while the container is stopped after exiting with a non-zero code",
-        resource_kind=_CONTAINER,
-        env_prefix="CONTAINER_FAILED",
-        warning=0,
-        critical=None,
-        maximum=1,
-        hysteresis=Hysteresis.NONE,
-        short_name="Container failed",
+        "Exited with an error",
+        "1 while the container is stopped after exiting with a non-zero code",
+        "Container failed",
     ),
-    Metric(
+    _container_flag(
         "container_gone",
-        unit=Unit.FLAG,
-        kind=_GAUGE,
-        label="Gone",
-        help="1 in the first sample where a container of the previous one is no longer listed, 0 after",
-        resource_kind=_CONTAINER,
+        "Gone",
+        "1 in the first sample where a container of the previous one is no longer listed, 0 after",
+        "Container gone",
         column="gone",
-        value_type=_INTEGER,
-        env_prefix="CONTAINER_GONE",
-        warning=0,
-        critical=None,
-        maximum=1,
-        hysteresis=Hysteresis.NONE,
-        short_name="Container gone",
     ),
     # --- the fleet: hosts that stopped pushing (the hub's check, not a sample) --------------------------------
     Metric(

@@ -141,15 +141,7 @@ class EngineSession:
         directory.mkdir()
         (directory / "containers.conf").write_text(PODMAN_CONF)
         socket_path = str(directory / "podman.sock")
-        command = [
-            "podman",
-            "--root",
-            str(directory / "root"),
-            "--runroot",
-            str(directory / "runroot"),
-            "--tmpdir",
-            str(directory / "tmp"),
-        ]
+        command = _podman_command(directory)
         environ = {**os.environ, "CONTAINERS_CONF": str(directory / "containers.conf")}
         environ.pop("CONTAINER_HOST", None)
         log = open(directory / "service.log", "wb")  # noqa: SIM115 - the service writes it until the end
@@ -263,9 +255,9 @@ def _stop_docker(directory: Path) -> None:
 _DOCKER = ["docker"]
 
 
-def _stop_podman(directory: Path) -> None:
-    environ = {**os.environ, "CONTAINERS_CONF": str(directory / "containers.conf")}
-    command = [
+def _podman_command(directory: Path) -> list[str]:
+    """podman over the session's own storage under `directory`."""
+    return [
         "podman",
         "--root",
         str(directory / "root"),
@@ -274,6 +266,11 @@ def _stop_podman(directory: Path) -> None:
         "--tmpdir",
         str(directory / "tmp"),
     ]
+
+
+def _stop_podman(directory: Path) -> None:
+    environ = {**os.environ, "CONTAINERS_CONF": str(directory / "containers.conf")}
+    command = _podman_command(directory)
     _quiet([*command, "rm", "-f", "-a", "-t", "0"], environ, timeout=120)
     pid = _pid_in(directory / "service.pid")
     if pid and _alive(pid):
