@@ -138,7 +138,12 @@ def test_fake_reuses_the_real_exception_classes_and_constants() -> None:
 
 def test_fake_returns_what_the_real_binding_returns(fake_nvml: FakeNvml) -> None:
     fake_nvml.devices = [
-        FakeDevice(memory_total=8 * GIB, memory_used=GIB, graphics_processes=[FakeProcess(1234, None)])
+        FakeDevice(
+            memory_total=8 * GIB,
+            memory_used=GIB,
+            memory_reserved=256 * MIB,
+            graphics_processes=[FakeProcess(1234, None)],
+        )
     ]
     with pytest.raises(pynvml.NVMLError_Uninitialized):
         fake_pynvml.nvmlDeviceGetCount()
@@ -150,9 +155,15 @@ def test_fake_returns_what_the_real_binding_returns(fake_nvml: FakeNvml) -> None
     assert isinstance(fake_pynvml.nvmlDeviceGetUtilizationRates(handle), pynvml.c_nvmlUtilization_t)
     memory = fake_pynvml.nvmlDeviceGetMemoryInfo(handle)
     assert isinstance(memory, pynvml.c_nvmlMemory_t)
-    assert (memory.total, memory.used, memory.free) == (8 * GIB, GIB, 7 * GIB)
+    assert (memory.total, memory.used, memory.free) == (8 * GIB, GIB + 256 * MIB, 7 * GIB - 256 * MIB)
     memory_v2 = fake_pynvml.nvmlDeviceGetMemoryInfo(handle, version=pynvml.nvmlMemory_v2)
     assert isinstance(memory_v2, pynvml.c_nvmlMemory_v2_t) and memory_v2.version == pynvml.nvmlMemory_v2
+    assert (memory_v2.total, memory_v2.reserved, memory_v2.used, memory_v2.free) == (
+        8 * GIB,
+        256 * MIB,
+        GIB,
+        7 * GIB - 256 * MIB,
+    )
     with pytest.raises(pynvml.NVMLError_InvalidArgument):
         fake_pynvml.nvmlDeviceGetTemperature(handle, pynvml.NVML_TEMPERATURE_COUNT)
     [process] = fake_pynvml.nvmlDeviceGetGraphicsRunningProcesses(handle)
@@ -503,6 +514,29 @@ def test_a_driver_without_v3_process_lists_still_gives_the_other_fields(
     assert reading.devices[0].temperature_celsius == 71.0
     assert reading.devices[0].processes == []
     assert reading.devices[0].problems
+
+
+def test_used_memory_leaves_out_the_driver_reserve_as_nvidia_smi_does(fake_nvml: FakeNvml, settings: Settings) -> None:
+    fake_nvml.devices = [FakeDevice(memory_total=80 * GIB, memory_used=2 * GIB, memory_reserved=512 * MIB)]
+
+    [device] = gpu.collect(settings).devices
+
+    assert (device.memory_total_mib, device.memory_used_mib, device.memory_percent) == (81920.0, 2048.0, 2.5)
+    assert device.problems == []
+
+
+def test_a_driver_without_the_v2_memory_call_gives_the_v1_figures_quietly(
+    fake_nvml: FakeNvml, settings: Settings
+) -> None:
+    """Drivers before R510 lack nvmlDeviceGetMemoryInfo_v2: their v1 `used` (reserve included) is all there is."""
+    fake_nvml.devices = [FakeDevice(memory_total=16 * GIB, memory_used=GIB, memory_reserved=256 * MIB)]
+    function_not_found = pynvml.NVMLError(pynvml.NVML_ERROR_FUNCTION_NOT_FOUND)
+    fake_nvml.devices[0].errors["nvmlDeviceGetMemoryInfo_v2"] = function_not_found
+
+    [device] = gpu.collect(settings).devices
+
+    assert (device.memory_total_mib, device.memory_used_mib) == (16384.0, 1280.0)
+    assert device.problems == []
 
 
 def test_a_process_both_compute_and_graphics_is_listed_once(fake_nvml: FakeNvml, settings: Settings) -> None:

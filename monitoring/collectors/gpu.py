@@ -151,7 +151,7 @@ def _read_device(nvml: Any, index: int) -> GpuReading:
     if utilization is not None:
         gpu.utilization_percent = float(utilization.gpu)
         gpu.memory_utilization_percent = float(utilization.memory)
-    memory = read(nvml.nvmlDeviceGetMemoryInfo)
+    memory = _memory_without_reserved(nvml, handle) or read(nvml.nvmlDeviceGetMemoryInfo)
     if memory is not None:
         gpu.memory_total_mib = memory.total / MIB
         gpu.memory_used_mib = memory.used / MIB
@@ -168,6 +168,16 @@ def _read_device(nvml: Any, index: int) -> GpuReading:
     if gpu.problems:
         log.info("GPU %d: %s", index, "; ".join(gpu.problems))
     return gpu
+
+
+def _memory_without_reserved(nvml: Any, handle: Any) -> Any:
+    """NVML's v2 memory figures, whose `used` leaves out what the driver reserves for itself, as nvidia-smi shows
+    it (the v1 call counts the reserve as used: hundreds of MiB on an idle card). None where the driver has no v2
+    call (before R510) or it fails: the caller then reads v1, which records a failure that is real."""
+    try:
+        return nvml.nvmlDeviceGetMemoryInfo(handle, version=nvml.nvmlMemory_v2)
+    except nvml.NVMLError:
+        return None
 
 
 def _processes(raw: list[Any]) -> list[GpuProcess]:

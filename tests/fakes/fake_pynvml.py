@@ -26,6 +26,7 @@ from pynvml import (
     c_nvmlUtilization_t,
     nvmlStructToFriendlyObject,
 )
+from pynvml import nvmlMemory_v2 as nvmlMemory_v2  # the version callers pass to nvmlDeviceGetMemoryInfo, re-exported
 
 # The real exception classes (NVMLError, NVMLError_NotSupported, ..., NVMLLibraryMismatchError) and constants.
 globals().update({name: value for name, value in vars(_real).items() if name.startswith("NVML")})
@@ -49,7 +50,8 @@ class FakeDevice:
     utilization_gpu: int = 0  # percent
     utilization_memory: int = 0  # percent
     memory_total: int = 40 * 2**30  # bytes
-    memory_used: int = 0  # bytes
+    memory_used: int = 0  # bytes, as nvidia-smi shows them: without the driver's reserve
+    memory_reserved: int = 0  # bytes the driver keeps for itself; the v1 call counts them as used
     temperature: int = 40  # Celsius
     power_usage: int = 50_000  # milliwatts
     enforced_power_limit: int = 400_000  # milliwatts
@@ -151,9 +153,15 @@ def nvmlDeviceGetUtilizationRates(handle: FakeHandle) -> c_nvmlUtilization_t:
 
 
 def nvmlDeviceGetMemoryInfo(handle: FakeHandle, version: int | None = None) -> c_nvmlMemory_t | c_nvmlMemory_v2_t:
-    device = _device("nvmlDeviceGetMemoryInfo", handle)
-    sizes = dict(total=device.memory_total, used=device.memory_used, free=device.memory_total - device.memory_used)
-    return c_nvmlMemory_v2_t(version=version, reserved=0, **sizes) if version else c_nvmlMemory_t(**sizes)
+    """The real wrapper calls nvmlDeviceGetMemoryInfo_v2 when given a version: `errors` can fail each alone."""
+    device = _device("nvmlDeviceGetMemoryInfo_v2" if version else "nvmlDeviceGetMemoryInfo", handle)
+    free = device.memory_total - device.memory_used - device.memory_reserved
+    if version:
+        reserved = device.memory_reserved
+        return c_nvmlMemory_v2_t(
+            version=version, total=device.memory_total, reserved=reserved, free=free, used=device.memory_used
+        )
+    return c_nvmlMemory_t(total=device.memory_total, free=free, used=device.memory_used + device.memory_reserved)
 
 
 def nvmlDeviceGetTemperature(handle: FakeHandle, sensor: int) -> int:
