@@ -19,6 +19,8 @@ from config.paths import PROJECT_ROOT
 from config.settings import Settings
 from dashboard.cache import TimedCache, VersionedCache
 from dashboard.errors import http_error, server_error, validation_error
+from dashboard.ingest_front import IngestFront, openapi_paths
+from dashboard.ingest_front import schema_components as ingest_components
 from dashboard.live_sample import LiveSampler
 from dashboard.prometheus import metrics_registry
 from dashboard.request_limits import RequestLimits
@@ -29,7 +31,6 @@ from dashboard.routers import (
     host_admin,
     hosts,
     incidents,
-    ingest,
     jobs,
     monitoring,
     prometheus,
@@ -51,8 +52,9 @@ STATIC_DIR = PROJECT_ROOT / "dashboard" / "static"
 READ_THREADS = 4
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The application for `settings` (storage.db must be bound to the database)."""
+def create_app(settings: Settings) -> IngestFront:
+    """The application for `settings` (storage.db must be bound to the database), behind the ingest route's
+    front (dashboard.ingest_front)."""
     live = LiveSampler(settings)
     silent_hosts = SilentHostWatch(lambda: db.engine, settings)
 
@@ -93,25 +95,27 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    routers = (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, ingest.router)
-    for router in (*routers, hosts.router, host_admin.router, prometheus.router, seed_ingest.router):
+    routers = (health.router, monitoring.router, incidents.router, jobs.router, api_v1.router, hosts.router)
+    for router in (*routers, host_admin.router, prometheus.router, seed_ingest.router):
         app.include_router(router)
-    _publish_components(app, ingest.schema_components())
+    _publish_components(app, ingest_components(), openapi_paths())
     _publish_components(app, seed_ingest.schema_components())
     app.include_router(docs.router)
     if STATIC_DIR.is_dir():
         app.router.routes.append(PageMount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"))
-    return app
+    return IngestFront(app, settings, app.state.env_thresholds)
 
 
-def _publish_components(app: FastAPI, extra: dict[str, Any]) -> None:
-    """Add schemas the routes reference but FastAPI cannot derive (the wire format's, from msgspec) to the
-    published document, once, when it is first built."""
+def _publish_components(app: FastAPI, extra: dict[str, Any], paths: dict[str, Any] | None = None) -> None:
+    """Add schemas the routes reference but FastAPI cannot derive (the wire format's, from msgspec), and routes
+    served in front of it (`paths`), to the published document, once, when it is first built."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            components = build().setdefault("components", {})
+            document = build()
+            document["paths"].update(paths or {})
+            components = document.setdefault("components", {})
             for section, entries in extra.items():
                 components.setdefault(section, {}).update(entries)
         return app.openapi_schema or build()

@@ -70,7 +70,7 @@ class ErrorLoggingRoute(APIRoute):
             except (FrameworkHTTPException, RequestValidationError):
                 raise
             except Exception as error:  # noqa: BLE001 - the client gets a generic answer, the log the details
-                return unexpected_error(request, error)
+                return unexpected_error(request.method, request.url.path, error)
 
         return handle
 
@@ -82,11 +82,12 @@ def found_or_404(row: Row | None, what: str, key: object) -> Row:
     return row
 
 
-def unexpected_error(request: Request, error: Exception) -> Response:
+def unexpected_error(method: str, path: str, error: Exception) -> Response:
+    """503 for a database that cannot be reached, else a generic 500 with the traceback in the log."""
     if isinstance(error, OperationalError | DatabaseUnavailable):  # down, locked, unreadable, deleted under us
-        log.warning("%s %s: database unavailable (%s)", request.method, request.url.path, type(error).__name__)
+        log.warning("%s %s: database unavailable (%s)", method, path, type(error).__name__)
         return json_response({"detail": "the database is unavailable; try again shortly"}, status_code=503)
-    log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    log.error("%s %s failed", method, path, exc_info=error)
     return json_response({"detail": "internal server error; the server log has the details"}, status_code=500)
 
 
@@ -137,4 +138,4 @@ async def validation_error(request: Request, error: Exception) -> Response:
 
 async def server_error(request: Request, error: Exception) -> Response:
     """Errors outside the routes (middleware, static files)."""
-    return unexpected_error(request, error)
+    return unexpected_error(request.method, request.url.path, error)

@@ -21,8 +21,8 @@ from pydantic import BaseModel, Field
 
 from dashboard.dependencies import settings_of
 from dashboard.errors import ErrorBody, ErrorLoggingRoute, error_responses
+from dashboard.ingest_front import INGEST_OFF
 from dashboard.responses import json_response
-from dashboard.routers.ingest import INGEST_OFF
 from fleet import coredotcloud, hicloud
 from fleet.ingest import IngestRefused, Push, ingest
 from fleet.seed_payload import SeedPayloadError
