@@ -8,6 +8,7 @@ CRITICAL).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from string import Formatter
 from typing import NamedTuple
@@ -89,17 +90,11 @@ def measurements(figures: Figures) -> list[Measurement]:
     ]
     for kind, graded in _GRADED_BY_KIND.items():
         for resource in figures.of_kind(kind):
+            key, names, display, values = resource.key, resource.override_names, resource.display, resource.values
             found += [
-                Measurement(
-                    metric.name,
-                    float(value),
-                    resource.key,
-                    resource.override_names,
-                    resource.display,
-                    detail(metric, resource.values),
-                )
+                Measurement(metric.name, float(value), key, names, display, detail(metric, values))
                 for metric in graded
-                if (value := gradable(metric, resource.values)) is not None
+                if (value := gradable(metric, values)) is not None
             ]
     return found
 
@@ -121,8 +116,12 @@ def detail(metric: Metric, values: Mapping[str, Value]) -> str | None:
             return f"{part:.0f}MiB / {whole:.0f}MiB"
         scale = GIB if unit is Unit.GIB else 1
         return used_of_total(part * scale, whole * scale)
-    if metric.detail is not None:
-        fields = [name for _, name, _, _ in Formatter().parse(metric.detail) if name]
-        if all(values.get(name) is not None for name in fields):
-            return metric.detail.format_map(values)
+    if metric.detail is not None and all(values.get(name) is not None for name in _fields(metric.detail)):
+        return metric.detail.format_map(values)
     return None
+
+
+@functools.cache
+def _fields(template: str) -> tuple[str, ...]:
+    """The names a detail template reads (parsed once: every sample's every measurement asks)."""
+    return tuple(name for _, name, _, _ in Formatter().parse(template) if name)

@@ -68,12 +68,17 @@ def transitions_since(connection: Connection, host: str, key: Key, since: dateti
     return int(fired or 0) + int(resolved or 0)
 
 
+# Built once, values as parameters: a host's open incident is written with each of its samples, and building
+# and keying a statement for each costs more than running it.
+_INSERT = insert(tables.alert_incidents)
+_UPDATE = update(tables.alert_incidents).where(tables.alert_incidents.c.id == bindparam("key_id"))
+
+
 def save_incident(connection: Connection, incident: Incident) -> Incident:
-    table = tables.alert_incidents
     values = {name: getattr(incident, name) for name in _FIELDS if name != "id"}
     if incident.id is None:
-        return dataclasses.replace(incident, id=inserted_id(connection.execute(insert(table).values(**values))))
-    connection.execute(update(table).where(table.c.id == incident.id).values(**values))
+        return dataclasses.replace(incident, id=inserted_id(connection.execute(_INSERT, values)))
+    connection.execute(_UPDATE, {**values, "key_id": incident.id})
     return incident
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Table, bindparam, insert, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 
 Rows = list[dict[str, Any]]
@@ -107,19 +107,26 @@ def _table_name(connection: Connection, table: Table) -> str:
 
 def _json_rows(connection: Connection, table: Table, rows: Rows) -> tuple[str, str]:
     """The rows' column list and the rows as one JSON document, their values bound as the columns bind them."""
-    names = list(rows[0])
+    names = tuple(rows[0])
     dialect = connection.dialect
-    processors = [
-        (name, process)
-        for name in names
-        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    ]
+    processors = _bind_processors(dialect, table, names)
     if processors:
         rows = [
             {**row, **{name: process(row[name]) for name, process in processors if row[name] is not None}}
             for row in rows
         ]
     return ", ".join(dialect.identifier_preparer.quote(name) for name in names), orjson.dumps(rows).decode()
+
+
+@functools.lru_cache(maxsize=256)
+def _bind_processors(dialect: Dialect, table: Table, names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """The columns among `names` whose type processes a value before binding it, with its processor: the same
+    few tables are written with every group."""
+    return tuple(
+        (name, process)
+        for name in names
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    )
 
 
 @contextmanager

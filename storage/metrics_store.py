@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from monitoring.catalogue import BY_NAME, ResourceKind
@@ -199,23 +199,34 @@ def _restart_floors(connection: Connection, hostname: str, until: datetime, wind
     return {container_id: int(floor) for container_id, floor in rows}
 
 
+# Built once (the hub forecasts each host's disks every few minutes): values as parameters.
+_DISK_HISTORY = (
+    select(
+        tables.system_metric_disks.c.mountpoint,
+        tables.system_metrics.c.timestamp,
+        tables.system_metric_disks.c.used_bytes,
+    )
+    .join_from(
+        tables.system_metrics,
+        tables.system_metric_disks,
+        tables.system_metric_disks.c.system_metric_id == tables.system_metrics.c.id,
+    )
+    .where(
+        tables.system_metrics.c.hostname == bindparam("hostname"),
+        tables.system_metrics.c.timestamp >= bindparam("since"),
+        tables.system_metrics.c.timestamp < bindparam("until"),
+        tables.system_metric_disks.c.used_bytes.is_not(None),
+    )
+    .order_by(tables.system_metrics.c.timestamp)
+)
+
+
 def disk_usage_history(
     connection: Connection, hostname: str, since: datetime, until: datetime
 ) -> dict[str, list[tuple[datetime, float]]]:
     """Per mount point, (time, used bytes) of the host's samples taken in [since, until), oldest first.
     Bounded by the (hostname, timestamp) index; the disk rows are found by their system_metric_id index."""
-    metrics, disks = tables.system_metrics, tables.system_metric_disks
-    rows = connection.execute(
-        select(disks.c.mountpoint, metrics.c.timestamp, disks.c.used_bytes)
-        .join_from(metrics, disks, disks.c.system_metric_id == metrics.c.id)
-        .where(
-            metrics.c.hostname == hostname,
-            metrics.c.timestamp >= since,
-            metrics.c.timestamp < until,
-            disks.c.used_bytes.is_not(None),
-        )
-        .order_by(metrics.c.timestamp)
-    )
+    rows = connection.execute(_DISK_HISTORY, {"hostname": hostname, "since": since, "until": until})
     history: dict[str, list[tuple[datetime, float]]] = {}
     for mountpoint, timestamp, used_bytes in rows:
         history.setdefault(mountpoint, []).append((timestamp, float(used_bytes)))

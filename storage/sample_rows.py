@@ -53,14 +53,20 @@ def sample_rows(sample: Sample, figures: Figures | None = None) -> SampleRows:
     return SampleRows(metric, details)
 
 
+# The column of each metric that has one, on system_metrics and on its resource's detail table: looked up for
+# every figure of every sample.
+_MACHINE_COLUMNS = {
+    name: metric.machine_column for name, metric in BY_NAME.items() if metric.machine_column is not None
+}
+_RESOURCE_COLUMNS = {name: metric.column for name, metric in BY_NAME.items() if metric.column is not None}
+
+
 def _machine_columns(figures: Figures) -> dict[str, Any]:
-    return {
-        column: value for name, value in figures.machine.items() if (column := BY_NAME[name].machine_column) is not None
-    }
+    return {_MACHINE_COLUMNS[name]: value for name, value in figures.machine.items() if name in _MACHINE_COLUMNS}
 
 
 def _resource_columns(values: dict[str, Any] | Any) -> dict[str, Any]:
-    return {column: value for name, value in values.items() if (column := BY_NAME[name].column) is not None}
+    return {_RESOURCE_COLUMNS[name]: value for name, value in values.items() if name in _RESOURCE_COLUMNS}
 
 
 def _other_details(sample: Sample) -> dict[str, list[dict[str, Any]]]:
