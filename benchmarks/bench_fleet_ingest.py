@@ -8,12 +8,13 @@ its CPU CRITICAL level, so incidents are held open and graded on every sample. w
 numbers each host's samples), against `main.py serve` on a fresh PostgreSQL database; the baseline in the same
 run is GET /monitoring/thresholds of the same server (routing, one worker thread, no database): the ratio says
 what a push costs over the HTTP floor. With --hubs 2 two hub processes share the database, as behind a load
-balancer, each driven by its own wrk.
+balancer, each driven by its own wrk with half the connections. Also printed: the CPU the hub process(es) and the
+database's backends spent per stored sample, the figure that decides the rate once the machine's cores are busy.
 
 Replay: the hub was away for an hour; each of --replay-hosts agents has 120 samples (30 s apart) waiting and
 sends them as its agent does, oldest first in batches (gzip). Timed from the first push to the last answer.
 
-    python benchmarks/bench_fleet_ingest.py [--hosts 1000] [--seconds 20] [--connections 16] [--hubs 1]
+    python benchmarks/bench_fleet_ingest.py [--hosts 1000] [--seconds 20] [--connections 64] [--hubs 1]
                                             [--replay-hosts 1,100] [--database-url postgresql+psycopg://...]
 """
 
@@ -154,6 +155,34 @@ def add_hosts(url: str, count: int, prefix: str) -> list[str]:
     return keys
 
 
+def database_backends(url: str) -> list[int]:
+    """The pids of the PostgreSQL backends serving the benchmark's database (the hubs' pooled connections)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        pids = connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        ).scalars()
+        found = [int(pid) for pid in pids]
+    engine.dispose()
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes have used so far (a process gone since counts nothing)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def stored_samples(url: str) -> int:
     from sqlalchemy import create_engine, text
 
@@ -248,7 +277,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--connections", type=int, default=16)
+    # Pushes in flight at once, in all (split between the hubs): by Little's law 1,000 pushes/s answered in 64 ms
+    # each keep 64 in flight, which is what 30,000 agents at 30 s do to a hub; fewer keep the hub waiting for work.
+    parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--hubs", type=int, default=1)
     parser.add_argument("--replay-hosts", default="1,100")
     parser.add_argument("--database-url", default=SERVER_URL, help="a PostgreSQL server (its `postgres` database)")
@@ -259,8 +290,8 @@ def main() -> int:
     sample_cool, sample_hot = full_sample(False), full_sample(True)
     url = fresh_database(args.database_url)
     hubs: list[subprocess.Popen[bytes]] = []
-    try:
-        with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder:  # the hubs' .env files: kept until the hubs have stopped
+        try:
             workdir = Path(folder)
             subprocess.run(
                 [sys.executable, str(ROOT / "main.py"), "db", "init"],
@@ -282,12 +313,16 @@ def main() -> int:
                 encoded = encode_sample(sample_hot if hub % 2 else sample_cool)  # type: ignore[arg-type]
                 scripts.append(push_script(workdir, hub_keys, len(hub_keys), threads, encoded))
             print(f"hub ingest: {args.hosts} hosts, {args.hubs} hub process(es) on one PostgreSQL, ", end="")
-            print(f"{args.connections} connections per hub, {args.seconds:g} s")
-            floor = with_wrk(f"http://127.0.0.1:{ports[0]}{FLOOR}", args.seconds, args.connections)
+            per_hub_connections = max(args.connections // args.hubs, 2)
+            print(f"{per_hub_connections} connections per hub, {args.seconds:g} s")
+            floor = with_wrk(f"http://127.0.0.1:{ports[0]}{FLOOR}", args.seconds, per_hub_connections)
             before = stored_samples(url)
+            hub_pids, backend_pids = [process.pid for process in hubs], database_backends(url)
+            hub_cpu, backend_cpu = cpu_seconds(hub_pids), cpu_seconds(backend_pids)
             started = time.perf_counter()
-            loads = drive(ports, scripts, args.seconds, args.connections)
+            loads = drive(ports, scripts, args.seconds, per_hub_connections)
             elapsed = time.perf_counter() - started
+            hub_cpu, backend_cpu = cpu_seconds(hub_pids) - hub_cpu, cpu_seconds(backend_pids) - backend_cpu
             stored = stored_samples(url) - before
             errors = sum(load.errors for load in loads)
             rate = stored / elapsed
@@ -301,6 +336,11 @@ def main() -> int:
                 f"p50 {p50:.1f} ms, p99 {p99:.1f} ms"
             )
             print(
+                f"  CPU per sample: hub process(es) {1000 * hub_cpu / stored:.2f} ms, PostgreSQL backends "
+                f"{1000 * backend_cpu / stored:.2f} ms ({100 * (hub_cpu + backend_cpu) / elapsed:.0f}% of a core "
+                f"together, of the machine's {os.cpu_count()})"
+            )
+            print(
                 f"  baseline GET {FLOOR}: {floor.requests_per_second:,.0f} req/s, p99 {floor.p99_ms:.1f} ms; ", end=""
             )
             print(f"ingest / baseline = {rate / floor.requests_per_second:.2f}")
@@ -312,11 +352,11 @@ def main() -> int:
                     f"replay of a one-hour backlog: {count} agent(s) x {BACKLOG_SAMPLES} samples = {total} in "
                     f"{seconds:.2f} s ({total / seconds:,.0f} samples/s; goal < {TARGET_REPLAY_SECONDS:g} s per agent)"
                 )
-    finally:
-        for process in hubs:
-            process.terminate()
-            process.wait(timeout=60)
-        drop_database(args.database_url, url)
+        finally:
+            for process in hubs:
+                process.terminate()
+                process.wait(timeout=60)
+            drop_database(args.database_url, url)
     return 0
 
 
