@@ -16,7 +16,7 @@ import uvicorn
 
 from config.dashboard_settings import DashboardSettings
 from config.settings import Settings
-from dashboard.http_protocol import LimitedH11Protocol
+from dashboard.http_protocol import LimitedHttpToolsProtocol
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 log = logging.getLogger("automation.dashboard")
@@ -66,7 +66,8 @@ class DashboardServer:
             ) from None
         config = uvicorn.Config(
             create_app(settings),
-            http=LimitedH11Protocol,  # 414/431 for an oversized request head, answered before closing
+            http=LimitedHttpToolsProtocol,  # 414/431 for an oversized request head, answered before closing
+            loop="auto",  # uvloop where installed (not on Windows), else asyncio
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=5,

@@ -16,7 +16,7 @@ import pytest
 
 from config.dashboard_settings import DEFAULT_MAX_BODY_BYTES, parse_dashboard_settings
 from config.fields import ConfigError
-from dashboard.http_protocol import MAX_HEAD_BYTES, MAX_REQUEST_LINE_BYTES
+from dashboard.http_protocol import MAX_HEAD_BYTES, MAX_REQUEST_LINE_BYTES, HeadMeter
 from tests.api_server import TOKEN, Server, environ, main_py, serving
 
 LIMIT_BYTES = 64 * 1024
@@ -42,6 +42,21 @@ def answer(sock: socket.socket) -> tuple[int, dict]:
     response = http.client.HTTPResponse(sock)
     response.begin()
     return response.status, json.loads(response.read())
+
+
+def answers(sock: socket.socket, count: int) -> list[tuple[int, dict]]:
+    """The statuses and JSON bodies of `count` responses in a row on `sock` (pipelined requests)."""
+    stream = sock.makefile("rb")
+    replies = []
+    for _ in range(count):
+        status = int(stream.readline().split()[1])
+        length = 0
+        while (line := stream.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        replies.append((status, json.loads(stream.read(length))))
+    return replies
 
 
 def head(method: str, target: str, *lines: str) -> bytes:
@@ -173,6 +188,77 @@ def test_a_head_sent_in_small_pieces_meets_the_same_limit(server: Server) -> Non
                 time.sleep(0.001)
         status, _ = answer(sock)
     assert status == 414
+
+
+def filled_head(head_bytes: int) -> bytes:
+    """A GET whose head measures `head_bytes`: all of it but the CRLF CRLF that ends it."""
+    filler = head_bytes - (len(head("GET", "/openapi.json", "X-Filler: \r\n")) - 4)
+    return head("GET", "/openapi.json", f"X-Filler: {'b' * filler}\r\n")
+
+
+@pytest.mark.parametrize(("head_bytes", "status"), [(MAX_HEAD_BYTES, 200), (MAX_HEAD_BYTES + 1, 431)])
+def test_a_head_at_the_limit_is_served_and_one_byte_more_is_431(server: Server, head_bytes: int, status: int) -> None:
+    """Sent in two pieces split inside the blank line that ends the head: the count does not depend on it."""
+    request = filled_head(head_bytes)
+    with connect(server) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(request[:-2])
+        time.sleep(0.05)
+        sock.sendall(request[-2:])
+        got, _ = answer(sock)
+    assert got == status
+
+
+@pytest.mark.parametrize(
+    ("second", "status"),
+    [
+        (head("GET", "/openapi.json?x=" + "a" * MAX_REQUEST_LINE_BYTES), 414),
+        (head("GET", "/openapi.json", f"X-Filler: {'b' * 100_000}\r\n"), 431),
+    ],
+)
+def test_a_pipelined_request_past_a_limit_is_refused_after_the_answer_before_it(
+    server: Server, second: bytes, status: int
+) -> None:
+    """Both requests in one send: the first is answered, then the second refused."""
+    with connect(server) as sock:
+        sock.sendall(head("GET", "/openapi.json") + second)
+        (first_status, first_body), (second_status, second_body) = answers(sock, 2)
+    assert first_status == 200 and "paths" in first_body
+    assert second_status == status and "longer than" in second_body["detail"], (second_status, second_body)
+
+
+def test_pipelined_requests_within_the_limits_are_all_served(server: Server) -> None:
+    with connect(server) as sock:
+        sock.sendall(head("GET", "/openapi.json") + filled_head(MAX_HEAD_BYTES - 100) + head("GET", "/openapi.json"))
+        statuses = [status for status, _ in answers(sock, 3)]
+    assert statuses == [200, 200, 200]
+
+
+def test_a_malformed_request_is_a_400_with_a_json_detail(server: Server) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"GET / HTTP/1.1\nHost: 127.0.0.1\n\n")
+        status, body = answer(sock)
+    assert status == 400 and body["detail"], body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "verdict"),
+    [
+        (filled_head(MAX_HEAD_BYTES), None),
+        (filled_head(MAX_HEAD_BYTES + 1), 431),
+        (head("GET", "/?x=" + "a" * (MAX_REQUEST_LINE_BYTES - len("GET /?x= HTTP/1.1"))), None),
+        (head("GET", "/?x=" + "a" * (MAX_REQUEST_LINE_BYTES + 1 - len("GET /?x= HTTP/1.1"))), 414),
+    ],
+)
+def test_the_head_meter_gives_the_same_verdict_whatever_the_pieces(request_bytes: bytes, verdict: int | None) -> None:
+    for piece_bytes in (1, 2, 3, 5, 4096, len(request_bytes)):
+        meter = HeadMeter()
+        got = None
+        for start in range(0, len(request_bytes), piece_bytes):
+            got = meter.refusal(request_bytes[start : start + piece_bytes])
+            if got is not None:
+                break
+        assert got == verdict, (piece_bytes, got)
 
 
 # ---------------------------------------------------------------- memory
