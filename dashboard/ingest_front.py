@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from config.settings import Settings
 from dashboard.errors import ERROR_MEANINGS, unexpected_error
-from dashboard.pushed_body import pushed_json
+from dashboard.pushed_body import pushed_json, small_json
 from dashboard.request_limits import too_large
 from dashboard.responses import json_response
 from dashboard.thresholds import EnvThresholds
@@ -40,8 +40,8 @@ from storage.types import utc_now
 
 INGEST_PATH = "/api/v1/ingest"
 INGEST_OFF = "this hub takes no pushes: INGEST_ENABLED=false"
-# A body this small (a push of a few samples, about 4 KiB each) is decoded on the event loop: handing it to a
-# worker thread would cost more than the decoding.
+# A body this small once decompressed (a push of a few samples, about 4 KiB each) is decoded on the event loop:
+# handing it to a worker thread would cost more than the decoding.
 DECODE_INLINE_BYTES = 64 * 1024
 DESCRIPTION = (
     "A batch of the agent's outbox, oldest first, optionally `Content-Encoding: gzip`. Samples already stored "
@@ -108,9 +108,10 @@ class IngestFront:
         raw, encoding = await _body(receive, max_body_bytes), headers.get("content-encoding")
         # Graded with the levels of .env as it is now, like the page shows them: a new @HOST level needs no restart.
         settings = self.settings._replace(thresholds=self.levels.current())
-        if encoding is None and len(raw) <= DECODE_INLINE_BYTES:
-            push = _decoded(settings, raw, encoding)
-        else:  # a batch of hundreds of samples, or one to decompress, is real work: not on the event loop
+        small = small_json(raw, encoding, DECODE_INLINE_BYTES)
+        if small is not None:
+            push = _decoded(settings, small, None)
+        else:  # a batch of hundreds of samples is real work: not on the event loop
             push = await to_thread.run_sync(_decoded, settings, raw, encoding)
         try:
             result = await asyncio.wrap_future(WRITER.submit(Pending(settings, key, push, received_at)))

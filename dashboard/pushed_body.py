@@ -34,3 +34,20 @@ def pushed_json(raw: bytes, content_encoding: str | None, max_bytes: int) -> byt
     if b"\\u0000" in body and _NUL_ESCAPE.search(body):  # the plain search first: the pattern's is slow
         raise HTTPException(422, "a string in the body holds a NUL (\\u0000) character; expected text without it")
     return body
+
+
+def small_json(raw: bytes, content_encoding: str | None, max_bytes: int) -> bytes | None:
+    """The JSON of a push that is at most `max_bytes` once decompressed (cheaper to decode at once than to hand to
+    a thread: an agent's live push, gzip-compressed), else None; None too for a body pushed_json refuses, which
+    then says why."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding == "identity":
+        return raw if len(raw) <= max_bytes else None
+    if encoding != "gzip":
+        return None
+    inflater = zlib.decompressobj(_GZIP_WINDOW)
+    try:
+        body = inflater.decompress(raw, max_bytes + 1)
+    except zlib.error:
+        return None
+    return body if inflater.eof and len(body) <= max_bytes else None
