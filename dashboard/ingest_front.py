@@ -106,15 +106,16 @@ class IngestFront:
         key = host_key(headers.get("authorization", ""))
         received_at = utc_now()
         raw, encoding = await _body(receive, max_body_bytes), headers.get("content-encoding")
-        # Graded with the levels of .env as it is now, like the page shows them: a new @HOST level needs no restart.
-        settings = self.settings._replace(thresholds=self.levels.current())
         small = small_json(raw, encoding, DECODE_INLINE_BYTES)
         if small is not None:
-            push = _decoded(settings, small, None)
+            push = _decoded(self.settings, small, None)
         else:  # a batch of hundreds of samples is real work: not on the event loop
-            push = await to_thread.run_sync(_decoded, settings, raw, encoding)
+            push = await to_thread.run_sync(_decoded, self.settings, raw, encoding)
+        # Graded with the levels of .env as it is when the push is written, like the page shows them: a new @HOST
+        # level needs no restart.
+        pending = Pending(self.settings, key, push, received_at, self.levels.current)
         try:
-            result = await asyncio.wrap_future(WRITER.submit(Pending(settings, key, push, received_at)))
+            result = await asyncio.wrap_future(WRITER.submit(pending))
         except IngestRefused as refused:
             raise HTTPException(refused.status, refused.detail) from None
         return dataclasses.asdict(result)

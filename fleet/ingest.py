@@ -13,7 +13,7 @@ is written as a record of the past, not delivered as news.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
@@ -27,6 +27,7 @@ from monitoring.collectors.registry import figures_of
 from monitoring.figures import Figures
 from monitoring.forecasts import forecast_measurements
 from monitoring.grading import Measurement, measurements
+from monitoring.levels import MetricThresholds
 from monitoring.sample import Sample
 from monitoring.wire import IncomingGap
 from pipeline.monitor import record_events
@@ -79,12 +80,15 @@ class IngestResult:
 
 
 class Pending(NamedTuple):
-    """A push on its way into a group: the settings it is graded with, its host's key, when it arrived."""
+    """A push on its way into a group: the settings it is graded with, its host's key, when it arrived, and
+    where to read the hub's levels as they are when the group is written (`current_levels`, e.g. from .env
+    edited since the start), else the settings' own."""
 
     settings: Settings
     key: str
     push: Push
     received_at: datetime
+    current_levels: Callable[[], dict[str, MetricThresholds]] | None = None
 
 
 class Done(NamedTuple):
@@ -129,6 +133,7 @@ def ingest_group(group: Sequence[Pending]) -> list[Done]:
     """Store and grade a group of pushes, of different hosts (one key at most once), in one transaction: the
     hosts locked, their outbox marks, their samples and their incidents read or written once per group, not
     once per push. A refused push writes nothing and does not stop the others."""
+    group = _with_current_levels(group)
     hashes = [key_hash(pending.key) for pending in group]
     assert len(set(hashes)) == len(hashes), "a key twice in one group"
     with write_transaction(db.engine) as connection:
@@ -147,6 +152,21 @@ def ingest_group(group: Sequence[Pending]) -> list[Done]:
         for item, each in zip(accepted, _store(connection, accepted), strict=True):
             done[item.position] = each
     return [each for each in done if each is not None]
+
+
+def _with_current_levels(group: Sequence[Pending]) -> list[Pending]:
+    """Each push with the levels its `current_levels` gives now, read once per group: a stat of .env per push
+    would hand the hub's one lock (the GIL) back and forth once more per push."""
+    read: dict[Callable[[], dict[str, MetricThresholds]], dict[str, MetricThresholds]] = {}
+    graded = []
+    for pending in group:
+        if pending.current_levels is not None:
+            if pending.current_levels not in read:
+                read[pending.current_levels] = pending.current_levels()
+            thresholds = read[pending.current_levels]
+            pending = pending._replace(settings=pending.settings._replace(thresholds=thresholds))
+        graded.append(pending)
+    return graded
 
 
 def _refusal(host: RowMapping | None, fingerprint: str | None) -> IngestRefused | None:
