@@ -85,7 +85,7 @@ def bodies(keys: list[str], samples: list[bytes], round_number: int, start: date
 def measure(url: str, keys: list[str], encoded: list[bytes], group_size: int, rounds: int) -> None:
     """Write `rounds` samples of each host in groups of `group_size` pushes; print what a push cost."""
     from config.settings import load_settings
-    from fleet.ingest import Pending, Push, ingest_group
+    from fleet.ingest import Pending, agent_push, ingest_group
     from monitoring.wire import decode_batch
 
     settings = load_settings({"DATABASE_URL": url, "LOG_FILE": "off"})
@@ -106,18 +106,7 @@ def measure(url: str, keys: list[str], encoded: list[bytes], group_size: int, ro
             began = time.process_time()
             group = []
             for key, body in chunk:
-                batch = decode_batch(body)
-                push = Push(
-                    source="agent",
-                    samples=[(incoming.seq, incoming.sample) for incoming in batch.samples],
-                    fingerprint=batch.fingerprint,
-                    agent_version=batch.agent_version,
-                    sent_at=batch.sent_at,
-                    interval_seconds=batch.interval_seconds,
-                    outbox_id=batch.outbox_id,
-                    gaps=batch.gaps,
-                )
-                group.append(Pending(settings, key, push, received_at))
+                group.append(Pending(settings, key, agent_push(decode_batch(body)), received_at))
             decoded = time.process_time()
             backend_before = backend_cpu_seconds(pids) if timed else 0.0
             done = ingest_group(group)

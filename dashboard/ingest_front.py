@@ -33,7 +33,7 @@ from dashboard.request_limits import too_large
 from dashboard.responses import json_response
 from dashboard.thresholds import EnvThresholds
 from fleet.host_keys import KEY_PREFIX
-from fleet.ingest import IngestRefused, Pending, Push
+from fleet.ingest import IngestRefused, Pending, Push, agent_push
 from fleet.ingest_writer import WRITER
 from monitoring.wire import Batch, WireError, decode_batch
 from storage.types import utc_now
@@ -152,19 +152,6 @@ def host_key(authorization: str) -> str:
     return key
 
 
-def _push_of(batch: Batch) -> Push:
-    return Push(
-        source="agent",
-        samples=[(incoming.seq, incoming.sample) for incoming in batch.samples],
-        fingerprint=batch.fingerprint,
-        agent_version=batch.agent_version,
-        sent_at=batch.sent_at,
-        interval_seconds=batch.interval_seconds,
-        outbox_id=batch.outbox_id,
-        gaps=batch.gaps,
-    )
-
-
 def _decoded(settings: Settings, raw: bytes, content_encoding: str | None) -> Push:
     """Decompress and decode; 4xx naming the field before anything is written."""
     body = pushed_json(raw, content_encoding, settings.fleet.max_batch_bytes)
@@ -172,7 +159,7 @@ def _decoded(settings: Settings, raw: bytes, content_encoding: str | None) -> Pu
         batch = decode_batch(body)
     except WireError as error:
         raise HTTPException(422, f"body: {error}") from None
-    return _push_of(batch)
+    return agent_push(batch)
 
 
 def _answer(description: str, schema: str = "ErrorBody") -> dict[str, Any]:

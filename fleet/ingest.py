@@ -29,7 +29,7 @@ from monitoring.forecasts import forecast_measurements
 from monitoring.grading import Measurement, measurements
 from monitoring.levels import MetricThresholds
 from monitoring.sample import Sample
-from monitoring.wire import IncomingGap
+from monitoring.wire import Batch, IncomingGap
 from pipeline.monitor import record_events
 from storage.database import db, write_transaction
 from storage.incident_store import Stored, load_incidents_of
@@ -68,6 +68,20 @@ class Push:
     interval_seconds: float | None = None
     outbox_id: str | None = None
     gaps: Sequence[IncomingGap] = ()
+
+
+def agent_push(batch: Batch) -> Push:
+    """The push of an agent's batch (monitoring.wire), as the ingest route hands it to the writer."""
+    return Push(
+        source="agent",
+        samples=[(incoming.seq, incoming.sample) for incoming in batch.samples],
+        fingerprint=batch.fingerprint,
+        agent_version=batch.agent_version,
+        sent_at=batch.sent_at,
+        interval_seconds=batch.interval_seconds,
+        outbox_id=batch.outbox_id,
+        gaps=batch.gaps,
+    )
 
 
 @dataclass(frozen=True)
