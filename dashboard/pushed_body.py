@@ -16,14 +16,13 @@ _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 def pushed_json(raw: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
     """The JSON bytes of a push: 400 for an encoding other than gzip or identity, or a broken gzip stream; 413
     past `max_bytes` (INGEST_MAX_BATCH_BYTES) once decompressed; 422 for a NUL character in a string."""
-    encoding = (content_encoding or "identity").strip().lower()
+    encoding = _encoding(content_encoding)
     if encoding == "gzip":
-        inflater = zlib.decompressobj(_GZIP_WINDOW)
         try:
-            body = inflater.decompress(raw, max_bytes + 1)
+            body, ended = _inflated(raw, max_bytes)
         except zlib.error as error:
             raise HTTPException(400, f"the body is not valid gzip: {error}") from None
-        if not inflater.eof and len(body) <= max_bytes:
+        if not ended and len(body) <= max_bytes:
             raise HTTPException(400, "the body is not valid gzip: the stream ends early")
     elif encoding == "identity":
         body = raw
@@ -40,14 +39,25 @@ def small_json(raw: bytes, content_encoding: str | None, max_bytes: int) -> byte
     """The JSON of a push that is at most `max_bytes` once decompressed (cheaper to decode at once than to hand to
     a thread: an agent's live push, gzip-compressed), else None; None too for a body pushed_json refuses, which
     then says why."""
-    encoding = (content_encoding or "identity").strip().lower()
+    encoding = _encoding(content_encoding)
     if encoding == "identity":
         return raw if len(raw) <= max_bytes else None
     if encoding != "gzip":
         return None
-    inflater = zlib.decompressobj(_GZIP_WINDOW)
     try:
-        body = inflater.decompress(raw, max_bytes + 1)
+        body, ended = _inflated(raw, max_bytes)
     except zlib.error:
         return None
-    return body if inflater.eof and len(body) <= max_bytes else None
+    return body if ended and len(body) <= max_bytes else None
+
+
+def _encoding(content_encoding: str | None) -> str:
+    return (content_encoding or "identity").strip().lower()
+
+
+def _inflated(raw: bytes, max_bytes: int) -> tuple[bytes, bool]:
+    """The gzip body inflated to at most one byte past `max_bytes`, and whether its stream ended; raises
+    zlib.error for a broken one."""
+    inflater = zlib.decompressobj(_GZIP_WINDOW)
+    body = inflater.decompress(raw, max_bytes + 1)
+    return body, inflater.eof

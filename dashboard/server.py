@@ -61,8 +61,8 @@ def tune_garbage_collector() -> None:
     """A hub turns every push into thousands of short-lived objects (figures, rows, measurements) that hold no
     cycles: at Python's default threshold the collector runs every few hundred of them, and each older-generation
     pass walks the hundreds of thousands of objects the imports made (SQLAlchemy, FastAPI, the catalogue). Those
-    are frozen out of its view once the application is built, and it runs about 70 times less often: 12 to 20 %
-    less CPU per push in benchmarks/bench_ingest_writer.py. Cycles still go, a little later."""
+    are frozen out of its view once the application is built, and it runs about 70 times less often: 8 to 18 %
+    less hub CPU per push in paired runs (README, "Ingest: what it costs"). Cycles still go, a little later."""
     gc.collect()
     gc.freeze()
     _, middle, oldest = gc.get_threshold()
